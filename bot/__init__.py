@@ -1,0 +1,76 @@
+"""Majlis: a plugin-based bot that nurtures online communities.
+
+Plugins import only the public names re-exported here.
+"""
+
+from bot.core.capabilities import Capability
+from bot.core.clock import Clock, ManualClock, SystemClock
+from bot.core.commands import ArgumentError, Duration
+from bot.core.context import Context
+from bot.core.events import (
+    ButtonPressed,
+    CommandInvoked,
+    CommunityJoined,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    PollAnswered,
+    ReactionAdded,
+    ReactionRemoved,
+)
+from bot.core.i18n import N_
+from bot.core.markup import Markup, escape
+from bot.core.messages import Attachment, Button, ButtonStyle, Card, Content, Reward
+from bot.core.payloads import Payload
+from bot.core.plugin import Plugin, command, job, on, on_button
+from bot.core.privilege import Privilege
+from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
+from bot.core.scheduler import Misfire
+from bot.core.storage import plugin_metadata
+
+__all__ = [
+    "ArgumentError",
+    "Attachment",
+    "Button",
+    "ButtonPressed",
+    "ButtonStyle",
+    "Capability",
+    "Card",
+    "ChannelRef",
+    "Clock",
+    "CommandInvoked",
+    "CommunityJoined",
+    "CommunityRef",
+    "Content",
+    "Context",
+    "Duration",
+    "Event",
+    "ManualClock",
+    "Markup",
+    "MemberJoined",
+    "MemberLeft",
+    "MemberRef",
+    "MessageDeleted",
+    "MessageEdited",
+    "MessagePosted",
+    "Misfire",
+    "N_",
+    "Payload",
+    "Plugin",
+    "PollAnswered",
+    "Privilege",
+    "ReactionAdded",
+    "ReactionRemoved",
+    "Reward",
+    "RoleRef",
+    "SystemClock",
+    "command",
+    "escape",
+    "job",
+    "on",
+    "on_button",
+    "plugin_metadata",
+]

@@ -1,0 +1,167 @@
+"""What the bot can do outward: the outbox stores these and adapters carry them out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from bot.core.messages import Content, Reward
+from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
+
+_kinds: dict[str, type[Action]] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Action:
+    """Something to do on a platform, in a community."""
+
+    kind: ClassVar[str] = ""
+    community: CommunityRef
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            _kinds[cls.kind] = cls
+
+    @property
+    def recipient(self) -> MemberRef | None:
+        """The member this action is addressed to privately, if any."""
+        return None
+
+    @property
+    def channel_key(self) -> str:
+        """Actions with the same key are delivered in order (one channel, one member)."""
+        return f"community:{self.community.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe form for the outbox table."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for name in self.__dataclass_fields__:
+            out[name] = _dump(getattr(self, name))
+        return out
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Action:
+        """Inverse of :meth:`to_json`."""
+        cls = _kinds[data["kind"]]
+        hints = {f.name: f.type for f in cls.__dataclass_fields__.values()}
+        kwargs = {k: _load(hints[k], v) for k, v in data.items() if k != "kind" and k in hints}
+        return cls(**kwargs)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, Content):
+        return {"__content__": value.to_json()}
+    if isinstance(value, CommunityRef | ChannelRef | MemberRef | RoleRef):
+        return {"__ref__": type(value).__name__, **{s: getattr(value, s) for s in value.__slots__}}
+    if isinstance(value, Reward):
+        return {"__reward__": {s: _dump(getattr(value, s)) for s in value.__slots__}}
+    if isinstance(value, timedelta):
+        return {"__seconds__": value.total_seconds()}
+    if isinstance(value, tuple | list):
+        return [_dump(v) for v in value]
+    return value
+
+
+_REFS = {c.__name__: c for c in (CommunityRef, ChannelRef, MemberRef, RoleRef)}
+
+
+def _load(_hint: Any, value: Any) -> Any:
+    if isinstance(value, dict):
+        if "__content__" in value:
+            return Content.from_json(value["__content__"])
+        if "__ref__" in value:
+            cls = _REFS[value["__ref__"]]
+            return cls(**{k: v for k, v in value.items() if k != "__ref__"})
+        if "__reward__" in value:
+            return Reward(**{k: _load(None, v) for k, v in value["__reward__"].items()})
+        if "__seconds__" in value:
+            return timedelta(seconds=value["__seconds__"])
+    if isinstance(value, list):
+        return tuple(_load(None, v) for v in value)
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendMessage(Action):
+    """Post ``content`` in a channel, or privately to ``member``.
+
+    ``reply_to`` answers an event's reply handle (kept in memory by the outbox: an
+    interaction cannot outlive a restart, so after one the answer goes to the channel).
+    ``private`` asks for an answer only the member sees where the platform can.
+    ``fallback`` is posted in ``fallback_channel`` when a private message cannot be
+    delivered (DMs closed, bot not started).
+    """
+
+    kind: ClassVar[str] = "send"
+    channel: ChannelRef | None = None
+    member: MemberRef | None = None
+    content: Content = field(default_factory=Content)
+    reply_to: str | None = None
+    private: bool = False
+    fallback: Content | None = None
+    fallback_channel: ChannelRef | None = None
+
+    @property
+    def recipient(self) -> MemberRef | None:
+        return self.member if self.channel is None else None
+
+    @property
+    def channel_key(self) -> str:
+        if self.channel is not None:
+            return f"channel:{self.channel.id}"
+        if self.member is not None:
+            return f"member:{self.member.id}"
+        return f"community:{self.community.id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditMessage(Action):
+    """Replace the content of a message the bot sent (found by its outbox id)."""
+
+    kind: ClassVar[str] = "edit"
+    channel: ChannelRef | None = None
+    original: int = 0
+    content: Content = field(default_factory=Content)
+    message_id: str = ""
+
+    @property
+    def channel_key(self) -> str:
+        return f"channel:{self.channel.id}" if self.channel else f"community:{self.community.id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrantReward(Action):
+    """Give (or take back, ``revoke``) a reward: a role, or the platform's fallback."""
+
+    kind: ClassVar[str] = "reward"
+    member: MemberRef
+    reward: Reward
+    revoke: bool = False
+    channel: ChannelRef | None = None
+
+    @property
+    def recipient(self) -> MemberRef | None:
+        return self.member
+
+    @property
+    def channel_key(self) -> str:
+        return f"member:{self.member.id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendPoll(Action):
+    """Post a native platform poll."""
+
+    kind: ClassVar[str] = "poll"
+    channel: ChannelRef | None = None
+    question: str = ""
+    options: tuple[str, ...] = ()
+    duration: timedelta | None = None
+    multiple: bool = False
+    anonymous: bool = True
+
+    @property
+    def channel_key(self) -> str:
+        return f"channel:{self.channel.id}" if self.channel else f"community:{self.community.id}"

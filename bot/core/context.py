@@ -1,0 +1,269 @@
+"""What a handler holds: where it is, who asked, in which language, and how to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from bot.core.actions import EditMessage, GrantReward, SendMessage, SendPoll
+from bot.core.events import Event
+from bot.core.i18n import Translator
+from bot.core.markup import Markup, mention, to_markup
+from bot.core.messages import Attachment, Button, Card, Content, Reward, rows
+from bot.core.privilege import Privilege
+from bot.core.refs import ChannelRef, CommunityRef, MemberRef
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from bot.app import App
+    from bot.core.plugin import Plugin
+
+
+class Context:
+    """A handler's view of the world for one event, command, button or job.
+
+    Attributes:
+        community: Where it happens.
+        channel: The channel of the event (None for jobs and member events).
+        member: Who acted (None for jobs).
+        event: The event being handled, if any.
+        language: The resolved language: the member's choice, the platform's hint, the
+            community's language, then the default.
+    """
+
+    __slots__ = (
+        "_privilege",
+        "_settings",
+        "_translator",
+        "app",
+        "channel",
+        "community",
+        "event",
+        "language",
+        "member",
+        "plugin",
+        "private_default",
+        "reply_handle",
+    )
+
+    def __init__(
+        self,
+        app: App,
+        plugin: Plugin | None,
+        community: CommunityRef,
+        *,
+        channel: ChannelRef | None = None,
+        member: MemberRef | None = None,
+        event: Event | None = None,
+        reply_handle: Any = None,
+        privilege: Privilege | None = None,
+    ) -> None:
+        """Bind a handler to the app for one piece of work."""
+        self.app = app
+        self.plugin = plugin
+        self.community = community
+        self.channel = channel
+        self.member = member
+        self.event = event
+        self.reply_handle = reply_handle
+        self.language = app.language_for(community, member)
+        self._translator: Translator | None = None
+        self._privilege = privilege
+        self._settings: BaseModel | None = None
+        self.private_default = False
+
+    # -- language -----------------------------------------------------------------------
+
+    @property
+    def i18n(self) -> Translator:
+        """Strings, numbers and dates in this context's language and timezone."""
+        if self._translator is None:
+            domain = self.plugin.name if self.plugin is not None else "core"
+            self._translator = self.app.translator(domain, self.language, self.community)
+        return self._translator
+
+    def t(self, message: str, /, **values: Any) -> Markup:
+        """Translate a message; ``{placeholders}`` are filled and user text escaped."""
+        return self.i18n.t(message, **values)
+
+    def tn(self, singular: str, plural: str, n: int, /, **values: Any) -> Markup:
+        """Translate with the plural form for ``n`` (``{n}`` is filled too)."""
+        return self.i18n.tn(singular, plural, n, **values)
+
+    def mention(self, member: MemberRef) -> Markup:
+        """Markup that mentions ``member`` (and only pings them)."""
+        return mention(member.id, member.display_name)
+
+    # -- who is asking ------------------------------------------------------------------
+
+    async def privilege(self) -> Privilege:
+        """The acting member's privilege (checked with the platform, cached per context)."""
+        if self._privilege is None:
+            if self.member is None:
+                self._privilege = Privilege.OWNER
+            else:
+                self._privilege = await self.app.privilege_of(self.community, self.member)
+        return self._privilege
+
+    async def settings(self) -> Any:
+        """The plugin's settings here (channel-scoped values win)."""
+        if self._settings is None:
+            if self.plugin is None:
+                raise RuntimeError("core context has no plugin settings")
+            self._settings = await self.app.settings_of(self.plugin, self.community, self.channel)
+        return self._settings
+
+    # -- answering ----------------------------------------------------------------------
+
+    def _content(
+        self,
+        text: str,
+        buttons: Sequence[Button] | Sequence[Sequence[Button]],
+        card: Card | None,
+        attachments: Sequence[Attachment],
+        mentions: Sequence[MemberRef] = (),
+    ) -> Content:
+        return Content(
+            to_markup(text), rows(buttons), card, tuple(attachments), tuple(m.id for m in mentions)
+        )
+
+    async def reply(
+        self,
+        text: str = "",
+        *,
+        buttons: Sequence[Button] | Sequence[Sequence[Button]] = (),
+        card: Card | None = None,
+        attachments: Sequence[Attachment] = (),
+        private: bool | None = None,
+    ) -> int:
+        """Answer the member's command or button (goes out even while paused).
+
+        ``private`` answers so only the member sees it where the platform can
+        (ephemeral on Discord); by default the command's declaration decides.
+        """
+        if private is None:
+            private = self.private_default
+        return await self.app.outbox.submit(
+            SendMessage(
+                community=self.community,
+                channel=self.channel,
+                content=self._content(text, buttons, card, attachments),
+                reply_to="event" if self.reply_handle is not None else None,
+                private=private,
+                member=self.member,
+            ),
+            direct=True,
+            reply_handle=self.reply_handle,
+        )
+
+    async def send(
+        self,
+        text: str = "",
+        *,
+        channel: ChannelRef | None = None,
+        buttons: Sequence[Button] | Sequence[Sequence[Button]] = (),
+        card: Card | None = None,
+        attachments: Sequence[Attachment] = (),
+        mentions: Sequence[MemberRef] = (),
+    ) -> int:
+        """Post in a channel (held while the community is paused); returns the outbox id.
+
+        Without ``channel``: the event's channel, else the community's default channel.
+        ``mentions`` lists the only members this message may ping.
+        """
+        return await self.app.outbox.submit(
+            SendMessage(
+                community=self.community,
+                channel=channel or self.channel or self.app.default_channel(self.community),
+                content=self._content(text, buttons, card, attachments, mentions),
+            )
+        )
+
+    async def dm(
+        self,
+        member: MemberRef,
+        text: str = "",
+        *,
+        buttons: Sequence[Button] | Sequence[Sequence[Button]] = (),
+        card: Card | None = None,
+        attachments: Sequence[Attachment] = (),
+        fallback: str | None = None,
+        direct: bool = False,
+    ) -> int:
+        """Message a member privately; if they cannot receive it, ``fallback`` is posted in
+        the channel mentioning only them (default: a note asking them to open their DMs).
+        """
+        fallback_text = fallback if fallback is not None else self.app.translator(
+            "core", self.app.language_for(self.community, member), self.community
+        ).t("{member}, I could not message you privately. Please allow direct messages "
+            "from this community's members, then try again.", member=self.mention(member))
+        return await self.app.outbox.submit(
+            SendMessage(
+                community=self.community,
+                member=member,
+                content=self._content(text, buttons, card, attachments),
+                fallback=self._content(fallback_text, buttons, None, (), (member,)),
+                fallback_channel=self.channel or self.app.default_channel(self.community),
+            ),
+            direct=direct,
+        )
+
+    async def edit(self, original: int, text: str = "", *,
+                   buttons: Sequence[Button] | Sequence[Sequence[Button]] = (),
+                   card: Card | None = None, channel: ChannelRef | None = None) -> int:
+        """Replace the content of a message the bot sent (``original`` is its outbox id)."""
+        return await self.app.outbox.submit(
+            EditMessage(
+                community=self.community,
+                channel=channel or self.channel,
+                original=original,
+                content=self._content(text, buttons, card, ()),
+            )
+        )
+
+    async def grant(self, member: MemberRef, reward: Reward, *, revoke: bool = False) -> int:
+        """Give a reward: a role where the platform has roles, else its fallback."""
+        return await self.app.outbox.submit(
+            GrantReward(
+                community=self.community, member=member, reward=reward, revoke=revoke,
+                channel=self.channel,
+            )
+        )
+
+    async def native_poll(
+        self,
+        question: str,
+        options: Sequence[str],
+        *,
+        duration: timedelta | None = None,
+        multiple: bool = False,
+        anonymous: bool = True,
+        channel: ChannelRef | None = None,
+    ) -> int:
+        """Post the platform's own poll (check ``Capability.NATIVE_POLLS`` first)."""
+        return await self.app.outbox.submit(
+            SendPoll(
+                community=self.community,
+                channel=channel or self.channel or self.app.default_channel(self.community),
+                question=question,
+                options=tuple(options),
+                duration=duration,
+                multiple=multiple,
+                anonymous=anonymous,
+            )
+        )
+
+    async def emit(self, event: Event) -> None:
+        """Send an event to every plugin."""
+        await self.app.dispatcher.dispatch(event)
+
+    def has(self, capability: Any) -> bool:
+        """Whether this community's platform offers a capability."""
+        return self.app.has_capability(self.community, capability)
+
+    def now(self) -> Any:
+        """The app clock's time (UTC)."""
+        return self.app.clock.now()

@@ -1,0 +1,166 @@
+"""The event vocabulary plugins receive.
+
+Adapters translate native platform events into these. Every event carries ``id``,
+the platform's own identity for it (gateway sequence material, Telegram ``update_id``,
+message ids), which the dispatcher uses to drop replays. Plugins define their own
+events by subclassing :class:`Event` and emit them to each other through the context.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.core.refs import ChannelRef, CommunityRef, MemberRef
+
+_internal_ids = itertools.count(1)
+
+
+def internal_id(kind: str) -> str:
+    """An id for an event that did not come from a platform (never de-duplicated)."""
+    return f"internal:{kind}:{next(_internal_ids)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Something that happened in a community.
+
+    Attributes:
+        id: Platform identity of the event, used to drop replays. Empty for internal events.
+        community: Where it happened.
+        at: When the platform says it happened, if it says.
+    """
+
+    id: str
+    community: CommunityRef
+    at: datetime | None = None
+
+    @property
+    def deduplicate(self) -> bool:
+        """Whether the dispatcher should drop a second delivery of this id."""
+        return bool(self.id) and not self.id.startswith("internal:")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommunityJoined(Event):
+    """The bot was added to a community or saw it at start-up."""
+
+    name: str = ""
+    added_by: MemberRef | None = None
+    missing_rights: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberJoined(Event):
+    """A member joined the community."""
+
+    member: MemberRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberLeft(Event):
+    """A member left or was removed."""
+
+    member: MemberRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessagePosted(Event):
+    """A member posted a message.
+
+    ``text`` is empty where the platform withholds message content.
+    """
+
+    member: MemberRef
+    channel: ChannelRef
+    message_id: str
+    text: str = ""
+    reply_to: str | None = None
+    reply_to_member: MemberRef | None = None
+    thread: ChannelRef | None = None
+    mentions: tuple[MemberRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageEdited(Event):
+    """A member edited a message."""
+
+    member: MemberRef
+    channel: ChannelRef
+    message_id: str
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageDeleted(Event):
+    """A message was deleted."""
+
+    channel: ChannelRef
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReactionAdded(Event):
+    """A member reacted to a message; ``author`` wrote the message, if known."""
+
+    member: MemberRef
+    channel: ChannelRef
+    message_id: str
+    emoji: str
+    author: MemberRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReactionRemoved(Event):
+    """A member took a reaction back."""
+
+    member: MemberRef
+    channel: ChannelRef
+    message_id: str
+    emoji: str
+    author: MemberRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ButtonPressed(Event):
+    """A member pressed a button (or opened a deep link) carrying ``payload``.
+
+    ``payload`` is the decoded :class:`bot.core.payloads.Payload`; ``reply_handle`` is the
+    adapter's opaque handle for answering this press (an interaction, a callback query).
+    """
+
+    member: MemberRef
+    channel: ChannelRef
+    message_id: str
+    payload: Any
+    reply_handle: Any = field(default=None, compare=False)
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandInvoked(Event):
+    """A member invoked a command.
+
+    Text platforms fill ``text`` with the raw arguments; platforms with typed options
+    (Discord) fill ``options`` with values already converted to core types.
+    """
+
+    member: MemberRef
+    channel: ChannelRef
+    name: str
+    text: str = ""
+    options: Mapping[str, Any] | None = None
+    reply_handle: Any = field(default=None, compare=False)
+    privilege_hint: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollAnswered(Event):
+    """A member answered a native platform poll (empty ``options`` = vote withdrawn)."""
+
+    member: MemberRef
+    poll_id: str
+    options: tuple[int, ...] = ()

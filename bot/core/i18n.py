@@ -1,0 +1,190 @@
+"""Translations: gettext catalogs with CLDR plural rules, and Babel for numbers and dates.
+
+Catalogs live in ``locales/<lang>/LC_MESSAGES/<domain>.po``: the domain ``core`` for the
+framework and one domain per plugin (named after it). A compiled ``.mo`` beside a ``.po``
+is used when it is at least as new; otherwise the ``.po`` is compiled in memory.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+from bot.core.markup import Markup, escape
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE = "en"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+CORE_DOMAIN = "core"
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+def normalize_language(code: str | None) -> str | None:
+    """``ar-SA``/``ar_SA``/``AR`` -> ``ar``; None for empty or unknown codes."""
+    if not code:
+        return None
+    base = code.replace("-", "_").split("_", 1)[0].lower()
+    if not base.isalpha() or not 2 <= len(base) <= 3:
+        return None
+    return base
+
+
+class Catalogs:
+    """Every domain's catalogs, loaded once and cached per (domain, language)."""
+
+    def __init__(self, default: str = DEFAULT_LANGUAGE) -> None:
+        """Start with the core domain from the project's ``locales/``."""
+        self.default = default
+        self._dirs: dict[str, list[Path]] = {CORE_DOMAIN: [LOCALES_DIR]}
+        self._cache: dict[tuple[str, str], gettext.NullTranslations] = {}
+
+    def add_domain(self, domain: str, directory: Path) -> None:
+        """Look for ``domain`` catalogs in ``directory`` too (a third-party plugin's own)."""
+        dirs = self._dirs.setdefault(domain, [])
+        if directory not in dirs:
+            dirs.append(directory)
+        self._cache = {k: v for k, v in self._cache.items() if k[0] != domain}
+
+    def languages(self) -> list[str]:
+        """Languages with a core catalog."""
+        found = {
+            p.parent.parent.name
+            for d in self._dirs[CORE_DOMAIN]
+            for p in d.glob(f"*/LC_MESSAGES/{CORE_DOMAIN}.po")
+        }
+        return sorted(found | {self.default})
+
+    def translations(self, domain: str, language: str) -> gettext.NullTranslations:
+        """The catalog of ``domain`` in ``language``, falling back to the core domain."""
+        key = (domain, language)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._load(domain, language)
+            if domain != CORE_DOMAIN:
+                found.add_fallback(self.translations(CORE_DOMAIN, language))
+            self._cache[key] = found
+        return found
+
+    def _load(self, domain: str, language: str) -> gettext.NullTranslations:
+        for directory in reversed(self._dirs.get(domain, [LOCALES_DIR])):
+            po = directory / language / "LC_MESSAGES" / f"{domain}.po"
+            mo = po.with_suffix(".mo")
+            if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+                with mo.open("rb") as fp:
+                    return gettext.GNUTranslations(fp)
+            if po.exists():
+                return gettext.GNUTranslations(io.BytesIO(compile_po(po)))
+        return gettext.NullTranslations()
+
+
+def compile_po(po: Path) -> bytes:
+    """Compile a ``.po`` file to ``.mo`` bytes (plural forms kept)."""
+    with po.open("rb") as fp:
+        catalog = read_po(fp, locale=po.parent.parent.name, domain=po.stem)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue()
+
+
+def compile_all(root: Path = LOCALES_DIR) -> list[Path]:
+    """Write a ``.mo`` beside every ``.po`` under ``root``; returns what was written."""
+    written = []
+    for po in sorted(root.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        mo.write_bytes(compile_po(po))
+        written.append(mo)
+    return written
+
+
+class Translator:
+    """Strings, numbers and dates for one domain in one language."""
+
+    __slots__ = ("_catalog", "babel_locale", "language", "timezone")
+
+    def __init__(
+        self, catalogs: Catalogs, domain: str, language: str, timezone: str = "UTC"
+    ) -> None:
+        """Bind ``domain`` in ``language``; dates are shown in ``timezone``."""
+        self.language = language
+        self._catalog = catalogs.translations(domain, language)
+        try:
+            self.babel_locale = Locale.parse(language)
+        except (UnknownLocaleError, ValueError):
+            self.babel_locale = Locale.parse(DEFAULT_LANGUAGE)
+        self.timezone = timezone
+
+    @property
+    def rtl(self) -> bool:
+        """Whether the language is written right to left."""
+        return self.babel_locale.character_order == "right-to-left"
+
+    def t(self, message: str, /, **values: Any) -> Markup:
+        """Translate ``message`` and fill ``{placeholders}`` (user text is escaped)."""
+        return Markup(self._catalog.gettext(message)).format(**self._localize(values))
+
+    def tn(self, singular: str, plural: str, n: int, /, **values: Any) -> Markup:
+        """Translate with the language's plural rule for ``n`` (Arabic has six forms)."""
+        values.setdefault("n", n)
+        return Markup(self._catalog.ngettext(singular, plural, n)).format(
+            **self._localize(values)
+        )
+
+    def plain(self, message: str, /, **values: Any) -> str:
+        """Translate for places that take no markup (button labels, command help)."""
+        text = self._catalog.gettext(message)
+        return text.format(**self._localize(values)) if values else text
+
+    def number(self, value: float) -> str:
+        """A number written the way the language writes it."""
+        return format_decimal(value, locale=self.babel_locale)
+
+    def percent(self, fraction: float) -> str:
+        """A fraction as a percentage (0.25 -> 25%)."""
+        return format_percent(fraction, locale=self.babel_locale)
+
+    def datetime(self, when: datetime, fmt: str = "medium") -> str:
+        """A date and time in the community's timezone."""
+        return format_datetime(when, fmt, tzinfo=ZoneInfo(self.timezone), locale=self.babel_locale)
+
+    def date(self, when: datetime, fmt: str = "medium") -> str:
+        """A date in the community's timezone."""
+        return format_date(when.astimezone(ZoneInfo(self.timezone)), fmt, locale=self.babel_locale)
+
+    def time(self, when: datetime, fmt: str = "short") -> str:
+        """A time of day in the community's timezone."""
+        return format_time(when, fmt, tzinfo=ZoneInfo(self.timezone), locale=self.babel_locale)
+
+    def duration(self, delta: timedelta) -> str:
+        """A duration in words ("3 days")."""
+        return format_timedelta(delta, locale=self.babel_locale, threshold=1.1)
+
+    def _localize(self, values: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            if isinstance(value, bool):
+                out[key] = escape(str(value))
+            elif isinstance(value, int | float):
+                out[key] = Markup(escape(self.number(value)))
+            elif isinstance(value, datetime):
+                out[key] = escape(self.datetime(value))
+            elif isinstance(value, timedelta):
+                out[key] = escape(self.duration(value))
+            else:
+                out[key] = value
+        return out

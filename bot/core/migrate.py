@@ -1,0 +1,147 @@
+"""Alembic glue: one branch per plugin plus ``core``, applied at start.
+
+No ``env.py``: the environment is built here, so a plugin's ``migrations/`` folder holds
+only revision files. ``make_revision`` writes a new revision from the difference between
+a plugin's tables and the database, for maintainers (``python run.py db revision NAME``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata, produce_migrations, render_python_code
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import rev_id
+from sqlalchemy import Connection, MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
+
+CORE_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+CORE_VERSIONS = CORE_MIGRATIONS / "versions"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationSource:
+    """A branch: its label (plugin name or ``core``), revision folder and tables."""
+
+    label: str
+    path: Path
+    metadata: MetaData
+
+
+class SchemaMismatch(RuntimeError):
+    """The database's tables differ from what the code declares."""
+
+
+def _script(sources: list[MigrationSource]) -> ScriptDirectory:
+    return ScriptDirectory(
+        str(CORE_MIGRATIONS),
+        version_locations=[str(s.path) for s in sources if s.path.is_dir()],
+    )
+
+
+def _upgrade(conn: Connection, sources: list[MigrationSource]) -> None:
+    from alembic.config import Config
+
+    script = _script(sources)
+    config = Config()
+
+    def do_upgrade(rev: Any, context: Any) -> Any:
+        return script._upgrade_revs("heads", rev)
+
+    with EnvironmentContext(config, script, fn=do_upgrade, destination_rev="heads") as env:
+        env.configure(connection=conn, render_as_batch=True)
+        with env.begin_transaction():
+            env.run_migrations()
+
+
+def _diff(conn: Connection, sources: list[MigrationSource]) -> list[Any]:
+    diffs: list[Any] = []
+    for source in sources:
+        own = set(source.metadata.tables)
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "include_name": (
+                    lambda name, type_, parent, own=own: type_ != "table" or name in own
+                ),
+                "compare_type": False,
+            },
+        )
+        diffs.extend(compare_metadata(context, source.metadata))
+    return diffs
+
+
+async def upgrade(engine: AsyncEngine, sources: list[MigrationSource]) -> None:
+    """Apply every branch's pending revisions, then refuse a mismatched schema."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade, sources)
+    async with engine.connect() as conn:
+        diffs = await conn.run_sync(_diff, sources)
+    if diffs:
+        raise SchemaMismatch(
+            "the database schema does not match the declared tables "
+            f"(a migration is missing?): {diffs[:5]}"
+        )
+
+
+def _render(conn: Connection, source: MigrationSource, message: str, sources: list[MigrationSource]) -> Path:
+    script = _script(sources)
+    heads = [rev for rev in script.get_revisions("heads") if source.label in (rev.branch_labels or ())]
+    own = set(source.metadata.tables)
+    context = MigrationContext.configure(
+        conn,
+        opts={
+            "render_as_batch": True,
+            "include_name": lambda name, type_, parent: type_ != "table" or name in own,
+        },
+    )
+    migrations = produce_migrations(context, source.metadata)
+    ops = migrations.upgrade_ops
+    if ops is None or ops.is_empty():
+        raise ValueError(f"{source.label}: no changes to write")
+    down = migrations.downgrade_ops
+    assert down is not None
+    body_up = _body(render_python_code(ops, render_as_batch=True))
+    body_down = _body(render_python_code(down, render_as_batch=True))
+    revision = rev_id()
+    down_revision = repr(heads[0].revision) if heads else "None"
+    labels = "None" if heads else repr((source.label,))
+    slug = "".join(c if c.isalnum() else "_" for c in message.lower())[:40]
+    source.path.mkdir(parents=True, exist_ok=True)
+    target = source.path / f"{revision}_{slug}.py"
+    target.write_text(
+        f'"""{message}."""\n\n'
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n\n"
+        "import bot.core.storage\n\n"
+        f"revision = {revision!r}\n"
+        f"down_revision = {down_revision}\n"
+        f"branch_labels = {labels}\n"
+        "depends_on = None\n\n\n"
+        f"def upgrade() -> None:\n{body_up}\n\n"
+        f"def downgrade() -> None:\n{body_down}\n",
+        encoding="utf-8",
+    )
+    return target
+
+
+def _body(code: str) -> str:
+    lines = [line for line in code.splitlines() if not line.lstrip().startswith("# ###")]
+    return "\n".join(line if line.startswith("    ") else "    " + line for line in lines) + "\n"
+
+
+async def make_revision(
+    engine: AsyncEngine, source: MigrationSource, message: str, sources: list[MigrationSource]
+) -> Path:
+    """Write a revision for the difference between ``source``'s tables and the database."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade, sources)
+    async with engine.connect() as conn:
+        return await conn.run_sync(_render, source, message, sources)

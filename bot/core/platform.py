@@ -1,0 +1,88 @@
+"""What the core asks of a platform adapter, and what an adapter may answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot.core.actions import Action
+from bot.core.capabilities import Capability
+from bot.core.commands import Kind
+from bot.core.privilege import Privilege
+from bot.core.ratelimit import RateProfile
+from bot.core.refs import ChannelRef, CommunityRef, MemberRef
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+class DeliveryError(Exception):
+    """Base of what ``Platform.deliver`` raises."""
+
+
+class RetryAfter(DeliveryError):
+    """The platform said to wait ``seconds`` (scope "global" stops every send)."""
+
+    def __init__(self, seconds: float, scope: str = "channel") -> None:
+        """Remember how long and for what."""
+        super().__init__(f"retry after {seconds}s ({scope})")
+        self.seconds = seconds
+        self.scope = scope
+
+
+class TransientError(DeliveryError):
+    """A failure worth retrying with backoff (network, 5xx)."""
+
+
+class PermanentError(DeliveryError):
+    """A failure retrying will not fix (missing permission, unknown channel).
+
+    ``reason`` is a msgid for the admins' report, ``values`` fill it.
+    """
+
+    def __init__(self, reason: str, **values: Any) -> None:
+        """Keep the msgid and its values."""
+        super().__init__(reason.format(**values) if values else reason)
+        self.reason = reason
+        self.values = values
+
+
+class Undeliverable(DeliveryError):
+    """A private message the member cannot receive (DMs closed, bot not started)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """What a delivery produced: the platform's id of the message sent, if any."""
+
+    message_id: str | None = None
+
+
+class Platform(Protocol):
+    """An adapter as the core sees it."""
+
+    name: str
+    capabilities: frozenset[Capability]
+    rate_profile: RateProfile
+
+    async def start(self, app: App) -> None:
+        """Connect and start translating events into ``app.dispatcher``."""
+
+    async def stop(self) -> None:
+        """Disconnect."""
+
+    async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
+        """Carry out one action, or raise a :class:`DeliveryError`."""
+        ...
+
+    async def privilege_of(self, community: CommunityRef, member: MemberRef) -> Privilege:
+        """The member's privilege as the platform sees it (not counting Majlis roles)."""
+        ...
+
+    async def resolve(self, community: CommunityRef, kind: Kind, token: str) -> Any:
+        """A member, channel or role for a text argument, or None."""
+        ...
+
+    def default_channel(self, community: CommunityRef) -> ChannelRef | None:
+        """Where automated posts go when a plugin names no channel."""
+        ...

@@ -1,0 +1,256 @@
+"""Jobs stored in the database and fired through APScheduler.
+
+The database is the source of truth: an item holds its next firing time and, when it
+recurs, an RFC 5545 RRULE or a cron line read in an IANA timezone. APScheduler 3.x's
+``AsyncIOScheduler`` is only the alarm clock that wakes us at the next due time; at start
+the alarms are rebuilt from the database. Each firing is recorded (item, occurrence) in
+the same transaction that moves the item on, so an occurrence never fires twice, also
+across restarts. A firing missed while the bot was down is run once late or skipped, by
+the rule the job declared. With a :class:`ManualClock`, :meth:`Scheduler.advance` fires
+due items in time order instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from dateutil.rrule import rrulestr
+
+from bot.core.clock import Clock
+from bot.core.refs import CommunityRef, MemberRef
+
+if TYPE_CHECKING:
+    from bot.core.storage import Database, ScheduledRow
+
+log = logging.getLogger(__name__)
+
+#: A firing this late (or later) counts as missed and follows the job's misfire rule.
+MISFIRE_GRACE = timedelta(seconds=60)
+#: How often the database is re-read for items another process scheduled.
+POLL_INTERVAL_SECONDS = 60
+
+
+class Misfire(StrEnum):
+    """What to do with a firing missed while the bot was down."""
+
+    RUN_LATE = "run_late"
+    SKIP = "skip"
+
+
+class ScheduleError(ValueError):
+    """A recurrence rule or timezone that cannot be used."""
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``, or ScheduleError."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ScheduleError(f"unknown timezone {name!r}") from exc
+
+
+def next_occurrence(rule: str, timezone: str, anchor: datetime, after: datetime) -> datetime | None:
+    """The first occurrence of ``rule`` strictly after ``after`` (UTC), or None when done.
+
+    ``anchor`` is the series' start (its wall-clock time in ``timezone`` is kept across
+    DST changes). ``rule`` is an RRULE body or ``cron:<crontab>``.
+    """
+    zone = check_timezone(timezone)
+    if rule.startswith("cron:"):
+        try:
+            trigger = CronTrigger.from_crontab(rule[5:].strip(), timezone=zone)
+        except ValueError as exc:
+            raise ScheduleError(str(exc)) from exc
+        start = max(after, anchor - timedelta(seconds=1)) + timedelta(seconds=1)
+        found = trigger.get_next_fire_time(None, start.astimezone(zone))
+        return None if found is None else found.astimezone(UTC)
+    local_anchor = anchor.astimezone(zone).replace(tzinfo=None)
+    body = rule.removeprefix("RRULE:")
+    try:
+        series = rrulestr(body, dtstart=local_anchor, ignoretz=True)
+    except (ValueError, TypeError) as exc:
+        raise ScheduleError(str(exc)) from exc
+    local_after = after.astimezone(zone).replace(tzinfo=None)
+    if after < anchor:
+        local_after = local_anchor - timedelta(microseconds=1)
+    found_local = series.after(local_after, inc=False)
+    if found_local is None:
+        return None
+    result = found_local.replace(tzinfo=zone).astimezone(UTC)
+    if result <= after:  # a repeated wall-clock hour at the end of DST
+        return next_occurrence(rule, timezone, anchor, after + timedelta(hours=1))
+    return result
+
+
+Fire = Callable[["ScheduledRow", datetime], Awaitable[None]]
+
+
+class Scheduler:
+    """Stores, rebuilds and fires scheduled items."""
+
+    def __init__(
+        self, db: Database, clock: Clock, fire: Fire, misfire_of: Callable[[str, str], Misfire]
+    ) -> None:
+        """``fire`` runs one item's job; ``misfire_of(plugin, job)`` gives its rule."""
+        self.db = db
+        self.clock = clock
+        self._fire = fire
+        self._misfire_of = misfire_of
+        self._aps: AsyncIOScheduler | None = None
+        self.fired = 0
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Catch up what was missed, then arm alarms for what is coming."""
+        await self.run_due()
+        if not self.clock.manual:
+            self._aps = AsyncIOScheduler(timezone=UTC)
+            self._aps.add_job(
+                self.run_due,
+                IntervalTrigger(seconds=POLL_INTERVAL_SECONDS),
+                id="majlis-poll",
+                coalesce=True,
+                max_instances=1,
+            )
+            self._aps.start()
+            for item in await self.db.scheduled_items():
+                self._arm(item.id, item.next_run_at)
+
+    async def stop(self) -> None:
+        """Stop the alarms (what is stored stays)."""
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+
+    def _arm(self, item_id: int, when: datetime | None) -> None:
+        if self._aps is None or when is None:
+            return
+        self._aps.add_job(
+            self.run_due,
+            DateTrigger(run_date=when),
+            id=f"item-{item_id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )
+
+    # -- scheduling ---------------------------------------------------------------------
+
+    async def schedule(
+        self,
+        *,
+        plugin: str,
+        job: str,
+        community: CommunityRef,
+        at: datetime | None,
+        rule: str | None,
+        timezone: str,
+        key: str,
+        data: dict[str, Any],
+        member: MemberRef | None = None,
+    ) -> int:
+        """Store an item (replacing one with the same key) and arm its alarm."""
+        check_timezone(timezone)
+        now = self.clock.now()
+        anchor = at or now
+        if anchor.tzinfo is None:
+            raise ScheduleError("a scheduled time needs a timezone")
+        first: datetime | None = anchor
+        if rule is not None:
+            first = next_occurrence(rule, timezone, anchor, anchor - timedelta(microseconds=1))
+            if first is None:
+                raise ScheduleError("the recurrence rule never fires")
+            data = {**data, "_anchor": anchor.isoformat()}
+        item_key = f"{plugin}:{job}:{community.key}:{key}"
+        item_id = await self.db.schedule_upsert(
+            {
+                "key": item_key,
+                "plugin": plugin,
+                "job": job,
+                "community": community.key,
+                "data": data,
+                "next_run_at": first,
+                "rule": rule,
+                "timezone": timezone,
+                "status": "active",
+                "member": member.id if member else None,
+            }
+        )
+        self._arm(item_id, first)
+        return item_id
+
+    async def cancel(self, plugin: str, job: str, community: CommunityRef, key: str = "") -> bool:
+        """Cancel an item by its parts."""
+        return await self.db.schedule_cancel(f"{plugin}:{job}:{community.key}:{key}")
+
+    # -- firing -------------------------------------------------------------------------
+
+    async def run_due(self) -> int:
+        """Fire every item whose time has come; returns how many fired."""
+        now = self.clock.now()
+        count = 0
+        for item in await self.db.scheduled_items():
+            if item.next_run_at is None or item.next_run_at > now:
+                if item.next_run_at is not None:
+                    self._arm(item.id, item.next_run_at)
+                continue
+            count += await self._run(item, now)
+        return count
+
+    async def _run(self, item: ScheduledRow, now: datetime) -> int:
+        occurrence = item.next_run_at
+        assert occurrence is not None
+        late = now - occurrence > MISFIRE_GRACE
+        misfire = self._misfire_of(item.plugin, item.job)
+        outcome = "skipped" if late and misfire is Misfire.SKIP else "fired"
+        upcoming: datetime | None = None
+        if item.rule:
+            anchor = datetime.fromisoformat(item.data.get("_anchor", occurrence.isoformat()))
+            # After a long outage, catch up once and carry on from now, not every missed time.
+            upcoming = next_occurrence(item.rule, item.timezone, anchor, max(occurrence, now))
+        if not await self.db.claim_occurrence(item.id, occurrence, now, outcome, upcoming):
+            return 0
+        self._arm(item.id, upcoming)
+        if outcome == "skipped":
+            log.warning(
+                "skipped a missed firing of %s.%s in %s (due %s)",
+                item.plugin, item.job, item.community, occurrence.isoformat(),
+            )
+            return 0
+        if late:
+            log.info("running %s.%s late (due %s)", item.plugin, item.job, occurrence.isoformat())
+        self.fired += 1
+        await self._fire(item, occurrence)
+        return 1
+
+    async def advance(self, delta: timedelta) -> int:
+        """Move a manual clock by ``delta``, firing due items in time order."""
+        set_time = getattr(self.clock, "set", None)
+        if set_time is None:
+            raise RuntimeError("advance needs a ManualClock")
+        target = self.clock.now() + delta
+        fired = 0
+        while True:
+            items = [
+                i for i in await self.db.scheduled_items()
+                if i.next_run_at is not None and i.next_run_at <= target
+            ]
+            if not items:
+                break
+            soonest = min(items, key=lambda i: (i.next_run_at or target, i.id))
+            assert soonest.next_run_at is not None
+            if soonest.next_run_at > self.clock.now():
+                set_time(soonest.next_run_at)
+            fired += await self._run(soonest, self.clock.now())
+        set_time(target)
+        return fired

@@ -1,0 +1,772 @@
+"""The database: SQLAlchemy async engine, the core tables and every query on them.
+
+SQLite (WAL) by default, PostgreSQL by URL with no code change. This module and the
+plugins' ``tables.py`` are the only places that know SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    and_,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def plugin_metadata() -> MetaData:
+    """A ``MetaData`` for a plugin's tables, with the project's constraint names."""
+    return MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = plugin_metadata()
+
+communities = Table(
+    "core_communities",
+    metadata,
+    Column("key", String(96), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("language", String(16)),
+    Column("timezone", String(64)),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("admin_channel", String(64)),
+    Column("welcome_channel", String(64)),
+    Column("mod_role", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+members = Table(
+    "core_members",
+    metadata,
+    Column("community", String(96), primary_key=True),
+    Column("member", String(64), primary_key=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("language", String(16)),
+    Column("joined_at", UTCDateTime),
+    Column("left_at", UTCDateTime),
+    Column("last_seen", UTCDateTime),
+)
+
+plugin_state = Table(
+    "core_plugin_state",
+    metadata,
+    Column("community", String(96), primary_key=True),
+    Column("plugin", String(64), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+)
+
+settings = Table(
+    "core_settings",
+    metadata,
+    Column("community", String(96), primary_key=True),
+    Column("plugin", String(64), primary_key=True),
+    Column("scope", String(96), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
+processed_events = Table(
+    "core_processed_events",
+    metadata,
+    Column("digest", String(32), primary_key=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+)
+
+outbox = Table(
+    "core_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("community", String(96), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("action", JSON, nullable=False),
+    Column("member", String(64)),
+    Column("direct", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("result", String(200)),
+    Column("error", Text),
+)
+
+scheduled = Table(
+    "core_scheduled",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("plugin", String(64), nullable=False),
+    Column("job", String(64), nullable=False),
+    Column("community", String(96), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("next_run_at", UTCDateTime, index=True),
+    Column("rule", String(400)),
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("last_fired_at", UTCDateTime),
+    Column("member", String(64)),
+)
+
+job_runs = Table(
+    "core_job_runs",
+    metadata,
+    Column("item", Integer, primary_key=True),
+    Column("occurrence", UTCDateTime, primary_key=True),
+    Column("fired_at", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+)
+
+errors = Table(
+    "core_errors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("plugin", String(64), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("community", String(96), nullable=False),
+    Column("error", Text, nullable=False),
+)
+
+payloads = Table(
+    "core_payloads",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("raw", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+kv = Table(
+    "core_kv",
+    metadata,
+    Column("namespace", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
+Index("ix_core_outbox_due", outbox.c.status, outbox.c.not_before)
+
+
+def event_digest(event_id: str) -> str:
+    """What the processed-events table keeps of an id: a hash, so no member id is stored."""
+    return hashlib.blake2s(event_id.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One stored outgoing action."""
+
+    id: int
+    community: str
+    platform: str
+    action: dict[str, Any]
+    direct: bool
+    status: str
+    attempts: int
+    not_before: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledRow:
+    """One stored scheduled item."""
+
+    id: int
+    key: str
+    plugin: str
+    job: str
+    community: str
+    data: dict[str, Any]
+    next_run_at: datetime | None
+    rule: str | None
+    timezone: str
+    status: str
+    last_fired_at: datetime | None
+
+
+class Database:
+    """The async engine plus the core's queries."""
+
+    def __init__(self, url: str) -> None:
+        """Open an engine for ``url`` (``sqlite+aiosqlite:///path`` or PostgreSQL)."""
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path in ("", ":memory:"):
+                kwargs["poolclass"] = StaticPool
+                kwargs["connect_args"] = {"check_same_thread": False}
+            else:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A connection inside one transaction, committed on success."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads (autobegin, rolled back at the end)."""
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def close(self) -> None:
+        """Dispose of the engine."""
+        await self.engine.dispose()
+
+    # -- communities and members -------------------------------------------------
+
+    async def ensure_community(self, key: str, platform: str, name: str, now: datetime) -> bool:
+        """Create the community row if missing; True when it was new."""
+        async with self.begin() as conn:
+            row = (
+                await conn.execute(select(communities.c.name).where(communities.c.key == key))
+            ).first()
+            if row is None:
+                await conn.execute(
+                    insert(communities).values(
+                        key=key, platform=platform, name=name, created_at=now, paused=False
+                    )
+                )
+                return True
+            if name and row.name != name:
+                await conn.execute(
+                    update(communities).where(communities.c.key == key).values(name=name)
+                )
+            return False
+
+    async def community(self, key: str) -> dict[str, Any] | None:
+        """The community's row as a dict."""
+        async with self.connect() as conn:
+            row = (await conn.execute(select(communities).where(communities.c.key == key))).first()
+            return dict(row._mapping) if row else None
+
+    async def update_community(self, key: str, **values: Any) -> None:
+        """Change columns of a community."""
+        async with self.begin() as conn:
+            await conn.execute(update(communities).where(communities.c.key == key).values(**values))
+
+    async def all_communities(self) -> list[dict[str, Any]]:
+        """Every community row."""
+        async with self.connect() as conn:
+            return [dict(r._mapping) for r in await conn.execute(select(communities))]
+
+    async def rename_community(self, old: str, new: str, tables: Iterable[Table]) -> None:
+        """Move every row of ``old`` to ``new`` (a Telegram group became a supergroup)."""
+        async with self.begin() as conn:
+            for table in tables:
+                column = table.c.get("community")
+                if column is not None:
+                    await conn.execute(update(table).where(column == old).values(community=new))
+            await conn.execute(
+                update(communities)
+                .where(communities.c.key == old)
+                .values(key=new, platform=new.split(":", 1)[0])
+            )
+
+    async def member(self, community: str, member: str) -> dict[str, Any] | None:
+        """A member's row as a dict."""
+        async with self.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(members).where(
+                        members.c.community == community, members.c.member == member
+                    )
+                )
+            ).first()
+            return dict(row._mapping) if row else None
+
+    async def upsert_member(self, community: str, member: str, **values: Any) -> bool:
+        """Create or update a member; True when the row was new."""
+        async with self.begin() as conn:
+            found = (
+                await conn.execute(
+                    update(members)
+                    .where(members.c.community == community, members.c.member == member)
+                    .values(**values)
+                )
+            ).rowcount
+            if found:
+                return False
+            await conn.execute(insert(members).values(community=community, member=member, **values))
+            return True
+
+    async def member_languages(self, community: str) -> dict[str, str]:
+        """Members' chosen languages in a community."""
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(members.c.member, members.c.language).where(
+                    members.c.community == community, members.c.language.is_not(None)
+                )
+            )
+            return {r.member: r.language for r in rows}
+
+    # -- plugins and settings -------------------------------------------------------
+
+    async def plugin_states(self) -> dict[tuple[str, str], bool]:
+        """Explicit enabled/disabled choices, by (community, plugin)."""
+        async with self.connect() as conn:
+            rows = await conn.execute(select(plugin_state))
+            return {(r.community, r.plugin): r.enabled for r in rows}
+
+    async def set_plugin_state(self, community: str, plugin: str, enabled: bool) -> None:
+        """Record that ``plugin`` is enabled or disabled in ``community``."""
+        async with self.begin() as conn:
+            await conn.execute(
+                delete(plugin_state).where(
+                    plugin_state.c.community == community, plugin_state.c.plugin == plugin
+                )
+            )
+            await conn.execute(
+                insert(plugin_state).values(community=community, plugin=plugin, enabled=enabled)
+            )
+
+    async def settings_for(self, community: str, plugin: str, scope: str) -> dict[str, Any]:
+        """Stored (non-default) settings of a plugin in a community and scope."""
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(settings.c.key, settings.c.value).where(
+                    settings.c.community == community,
+                    settings.c.plugin == plugin,
+                    settings.c.scope == scope,
+                )
+            )
+            return {r.key: r.value for r in rows}
+
+    async def set_setting(
+        self, community: str, plugin: str, scope: str, key: str, value: Any
+    ) -> None:
+        """Store one setting; ``value`` None removes it (back to its default)."""
+        async with self.begin() as conn:
+            await conn.execute(
+                delete(settings).where(
+                    settings.c.community == community,
+                    settings.c.plugin == plugin,
+                    settings.c.scope == scope,
+                    settings.c.key == key,
+                )
+            )
+            if value is not None:
+                await conn.execute(
+                    insert(settings).values(
+                        community=community, plugin=plugin, scope=scope, key=key, value=value
+                    )
+                )
+
+    # -- processed events ------------------------------------------------------------
+
+    async def record_events(self, digests: Sequence[tuple[str, datetime]]) -> None:
+        """Remember handled event digests (already-known ones are ignored)."""
+        if not digests:
+            return
+        async with self.begin() as conn:
+            known = set(
+                (
+                    await conn.execute(
+                        select(processed_events.c.digest).where(
+                            processed_events.c.digest.in_([d for d, _ in digests])
+                        )
+                    )
+                ).scalars()
+            )
+            fresh = {d: at for d, at in digests if d not in known}
+            if fresh:
+                await conn.execute(
+                    insert(processed_events), [{"digest": d, "at": at} for d, at in fresh.items()]
+                )
+
+    async def recent_events(self, since: datetime) -> list[str]:
+        """Digests handled since ``since``, oldest first."""
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(processed_events.c.digest)
+                .where(processed_events.c.at >= since)
+                .order_by(processed_events.c.at)
+            )
+            return list(rows.scalars())
+
+    async def prune_events(self, before: datetime) -> None:
+        """Forget digests older than the replay window."""
+        async with self.begin() as conn:
+            await conn.execute(delete(processed_events).where(processed_events.c.at < before))
+
+    # -- errors -------------------------------------------------------------------
+
+    async def record_errors(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Store handler failures."""
+        if rows:
+            async with self.begin() as conn:
+                await conn.execute(insert(errors), list(rows))
+
+    async def error_counts(self) -> dict[str, int]:
+        """Stored failures by plugin."""
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(errors.c.plugin, func.count()).group_by(errors.c.plugin)
+            )
+            return {r[0]: r[1] for r in rows}
+
+    # -- payloads -------------------------------------------------------------------
+
+    async def put_payload(self, key: str, raw: str) -> None:
+        """Store a long button payload under its key (idempotent)."""
+        try:
+            async with self.begin() as conn:
+                await conn.execute(
+                    insert(payloads).values(key=key, raw=raw, created_at=datetime.now(UTC))
+                )
+        except IntegrityError:
+            pass
+
+    async def get_payload(self, key: str) -> str | None:
+        """The payload stored under ``key``."""
+        async with self.connect() as conn:
+            return (
+                await conn.execute(select(payloads.c.raw).where(payloads.c.key == key))
+            ).scalar()
+
+    # -- key/value -----------------------------------------------------------------
+
+    async def kv_get(self, namespace: str, key: str) -> Any:
+        """A small stored value (adapters keep command-set hashes here)."""
+        async with self.connect() as conn:
+            return (
+                await conn.execute(
+                    select(kv.c.value).where(kv.c.namespace == namespace, kv.c.key == key)
+                )
+            ).scalar()
+
+    async def kv_set(self, namespace: str, key: str, value: Any) -> None:
+        """Store a small value."""
+        async with self.begin() as conn:
+            await conn.execute(delete(kv).where(kv.c.namespace == namespace, kv.c.key == key))
+            await conn.execute(insert(kv).values(namespace=namespace, key=key, value=value))
+
+    # -- outbox ---------------------------------------------------------------------
+
+    async def outbox_add(
+        self,
+        community: str,
+        platform: str,
+        action: dict[str, Any],
+        *,
+        direct: bool,
+        status: str,
+        member: str | None,
+        now: datetime,
+    ) -> int:
+        """Store an outgoing action; returns its id."""
+        async with self.begin() as conn:
+            result = await conn.execute(
+                insert(outbox).values(
+                    community=community,
+                    platform=platform,
+                    action=action,
+                    direct=direct,
+                    status=status,
+                    member=member,
+                    attempts=0,
+                    not_before=now,
+                    created_at=now,
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    async def outbox_pending(self, statuses: Sequence[str]) -> list[OutboxRow]:
+        """Stored actions in the given states, oldest first."""
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(outbox).where(outbox.c.status.in_(statuses)).order_by(outbox.c.id)
+            )
+            return [
+                OutboxRow(
+                    r.id,
+                    r.community,
+                    r.platform,
+                    r.action,
+                    r.direct,
+                    r.status,
+                    r.attempts,
+                    r.not_before,
+                )
+                for r in rows
+            ]
+
+    async def outbox_update(self, ids: Sequence[int], **values: Any) -> None:
+        """Change the state of stored actions."""
+        if ids:
+            async with self.begin() as conn:
+                await conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(**values))
+
+    async def outbox_release(self, community: str) -> list[int]:
+        """Held actions of a community become pending again; returns their ids."""
+        async with self.begin() as conn:
+            ids = list(
+                (
+                    await conn.execute(
+                        select(outbox.c.id).where(
+                            outbox.c.community == community, outbox.c.status == "held"
+                        )
+                    )
+                ).scalars()
+            )
+            if ids:
+                await conn.execute(
+                    update(outbox).where(outbox.c.id.in_(ids)).values(status="pending")
+                )
+            return ids
+
+    async def outbox_counts(self, community: str | None = None) -> dict[str, int]:
+        """How many actions are in each state."""
+        query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+        if community is not None:
+            query = query.where(outbox.c.community == community)
+        async with self.connect() as conn:
+            return {r[0]: r[1] for r in await conn.execute(query)}
+
+    # -- scheduler ------------------------------------------------------------------
+
+    async def schedule_upsert(self, values: dict[str, Any]) -> int:
+        """Create or replace the scheduled item with ``values['key']``; returns its id."""
+        async with self.begin() as conn:
+            existing = (
+                await conn.execute(select(scheduled.c.id).where(scheduled.c.key == values["key"]))
+            ).scalar()
+            if existing is not None:
+                await conn.execute(
+                    update(scheduled).where(scheduled.c.id == existing).values(**values)
+                )
+                return int(existing)
+            result = await conn.execute(insert(scheduled).values(**values))
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    async def scheduled_items(
+        self, *, status: str = "active", key_prefix: str | None = None
+    ) -> list[ScheduledRow]:
+        """Scheduled items, soonest first."""
+        query = select(scheduled).where(scheduled.c.status == status)
+        if key_prefix is not None:
+            query = query.where(scheduled.c.key.startswith(key_prefix, autoescape=True))
+        async with self.connect() as conn:
+            rows = await conn.execute(query.order_by(scheduled.c.next_run_at, scheduled.c.id))
+            return [_scheduled_row(r) for r in rows]
+
+    async def scheduled_item(self, item_id: int) -> ScheduledRow | None:
+        """One scheduled item by id."""
+        async with self.connect() as conn:
+            row = (await conn.execute(select(scheduled).where(scheduled.c.id == item_id))).first()
+            return _scheduled_row(row) if row else None
+
+    async def schedule_update(self, item_id: int, **values: Any) -> None:
+        """Change a scheduled item."""
+        async with self.begin() as conn:
+            await conn.execute(update(scheduled).where(scheduled.c.id == item_id).values(**values))
+
+    async def schedule_cancel(self, key: str) -> bool:
+        """Cancel the item with ``key``; True if there was one."""
+        async with self.begin() as conn:
+            result = await conn.execute(
+                update(scheduled)
+                .where(scheduled.c.key == key, scheduled.c.status == "active")
+                .values(status="cancelled", next_run_at=None)
+            )
+            return bool(result.rowcount)
+
+    async def claim_occurrence(
+        self,
+        item_id: int,
+        occurrence: datetime,
+        now: datetime,
+        outcome: str,
+        next_run_at: datetime | None,
+    ) -> bool:
+        """Record that an occurrence fired and move the item on, atomically.
+
+        Returns False when the occurrence was already recorded: it must not fire again.
+        """
+        try:
+            async with self.begin() as conn:
+                await conn.execute(
+                    insert(job_runs).values(
+                        item=item_id, occurrence=occurrence, fired_at=now, outcome=outcome
+                    )
+                )
+                values: dict[str, Any] = {"next_run_at": next_run_at}
+                if outcome == "fired":
+                    values["last_fired_at"] = occurrence
+                if next_run_at is None:
+                    values["status"] = "done"
+                await conn.execute(update(scheduled).where(scheduled.c.id == item_id).values(**values))
+            return True
+        except IntegrityError:
+            return False
+
+    async def job_runs_of(self, item_id: int) -> list[tuple[datetime, str]]:
+        """Recorded occurrences of an item."""
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(job_runs.c.occurrence, job_runs.c.outcome)
+                .where(job_runs.c.item == item_id)
+                .order_by(job_runs.c.occurrence)
+            )
+            return [(r[0].replace(tzinfo=UTC) if r[0].tzinfo is None else r[0], r[1]) for r in rows]
+
+    # -- privacy ---------------------------------------------------------------------
+
+    async def export_member(self, platform: str, member: str) -> dict[str, Any]:
+        """What the core tables hold about a member."""
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(members).where(
+                    members.c.member == member, members.c.community.startswith(f"{platform}:")
+                )
+            )
+            return {
+                "memberships": [
+                    {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r._mapping.items()}
+                    for r in rows
+                ]
+            }
+
+    async def forget_member(self, platform: str, member: str) -> None:
+        """Erase a member from the core tables."""
+        prefix = f"{platform}:"
+        async with self.begin() as conn:
+            await conn.execute(
+                delete(members).where(members.c.member == member, members.c.community.startswith(prefix))
+            )
+            await conn.execute(
+                delete(outbox).where(outbox.c.member == member, outbox.c.community.startswith(prefix))
+            )
+            await conn.execute(
+                delete(scheduled).where(
+                    scheduled.c.member == member, scheduled.c.community.startswith(prefix)
+                )
+            )
+            await conn.execute(
+                delete(settings).where(
+                    settings.c.scope == f"member:{member}", settings.c.community.startswith(prefix)
+                )
+            )
+
+
+def _scheduled_row(r: Any) -> ScheduledRow:
+    return ScheduledRow(
+        r.id,
+        r.key,
+        r.plugin,
+        r.job,
+        r.community,
+        r.data,
+        r.next_run_at,
+        r.rule,
+        r.timezone,
+        r.status,
+        r.last_fired_at,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def json_dumps(value: Any) -> str:
+    """Compact JSON for export files."""
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+__all__ = [
+    "Database",
+    "OutboxRow",
+    "ScheduledRow",
+    "UTCDateTime",
+    "and_",
+    "event_digest",
+    "metadata",
+    "or_",
+    "plugin_metadata",
+]
+
+
+async def outbox_result(db: Database, outbox_id: int) -> str | None:
+    """The platform message id a delivered action produced."""
+    async with db.connect() as conn:
+        return (
+            await conn.execute(select(outbox.c.result).where(outbox.c.id == outbox_id))
+        ).scalar()
+
+
+async def paused_communities(db: Database) -> set[str]:
+    """Keys of communities whose automated posts are held."""
+    async with db.connect() as conn:
+        return set(
+            (
+                await conn.execute(select(communities.c.key).where(communities.c.paused.is_(True)))
+            ).scalars()
+        )

@@ -1,0 +1,1 @@
+"""Core migrations (revision files live in versions/)."""
