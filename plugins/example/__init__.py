@@ -138,6 +138,7 @@ class Example(Plugin):
     async def send_reminder(self, ctx: Context, data: dict[str, Any]) -> None:
         """Post the reminder, mentioning only the member who asked."""
         member = MemberRef(ctx.community.platform, data["member"], data.get("name", ""))
+        ctx = self.context(ctx.community, member=member)  # the member's own language
         await ctx.send(
             ctx.t("⏰ {member}, you asked me to remind you: {text}",
                   member=ctx.mention(member), text=data["text"]),

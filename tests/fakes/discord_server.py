@@ -165,7 +165,7 @@ JSON: TypeAlias = dict[str, Any]
 SnowflakeLike: TypeAlias = int | str
 """A snowflake given as ``int`` or as Discord's string form."""
 
-PathPattern: TypeAlias = "str | re.Pattern[str]"
+PathPattern: TypeAlias = str | re.Pattern[str]
 """A REST path pattern: ``"/channels/{channel_id}/messages"`` or a compiled regex."""
 
 ClientT = TypeVar("ClientT", bound=discord.Client)
@@ -1321,3 +1321,510 @@ def modal_submit_interaction_payload(
     return interaction_payload(
         InteractionType.MODAL_SUBMIT, application_id=application_id, data=data, **kwargs
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------
+
+
+def compile_path_pattern(pattern: PathPattern) -> re.Pattern[str]:
+    """Compile a REST path pattern.
+
+    ``"/channels/{channel_id}/messages"``: each ``{name}`` matches one path segment (a named
+    group; repeated names match without capturing); everything else is literal. A leading
+    ``/api/v10`` and a query string are ignored. A compiled regex is used as is. Patterns must
+    match the whole path (the path recorded without ``/api/v10``).
+    """
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    pattern = re.sub(r"^/api(/v\d+)?(?=/)", "", pattern.split("?", 1)[0])
+    parts: list[str] = []
+    seen: set[str] = set()
+    pos = 0
+    for match in re.finditer(r"\{(\w+)\}", pattern):
+        parts.append(re.escape(pattern[pos : match.start()]))
+        name = match.group(1)
+        parts.append("[^/]+" if name in seen else f"(?P<{name}>[^/]+)")
+        seen.add(name)
+        pos = match.end()
+    parts.append(re.escape(pattern[pos:]))
+    return re.compile("".join(parts))
+
+
+def _method_matches(expected: str, actual: str) -> bool:
+    return expected == "*" or expected.upper() == actual.upper()
+
+
+@dataclass
+class RecordedFile:
+    """A file part of a multipart request (discord.py names them ``files[0]``, ``files[1]``)."""
+
+    name: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class RecordedRequest:
+    """One REST request the fake received, with the answer it gave.
+
+    ``path`` is URL-decoded and relative to the API base (``/channels/1/messages``), without the
+    query (see ``query``). ``json`` is the JSON body, or the ``payload_json`` part of a multipart
+    body (whose files are in ``files`` and other fields in ``form``). ``route`` is the route
+    template that handled it (``None`` for unknown routes, which got a 404), ``params`` its
+    placeholders, ``injected`` whether :meth:`FakeDiscord.fail_next` answered it.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    json: Any = None
+    files: list[RecordedFile] = field(default_factory=list)
+    form: dict[str, str] = field(default_factory=dict)
+    multipart: bool = False
+    raw_body: bytes = field(default=b"", repr=False)
+    status: int = 0
+    response: Any = field(default=None, repr=False)
+    route: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    injected: bool = False
+    timestamp: float = field(default_factory=time.time, repr=False)
+
+    @property
+    def handled(self) -> bool:
+        """Whether a route (built-in or custom) handled the request."""
+        return self.route is not None
+
+    def header(self, name: str) -> str | None:
+        """Return a request header, case-insensitively."""
+        lowered = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
+
+    def matches(self, method: str, pattern: PathPattern) -> bool:
+        """Whether this request has ``method`` (``"*"`` = any) and its path matches ``pattern``."""
+        return _method_matches(method, self.method) and bool(
+            compile_path_pattern(pattern).fullmatch(self.path)
+        )
+
+
+@dataclass
+class GatewayFrame:
+    """A gateway payload sent (``"send"``) or received (``"recv"``) by the fake."""
+
+    direction: Literal["send", "recv"]
+    connection_id: int
+    op: int | None
+    t: str | None
+    s: int | None
+    d: Any = field(repr=False)
+    timestamp: float = field(default_factory=time.time, repr=False)
+
+
+@dataclass
+class DispatchedEvent:
+    """A DISPATCH (op 0) a session received (kept for RESUME replays)."""
+
+    seq: int
+    event: str
+    data: JSON = field(repr=False)
+
+    def frame(self) -> JSON:
+        """Return the gateway payload of this dispatch."""
+        return {"op": int(Op.DISPATCH), "t": self.event, "s": self.seq, "d": self.data}
+
+
+_NEVER_REPLAYED: Final = frozenset({"READY", "RESUMED"})
+
+
+@dataclass(eq=False)
+class GatewayConnection:
+    """One gateway WebSocket connection (``path`` is ``/gateway`` or ``/resume-gateway``)."""
+
+    id: int
+    path: str
+    query: dict[str, str]
+    compress: str | None
+    ws: web.WebSocketResponse = field(repr=False)
+    request: web.Request = field(repr=False)
+    session: GatewaySession | None = field(default=None, repr=False)
+    closed: bool = False
+    close_code: int | None = None
+    closed_by_server: bool = False
+    heartbeats: int = 0
+    compressor: Any = field(default=None, repr=False)
+    close_task: asyncio.Future[bool] | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class GatewaySession:
+    """A gateway session (created by IDENTIFY, continued by RESUME).
+
+    ``history`` holds every dispatch with its ``seq``; ``invalidated`` sessions cannot resume.
+    """
+
+    session_id: str
+    intents: int
+    identify: JSON = field(repr=False)
+    shard: list[int] | None = None
+    large_threshold: int = 50
+    seq: int = 0
+    history: list[DispatchedEvent] = field(default_factory=list, repr=False)
+    connection: GatewayConnection | None = field(default=None, repr=False)
+    invalidated: bool = False
+    ready: bool = False
+    replay_on_resume: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    @property
+    def connected(self) -> bool:
+        """Whether a live connection is attached."""
+        return self.connection is not None and not self.connection.closed
+
+    def events(self, name: str | None = None) -> list[DispatchedEvent]:
+        """Return the dispatched events, optionally only those named ``name``."""
+        return [e for e in self.history if name is None or e.event == name.upper()]
+
+
+@dataclass
+class ResumeInfo:
+    """A successful RESUME: the client's ``seq`` and the events replayed to it."""
+
+    session_id: str
+    seq: int
+    replayed: list[DispatchedEvent]
+    connection_id: int
+
+
+@dataclass
+class InteractionCallback:
+    """A ``POST /interactions/{id}/{token}/callback`` the fake accepted."""
+
+    interaction_id: int
+    token: str
+    type: int
+    data: JSON
+    files: list[RecordedFile]
+    with_response: bool
+
+    @property
+    def ephemeral(self) -> bool:
+        """Whether the response message has the EPHEMERAL flag."""
+        return bool(int(self.data.get("flags") or 0) & MessageFlag.EPHEMERAL)
+
+
+@dataclass
+class ReactionRecord:
+    """A reaction the bot added through REST (``emoji`` is ``"👍"`` or ``"name:id"``)."""
+
+    channel_id: int
+    message_id: int
+    emoji: str
+    user_id: int
+
+
+@dataclass(eq=False)
+class _InteractionState:
+    payload: JSON
+    responded: bool = False
+    callback_type: int | None = None
+    original_message_id: int | None = None
+    followup_ids: list[int] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return int(self.payload["id"])
+
+    @property
+    def channel_id(self) -> int:
+        channel = self.payload.get("channel") or {}
+        return int(self.payload.get("channel_id") or channel.get("id") or 0)
+
+
+_GUILD_CREATE_ONLY_KEYS: Final = frozenset(
+    {
+        "roles", "channels", "threads", "members", "guild_scheduled_events", "joined_at",
+        "large", "unavailable", "member_count", "voice_states", "presences", "stage_instances",
+        "soundboard_sounds",
+    }
+)  # fmt: skip
+
+
+@dataclass(eq=False)
+class GuildState:
+    """The fake's state of one guild (dicts keyed by ``int`` snowflakes, values are payloads)."""
+
+    id: int
+    data: JSON = field(repr=False)
+    roles: dict[int, JSON] = field(default_factory=dict, repr=False)
+    channels: dict[int, JSON] = field(default_factory=dict, repr=False)
+    threads: dict[int, JSON] = field(default_factory=dict, repr=False)
+    members: dict[int, JSON] = field(default_factory=dict, repr=False)
+    scheduled_events: dict[int, JSON] = field(default_factory=dict, repr=False)
+    bans: dict[int, JSON] = field(default_factory=dict, repr=False)
+    joined_at: str = field(default_factory=iso_timestamp)
+
+    @classmethod
+    def from_payload(cls, payload: JSON) -> GuildState:
+        """Create the state from a :func:`guild_payload`-shaped dict."""
+        gid = int(payload["id"])
+        state = cls(
+            id=gid,
+            data={k: _copy(v) for k, v in payload.items() if k not in _GUILD_CREATE_ONLY_KEYS},
+            joined_at=payload.get("joined_at") or iso_timestamp(),
+        )
+        for role in payload.get("roles", []):
+            state.roles[int(role["id"])] = _copy(role)
+        if gid not in state.roles:
+            state.roles[gid] = role_payload(
+                gid, "@everyone", position=0, permissions=DEFAULT_EVERYONE_PERMISSIONS
+            )
+        for channel in (*payload.get("channels", []), *payload.get("threads", [])):
+            state.add_channel(channel)
+        for member in payload.get("members", []):
+            m = _copy(member)
+            m.pop("guild_id", None)
+            state.members[int(m["user"]["id"])] = m
+        for event in payload.get("guild_scheduled_events", []):
+            state.scheduled_events[int(event["id"])] = _copy(event)
+        return state
+
+    @property
+    def owner_id(self) -> int:
+        """The owner's user id."""
+        return int(self.data["owner_id"])
+
+    @property
+    def name(self) -> str:
+        """The guild name."""
+        return str(self.data.get("name", ""))
+
+    @property
+    def preferred_locale(self) -> str:
+        """The guild's preferred locale (``guild_locale`` of interactions)."""
+        return str(self.data.get("preferred_locale") or "en-US")
+
+    def add_channel(self, channel: JSON) -> JSON:
+        """Add (or replace) a channel or thread; returns the stored dict."""
+        stored = _copy(channel)
+        stored["guild_id"] = str(self.id)
+        target = self.threads if stored["type"] in THREAD_TYPES else self.channels
+        target[int(stored["id"])] = stored
+        return stored
+
+    def rest_payload(self) -> JSON:
+        """The guild object as ``GET /guilds/{id}`` returns it."""
+        data = _copy(self.data)
+        data["roles"] = [_copy(r) for r in self.roles.values()]
+        return data
+
+    def gateway_payload(
+        self, *, all_members: bool = True, bot_id: int | None = None, large_threshold: int = 250
+    ) -> JSON:
+        """The GUILD_CREATE payload; ``all_members=False`` sends only the bot's member."""
+        data = self.rest_payload()
+        members = list(self.members.values())
+        if not all_members:
+            members = [m for m in members if int(m["user"]["id"]) == bot_id]
+        data.update(
+            joined_at=self.joined_at,
+            large=len(self.members) > large_threshold,
+            unavailable=False,
+            member_count=len(self.members),
+            voice_states=[],
+            members=_copy(members),
+            channels=[_copy(c) for c in self.channels.values()],
+            threads=[_copy(t) for t in self.threads.values()],
+            presences=[],
+            stage_instances=[],
+            guild_scheduled_events=[_copy(e) for e in self.scheduled_events.values()],
+            soundboard_sounds=[],
+        )
+        return data
+
+    def top_role_position(self, user_id: int) -> int:
+        """Position of the member's highest role (0 = only ``@everyone``)."""
+        member = self.members.get(user_id)
+        if member is None:
+            return 0
+        positions = [self.roles[int(r)]["position"] for r in member["roles"] if int(r) in self.roles]
+        return max(positions, default=0)
+
+
+@dataclass(frozen=True)
+class SampleGuild:
+    """Ids of the guild built by :meth:`FakeDiscord.add_sample_guild`.
+
+    Roles by position: ``@everyone`` 0, Member 1, Moderator 2, bot's role 3 (MANAGE_ROLES,
+    managed), Admin 4 (ADMINISTRATOR). Members: owner (Admin), alice (Member), bob (no role), the
+    bot (bot role). Channels: ``general`` (text), ``forum`` (forum with tags), ``thread``
+    (public thread in general, owned by alice).
+    """
+
+    guild_id: int
+    owner_id: int
+    alice_id: int
+    bob_id: int
+    everyone_role_id: int
+    member_role_id: int
+    moderator_role_id: int
+    bot_role_id: int
+    admin_role_id: int
+    general_id: int
+    forum_id: int
+    thread_id: int
+
+
+@dataclass
+class _FailureRule:
+    method: str
+    pattern: re.Pattern[str]
+    error: DiscordError
+    remaining: int | None
+    retry_after: float | None
+    is_global: bool
+    scope: str
+    errors: JSON | None
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+
+
+_Handler: TypeAlias = Callable[[RecordedRequest], Awaitable[_Reply]]
+
+RouteHandler: TypeAlias = Callable[
+    [RecordedRequest], Awaitable[tuple[int, Any]] | tuple[int, Any]
+]
+"""A custom route handler: gets the request, returns ``(status, json_body_or_None)``."""
+
+
+@dataclass
+class _RouteDef:
+    method: str
+    template: str
+    regex: re.Pattern[str]
+    handler: _Handler
+    auth: bool = True
+
+
+@dataclass
+class _CustomRoute:
+    method: str
+    template: str
+    regex: re.Pattern[str]
+    handler: RouteHandler
+    remaining: int | None
+
+
+# Which intent a dispatch needs: (intent in guilds, intent in DMs or None if guild-only).
+_EVENT_INTENTS: Final[dict[str, tuple[int, int | None]]] = {
+    **{
+        e: (Intent.GUILDS, None)
+        for e in (
+            "GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE", "GUILD_ROLE_CREATE",
+            "GUILD_ROLE_UPDATE", "GUILD_ROLE_DELETE", "CHANNEL_CREATE", "CHANNEL_UPDATE",
+            "CHANNEL_DELETE", "THREAD_CREATE", "THREAD_UPDATE", "THREAD_DELETE",
+            "THREAD_LIST_SYNC", "THREAD_MEMBER_UPDATE", "STAGE_INSTANCE_CREATE",
+            "STAGE_INSTANCE_UPDATE", "STAGE_INSTANCE_DELETE",
+        )
+    },
+    **{
+        e: (Intent.GUILD_MEMBERS, None)
+        for e in (
+            "GUILD_MEMBER_ADD", "GUILD_MEMBER_UPDATE", "GUILD_MEMBER_REMOVE",
+            "THREAD_MEMBERS_UPDATE",
+        )
+    },
+    **{
+        e: (Intent.GUILD_MODERATION, None)
+        for e in ("GUILD_AUDIT_LOG_ENTRY_CREATE", "GUILD_BAN_ADD", "GUILD_BAN_REMOVE")
+    },
+    "GUILD_EMOJIS_UPDATE": (Intent.GUILD_EXPRESSIONS, None),
+    "GUILD_STICKERS_UPDATE": (Intent.GUILD_EXPRESSIONS, None),
+    "INVITE_CREATE": (Intent.GUILD_INVITES, None),
+    "INVITE_DELETE": (Intent.GUILD_INVITES, None),
+    "VOICE_STATE_UPDATE": (Intent.GUILD_VOICE_STATES, None),
+    "PRESENCE_UPDATE": (Intent.GUILD_PRESENCES, None),
+    **{
+        e: (Intent.GUILD_MESSAGES, Intent.DIRECT_MESSAGES)
+        for e in ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_DELETE_BULK")
+    },
+    **{
+        e: (Intent.GUILD_MESSAGE_REACTIONS, Intent.DIRECT_MESSAGE_REACTIONS)
+        for e in (
+            "MESSAGE_REACTION_ADD", "MESSAGE_REACTION_REMOVE", "MESSAGE_REACTION_REMOVE_ALL",
+            "MESSAGE_REACTION_REMOVE_EMOJI",
+        )
+    },
+    "TYPING_START": (Intent.GUILD_MESSAGE_TYPING, Intent.DIRECT_MESSAGE_TYPING),
+    "MESSAGE_POLL_VOTE_ADD": (Intent.GUILD_MESSAGE_POLLS, Intent.DIRECT_MESSAGE_POLLS),
+    "MESSAGE_POLL_VOTE_REMOVE": (Intent.GUILD_MESSAGE_POLLS, Intent.DIRECT_MESSAGE_POLLS),
+    **{
+        e: (Intent.GUILD_SCHEDULED_EVENTS, None)
+        for e in (
+            "GUILD_SCHEDULED_EVENT_CREATE", "GUILD_SCHEDULED_EVENT_UPDATE",
+            "GUILD_SCHEDULED_EVENT_DELETE", "GUILD_SCHEDULED_EVENT_USER_ADD",
+            "GUILD_SCHEDULED_EVENT_USER_REMOVE",
+        )
+    },
+}  # fmt: skip
+
+_USER_MENTION: Final = re.compile(r"<@!?(\d+)>")
+_ROLE_MENTION: Final = re.compile(r"<@&(\d+)>")
+_COMMAND_NAME: Final = re.compile(r"^[-_'\w\u0900-\u097f\u0e00-\u0e7f]{1,32}$")
+_ONE_PIXEL_PNG: Final = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Pointing discord.py at the fake
+# --------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def point_discord_py_at(api_url: str, gateway_url: str, cdn_url: str | None = None) -> Iterator[None]:
+    """Point discord.py's REST base, default gateway (and CDN) at other URLs, then restore them.
+
+    Sets ``discord.http.Route.BASE``, ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` and
+    (if given) ``discord.asset.Asset.BASE``. They are class attributes, so this affects every
+    client in the process.
+    """
+    saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY, Asset.BASE)
+    Route.BASE = api_url.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    if cdn_url is not None:
+        Asset.BASE = cdn_url.rstrip("/")
+    try:
+        yield
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY, Asset.BASE = saved
+
+
+def default_intents() -> discord.Intents:
+    """Intents guilds, members, guild_messages, guild_reactions and dm_messages (no content)."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.members = True
+    intents.guild_messages = True
+    intents.guild_reactions = True
+    intents.dm_messages = True
+    return intents
+
+
+def make_client(*, intents: discord.Intents | None = None, **options: Any) -> discord.Client:
+    """Create a ``discord.Client`` suited to the fake.
+
+    Uses :func:`default_intents` unless ``intents`` is given and ``guild_ready_timeout=0.1``
+    unless given (discord.py waits that long after the last GUILD_CREATE before ``on_ready``).
+    """
+    options.setdefault("guild_ready_timeout", 0.1)
+    return discord.Client(intents=intents or default_intents(), **options)

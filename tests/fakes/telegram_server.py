@@ -2085,11 +2085,16 @@ class FakeTelegram:
             "members_only": bool(params.get("members_only")),
         }
         if poll_type == "quiz":
-            if params.get("correct_option_id") is None:
+            # PTB 22.8 sends correct_option_ids (Bot API 9.6); older clients correct_option_id.
+            raw_correct = params.get("correct_option_ids")
+            if raw_correct is None and params.get("correct_option_id") is not None:
+                raw_correct = [params["correct_option_id"]]
+            if not isinstance(raw_correct, list) or not raw_correct:
                 raise _bad_request("wrong correct option ID specified")
-            correct = _as_int(params["correct_option_id"], "correct_option_id")
-            poll["correct_option_id"] = correct
-            poll["correct_option_ids"] = [correct]
+            correct = [_as_int(i, "correct_option_id") for i in raw_correct]
+            if any(not 0 <= i < len(options) for i in correct):
+                raise _bad_request("wrong correct option ID specified")
+            poll["correct_option_ids"] = correct  # Bot API 9.6 replaced correct_option_id
             if params.get("explanation"):
                 poll["explanation"] = params["explanation"]
         for key in ("open_period", "close_date"):

@@ -625,3 +625,13 @@ async def test_shutdown_with_pending_long_poll_is_fast(fake: FakeTelegram) -> No
         await asyncio.sleep(0.1)  # a 30 s long poll is now in flight
         started = loop.time()
     assert loop.time() - started < 2
+
+
+async def test_quiz_poll_uses_correct_option_ids(fake: FakeTelegram) -> None:
+    async with build_app(fake) as app:
+        sent = await app.bot.send_poll(
+            GROUP["id"], "2 + 2?", ["3", "4"], type="quiz", correct_option_ids=[1]
+        )
+    assert sent.poll is not None and sent.poll.correct_option_ids == (1,)
+    # PTB 22.8 sends the Bot API 9.6 list form.
+    assert fake.calls_of("sendPoll")[0].params["correct_option_ids"] == [1]
