@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from bot.core import storage
+from bot.core import payloads, storage
 from bot.core.actions import Action, SendMessage
 from bot.core.builtin import Builtin
 from bot.core.capabilities import Capability
@@ -36,7 +37,7 @@ from bot.core.privilege import Privilege
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef
 from bot.core.scheduler import Misfire, Scheduler
 from bot.core.storage import Database, ScheduledRow
-from bot.loader import LoadFailure, discover
+from bot.loader import LoadFailure, discover, reimport
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class App:
         self._settings_cache: dict[tuple[str, str, str], BaseModel] = {}
         self._known_members: set[tuple[str, str]] = set()
         self.privilege_overrides: dict[tuple[str, str], Privilege] = {}
+        self.unavailable: dict[tuple[str, str], set[Capability]] = {}
         self.started = False
 
     # -- life cycle ---------------------------------------------------------------------
@@ -97,6 +99,7 @@ class App:
         await upgrade(self.db.engine, self.migration_sources(classes))
         for cls in classes:
             await self._add_plugin(cls)
+        self._check_capabilities()
         self.dispatcher.rebuild(list(self.plugins.values()))
         for row in await self.db.all_communities():
             self._communities[row["key"]] = row
@@ -120,7 +123,7 @@ class App:
             if folder.is_dir():
                 self.catalogs.add_domain(cls.name, folder)
             await plugin.setup()
-        except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the rest
+        except Exception as exc:
             log.exception("plugin %s failed to start", cls.name)
             self.load_failures.append(LoadFailure(cls.name, cls.__module__, repr(exc)))
             return None
@@ -258,7 +261,12 @@ class App:
     # -- plugins ------------------------------------------------------------------------
 
     def is_enabled(self, community: CommunityRef, plugin: Plugin) -> bool:
-        """Whether a plugin runs in a community (explicit choice, else its default)."""
+        """Whether a plugin runs in a community (explicit choice, else its default).
+
+        A plugin whose needs the community's platform lacks never runs there.
+        """
+        if self.unavailable and (plugin.name, community.platform) in self.unavailable:
+            return False
         explicit = self._enabled.get((community.key, plugin.name))
         if explicit is not None:
             return explicit
@@ -275,7 +283,76 @@ class App:
             if refresh is not None and community.platform == platform.name:
                 await refresh(community)
 
-    def missing_capabilities(self, plugin: type[Plugin] | Plugin, platform: str) -> set[Capability]:
+    def _check_capabilities(self) -> None:
+        """Explain, per platform, which plugins cannot run and which fall back."""
+        self.unavailable = {}
+        for plugin in self.plugins.values():
+            for platform in self.platforms.values():
+                missing = self.missing_capabilities(plugin, platform.name)
+                if missing:
+                    self.unavailable[(plugin.name, platform.name)] = missing
+                    log.warning(
+                        "plugin %s is unavailable on %s: it needs %s",
+                        plugin.name,
+                        platform.name,
+                        ", ".join(sorted(missing)),
+                    )
+                lacking = set(plugin.wants) - set(platform.capabilities)
+                if lacking:
+                    log.info(
+                        "plugin %s falls back on %s without %s",
+                        plugin.name,
+                        platform.name,
+                        ", ".join(sorted(lacking)),
+                    )
+
+    async def reload_plugin(self, name: str) -> None:
+        """Import a plugin's code again and swap it in; on any failure the old one stays.
+
+        Raises:
+            KeyError: no such plugin is loaded.
+            Exception: whatever the new code raised; the old version keeps running.
+        """
+        old = self.plugins[name]
+        if isinstance(old, Builtin):
+            raise KeyError(name)
+        module = type(old).__module__
+        modules = {
+            m: v for m, v in sys.modules.items() if m == module or m.startswith(module + ".")
+        }
+        registry = dict(payloads._registry)
+        try:
+            new_cls = reimport(type(old))
+            if new_cls.name != name:
+                raise ValueError(f"the reloaded class is named {new_cls.name!r}, not {name!r}")
+            if new_cls.tables is not None:
+                others = [type(p) for n, p in self.plugins.items() if n != name]
+                await upgrade(self.db.engine, self.migration_sources([*others, new_cls]))
+            new = new_cls(self)
+            folder = new_cls.folder() / "locales"
+            if folder.is_dir():
+                self.catalogs.add_domain(name, folder)
+            await new.setup()
+        except BaseException:
+            for loaded in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
+                del sys.modules[loaded]
+            sys.modules.update(modules)
+            payloads._registry.clear()
+            payloads._registry.update(registry)
+            raise
+        try:
+            await old.teardown()
+        except Exception:
+            log.exception("teardown of %s before reload failed", name)
+        self.plugins[name] = new
+        self._check_capabilities()
+        self.dispatcher.rebuild(list(self.plugins.values()))
+        self._settings_cache = {k: v for k, v in self._settings_cache.items() if k[0] != name}
+        log.info("plugin %s reloaded", name)
+
+    def missing_capabilities(
+        self, plugin: type[Plugin] | Plugin, platform: str
+    ) -> set[Capability]:
         """What a plugin needs that a platform lacks."""
         found = self.platforms.get(platform)
         have = found.capabilities if found is not None else frozenset()
@@ -299,14 +376,19 @@ class App:
             return cached
         values = await self.db.settings_for(community.key, plugin.name, "")
         if scope:
-            scoped = getattr(plugin.settings, "channel_scoped", frozenset())
+            scoped: frozenset[str] = getattr(
+                plugin.settings, "channel_scoped", frozenset()
+            )
             extra = await self.db.settings_for(community.key, plugin.name, scope)
             values.update({k: v for k, v in extra.items() if k in scoped})
         try:
             model = plugin.settings.model_validate(values)
         except ValidationError:
-            log.exception("stored settings of %s in %s are invalid; using defaults",
-                          plugin.name, community.key)
+            log.exception(
+                "stored settings of %s in %s are invalid; using defaults",
+                plugin.name,
+                community.key,
+            )
             model = plugin.settings()
         self._settings_cache[key] = model
         return model
@@ -330,15 +412,15 @@ class App:
             raise SettingError(
                 translator.t(
                     "{plugin} has no setting “{key}”. Its settings are: {keys}.",
-                    plugin=plugin.name, key=key, keys=", ".join(fields),
+                    plugin=plugin.name,
+                    key=key,
+                    keys=", ".join(fields),
                 )
             )
         scope = ""
         if channel is not None:
             if key not in getattr(plugin.settings, "channel_scoped", frozenset()):
-                raise SettingError(
-                    translator.t("“{key}” cannot be set per channel.", key=key)
-                )
+                raise SettingError(translator.t("“{key}” cannot be set per channel.", key=key))
             scope = f"channel:{channel.id}"
         current = await self.db.settings_for(community.key, plugin.name, scope)
         candidate = dict(current)
@@ -349,17 +431,21 @@ class App:
         try:
             model = plugin.settings.model_validate(candidate)
         except ValidationError as exc:
-            problems = "; ".join(_explain(e) for e in exc.errors())
+            core = self.translator("core", translator.language, community)
+            problems = "; ".join(_explain(e, core) for e in exc.errors())
             raise SettingError(
                 translator.t(
                     "“{value}” is not allowed for {key}: {problem}",
-                    value=str(value), key=key, problem=problems,
+                    value=str(value),
+                    key=key,
+                    problem=problems,
                 )
             ) from None
         stored = None if value is None else model.model_dump(mode="json")[key]
         await self.db.set_setting(community.key, plugin.name, scope, key, stored)
         self._settings_cache = {
-            k: v for k, v in self._settings_cache.items()
+            k: v
+            for k, v in self._settings_cache.items()
             if not (k[0] == plugin.name and k[1] == community.key)
         }
         return model
@@ -386,8 +472,11 @@ class App:
             Privilege.OWNER: core.plain("the owner"),
         }
         await ctx.reply(
-            core.t("Sorry, /{name} is only for {who}.", name=spec.name,
-                   who=names.get(spec.privilege, "")),
+            core.t(
+                "Sorry, /{name} is only for {who}.",
+                name=spec.name,
+                who=names.get(spec.privilege, ""),
+            ),
             private=True,
         )
 
@@ -476,8 +565,9 @@ class App:
         plugin = self.plugins.get(item.plugin)
         community = CommunityRef.from_key(item.community)
         if plugin is None or item.job not in plugin.jobs:
-            log.error("no job %s.%s for a scheduled item; it is recorded as fired",
-                      item.plugin, item.job)
+            log.error(
+                "no job %s.%s for a scheduled item; it is recorded as fired", item.plugin, item.job
+            )
             return
         if not self.is_enabled(community, plugin):
             log.info("skipped %s.%s in %s: plugin disabled", item.plugin, item.job, item.community)
@@ -488,7 +578,7 @@ class App:
         data["_occurrence"] = occurrence.isoformat()
         try:
             await handler(ctx, data)
-        except Exception as exc:  # noqa: BLE001 - a job failure is logged and stored
+        except Exception as exc:
             from bot.core.events import internal_id
 
             self.dispatcher._failed(
@@ -514,7 +604,8 @@ class App:
         core = self.translator("core", self.language_for(community, None), community)
         text = Markup("⚠ ") + core.t(
             "I could not carry out an action ({kind}): {reason}",
-            kind=action.kind, reason=core.t(reason, **values) if values else reason,
+            kind=action.kind,
+            reason=core.t(reason, **values) if values else reason,
         )
         await self.outbox.submit(
             SendMessage(community=community, channel=channel, content=_content(text)),
@@ -547,9 +638,26 @@ def _content(text: Markup) -> Any:
     return Content(text)
 
 
-def _explain(error: Any) -> str:
-    message = str(error.get("msg", "invalid"))
+def _explain(error: Any, core: Translator) -> str:
+    """A pydantic error in words of the core catalog: what is allowed instead."""
+    kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
-    if "expected" in ctx:
-        return f"{message}"
-    return message
+    if kind in ("greater_than_equal", "greater_than"):
+        return core.plain("it must be at least {min}", min=ctx.get("ge", ctx.get("gt")))
+    if kind in ("less_than_equal", "less_than"):
+        return core.plain("it must be at most {max}", max=ctx.get("le", ctx.get("lt")))
+    if kind == "string_too_long":
+        return core.plain("it can be at most {max} characters long", max=ctx.get("max_length"))
+    if kind == "string_too_short":
+        return core.plain("it must be at least {min} characters long", min=ctx.get("min_length"))
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return core.plain("it must be a whole number")
+    if kind in ("float_parsing", "float_type"):
+        return core.plain("it must be a number")
+    if kind in ("bool_parsing", "bool_type"):
+        return core.plain("it must be yes or no")
+    if kind in ("literal_error", "enum"):
+        return core.plain("it must be one of: {choices}", choices=str(ctx.get("expected", "")))
+    if kind in ("string_type", "string_parsing"):
+        return core.plain("it must be text")
+    return core.plain("it is not a valid value")

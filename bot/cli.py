@@ -80,13 +80,19 @@ def _check(settings: Settings) -> int:
 
     print(json.dumps(settings.redacted(), indent=2, ensure_ascii=False))
     platforms = [
-        name for name, token in (("discord", settings.discord.token),
-                                 ("telegram", settings.telegram.token)) if token
+        name
+        for name, token in (
+            ("discord", settings.discord.token),
+            ("telegram", settings.telegram.token),
+        )
+        if token
     ]
     print(f"platforms: {', '.join(platforms) or 'console only (no token set)'}")
     if settings.discord.token and not settings.discord.message_content_intent:
-        print("discord: message_content intent off: XP for message length, keyword alerts and "
-              "thanks detection work only on mentions, replies and commands")
+        print(
+            "discord: message_content intent off: XP for message length, keyword alerts and "
+            "thanks detection work only on mentions, replies and commands"
+        )
     print("configuration OK")
     return 0
 
@@ -123,9 +129,7 @@ async def _console(settings: Settings, script: Path | None, database: str | None
     from bot.core.clock import ManualClock
 
     if script is not None:
-        settings = settings.model_copy(
-            update={"database_url": database or "sqlite+aiosqlite://"}
-        )
+        settings = settings.model_copy(update={"database_url": database or "sqlite+aiosqlite://"})
         clock = ManualClock()
         logging.getLogger().setLevel(logging.WARNING)
     else:
@@ -142,8 +146,10 @@ async def _console(settings: Settings, script: Path | None, database: str | None
             await console.run_lines(script.read_text(encoding="utf-8").splitlines())
         elif sys.stdin.isatty():
             logging.getLogger().setLevel(logging.WARNING)
-            print(f"Majlis playground — you are {console.owner}, the owner. "
-                  "Type /help, a message, or :as NAME, :advance 1d … (Ctrl-D to quit)")
+            print(
+                f"Majlis playground — you are {console.owner}, the owner. "
+                "Type /help, a message, or :as NAME, :advance 1d … (Ctrl-D to quit)"
+            )
             loop = asyncio.get_running_loop()
             while True:
                 line = await loop.run_in_executor(None, _prompt, console.acting)

@@ -21,8 +21,11 @@ PLURAL_COUNT = {"en": 2, "ar": 6}
 
 
 def sources() -> dict[str, list[Path]]:
-    """Python files per gettext domain: ``core`` for bot/, ``discord``/``telegram`` for those
-    adapters, and the plugin's name for each plugin."""
+    """Python files per gettext domain.
+
+    ``core`` for bot/, ``discord``/``telegram`` for those adapters, and the plugin's name
+    for each plugin.
+    """
     adapters = ROOT / "bot" / "adapters"
     own = {p for p in adapters.glob("*.py") if p.stem not in ("__init__", "console")}
     domains: dict[str, list[Path]] = {
@@ -43,7 +46,9 @@ def messages(files: list[Path]) -> dict[str, str | tuple[str, str]]:
     found: dict[str, str | tuple[str, str]] = {}
     for path in files:
         for _line, message, _comments, _context in extract_from_file(
-            "python", str(path), keywords=KEYWORDS  # type: ignore[arg-type]
+            "python",
+            str(path),
+            keywords=KEYWORDS,
         ):
             if isinstance(message, tuple):
                 if message[0] and message[1]:

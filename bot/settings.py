@@ -126,8 +126,9 @@ class ConfigError(Exception):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings, turning every problem into a :class:`ConfigError` that names the
-    file, the key and what is allowed.
+    """Read settings; every problem becomes a :class:`ConfigError`.
+
+    The error names the file, the key and what is allowed.
     """
     path = config_path()
     if path.exists():
@@ -143,8 +144,10 @@ def load_settings(**overrides: Any) -> Settings:
             key = ".".join(str(p) for p in error["loc"])
             env = "MAJLIS_" + "__".join(str(p) for p in error["loc"]).upper()
             given = error.get("input")
-            shown = "" if isinstance(given, dict) or "token" in key or "secret" in key else (
-                f" (given: {given!r})"
+            shown = (
+                ""
+                if isinstance(given, dict) or "token" in key or "secret" in key
+                else (f" (given: {given!r})")
             )
             lines.append(f"  - {key} [{env}]: {error['msg']}{shown}")
         raise ConfigError("\n".join(lines)) from None

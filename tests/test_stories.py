@@ -28,9 +28,12 @@ def test_example_story_in_english_is_deterministic() -> None:
     lines = first.splitlines()
     assert "[2026-01-05 09:00] Majlis: Welcome, sara! 👋 [1 Wave back]" in lines
     assert "[2026-01-05 09:00] Majlis: You have waved 1 time." in lines
-    assert any("“soon” is not a duration" in line and "90m, 2h, 3d or 1w" in line
-               for line in lines)
-    assert "[2026-01-05 11:00] Majlis: ⏰ @sara, you asked me to remind you: call the venue" in lines
+    assert any(
+        "“soon” is not a duration" in line and "90m, 2h, 3d or 1w" in line for line in lines
+    )
+    assert (
+        "[2026-01-05 11:00] Majlis: ⏰ @sara, you asked me to remind you: call the venue" in lines
+    )
 
 
 def test_example_story_in_arabic() -> None:

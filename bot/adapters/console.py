@@ -96,8 +96,12 @@ class Console:
     )
     rate_profile = UNLIMITED
 
-    def __init__(self, community_name: str = "Majlis playground", owner: str = "owner",
-                 out: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        community_name: str = "Majlis playground",
+        owner: str = "owner",
+        out: TextIO | None = None,
+    ) -> None:
         """A community named ``community_name`` whose owner acts first."""
         self.community = CommunityRef(PLATFORM, "local")
         self.community_name = community_name
@@ -163,12 +167,11 @@ class Console:
                 prefix, viewer = "", None
             self._print(BOT_NAME, prefix + render(content), content)
             channel = action.channel or ChannelRef(PLATFORM, f"dm:{viewer}", private=True)
-            self.posts.append(
-                _Posted(message_id, None, channel, content.all_buttons(), viewer)
-            )
+            self.posts.append(_Posted(message_id, None, channel, content.all_buttons(), viewer))
         elif isinstance(action, EditMessage):
-            self._print(BOT_NAME, f"(edited {action.message_id}) " + render(action.content),
-                        action.content)
+            self._print(
+                BOT_NAME, f"(edited {action.message_id}) " + render(action.content), action.content
+            )
             for post in self.posts:
                 if post.id == action.message_id:
                     post.buttons = action.content.all_buttons()
@@ -178,13 +181,17 @@ class Console:
             label = action.reward.title or action.reward.badge
             if action.revoke:
                 badges.discard(label)
-                self._line(f"{BOT_NAME}: (badge removed from {action.member.display_name}: {label})")
+                self._line(
+                    f"{BOT_NAME}: (badge removed from {action.member.display_name}: {label})"
+                )
             else:
                 badges.add(label)
                 self._line(f"{BOT_NAME}: (badge for {action.member.display_name}: {label})")
         elif isinstance(action, SendPoll):
-            self._line(f"{BOT_NAME}: (poll) {action.question} " + " ".join(
-                f"[{i} {o}]" for i, o in enumerate(action.options, 1)))
+            self._line(
+                f"{BOT_NAME}: (poll) {action.question} "
+                + " ".join(f"[{i} {o}]" for i, o in enumerate(action.options, 1))
+            )
         return Delivered(message_id)
 
     # -- the transcript -----------------------------------------------------------------
@@ -252,8 +259,12 @@ class Console:
             self._line(f"→ {name} joined")
             assert self.app is not None
             await self.app.dispatcher.dispatch(
-                MemberJoined(id=self._eid(), community=self.community, member=member,
-                             at=self.app.clock.now())
+                MemberJoined(
+                    id=self._eid(),
+                    community=self.community,
+                    member=member,
+                    at=self.app.clock.now(),
+                )
             )
             return member
         return self.members[name]
@@ -267,8 +278,9 @@ class Console:
         member = self.member(name)
         self._line(f"→ {name} joined")
         await self.app.dispatcher.dispatch(
-            MemberJoined(id=self._eid(), community=self.community, member=member,
-                         at=self.app.clock.now())
+            MemberJoined(
+                id=self._eid(), community=self.community, member=member, at=self.app.clock.now()
+            )
         )
 
     async def _do_leave(self, name: str) -> None:
@@ -303,8 +315,11 @@ class Console:
         assert self.app is not None
         actor = self.member(self.acting)
         post = next(
-            (p for p in reversed(self.posts)
-             if p.buttons and (p.viewer is None or p.viewer == actor.id)),
+            (
+                p
+                for p in reversed(self.posts)
+                if p.buttons and (p.viewer is None or p.viewer == actor.id)
+            ),
             None,
         )
         if post is None or not text.isdigit() or not 1 <= int(text) <= len(post.buttons):
@@ -323,8 +338,13 @@ class Console:
             return
         await self.app.dispatcher.dispatch(
             ButtonPressed(
-                id=self._eid(), community=self.community, member=actor, channel=post.channel,
-                message_id=post.id, payload=payload, reply_handle=None,
+                id=self._eid(),
+                community=self.community,
+                member=actor,
+                channel=post.channel,
+                message_id=post.id,
+                payload=payload,
+                reply_handle=None,
             )
         )
 
@@ -337,8 +357,13 @@ class Console:
         self._line(f"{self.acting} reacted {emoji}")
         await self.app.dispatcher.dispatch(
             ReactionAdded(
-                id=self._eid(), community=self.community, member=self.member(self.acting),
-                channel=post.channel, message_id=post.id, emoji=emoji, author=post.author,
+                id=self._eid(),
+                community=self.community,
+                member=self.member(self.acting),
+                channel=post.channel,
+                message_id=post.id,
+                emoji=emoji,
+                author=post.author,
             )
         )
 
@@ -353,18 +378,29 @@ class Console:
             name, _, args = text[1:].partition(" ")
             await self.app.dispatcher.dispatch(
                 CommandInvoked(
-                    id=self._eid(), community=self.community, member=member,
-                    channel=self.channel, name=name.lower(), text=args,
+                    id=self._eid(),
+                    community=self.community,
+                    member=member,
+                    channel=self.channel,
+                    name=name.lower(),
+                    text=args,
                 )
             )
             return
         mentions = tuple(
-            self.members[word[1:]] for word in text.split()
+            self.members[word[1:]]
+            for word in text.split()
             if word.startswith("@") and word[1:] in self.members
         )
         await self.app.dispatcher.dispatch(
             MessagePosted(
-                id=self._eid(), community=self.community, member=member, channel=self.channel,
-                message_id=message_id, text=text, mentions=mentions, at=self.app.clock.now(),
+                id=self._eid(),
+                community=self.community,
+                member=member,
+                channel=self.channel,
+                message_id=message_id,
+                text=text,
+                mentions=mentions,
+                at=self.app.clock.now(),
             )
         )

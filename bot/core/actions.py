@@ -105,10 +105,12 @@ class SendMessage(Action):
 
     @property
     def recipient(self) -> MemberRef | None:
+        """The member addressed privately."""
         return self.member if self.channel is None else None
 
     @property
     def channel_key(self) -> str:
+        """The ordering key: one channel or one member."""
         if self.channel is not None:
             return f"channel:{self.channel.id}"
         if self.member is not None:
@@ -128,6 +130,7 @@ class EditMessage(Action):
 
     @property
     def channel_key(self) -> str:
+        """The ordering key: one channel or one member."""
         return f"channel:{self.channel.id}" if self.channel else f"community:{self.community.id}"
 
 
@@ -143,10 +146,12 @@ class GrantReward(Action):
 
     @property
     def recipient(self) -> MemberRef | None:
+        """The member addressed privately."""
         return self.member
 
     @property
     def channel_key(self) -> str:
+        """The ordering key: one channel or one member."""
         return f"member:{self.member.id}"
 
 
@@ -164,4 +169,5 @@ class SendPoll(Action):
 
     @property
     def channel_key(self) -> str:
+        """The ordering key: one channel or one member."""
         return f"channel:{self.channel.id}" if self.channel else f"community:{self.community.id}"

@@ -26,9 +26,11 @@ class Builtin(Plugin):
             description = self.app.translator(plugin.name, ctx.language, ctx.community).plain(
                 spec.help
             )
-            lines.append(Markup("`{usage}` — {description}").format(
-                usage=_usage(spec.usage(), name), description=description
-            ))
+            lines.append(
+                Markup("`{usage}` — {description}").format(
+                    usage=_usage(spec.usage(), name), description=description
+                )
+            )
         await ctx.reply(Markup("\n").join(lines))
 
     @command(

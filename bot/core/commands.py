@@ -148,9 +148,7 @@ def build_spec(
         if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
             raise TypeError(f"/{name}: parameter {parameter.name} must be a plain parameter")
         hint = hints.get(parameter.name, str)
-        params.append(
-            _param_spec(parameter, hint, greedy_ok=index == len(raw) - 1)
-        )
+        params.append(_param_spec(parameter, hint, greedy_ok=index == len(raw) - 1))
     if len(params) > MAX_OPTIONS:
         raise ValueError(f"/{name}: at most {MAX_OPTIONS} parameters")
     seen_optional = False
@@ -184,9 +182,10 @@ def _param_spec(parameter: inspect.Parameter, hint: Any, *, greedy_ok: bool) -> 
         enum_type = hint
         choices = tuple(str(m.value) for m in hint)
     else:
-        kind = _KINDS.get(hint)  # type: ignore[arg-type]
-        if kind is None:
+        found = _KINDS.get(hint)
+        if found is None:
             raise TypeError(f"{parameter.name}: unsupported parameter type {hint!r}")
+        kind = found
     return ParamSpec(
         name=parameter.name,
         kind=kind,
@@ -257,7 +256,11 @@ _FALSE = {"no", "n", "false", "off", "0", "لا"}
 
 
 async def parse_arguments(
-    spec: CommandSpec, text: str, resolve: Resolver, timezone: str = "UTC", now: datetime | None = None
+    spec: CommandSpec,
+    text: str,
+    resolve: Resolver,
+    timezone: str = "UTC",
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Turn ``text`` into keyword arguments for the handler, or raise ArgumentError."""
     tokens = tokenize(text)
@@ -301,7 +304,11 @@ async def parse_arguments(
 
 
 async def convert(
-    param: ParamSpec, raw: Any, resolve: Resolver, timezone: str = "UTC", now: datetime | None = None
+    param: ParamSpec,
+    raw: Any,
+    resolve: Resolver,
+    timezone: str = "UTC",
+    now: datetime | None = None,
 ) -> Any:
     """Convert one raw value (text, or an already-typed platform value) for ``param``."""
     if not isinstance(raw, str):

@@ -193,13 +193,22 @@ class Context:
         fallback: str | None = None,
         direct: bool = False,
     ) -> int:
-        """Message a member privately; if they cannot receive it, ``fallback`` is posted in
-        the channel mentioning only them (default: a note asking them to open their DMs).
+        """Message a member privately.
+
+        If they cannot receive it, ``fallback`` is posted in the channel mentioning only
+        them (default: a note asking them to open their DMs).
         """
-        fallback_text = fallback if fallback is not None else self.app.translator(
-            "core", self.app.language_for(self.community, member), self.community
-        ).t("{member}, I could not message you privately. Please allow direct messages "
-            "from this community's members, then try again.", member=self.mention(member))
+        fallback_text = (
+            fallback
+            if fallback is not None
+            else self.app.translator(
+                "core", self.app.language_for(self.community, member), self.community
+            ).t(
+                "{member}, I could not message you privately. Please allow direct messages "
+                "from this community's members, then try again.",
+                member=self.mention(member),
+            )
+        )
         return await self.app.outbox.submit(
             SendMessage(
                 community=self.community,
@@ -211,9 +220,15 @@ class Context:
             direct=direct,
         )
 
-    async def edit(self, original: int, text: str = "", *,
-                   buttons: Sequence[Button] | Sequence[Sequence[Button]] = (),
-                   card: Card | None = None, channel: ChannelRef | None = None) -> int:
+    async def edit(
+        self,
+        original: int,
+        text: str = "",
+        *,
+        buttons: Sequence[Button] | Sequence[Sequence[Button]] = (),
+        card: Card | None = None,
+        channel: ChannelRef | None = None,
+    ) -> int:
         """Replace the content of a message the bot sent (``original`` is its outbox id)."""
         return await self.app.outbox.submit(
             EditMessage(
@@ -228,7 +243,10 @@ class Context:
         """Give a reward: a role where the platform has roles, else its fallback."""
         return await self.app.outbox.submit(
             GrantReward(
-                community=self.community, member=member, reward=reward, revoke=revoke,
+                community=self.community,
+                member=member,
+                reward=reward,
+                revoke=revoke,
                 channel=self.channel,
             )
         )

@@ -25,7 +25,6 @@ from bot.core.storage import event_digest
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.core.context import Context
     from bot.core.plugin import Plugin
 
 log = logging.getLogger(__name__)
@@ -89,7 +88,9 @@ class Dispatcher:
                 if name in commands and commands[name][0] is not plugin:
                     log.error(
                         "command /%s of %s clashes with %s; keeping the first",
-                        name, plugin.name, commands[name][0].name,
+                        name,
+                        plugin.name,
+                        commands[name][0].name,
                     )
                     continue
                 commands[name] = (plugin, spec)
@@ -171,8 +172,10 @@ class Dispatcher:
         if found is None or not app.is_enabled(event.community, found[0]):
             ctx = app.context_for_event(None, event)
             await ctx.reply(
-                ctx.t("There is no command /{name} here. Send /help to see what you can use.",
-                      name=event.name),
+                ctx.t(
+                    "There is no command /{name} here. Send /help to see what you can use.",
+                    name=event.name,
+                ),
                 private=True,
             )
             return
@@ -183,23 +186,31 @@ class Dispatcher:
         if privilege < spec.privilege:
             log.warning(
                 "refused /%s to %s in %s: needs %s, has %s",
-                spec.name, event.member.id, event.community.key,
-                spec.privilege.name, privilege.name,
+                spec.name,
+                event.member.id,
+                event.community.key,
+                spec.privilege.name,
+                privilege.name,
             )
             await app.refuse(ctx, spec)
             return
         if spec.direct_only and not (ctx.channel and ctx.channel.private):
             core = app.context_for_event(None, event)
-            await ctx.reply(core.t("/{name} works only in a private chat with me.", name=spec.name),
-                            private=True)
+            await ctx.reply(
+                core.t("/{name} works only in a private chat with me.", name=spec.name),
+                private=True,
+            )
             return
         try:
             if event.options is not None:
                 kwargs = await app.convert_options(spec, event)
             else:
                 kwargs = await parse_arguments(
-                    spec, event.text, app.resolver(event.community),
-                    await app.timezone_of(event.community), app.clock.now(),
+                    spec,
+                    event.text,
+                    app.resolver(event.community),
+                    await app.timezone_of(event.community),
+                    app.clock.now(),
                 )
         except ArgumentError as error:
             core = app.context_for_event(None, event)
@@ -213,7 +224,7 @@ class Dispatcher:
             waiting = coro.send(None)
         except StopIteration:
             return
-        except Exception as exc:  # noqa: BLE001 - isolate every plugin
+        except Exception as exc:
             self._failed(plugin, event, exc)
             return
         task = asyncio.get_running_loop().create_task(self._finish(plugin, event, coro, waiting))
@@ -235,7 +246,7 @@ class Dispatcher:
             return
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._failed(plugin, event, exc)
 
     def _failed(self, plugin: Plugin, event: Event, exc: Exception) -> None:
@@ -243,7 +254,10 @@ class Dispatcher:
         self.errors[name] = self.errors.get(name, 0) + 1
         log.error(
             "plugin %s failed on %s in %s: %r",
-            name, type(event).__name__, event.community.key, exc,
+            name,
+            type(event).__name__,
+            event.community.key,
+            exc,
             exc_info=(type(exc), exc, exc.__traceback__),
         )
         self._unsaved_errors.append(

@@ -164,3 +164,43 @@ class PollAnswered(Event):
     member: MemberRef
     poll_id: str
     options: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContributionMade(Event):
+    """A plugin reports that a member contributed (the contributions plugin rewards it).
+
+    ``kind`` names the contribution and is also its weight key (``poll_voted``,
+    ``event_attended``, ``suggestion_adopted``); ``ref`` says what it was about.
+    """
+
+    member: MemberRef
+    kind: str
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollClosed(Event):
+    """A poll closed (emitted by the polls plugin for others, e.g. a digest).
+
+    Attributes:
+        poll_id: The poll's number in its community.
+        question: The question asked.
+        options: Each option's text and vote count, in the order asked.
+        winners: The options with the most votes (several on a tie, none without votes).
+        tie: Whether more than one option shares the most votes.
+        quorum_met: Whether enough members voted for the result to count.
+        voters: How many members voted.
+        newcomer_share: Share of voters who joined within 30 days (0..1).
+        beyond_usual_share: Share of voters not among the most active 10% (0..1).
+    """
+
+    poll_id: int
+    question: str
+    options: tuple[tuple[str, int], ...] = ()
+    winners: tuple[str, ...] = ()
+    tie: bool = False
+    quorum_met: bool = True
+    voters: int = 0
+    newcomer_share: float = 0.0
+    beyond_usual_share: float = 0.0

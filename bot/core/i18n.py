@@ -7,10 +7,10 @@ is used when it is at least as new; otherwise the ``.po`` is compiled in memory.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
 import logging
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,7 @@ LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 CORE_DOMAIN = "core"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark a string for extraction; it is translated where it is shown."""
     return message
 
@@ -141,9 +141,7 @@ class Translator:
     def tn(self, singular: str, plural: str, n: int, /, **values: Any) -> Markup:
         """Translate with the language's plural rule for ``n`` (Arabic has six forms)."""
         values.setdefault("n", n)
-        return Markup(self._catalog.ngettext(singular, plural, n)).format(
-            **self._localize(values)
-        )
+        return Markup(self._catalog.ngettext(singular, plural, n)).format(**self._localize(values))
 
     def plain(self, message: str, /, **values: Any) -> str:
         """Translate for places that take no markup (button labels, command help)."""
@@ -158,19 +156,19 @@ class Translator:
         """A fraction as a percentage (0.25 -> 25%)."""
         return format_percent(fraction, locale=self.babel_locale)
 
-    def datetime(self, when: datetime, fmt: str = "medium") -> str:
+    def datetime(self, when: dt.datetime, fmt: str = "medium") -> str:
         """A date and time in the community's timezone."""
         return format_datetime(when, fmt, tzinfo=ZoneInfo(self.timezone), locale=self.babel_locale)
 
-    def date(self, when: datetime, fmt: str = "medium") -> str:
+    def date(self, when: dt.datetime, fmt: str = "medium") -> str:
         """A date in the community's timezone."""
         return format_date(when.astimezone(ZoneInfo(self.timezone)), fmt, locale=self.babel_locale)
 
-    def time(self, when: datetime, fmt: str = "short") -> str:
+    def time(self, when: dt.datetime, fmt: str = "short") -> str:
         """A time of day in the community's timezone."""
         return format_time(when, fmt, tzinfo=ZoneInfo(self.timezone), locale=self.babel_locale)
 
-    def duration(self, delta: timedelta) -> str:
+    def duration(self, delta: dt.timedelta) -> str:
         """A duration in words ("3 days")."""
         return format_timedelta(delta, locale=self.babel_locale, threshold=1.1)
 
@@ -181,9 +179,9 @@ class Translator:
                 out[key] = escape(str(value))
             elif isinstance(value, int | float):
                 out[key] = Markup(escape(self.number(value)))
-            elif isinstance(value, datetime):
+            elif isinstance(value, dt.datetime):
                 out[key] = escape(self.datetime(value))
-            elif isinstance(value, timedelta):
+            elif isinstance(value, dt.timedelta):
                 out[key] = escape(self.duration(value))
             else:
                 out[key] = value

@@ -1,4 +1,4 @@
-"""A small, platform-neutral markup language and its escaping.
+r"""A small, platform-neutral markup language and its escaping.
 
 Translated templates are trusted markup; everything else (member names, messages,
 settings text) is user text and is escaped before it enters markup, in the way

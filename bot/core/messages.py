@@ -86,7 +86,7 @@ class Content:
     constructor helpers are escaped as user text.
     """
 
-    text: Markup = Markup("")
+    text: Markup = field(default_factory=Markup)
     buttons: tuple[tuple[Button, ...], ...] = ()
     card: Card | None = None
     attachments: tuple[Attachment, ...] = ()

@@ -91,9 +91,13 @@ async def upgrade(engine: AsyncEngine, sources: list[MigrationSource]) -> None:
         )
 
 
-def _render(conn: Connection, source: MigrationSource, message: str, sources: list[MigrationSource]) -> Path:
+def _render(
+    conn: Connection, source: MigrationSource, message: str, sources: list[MigrationSource]
+) -> Path:
     script = _script(sources)
-    heads = [rev for rev in script.get_revisions("heads") if source.label in (rev.branch_labels or ())]
+    heads = [
+        rev for rev in script.get_revisions("heads") if source.label in (rev.branch_labels or ())
+    ]
     own = set(source.metadata.tables)
     context = MigrationContext.configure(
         conn,

@@ -96,7 +96,9 @@ class Outbox:
             if lane is None:
                 log.warning("outbox: no platform %s for stored action %s", row.platform, row.id)
                 continue
-            lane.queue[row.id] = _Queued(row.id, Action.from_json(row.action), row.direct, row.attempts)
+            lane.queue[row.id] = _Queued(
+                row.id, Action.from_json(row.action), row.direct, row.attempts
+            )
         for lane in self._lanes.values():
             lane.task = asyncio.get_running_loop().create_task(self._work(lane))
             lane.wake.set()
@@ -110,9 +112,8 @@ class Outbox:
             for task in list(lane.tasks):
                 task.cancel()
         for lane in self._lanes.values():
-            for task in [lane.task, *lane.tasks]:
-                if task is None:
-                    continue
+            waiting = [t for t in (lane.task, *lane.tasks) if t is not None]
+            for task in waiting:
                 try:
                     await task
                 except asyncio.CancelledError:
@@ -121,7 +122,9 @@ class Outbox:
 
     # -- submitting ---------------------------------------------------------------------
 
-    async def submit(self, action: Action, *, direct: bool = False, reply_handle: Any = None) -> int:
+    async def submit(
+        self, action: Action, *, direct: bool = False, reply_handle: Any = None
+    ) -> int:
         """Store an action and queue it; returns its outbox id.
 
         ``direct`` marks an answer to a member's own command or button: it goes out even
@@ -318,7 +321,11 @@ class Outbox:
         return await outbox_result(self.db, action_id)
 
     async def _fail(
-        self, item: _Queued, error: str, reason: str | None = None, values: dict[str, Any] | None = None
+        self,
+        item: _Queued,
+        error: str,
+        reason: str | None = None,
+        values: dict[str, Any] | None = None,
     ) -> None:
         self.stats["failed"] += 1
         log.error("action %s failed for good: %s", item.id, error)

@@ -82,7 +82,11 @@ def command(
 
     def decorate(func: F) -> F:
         func.__majlis_command__ = build_spec(  # type: ignore[attr-defined]
-            func, name=name, help=help, privilege=privilege, private=private,
+            func,
+            name=name,
+            help=help,
+            privilege=privilege,
+            private=private,
             direct_only=direct_only,
         )
         return func
@@ -252,9 +256,7 @@ class Plugin:
         """Send an event to every plugin (plugins talk to each other this way)."""
         await self.app.dispatcher.dispatch(event)
 
-    def accumulator(
-        self, flush: Callable[[dict[K, int]], Awaitable[None]]
-    ) -> Accumulator[K]:
+    def accumulator(self, flush: Callable[[dict[K, int]], Awaitable[None]]) -> Accumulator[K]:
         """An in-memory counter flushed in batches at least every second and at shutdown."""
         return self.app.counters.create(f"{self.name}", flush)
 

@@ -58,7 +58,6 @@ class SlidingWindow:
         self._sent.setdefault(key, deque()).append(now)
 
 
-
 class RateLimiter:
     """All windows of one profile, plus waits the platform imposed."""
 

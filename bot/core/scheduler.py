@@ -58,7 +58,9 @@ def check_timezone(name: str) -> ZoneInfo:
         raise ScheduleError(f"unknown timezone {name!r}") from exc
 
 
-def next_occurrence(rule: str, timezone: str, anchor: datetime, after: datetime) -> datetime | None:
+def next_occurrence(
+    rule: str, timezone: str, anchor: datetime, after: datetime
+) -> datetime | None:
     """The first occurrence of ``rule`` strictly after ``after`` (UTC), or None when done.
 
     ``anchor`` is the series' start (its wall-clock time in ``timezone`` is kept across
@@ -224,7 +226,10 @@ class Scheduler:
         if outcome == "skipped":
             log.warning(
                 "skipped a missed firing of %s.%s in %s (due %s)",
-                item.plugin, item.job, item.community, occurrence.isoformat(),
+                item.plugin,
+                item.job,
+                item.community,
+                occurrence.isoformat(),
             )
             return 0
         if late:
@@ -242,7 +247,8 @@ class Scheduler:
         fired = 0
         while True:
             items = [
-                i for i in await self.db.scheduled_items()
+                i
+                for i in await self.db.scheduled_items()
                 if i.next_run_at is not None and i.next_run_at <= target
             ]
             if not items:

@@ -62,6 +62,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; refuse naive datetimes."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -69,6 +70,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read back as aware UTC."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -302,7 +304,9 @@ class Database:
     async def update_community(self, key: str, **values: Any) -> None:
         """Change columns of a community."""
         async with self.begin() as conn:
-            await conn.execute(update(communities).where(communities.c.key == key).values(**values))
+            await conn.execute(
+                update(communities).where(communities.c.key == key).values(**values)
+            )
 
     async def all_communities(self) -> list[dict[str, Any]]:
         """Every community row."""
@@ -346,7 +350,9 @@ class Database:
             ).rowcount
             if found:
                 return False
-            await conn.execute(insert(members).values(community=community, member=member, **values))
+            await conn.execute(
+                insert(members).values(community=community, member=member, **values)
+            )
             return True
 
     async def member_languages(self, community: str) -> dict[str, str]:
@@ -658,7 +664,9 @@ class Database:
                     values["last_fired_at"] = occurrence
                 if next_run_at is None:
                     values["status"] = "done"
-                await conn.execute(update(scheduled).where(scheduled.c.id == item_id).values(**values))
+                await conn.execute(
+                    update(scheduled).where(scheduled.c.id == item_id).values(**values)
+                )
             return True
         except IntegrityError:
             return False
@@ -671,7 +679,9 @@ class Database:
                 .where(job_runs.c.item == item_id)
                 .order_by(job_runs.c.occurrence)
             )
-            return [(r[0].replace(tzinfo=UTC) if r[0].tzinfo is None else r[0], r[1]) for r in rows]
+            return [
+                (r[0].replace(tzinfo=UTC) if r[0].tzinfo is None else r[0], r[1]) for r in rows
+            ]
 
     # -- privacy ---------------------------------------------------------------------
 
@@ -685,7 +695,10 @@ class Database:
             )
             return {
                 "memberships": [
-                    {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r._mapping.items()}
+                    {
+                        k: (v.isoformat() if isinstance(v, datetime) else v)
+                        for k, v in r._mapping.items()
+                    }
                     for r in rows
                 ]
             }
@@ -695,10 +708,14 @@ class Database:
         prefix = f"{platform}:"
         async with self.begin() as conn:
             await conn.execute(
-                delete(members).where(members.c.member == member, members.c.community.startswith(prefix))
+                delete(members).where(
+                    members.c.member == member, members.c.community.startswith(prefix)
+                )
             )
             await conn.execute(
-                delete(outbox).where(outbox.c.member == member, outbox.c.community.startswith(prefix))
+                delete(outbox).where(
+                    outbox.c.member == member, outbox.c.community.startswith(prefix)
+                )
             )
             await conn.execute(
                 delete(scheduled).where(

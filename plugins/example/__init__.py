@@ -14,13 +14,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot import (
+    N_,
     Button,
     ButtonStyle,
     Context,
     Duration,
     MemberJoined,
     MemberRef,
-    N_,
     Payload,
     Plugin,
     command,
@@ -66,8 +66,11 @@ class Example(Plugin):
             return
         await ctx.send(
             ctx.t("Welcome, {name}! 👋", name=event.member.display_name),
-            buttons=[Button(ctx.i18n.plain("Wave back"), Wave(event.member.id),
-                            style=ButtonStyle.PRIMARY)],
+            buttons=[
+                Button(
+                    ctx.i18n.plain("Wave back"), Wave(event.member.id), style=ButtonStyle.PRIMARY
+                )
+            ],
         )
 
     @on_button(Wave)
@@ -128,8 +131,12 @@ class Example(Plugin):
             ctx.community,
             at=due,
             key=f"{ctx.member.id}:{int(due.timestamp())}",
-            data={"member": ctx.member.id, "name": ctx.member.name, "text": text,
-                  "channel": ctx.channel.id if ctx.channel else None},
+            data={
+                "member": ctx.member.id,
+                "name": ctx.member.name,
+                "text": text,
+                "channel": ctx.channel.id if ctx.channel else None,
+            },
             member=ctx.member,
         )
         await ctx.reply(ctx.t("I will remind you at {when}.", when=due))
@@ -140,8 +147,11 @@ class Example(Plugin):
         member = MemberRef(ctx.community.platform, data["member"], data.get("name", ""))
         ctx = self.context(ctx.community, member=member)  # the member's own language
         await ctx.send(
-            ctx.t("⏰ {member}, you asked me to remind you: {text}",
-                  member=ctx.mention(member), text=data["text"]),
+            ctx.t(
+                "⏰ {member}, you asked me to remind you: {text}",
+                member=ctx.mention(member),
+                text=data["text"],
+            ),
             mentions=[member],
         )
 
@@ -151,8 +161,13 @@ class Example(Plugin):
             rows = await conn.execute(
                 select(waves.c.community, waves.c.count).where(waves.c.member == member.id)
             )
-            return {"waves": [{"community": r.community, "count": r.count} for r in rows
-                              if r.community.startswith(member.platform + ":")]}
+            return {
+                "waves": [
+                    {"community": r.community, "count": r.count}
+                    for r in rows
+                    if r.community.startswith(member.platform + ":")
+                ]
+            }
 
     async def forget(self, member: MemberRef) -> None:
         """Erase the member's wave counts (their reminders go with the core's schedule)."""
