@@ -25,6 +25,8 @@ from bot.core.refs import ChannelRef, MemberRef, RoleRef
 NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,32}$")
 MAX_OPTIONS = 25
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"\d{1,2}:\d{2}")
 _QUOTES = {'"': '"', "'": "'", "“": "”", "«": "»", "„": "“"}
 
 
@@ -283,6 +285,13 @@ async def parse_arguments(
             positional = []
         else:
             values[param.name] = positional.pop(0)
+            if (
+                param.kind is Kind.DATETIME
+                and positional
+                and _DATE.fullmatch(values[param.name].translate(_ARABIC_DIGITS))
+                and _TIME.fullmatch(positional[0].translate(_ARABIC_DIGITS))
+            ):
+                values[param.name] += " " + positional.pop(0)
     if positional:
         raise ArgumentError(
             N_("Too many arguments: “{extra}”. Usage: {usage}"),

@@ -204,3 +204,14 @@ class PollClosed(Event):
     voters: int = 0
     newcomer_share: float = 0.0
     beyond_usual_share: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterestsChosen(Event):
+    """A member chose their interests during onboarding (stable interest ids).
+
+    Emitted by the onboarding plugin so others (e.g. matchmaking) can use them.
+    """
+
+    member: MemberRef
+    interests: tuple[str, ...] = ()

@@ -165,7 +165,14 @@ class Outbox:
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until nothing is queued or in flight (tests and scripted stories)."""
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        async def quiet() -> None:
+            while True:
+                await self._idle.wait()
+                if all(not lane.queue and not lane.in_flight for lane in self._lanes.values()):
+                    return
+                self._idle.clear()
+
+        await asyncio.wait_for(quiet(), timeout)
 
     def queued(self) -> int:
         """How many actions wait in memory across platforms."""

@@ -13,6 +13,7 @@ due items in time order instead.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -69,7 +70,7 @@ def next_occurrence(
     zone = check_timezone(timezone)
     if rule.startswith("cron:"):
         try:
-            trigger = CronTrigger.from_crontab(rule[5:].strip(), timezone=zone)
+            trigger = CronTrigger.from_crontab(_standard_cron(rule[5:]), timezone=zone)
         except ValueError as exc:
             raise ScheduleError(str(exc)) from exc
         start = max(after, anchor - timedelta(seconds=1)) + timedelta(seconds=1)
@@ -91,6 +92,17 @@ def next_occurrence(
     if result <= after:  # a repeated wall-clock hour at the end of DST
         return next_occurrence(rule, timezone, anchor, after + timedelta(hours=1))
     return result
+
+
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _standard_cron(expression: str) -> str:
+    """Name the weekdays: crontab counts 0=Sunday, APScheduler 3 counts 0=Monday."""
+    fields = expression.split()
+    if len(fields) == 5:
+        fields[4] = re.sub(r"\d+", lambda m: _DAYS[int(m.group()) % 8], fields[4])
+    return " ".join(fields)
 
 
 Fire = Callable[["ScheduledRow", datetime], Awaitable[None]]

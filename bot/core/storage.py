@@ -727,6 +727,24 @@ class Database:
                     settings.c.scope == f"member:{member}", settings.c.community.startswith(prefix)
                 )
             )
+            # Messages that named the member (greetings, mentions, buttons): keep the row
+            # (its platform message id serves later edits), drop what it said. Held posts
+            # stay whole: they must still go out when the community resumes.
+            finished = await conn.execute(
+                select(outbox.c.id, outbox.c.action, outbox.c.error).where(
+                    outbox.c.community.startswith(prefix), outbox.c.status != "held"
+                )
+            )
+            for row in finished.all():
+                if member in json.dumps(row.action, ensure_ascii=False) or (
+                    row.error and member in row.error
+                ):
+                    await conn.execute(
+                        update(outbox)
+                        .where(outbox.c.id == row.id)
+                        .values(action={"kind": row.action.get("kind"), "redacted": True},
+                                error=None)
+                    )
 
 
 def _scheduled_row(r: Any) -> ScheduledRow:

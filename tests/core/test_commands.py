@@ -1,0 +1,104 @@
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.commands import (
+    ArgumentError,
+    Duration,
+    Kind,
+    Param,
+    build_spec,
+    parse_arguments,
+    tokenize,
+)
+from bot.core.privilege import Privilege
+from bot.core.refs import MemberRef
+
+SARA = MemberRef("console", "sara", "sara")
+
+
+async def resolve(kind: Kind, token: str) -> Any:
+    return SARA if kind is Kind.MEMBER and token.lstrip("@") == "sara" else None
+
+
+async def handler(
+    self: object,
+    ctx: object,
+    count: Annotated[int, Param(min=1, max=10)],
+    who: MemberRef,
+    mode: Literal["single", "multi"] = "single",
+    after: Duration | None = None,
+    note: str = "",
+) -> None: ...
+
+
+SPEC = build_spec(handler, name="demo", help="", privilege=Privilege.MEMBER, private=False)
+
+
+async def test_typed_arguments_with_quotes_key_value_and_greedy_rest() -> None:
+    args = await parse_arguments(SPEC, '3 @sara mode=multi after=٢h "first part" and more', resolve)
+    assert args == {
+        "count": 3,
+        "who": SARA,
+        "mode": "multi",
+        "after": timedelta(hours=2),
+        "note": "first part and more",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("x @sara", "is not a whole number"),
+        ("11 @sara", "at most"),
+        ("2 @nobody", "No member matches"),
+        ("2 @sara triple", "is not one of the choices"),
+        ("2", "Missing argument"),
+    ],
+)
+async def test_errors_name_the_argument_and_what_is_allowed(text: str, fragment: str) -> None:
+    with pytest.raises(ArgumentError) as caught:
+        await parse_arguments(SPEC, text, resolve)
+    assert fragment in caught.value.message
+
+
+def test_durations_parse_in_any_digits() -> None:
+    assert Duration.parse("1h30m") == timedelta(minutes=90)
+    assert Duration.parse("٣d") == timedelta(days=3)
+    for bad in ("", "soon", "0m", "5x"):
+        with pytest.raises(ValueError):
+            Duration.parse(bad)
+
+
+def test_command_names_are_checked_at_declaration() -> None:
+    with pytest.raises(ValueError):
+        build_spec(handler, name="Bad-Name", help="", privilege=Privilege.MEMBER, private=False)
+
+
+words = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc", "Zl", "Zp"),
+                           blacklist_characters="\"'“”«»„\x1c\x1d\x1e\x1f\x85"),
+    min_size=1,
+)
+
+
+@given(st.lists(words, max_size=6))
+def test_tokenize_splits_plain_words(tokens: list[str]) -> None:
+    assert tokenize(" ".join(tokens)) == tokens
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters='"'), min_size=0), max_size=5))
+def test_tokenize_keeps_quoted_phrases(phrases: list[str]) -> None:
+    text = " ".join(f'"{p}"' for p in phrases)
+    assert tokenize(text) == phrases
+
+
+async def test_datetimes_are_read_in_the_community_timezone() -> None:
+    async def h(self: object, ctx: object, when: datetime) -> None: ...
+
+    spec = build_spec(h, name="at", help="", privilege=Privilege.MEMBER, private=False)
+    args = await parse_arguments(spec, "2026-12-01 18:00", resolve, "Asia/Riyadh")
+    assert args["when"] == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)

@@ -1,0 +1,26 @@
+"""Catalogs are complete, and Arabic plurals pick the right one of six forms."""
+
+from bot.core.i18n import Catalogs, Translator
+from bot.i18n_check import problems
+
+
+def test_every_string_is_translated_with_every_plural_form() -> None:
+    assert problems() == []
+
+
+def test_arabic_plural_forms() -> None:
+    ar = Translator(Catalogs(), "example", "ar")
+    forms = {n: str(ar.tn("You have waved {n} time.", "You have waved {n} times.", n))
+             for n in (0, 1, 2, 3, 11, 100)}
+    assert forms[0] == "لم تلوّح بعد."
+    assert forms[1] == "لوّحت مرة واحدة."
+    assert forms[2] == "لوّحت مرتين."
+    assert forms[3] == "لوّحت 3 مرات."
+    assert forms[11] == "لوّحت 11 مرة."
+    assert forms[100] == "لوّحت 100 مرة."
+
+
+def test_values_are_escaped_and_numbers_localized() -> None:
+    en = Translator(Catalogs(), "example", "en")
+    assert str(en.t("Welcome, {name}! 👋", name="*x*")) == "Welcome, \\*x\\*! 👋"
+    assert en.number(12345) == "12,345"
