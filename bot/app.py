@@ -28,7 +28,7 @@ from bot.core.events import (
     MemberLeft,
 )
 from bot.core.i18n import Catalogs, Translator, normalize_language
-from bot.core.markup import Markup
+from bot.core.markup import Markup, escape
 from bot.core.migrate import CORE_VERSIONS, MigrationSource, upgrade
 from bot.core.outbox import Outbox
 from bot.core.platform import Platform
@@ -71,7 +71,9 @@ class App:
         self.counters = Counters(self.clock)
         self.dispatcher = Dispatcher(self)
         self.outbox = Outbox(self.db, self.clock, self._report_failure)
-        self.scheduler = Scheduler(self.db, self.clock, self._fire, self._misfire_of)
+        self.scheduler = Scheduler(
+            self.db, self.clock, self._fire, self._misfire_of, settle=self.settle
+        )
         self.platforms: dict[str, Platform] = {p.name: p for p in platforms}
         self._plugin_classes = list(plugins) if plugins is not None else None
         self.plugins: dict[str, Plugin] = {}
@@ -158,11 +160,13 @@ class App:
         await self.db.close()
         self.started = False
 
-    async def settle(self, rounds: int = 20) -> None:
+    async def settle(self, timeout: float = 60.0) -> None:
         """Wait until handlers and the outbox are quiet (scripted stories, tests)."""
-        for _ in range(rounds):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
             await self.dispatcher.idle()
-            await self.outbox.idle()
+            await self.outbox.idle(max(deadline - loop.time(), 0.001))
             await asyncio.sleep(0)
             if not self.dispatcher._tasks and self.outbox.queued() == 0:
                 return
@@ -602,10 +606,13 @@ class App:
             log.error("no channel to report a failure in %s: %s", community.key, reason)
             return
         core = self.translator("core", self.language_for(community, None), community)
+        # adapters' reasons are msgids of their own domain (falling back to core)
+        local = self.translator(community.platform, self.language_for(community, None), community)
+        explained = local.t(reason, **values) if values else escape(local.plain(reason))
         text = Markup("⚠ ") + core.t(
             "I could not carry out an action ({kind}): {reason}",
             kind=action.kind,
-            reason=core.t(reason, **values) if values else reason,
+            reason=explained,
         )
         await self.outbox.submit(
             SendMessage(community=community, channel=channel, content=_content(text)),
@@ -618,7 +625,8 @@ class App:
         """Everything every plugin and the core store about a member."""
         data: dict[str, Any] = {"core": await self.db.export_member(member.platform, member.id)}
         for name, plugin in self.plugins.items():
-            data[name] = await plugin.export(member)
+            if name != "core":  # the framework's own plugin: its data is the core's above
+                data[name] = await plugin.export(member)
         return data
 
     async def forget_member(self, member: MemberRef) -> None:

@@ -18,6 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "plain": None}
 LANGUAGES = ("en", "ar")
 PLURAL_COUNT = {"en": 2, "ar": 6}
+#: GNU gettext's Arabic rule: [4] is "many" (11-99), [5] is "other" (100-102, ...).
+#: Babel writes another order, which would swap the forms translators filled in.
+ARABIC_PLURALS = (
+    "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : "
+    "n%100>=11 ? 4 : 5);"
+)
 
 
 def sources() -> dict[str, list[Path]]:
@@ -32,7 +38,8 @@ def sources() -> dict[str, list[Path]]:
         "core": sorted(p for p in (ROOT / "bot").rglob("*.py") if p not in own)
     }
     for path in sorted(own):
-        domains[path.stem] = [path]
+        # discord.py, discord_render.py, ... all belong to the "discord" domain
+        domains.setdefault(path.stem.split("_", 1)[0], []).append(path)
     for folder in sorted((ROOT / "plugins").iterdir()):
         if (folder / "__init__.py").exists():
             domains[folder.name] = sorted(
@@ -78,6 +85,8 @@ def problems() -> list[str]:
         for language in LANGUAGES:
             path = catalog_path(domain, language)
             catalog = _read(path, language, domain)
+            if language == "ar" and path.exists() and ARABIC_PLURALS not in _header(path):
+                out.append(f"{path.relative_to(ROOT)}: Plural-Forms must be {ARABIC_PLURALS}")
             for msgid, message in wanted.items():
                 entry = catalog.get(msgid)
                 if entry is None:
@@ -116,7 +125,30 @@ def update() -> Iterator[Path]:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with path.open("wb") as fp:
                     write_po(fp, catalog, width=99, omit_header=False, sort_output=True)
+                if language == "ar":
+                    _fix_arabic_header(path)
                 yield path
+
+
+def _header(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    return text.split("\n\n", 1)[0].replace('"\n"', "")
+
+
+def _fix_arabic_header(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    out: list[str] = []
+    skipping = False
+    for line in lines:
+        if line.startswith('"Plural-Forms:'):
+            out.append(f'"Plural-Forms: {ARABIC_PLURALS}\\n"')
+            skipping = not line.endswith('\\n"')
+            continue
+        if skipping:
+            skipping = not line.endswith('\\n"')
+            continue
+        out.append(line)
+    path.write_text("\n".join(out), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ class _Queued:
     direct: bool
     attempts: int = 0
     ready_at: float = 0.0
+    sent_at: float = 0.0
 
 
 class _Lane:
@@ -242,6 +243,7 @@ class Outbox:
                     break
                 await lane.semaphore.acquire()
                 lane.limiter.record(key, group, now)
+                item.sent_at = now
                 lane.in_flight.add(key)
                 del lane.queue[item.id]
                 task = loop.create_task(self._deliver(lane, item))
@@ -262,6 +264,7 @@ class Outbox:
         except RetryAfter as exc:
             self.stats["retry_after"] += 1
             loop = asyncio.get_running_loop()
+            lane.limiter.unrecord(key, item.action.community.id, item.sent_at)
             lane.limiter.block(exc.scope, key, loop.time() + exc.seconds)
             item.attempts += 1
             requeue = item.attempts < MAX_ATTEMPTS * 4

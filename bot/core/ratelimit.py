@@ -26,6 +26,9 @@ class RateProfile:
     name: str
     limits: tuple[Limit, ...] = ()
     concurrency: int = 8
+    #: Seconds added to every window: requests reach the platform with some jitter, and a
+    #: send that lands a hair early costs a 429 and a retry-after wait.
+    margin: float = 0.02
 
 
 UNLIMITED = RateProfile("unlimited", (), 64)
@@ -57,6 +60,12 @@ class SlidingWindow:
         """Count a send."""
         self._sent.setdefault(key, deque()).append(now)
 
+    def unrecord(self, key: str, at: float) -> None:
+        """Take back a send the platform refused (it did not count there either)."""
+        sent = self._sent.get(key)
+        if sent is not None and at in sent:
+            sent.remove(at)
+
 
 class RateLimiter:
     """All windows of one profile, plus waits the platform imposed."""
@@ -64,7 +73,10 @@ class RateLimiter:
     def __init__(self, profile: RateProfile) -> None:
         """Build a window per limit."""
         self.profile = profile
-        self.windows = [SlidingWindow(limit) for limit in profile.limits]
+        self.windows = [
+            SlidingWindow(Limit(limit.scope, limit.count, limit.seconds + profile.margin))
+            for limit in profile.limits
+        ]
         self._blocked: dict[str, float] = {}
 
     @staticmethod
@@ -84,6 +96,11 @@ class RateLimiter:
         """Count a send in every window."""
         for w in self.windows:
             w.record(self._key(w.limit.scope, channel, group), now)
+
+    def unrecord(self, channel: str, group: str, at: float) -> None:
+        """Take back a send recorded at ``at`` that the platform refused."""
+        for w in self.windows:
+            w.unrecord(self._key(w.limit.scope, channel, group), at)
 
     def block(self, scope: str, channel: str, until: float) -> None:
         """Honour a platform's "retry after" for the whole bot or one channel."""

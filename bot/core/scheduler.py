@@ -112,10 +112,20 @@ class Scheduler:
     """Stores, rebuilds and fires scheduled items."""
 
     def __init__(
-        self, db: Database, clock: Clock, fire: Fire, misfire_of: Callable[[str, str], Misfire]
+        self,
+        db: Database,
+        clock: Clock,
+        fire: Fire,
+        misfire_of: Callable[[str, str], Misfire],
+        settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """``fire`` runs one item's job; ``misfire_of(plugin, job)`` gives its rule."""
+        """``fire`` runs one item's job; ``misfire_of(plugin, job)`` gives its rule.
+
+        ``settle`` waits for what a firing set off (its messages), so that on a manual
+        clock every effect happens at the firing's time, before the clock moves on.
+        """
         self.db = db
+        self._settle = settle
         self.clock = clock
         self._fire = fire
         self._misfire_of = misfire_of
@@ -270,5 +280,7 @@ class Scheduler:
             if soonest.next_run_at > self.clock.now():
                 set_time(soonest.next_run_at)
             fired += await self._run(soonest, self.clock.now())
+            if self._settle is not None:
+                await self._settle()
         set_time(target)
         return fired

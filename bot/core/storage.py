@@ -6,6 +6,7 @@ plugins' ``tables.py`` are the only places that know SQL.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -246,10 +247,16 @@ class Database:
         """Open an engine for ``url`` (``sqlite+aiosqlite:///path`` or PostgreSQL)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.in_memory = False
         kwargs: dict[str, Any] = {}
+        # SQLite has one writer at a time, and an in-memory database is one shared
+        # connection: serialize in-process instead of colliding (re-entrant per task).
+        self._lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self._owner: asyncio.Task[Any] | None = None
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path in ("", ":memory:"):
+                self.in_memory = True
                 kwargs["poolclass"] = StaticPool
                 kwargs["connect_args"] = {"check_same_thread": False}
             else:
@@ -259,15 +266,28 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
     @asynccontextmanager
+    async def _serialized(self, needed: bool) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if not needed or self._lock is None or self._owner is task:
+            yield
+            return
+        async with self._lock:
+            self._owner = task
+            try:
+                yield
+            finally:
+                self._owner = None
+
+    @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A connection inside one transaction, committed on success."""
-        async with self.engine.begin() as conn:
+        async with self._serialized(True), self.engine.begin() as conn:
             yield conn
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads (autobegin, rolled back at the end)."""
-        async with self.engine.connect() as conn:
+        async with self._serialized(self.in_memory), self.engine.connect() as conn:
             yield conn
 
     async def close(self) -> None:

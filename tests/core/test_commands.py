@@ -39,7 +39,8 @@ SPEC = build_spec(handler, name="demo", help="", privilege=Privilege.MEMBER, pri
 
 
 async def test_typed_arguments_with_quotes_key_value_and_greedy_rest() -> None:
-    args = await parse_arguments(SPEC, '3 @sara mode=multi after=٢h "first part" and more', resolve)
+    text = '3 @sara mode=multi after=٢h "first part" and more'
+    args = await parse_arguments(SPEC, text, resolve)
     assert args == {
         "count": 3,
         "who": SARA,
