@@ -23,7 +23,7 @@ discord.py has no "base URL" option; it uses three class attributes which
 * ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` -- a plain ``discord.Client`` does **not**
   ask ``GET /gateway/bot``; it connects straight to this URL (``AutoShardedClient`` asks
   ``/gateway/bot``, which the fake also serves). After READY it reconnects/RESUMEs to READY's
-  ``resume_gateway_url``; after ``INVALID_SESSION(false)`` it goes back to ``DEFAULT_GATEWAY``.
+  ``resume_gateway_url``.
 * ``discord.asset.Asset.BASE`` -- CDN base for avatars etc. (the fake serves a 1x1 PNG).
 
 Only one fake can be patched in at a time (they are process-wide class attributes).
@@ -33,6 +33,13 @@ Other discord.py quirks worth knowing
 * ``on_ready`` fires ``guild_ready_timeout`` seconds (default **2 s**) after the last
   GUILD_CREATE; :func:`make_client` sets 0.1 s. Do not use 0 (it skips every guild).
 * Login calls ``GET /users/@me`` then ``GET /oauth2/applications/@me``.
+* ``Client.before_identify_hook`` sleeps 5 s before every IDENTIFY but the first (after
+  INVALID_SESSION or a failed RESUME); :meth:`FakeDiscord.run_client` disables that.
+* After INVALID_SESSION(false) discord.py re-IDENTIFYs on the URL it last *connected* to (the
+  resume URL, as ``Client.connect`` keeps a stale ``gateway`` parameter), not on
+  ``DEFAULT_GATEWAY``; the fake serves both URLs identically.
+* Gateway op 8 sends ``guild_id`` as an ``int``; interaction responses raise
+  ``discord.InteractionResponded`` client-side before any second callback reaches the fake.
 * The gateway URL gets ``?v=10&encoding=json&compress=zlib-stream`` (``zstd-stream`` when the
   ``zstandard`` package is installed). The fake answers zlib-stream with binary zlib frames
   (``compress=True``, default) and anything else with plain JSON text frames, which discord.py
@@ -74,40 +81,63 @@ import copy
 import hashlib
 import json
 import math
+import mimetypes
 import re
 import secrets
 import time
+import traceback
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum, IntFlag
+from types import TracebackType
 from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypeVar
 from urllib.parse import unquote
 
 import discord
 import yarl
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 from discord.asset import Asset
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 __all__ = [
     "ALL_PERMISSIONS",
+    "API_VERSION",
+    "CANNOT_EDIT_OTHER_USERS_MESSAGE",
+    "CANNOT_SEND_EMPTY_MESSAGE",
+    "CANNOT_SEND_IN_NON_TEXT_CHANNEL",
     "CANNOT_SEND_MESSAGES_TO_USER",
     "DEFAULT_EVERYONE_PERMISSIONS",
     "DEFAULT_TOKEN",
+    "DISCORD_EPOCH_MS",
     "DISCORD_LOCALES",
     "INTERACTION_ALREADY_ACKNOWLEDGED",
     "INVALID_FORM_BODY",
+    "JSON",
+    "METHOD_NOT_ALLOWED",
     "MISSING_ACCESS",
     "MISSING_PERMISSIONS",
+    "NOT_FOUND",
     "PRIVILEGED_INTENTS",
     "RATE_LIMITED",
+    "THREAD_ALREADY_CREATED",
+    "THREAD_TYPES",
+    "UNAUTHORIZED",
+    "UNKNOWN_APPLICATION",
+    "UNKNOWN_APPLICATION_COMMAND",
+    "UNKNOWN_BAN",
     "UNKNOWN_CHANNEL",
+    "UNKNOWN_EMOJI",
+    "UNKNOWN_GUILD",
+    "UNKNOWN_GUILD_SCHEDULED_EVENT",
     "UNKNOWN_INTERACTION",
     "UNKNOWN_MEMBER",
     "UNKNOWN_MESSAGE",
+    "UNKNOWN_ROLE",
+    "UNKNOWN_USER",
+    "UNKNOWN_WEBHOOK",
     "ChannelType",
     "CloseCode",
     "ComponentType",
@@ -126,12 +156,15 @@ __all__ = [
     "MessageType",
     "Op",
     "OptionType",
+    "PathPattern",
     "Permission",
     "ReactionRecord",
     "RecordedFile",
     "RecordedRequest",
     "ResumeInfo",
+    "RouteHandler",
     "SampleGuild",
+    "SnowflakeLike",
     "channel_payload",
     "command_interaction_payload",
     "command_option",
@@ -561,7 +594,11 @@ def snowflake_time(snowflake: SnowflakeLike) -> datetime:
 
 
 def iso_timestamp(when: datetime | None = None) -> str:
-    """Return an ISO8601 timestamp as Discord writes them (``2024-01-01T00:00:00.000000+00:00``)."""
+    """Return an ISO8601 timestamp as Discord writes them (``2024-01-01T00:00:00.123456+00:00``).
+
+    Args:
+        when: the time (default: now).
+    """
     return (when or datetime.now(UTC)).isoformat(timespec="microseconds")
 
 
@@ -1271,7 +1308,9 @@ def command_interaction_payload(
         data["guild_id"] = _sid(command_guild_id)
     if target_id is not None:
         data["target_id"] = _sid(target_id)
-    return interaction_payload(interaction_type, application_id=application_id, data=data, **kwargs)
+    return interaction_payload(
+        interaction_type, application_id=application_id, data=data, **kwargs
+    )
 
 
 def component_interaction_payload(
@@ -1649,7 +1688,9 @@ class GuildState:
         member = self.members.get(user_id)
         if member is None:
             return 0
-        positions = [self.roles[int(r)]["position"] for r in member["roles"] if int(r) in self.roles]
+        positions = [
+            self.roles[int(r)]["position"] for r in member["roles"] if int(r) in self.roles
+        ]
         return max(positions, default=0)
 
 
@@ -1699,9 +1740,7 @@ class _Reply:
 
 _Handler: TypeAlias = Callable[[RecordedRequest], Awaitable[_Reply]]
 
-RouteHandler: TypeAlias = Callable[
-    [RecordedRequest], Awaitable[tuple[int, Any]] | tuple[int, Any]
-]
+RouteHandler: TypeAlias = Callable[[RecordedRequest], Awaitable[tuple[int, Any]] | tuple[int, Any]]
 """A custom route handler: gets the request, returns ``(status, json_body_or_None)``."""
 
 
@@ -1791,7 +1830,9 @@ _ONE_PIXEL_PNG: Final = bytes.fromhex(
 
 
 @contextlib.contextmanager
-def point_discord_py_at(api_url: str, gateway_url: str, cdn_url: str | None = None) -> Iterator[None]:
+def point_discord_py_at(
+    api_url: str, gateway_url: str, cdn_url: str | None = None
+) -> Iterator[None]:
     """Point discord.py's REST base, default gateway (and CDN) at other URLs, then restore them.
 
     Sets ``discord.http.Route.BASE``, ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` and
@@ -1828,3 +1869,3010 @@ def make_client(*, intents: discord.Intents | None = None, **options: Any) -> di
     """
     options.setdefault("guild_ready_timeout", 0.1)
     return discord.Client(intents=intents or default_intents(), **options)
+
+
+# --------------------------------------------------------------------------------------------
+# The fake
+# --------------------------------------------------------------------------------------------
+
+
+class FakeDiscord:
+    """A fake Discord REST API v10 + gateway on ``127.0.0.1`` for the real discord.py client.
+
+    Use as ``async with FakeDiscord() as fake:`` (or :meth:`start`/:meth:`stop`). Set up state
+    before connecting (:meth:`add_guild`, :meth:`add_sample_guild`, :meth:`add_user`), run a
+    client with :meth:`run_client`, push events with :meth:`dispatch` or the ``simulate_*``
+    helpers and assert on :attr:`requests` / :meth:`wait_for_request`.
+
+    Args:
+        token: bot token the fake accepts (REST ``Authorization: Bot <token>`` and IDENTIFY /
+            RESUME); ``None`` accepts any token.
+        application_id: the application id (default: a new snowflake).
+        bot_user: the bot's user object (default: ``user_payload(..., "majlis", bot=True)``).
+        heartbeat_interval_ms: HELLO's ``heartbeat_interval``.
+        compress: answer ``compress=zlib-stream`` connections with zlib-stream binary frames
+            (otherwise every frame is JSON text).
+        patch_discord: call :func:`point_discord_py_at` while running.
+        echo_events: emit the gateway events Discord sends after the bot's own REST actions
+            (MESSAGE_CREATE/UPDATE/DELETE, GUILD_MEMBER_UPDATE/REMOVE, THREAD_CREATE/UPDATE,
+            CHANNEL_UPDATE, GUILD_ROLE_*, GUILD_SCHEDULED_EVENT_*). Off by default.
+        enforce_intents: only deliver events the session's intents allow, blank message
+            content without MESSAGE_CONTENT, send only the bot's member in GUILD_CREATE without
+            GUILD_PRESENCES.
+        enforce_permissions: check MANAGE_ROLES / KICK / BAN and the role hierarchy for role
+            assignment, kicks and bans (403 50013 otherwise).
+        privileged_intents: privileged intents "enabled in the developer portal"; IDENTIFY
+            asking for others is closed with 4014.
+        application_flags: ``application.flags`` in READY.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        application_id: SnowflakeLike | None = None,
+        bot_user: JSON | None = None,
+        heartbeat_interval_ms: int = 1000,
+        compress: bool = True,
+        patch_discord: bool = True,
+        echo_events: bool = False,
+        enforce_intents: bool = True,
+        enforce_permissions: bool = True,
+        privileged_intents: int = PRIVILEGED_INTENTS,
+        application_flags: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.token = token
+        self.application_id = (
+            int(application_id) if application_id is not None else new_snowflake()
+        )
+        self.bot_user: JSON = bot_user or user_payload(
+            new_snowflake(), "majlis", global_name="Majlis", bot=True
+        )
+        self.bot_user.setdefault("bot", True)
+        self.owner_user: JSON = user_payload(new_snowflake(), "app-owner")
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.compress = compress
+        self.patch_discord = patch_discord
+        self.echo_events = echo_events
+        self.enforce_intents = enforce_intents
+        self.enforce_permissions = enforce_permissions
+        self.privileged_intents = privileged_intents
+        self.application_flags = application_flags
+        self.host = host
+        self.port = port
+        self.ack_heartbeats = True
+        """Answer heartbeats with op 11 (set ``False`` to simulate a zombie connection)."""
+
+        # State
+        self.users: dict[int, JSON] = {}
+        self.guilds: dict[int, GuildState] = {}
+        self.channels: dict[int, JSON] = {}
+        """Every known channel (guild channels, threads, DMs) by id; shared with guilds."""
+        self.dm_channels: dict[int, JSON] = {}
+        """DM channel by recipient user id."""
+        self.messages: dict[int, JSON] = {}
+        """Every known message by id (dispatched MESSAGE_CREATE and REST-created)."""
+        self.bot_messages: list[JSON] = []
+        """Snapshots of messages the bot created (REST, interaction responses, followups)."""
+        self.attachments: dict[int, bytes] = {}
+        self.global_commands: list[JSON] = []
+        self.guild_commands: dict[int, list[JSON]] = {}
+        self.closed_dms: set[int] = set()
+        """User ids whose DMs are closed: sending to their DM channel answers 403 50007."""
+        self.reactions: list[ReactionRecord] = []
+        self.interactions: dict[int, JSON] = {}
+        self._interactions_by_token: dict[str, _InteractionState] = {}
+
+        # Records
+        self.requests: list[RecordedRequest] = []
+        self.gateway_log: list[GatewayFrame] = []
+        self.sessions: list[GatewaySession] = []
+        self.connections: list[GatewayConnection] = []
+        self.resumes: list[ResumeInfo] = []
+        self.interaction_callbacks: list[InteractionCallback] = []
+        self.heartbeats = 0
+        self.internal_errors: list[str] = []
+        """Tracebacks of bugs in the fake (raised at ``__aexit__`` if the test passed)."""
+
+        self._sessions_by_id: dict[str, GatewaySession] = {}
+        self._identify_failures: list[tuple[int, str]] = []
+        self._failures: list[_FailureRule] = []
+        self._custom_routes: list[_CustomRoute] = []
+        self._connection_ids = iter(range(1, 1 << 30))
+        self._changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._exit_stack = contextlib.ExitStack()
+        self._routes = self._build_routes()
+        self.add_user(self.bot_user)
+        self.add_user(self.owner_user)
+
+    # ---------------------------------------------------------------- lifecycle & URLs
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+        if exc_type is None and self.internal_errors:
+            raise AssertionError(
+                "FakeDiscord had internal errors:\n" + "\n".join(self.internal_errors)
+            )
+
+    async def start(self) -> None:
+        """Start the server (and patch discord.py if ``patch_discord``)."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("GET", "/gateway", self._handle_gateway)
+        app.router.add_route("GET", "/resume-gateway", self._handle_gateway)
+        app.router.add_route("GET", "/attachments/{tail:.*}", self._handle_attachment)
+        app.router.add_route("GET", "/cdn/{tail:.*}", self._handle_cdn)
+        app.router.add_route("*", "/api/{tail:.*}", self._handle_rest)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        if self.patch_discord:
+            self._exit_stack.enter_context(self.patched())
+
+    async def stop(self) -> None:
+        """Close gateway connections, stop the server and undo the discord.py patch."""
+        try:
+            for conn in list(self.connections):
+                if not conn.closed:
+                    await self._close_connection(conn, 1001)
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None
+        finally:
+            self._exit_stack.close()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """REST base, ``http://127.0.0.1:PORT/api/v10`` (what ``Route.BASE`` is set to)."""
+        return f"{self.base_url}/api/v{API_VERSION}"
+
+    @property
+    def gateway_url(self) -> str:
+        """``ws://127.0.0.1:PORT/gateway`` (``/gateway/bot`` and ``DEFAULT_GATEWAY``)."""
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    @property
+    def resume_gateway_url(self) -> str:
+        """``ws://127.0.0.1:PORT/resume-gateway`` (READY's ``resume_gateway_url``)."""
+        return f"ws://{self.host}:{self.port}/resume-gateway"
+
+    @property
+    def cdn_url(self) -> str:
+        """CDN base (``Asset.BASE``); every image there is a 1x1 PNG."""
+        return f"{self.base_url}/cdn"
+
+    @property
+    def bot_id(self) -> int:
+        """The bot user's id."""
+        return int(self.bot_user["id"])
+
+    def patched(self) -> contextlib.AbstractContextManager[None]:
+        """Context manager pointing discord.py at this fake (see :func:`point_discord_py_at`)."""
+        return point_discord_py_at(self.api_url, self.gateway_url, self.cdn_url)
+
+    @contextlib.asynccontextmanager
+    async def run_client(
+        self,
+        client: ClientT,
+        token: str | None = None,
+        *,
+        timeout: float = 10.0,
+        wait_ready: bool = True,
+        skip_identify_delay: bool = True,
+    ) -> AsyncIterator[ClientT]:
+        """Log ``client`` in, connect it in a background task and wait for ``on_ready``.
+
+        On exit the client is closed and the connect task awaited. Any exception of the connect
+        task before ``on_ready`` (e.g. ``discord.LoginFailure``, ``PrivilegedIntentsRequired``)
+        is raised here.
+
+        ``skip_identify_delay``: discord.py's default ``Client.before_identify_hook`` sleeps 5 s
+        before every IDENTIFY but the first (e.g. after INVALID_SESSION); this replaces it on
+        the instance with a no-op. Pass ``False`` to keep the client's own hook.
+        """
+        if skip_identify_delay:
+
+            async def no_identify_delay(shard_id: int | None, *, initial: bool = False) -> None:
+                return None
+
+            client.before_identify_hook = no_identify_delay  # type: ignore[method-assign]
+        task: asyncio.Task[None] | None = None
+        try:
+            await client.login(token or self.token or DEFAULT_TOKEN)
+            task = asyncio.create_task(client.connect(reconnect=True), name="fake-discord-connect")
+            if wait_ready:
+                ready = asyncio.ensure_future(client.wait_until_ready())
+                try:
+                    done, _ = await asyncio.wait(
+                        {task, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    ready.cancel()
+                if task in done:
+                    task.result()
+                    raise RuntimeError("client.connect() returned before the client was ready")
+                if ready not in done:
+                    raise TimeoutError(f"discord client not ready after {timeout}s")
+            yield client
+        finally:
+            await client.close()  # also closes the HTTP session if login failed
+            if task is not None and task.done():
+                if not task.cancelled():
+                    task.exception()  # retrieved (or already raised above)
+            elif task is not None:
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout)
+
+    # ---------------------------------------------------------------- waiting
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait(self, probe: Callable[[], _T | None], timeout: float, what: str) -> _T:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            result = probe()
+            if result is not None:
+                return result
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"FakeDiscord: timed out after {timeout}s waiting for {what}")
+            changed = self._changed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+
+    # ---------------------------------------------------------------- state set-up
+
+    def add_user(self, user: JSON) -> JSON:
+        """Add (or update) a user object; returns the stored dict."""
+        stored = _user_of(user)
+        stored.pop("member", None)
+        self.users[int(stored["id"])] = stored
+        return stored
+
+    def add_guild(self, guild: JSON, *, bot_roles: Iterable[SnowflakeLike] = ()) -> GuildState:
+        """Add a guild from a :func:`guild_payload`-shaped dict (state only, no event).
+
+        Users of its members are added; the bot becomes a member (with ``bot_roles``) if it is
+        not one already. Use :meth:`join_guild` once a client is connected.
+        """
+        state = GuildState.from_payload(guild)
+        self.guilds[state.id] = state
+        for member in state.members.values():
+            self.add_user(member["user"])
+        if self.bot_id not in state.members:
+            state.members[self.bot_id] = member_payload(
+                self.bot_user, roles=bot_roles, joined_at=state.joined_at
+            )
+        for channel in (*state.channels.values(), *state.threads.values()):
+            self.channels[int(channel["id"])] = channel
+        return state
+
+    async def join_guild(
+        self, guild: JSON, *, bot_roles: Iterable[SnowflakeLike] = ()
+    ) -> GuildState:
+        """Add a guild and dispatch its GUILD_CREATE (discord.py's ``on_guild_join``)."""
+        state = self.add_guild(guild, bot_roles=bot_roles)
+        for session in self._live_sessions():
+            payload = state.gateway_payload(
+                all_members=self._gets_all_members(session),
+                bot_id=self.bot_id,
+                large_threshold=session.large_threshold,
+            )
+            payload.pop("unavailable", None)
+            async with session.lock:
+                await self._send_dispatch(session, "GUILD_CREATE", payload)
+        self._notify()
+        return state
+
+    def add_channel(self, channel: JSON) -> JSON:
+        """Add a channel/thread (to its ``guild_id``'s guild if any); returns the stored dict."""
+        if channel.get("guild_id") is not None:
+            stored = self.guild(channel["guild_id"]).add_channel(channel)
+        else:
+            stored = _copy(channel)
+            if stored["type"] == ChannelType.DM:
+                self.dm_channels[int(stored["recipients"][0]["id"])] = stored
+        self.channels[int(stored["id"])] = stored
+        return stored
+
+    def add_member(self, guild_id: SnowflakeLike, member: JSON) -> JSON:
+        """Add (or replace) a member (state only); returns the stored dict."""
+        stored = _copy(member)
+        stored.pop("guild_id", None)
+        self.add_user(stored["user"])
+        self.guild(guild_id).members[int(stored["user"]["id"])] = stored
+        return stored
+
+    def add_message(self, message: JSON) -> JSON:
+        """Store a message (state only), e.g. an old message a test will reply to."""
+        stored = {k: _copy(v) for k, v in message.items() if k not in ("guild_id", "member")}
+        self.messages[int(stored["id"])] = stored
+        self.add_user(stored["author"])
+        return stored
+
+    def add_sample_guild(
+        self, name: str = "Majlis Test Guild", *, preferred_locale: str = "en-US"
+    ) -> SampleGuild:
+        """Add a small realistic guild and return its ids (see :class:`SampleGuild`)."""
+        gid, owner, alice, bob = (new_snowflake() for _ in range(4))
+        member_role, mod_role, bot_role, admin_role = (new_snowflake() for _ in range(4))
+        general, forum, thread = (new_snowflake() for _ in range(3))
+        bot_permissions = (
+            Permission.MANAGE_ROLES | Permission.MANAGE_MESSAGES | Permission.MANAGE_THREADS
+            | Permission.MANAGE_EVENTS | Permission.CREATE_EVENTS | Permission.KICK_MEMBERS
+            | Permission.MODERATE_MEMBERS | Permission.CREATE_PUBLIC_THREADS
+            | Permission.SEND_MESSAGES_IN_THREADS | Permission.EMBED_LINKS
+            | Permission.ATTACH_FILES | Permission.ADD_REACTIONS | Permission.VIEW_CHANNEL
+            | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY
+        )  # fmt: skip
+        roles = [
+            role_payload(member_role, "Member", position=1),
+            role_payload(
+                mod_role,
+                "Moderator",
+                position=2,
+                permissions=Permission.MANAGE_MESSAGES
+                | Permission.KICK_MEMBERS
+                | Permission.MODERATE_MEMBERS
+                | Permission.MANAGE_THREADS,
+            ),
+            role_payload(
+                bot_role,
+                "Majlis",
+                position=3,
+                permissions=bot_permissions,
+                managed=True,
+                tags={"bot_id": str(self.bot_id)},
+            ),
+            role_payload(admin_role, "Admin", position=4, permissions=Permission.ADMINISTRATOR),
+        ]
+        users = {
+            owner: user_payload(owner, "owner", global_name="Owner"),
+            alice: user_payload(alice, "alice", global_name="Alice"),
+            bob: user_payload(bob, "bob", global_name="Bob"),
+        }
+        members = [
+            member_payload(users[owner], roles=[admin_role]),
+            member_payload(users[alice], roles=[member_role]),
+            member_payload(users[bob]),
+        ]
+        channels = [
+            channel_payload(general, "general", topic="General chat"),
+            forum_channel_payload(
+                forum,
+                "forum",
+                available_tags=[{"name": "question"}, {"name": "idea"}],
+                position=1,
+            ),
+            thread_payload(thread, "sample thread", parent_id=general, owner_id=alice),
+        ]
+        self.add_guild(
+            guild_payload(
+                gid,
+                name,
+                owner_id=owner,
+                roles=roles,
+                channels=channels,
+                members=members,
+                preferred_locale=preferred_locale,
+            ),
+            bot_roles=[bot_role],
+        )
+        return SampleGuild(
+            guild_id=gid,
+            owner_id=owner,
+            alice_id=alice,
+            bob_id=bob,
+            everyone_role_id=gid,
+            member_role_id=member_role,
+            moderator_role_id=mod_role,
+            bot_role_id=bot_role,
+            admin_role_id=admin_role,
+            general_id=general,
+            forum_id=forum,
+            thread_id=thread,
+        )
+
+    def guild(self, guild_id: SnowflakeLike) -> GuildState:
+        """Return a guild's state (``KeyError`` if unknown)."""
+        return self.guilds[int(guild_id)]
+
+    def member(self, guild_id: SnowflakeLike, user_id: SnowflakeLike) -> JSON | None:
+        """Return the stored member object, or ``None``."""
+        guild = self.guilds.get(int(guild_id))
+        return None if guild is None else guild.members.get(int(user_id))
+
+    def member_role_ids(self, guild_id: SnowflakeLike, user_id: SnowflakeLike) -> set[int]:
+        """Return the member's role ids (empty if not a member)."""
+        member = self.member(guild_id, user_id)
+        return {int(r) for r in member["roles"]} if member else set()
+
+    def dm_channel(self, user_id: SnowflakeLike) -> JSON:
+        """Return the DM channel with a user, creating it (like ``POST /users/@me/channels``)."""
+        uid = int(user_id)
+        channel = self.dm_channels.get(uid)
+        if channel is None:
+            user = self.users.get(uid) or self.add_user(user_payload(uid, f"user{uid}"))
+            channel = dm_channel_payload(new_snowflake(), user)
+            self.dm_channels[uid] = channel
+            self.channels[int(channel["id"])] = channel
+        return channel
+
+    def close_dms(self, user_id: SnowflakeLike) -> None:
+        """Make messages to the user's DM channel fail with 403 50007."""
+        self.closed_dms.add(int(user_id))
+
+    def compute_permissions(
+        self,
+        guild_id: SnowflakeLike,
+        user_id: SnowflakeLike,
+        channel_id: SnowflakeLike | None = None,
+    ) -> int:
+        """Compute a member's permissions (guild level, or in a channel with its overwrites)."""
+        guild = self.guild(guild_id)
+        uid = int(user_id)
+        if uid == guild.owner_id:
+            return ALL_PERMISSIONS
+        role_ids = [int(r) for r in (guild.members.get(uid) or {"roles": []})["roles"]]
+        perms = int(guild.roles[guild.id]["permissions"])
+        for rid in role_ids:
+            if rid in guild.roles:
+                perms |= int(guild.roles[rid]["permissions"])
+        if perms & Permission.ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        if channel_id is None:
+            return perms
+        channel = guild.channels.get(int(channel_id)) or guild.threads.get(int(channel_id))
+        if channel is not None and channel["type"] in THREAD_TYPES:
+            channel = guild.channels.get(int(channel["parent_id"]))
+        if channel is None:
+            return perms
+        overwrites = {int(o["id"]): o for o in channel.get("permission_overwrites", [])}
+        if guild.id in overwrites:
+            perms &= ~int(overwrites[guild.id]["deny"])
+            perms |= int(overwrites[guild.id]["allow"])
+        allow = deny = 0
+        for rid in role_ids:
+            ow = overwrites.get(rid)
+            if ow is not None and ow["type"] == 0:
+                allow |= int(ow["allow"])
+                deny |= int(ow["deny"])
+        perms = (perms & ~deny) | allow
+        ow = overwrites.get(uid)
+        if ow is not None and ow["type"] == 1:
+            perms = (perms & ~int(ow["deny"])) | int(ow["allow"])
+        return perms
+
+    def _guild_id_of_channel(self, channel_id: SnowflakeLike) -> int | None:
+        channel = self.channels.get(int(channel_id))
+        if channel is None or channel.get("guild_id") is None:
+            return None
+        return int(channel["guild_id"])
+
+    def _channel_or_partial(self, channel_id: int) -> JSON:
+        channel = self.channels.get(channel_id)
+        return _copy(channel) if channel else {"id": str(channel_id), "type": 0}
+
+    # ---------------------------------------------------------------- gateway: public API
+
+    async def dispatch(self, event: str, data: JSON) -> int:
+        """Send a DISPATCH (op 0) with the next ``seq`` to every live session.
+
+        The fake's state is updated first (e.g. MESSAGE_CREATE stores the message,
+        INTERACTION_CREATE makes the interaction answerable, GUILD_MEMBER_ADD adds the member).
+        With ``enforce_intents`` sessions whose intents exclude the event do not get it, and
+        message content is blanked without MESSAGE_CONTENT. Sessions that are disconnected but
+        resumable get the event on RESUME. Returns the number of sessions it was queued for.
+        """
+        event = event.upper()
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+            self._apply_event_to_state(event, data)  # odd payloads are still dispatched
+        count = 0
+        for session in self._live_sessions(require_connection=False):
+            if not self._session_wants(session, event, data):
+                continue
+            payload = self._filter_for_session(session, event, data)
+            async with session.lock:
+                await self._send_dispatch(session, event, payload)
+            count += 1
+        self._notify()
+        return count
+
+    async def wait_until_ready(self, timeout: float = 10.0) -> GatewaySession:
+        """Wait until a session got READY + its GUILD_CREATEs and is connected; return it.
+
+        The client's own ``on_ready`` fires ``guild_ready_timeout`` later; use
+        ``client.wait_until_ready()`` for that (as :meth:`run_client` does).
+        """
+
+        def probe() -> GatewaySession | None:
+            return next((s for s in self._live_sessions() if s.ready), None)
+
+        return await self._wait(probe, timeout, "a ready gateway session")
+
+    async def wait_for_resume(self, *, since: int = 0, timeout: float = 10.0) -> ResumeInfo:
+        """Wait for a successful RESUME (the first in ``resumes[since:]``) and return it."""
+
+        def probe() -> ResumeInfo | None:
+            return self.resumes[since] if len(self.resumes) > since else None
+
+        return await self._wait(probe, timeout, f"RESUME #{since + 1}")
+
+    async def wait_for_identify(self, *, count: int = 1, timeout: float = 10.0) -> GatewaySession:
+        """Wait until ``count`` sessions were identified and return the ``count``-th."""
+
+        def probe() -> GatewaySession | None:
+            return self.sessions[count - 1] if len(self.sessions) >= count else None
+
+        return await self._wait(probe, timeout, f"IDENTIFY #{count}")
+
+    async def wait_for_gateway(
+        self,
+        op: int | None = None,
+        *,
+        event: str | None = None,
+        direction: Literal["send", "recv"] = "recv",
+        since: int = 0,
+        predicate: Callable[[GatewayFrame], bool] | None = None,
+        timeout: float = 5.0,
+    ) -> GatewayFrame:
+        """Wait for a gateway frame in ``gateway_log[since:]`` (received by default)."""
+
+        def probe() -> GatewayFrame | None:
+            for frame in self.gateway_log[since:]:
+                if frame.direction != direction or (op is not None and frame.op != op):
+                    continue
+                if event is not None and frame.t != event.upper():
+                    continue
+                if predicate is None or predicate(frame):
+                    return frame
+            return None
+
+        return await self._wait(probe, timeout, f"gateway {direction} op={op} event={event}")
+
+    async def drop_connection(
+        self,
+        resumable: bool = True,
+        *,
+        code: int = CloseCode.UNKNOWN_ERROR,
+        replay: int = 0,
+        abrupt: bool = False,
+    ) -> int:
+        """Close every live gateway connection; returns how many were closed.
+
+        ``resumable=True``: the client (close code 4000 by default) reconnects to
+        ``resume_gateway_url`` and sends RESUME; the fake replays the events after its ``seq``
+        (events dispatched meanwhile are queued) plus the last ``replay`` events it already had
+        (duplicates, as after a lost ack), then dispatches RESUMED. ``resumable=False``: the
+        session is invalidated, so RESUME gets INVALID_SESSION(false) and the client IDENTIFYs
+        anew (events dispatched in between are lost). ``abrupt`` aborts the TCP connection
+        without a close frame.
+        """
+        dropped = 0
+        for conn in [c for c in self.connections if not c.closed]:
+            session = conn.session
+            if session is not None:
+                if not resumable:
+                    session.invalidated = True
+                session.replay_on_resume = replay
+                if session.connection is conn:
+                    session.connection = None
+            if abrupt:
+                conn.closed_by_server = True
+                transport = conn.request.transport
+                if transport is not None:
+                    transport.abort()
+            else:
+                await self._close_connection(conn, code)
+            dropped += 1
+        self._notify()
+        return dropped
+
+    async def replay(self, n: int = 1) -> list[DispatchedEvent]:
+        """Re-send the last ``n`` dispatches (original ``seq``) to every live connection.
+
+        Simulates duplicate delivery; discord.py handles them as new events (and its ``seq``
+        goes back to the replayed value until the next event).
+        """
+        replayed: list[DispatchedEvent] = []
+        for session in self._live_sessions():
+            async with session.lock:
+                events = [e for e in session.history if e.event not in _NEVER_REPLAYED][-n:]
+                for ev in events:
+                    if session.connection and await self._send_frame(
+                        session.connection, ev.frame()
+                    ):
+                        replayed.append(ev)
+        self._notify()
+        return replayed
+
+    async def send_reconnect(self) -> None:
+        """Send op 7 RECONNECT to live connections (discord.py closes and RESUMEs)."""
+        for session in self._live_sessions():
+            if session.connection is not None:
+                await self._send_frame(session.connection, {"op": int(Op.RECONNECT), "d": None})
+
+    async def invalidate_session(self, resumable: bool = False) -> None:
+        """Send op 9 INVALID_SESSION(``resumable``) to live connections."""
+        for session in self._live_sessions():
+            if not resumable:
+                session.invalidated = True
+            if session.connection is not None:
+                frame = {"op": int(Op.INVALID_SESSION), "d": resumable, "s": None, "t": None}
+                await self._send_frame(session.connection, frame)
+
+    def fail_next_identify(
+        self, close_code: int = CloseCode.AUTHENTICATION_FAILED, reason: str = ""
+    ) -> None:
+        """Close the next IDENTIFY's connection with ``close_code`` (e.g. 4004, 4014)."""
+        self._identify_failures.append((int(close_code), reason))
+
+    # ---------------------------------------------------------------- gateway: simulate users
+
+    async def simulate_message(
+        self,
+        channel_id: SnowflakeLike,
+        author_id: SnowflakeLike,
+        content: str = "",
+        *,
+        reply_to: SnowflakeLike | None = None,
+        mentions: Sequence[SnowflakeLike] | None = None,
+        **kwargs: Any,
+    ) -> JSON:
+        """Dispatch a MESSAGE_CREATE from a known user in a known channel; returns the payload.
+
+        ``member`` comes from the guild state; ``mentions``/``mention_roles`` default to the
+        ``<@id>`` / ``<@&id>`` mentions in ``content``; ``reply_to`` is a stored message id.
+        Other keyword arguments go to :func:`message_payload`.
+        """
+        cid = int(channel_id)
+        guild_id = self._guild_id_of_channel(cid)
+        if guild_id is None and kwargs.get("guild_id") is not None:
+            guild_id = int(kwargs.pop("guild_id"))
+        kwargs.pop("guild_id", None)
+        author = self.users[int(author_id)]
+        member = self.member(guild_id, author_id) if guild_id is not None else None
+        if mentions is None:
+            mentions = [int(m) for m in _USER_MENTION.findall(content)]
+        mention_objects: list[JSON] = []
+        for uid in mentions:
+            mentioned = self.member(guild_id, uid) if guild_id is not None else None
+            if mentioned is None and int(uid) in self.users:
+                mentioned = self.users[int(uid)]
+            if mentioned is not None:
+                mention_objects.append(mentioned)
+        kwargs.setdefault("mention_roles", [int(r) for r in _ROLE_MENTION.findall(content)])
+        if reply_to is not None:
+            kwargs["referenced_message"] = self.messages[int(reply_to)]
+        payload = message_payload(
+            cid,
+            author,
+            content,
+            guild_id=guild_id,
+            member=member,
+            mentions=mention_objects,
+            **kwargs,
+        )
+        await self.dispatch("MESSAGE_CREATE", payload)
+        return payload
+
+    async def simulate_dm(self, author_id: SnowflakeLike, content: str, **kwargs: Any) -> JSON:
+        """Dispatch a MESSAGE_CREATE in the DM channel between the bot and ``author_id``."""
+        channel = self.dm_channel(author_id)
+        return await self.simulate_message(channel["id"], author_id, content, **kwargs)
+
+    async def simulate_reaction(
+        self,
+        user_id: SnowflakeLike,
+        message_id: SnowflakeLike,
+        emoji: str | JSON = "👍",
+        *,
+        channel_id: SnowflakeLike | None = None,
+        remove: bool = False,
+    ) -> JSON:
+        """Dispatch MESSAGE_REACTION_ADD (or _REMOVE) by a user on a stored message."""
+        message = self.messages.get(int(message_id))
+        if channel_id is None:
+            if message is None:
+                raise KeyError(f"unknown message {message_id}; pass channel_id")
+            channel_id = message["channel_id"]
+        guild_id = self._guild_id_of_channel(channel_id)
+        member = None
+        if guild_id is not None and not remove:
+            member = self.member(guild_id, user_id)
+        payload = reaction_payload(
+            user_id,
+            channel_id,
+            message_id,
+            emoji,
+            guild_id=guild_id,
+            member=member,
+            message_author_id=message["author"]["id"] if message and not remove else None,
+        )
+        if remove:
+            for key in ("burst_colors", "message_author_id"):
+                payload.pop(key, None)
+        await self.dispatch(
+            "MESSAGE_REACTION_REMOVE" if remove else "MESSAGE_REACTION_ADD", payload
+        )
+        return payload
+
+    async def simulate_member_join(
+        self,
+        guild_id: SnowflakeLike,
+        user: JSON | SnowflakeLike,
+        *,
+        roles: Iterable[SnowflakeLike] = (),
+    ) -> JSON:
+        """Dispatch GUILD_MEMBER_ADD for a user (object or known id); returns the payload."""
+        user_obj = user if isinstance(user, dict) else self.users[int(user)]
+        payload = member_payload(_user_of(user_obj), roles=roles, guild_id=guild_id)
+        await self.dispatch("GUILD_MEMBER_ADD", payload)
+        return payload
+
+    async def simulate_member_remove(
+        self, guild_id: SnowflakeLike, user_id: SnowflakeLike
+    ) -> JSON:
+        """Dispatch GUILD_MEMBER_REMOVE; returns the payload."""
+        payload = {"guild_id": _sid(guild_id), "user": _copy(self.users[int(user_id)])}
+        await self.dispatch("GUILD_MEMBER_REMOVE", payload)
+        return payload
+
+    def _interaction_context(
+        self, user_id: SnowflakeLike, channel_id: SnowflakeLike | None, locale: str
+    ) -> JSON:
+        uid = int(user_id)
+        if channel_id is None:
+            channel = self.dm_channel(uid)
+        else:
+            channel = self._channel_or_partial(int(channel_id))
+        guild_id = self._guild_id_of_channel(channel["id"])
+        ctx: JSON = {"application_id": self.application_id, "locale": locale}
+        if guild_id is None:
+            ctx.update(user=self.users[uid], channel=_copy(channel))
+            return ctx
+        guild = self.guild(guild_id)
+        member = guild.members[uid]
+        channel_copy = _copy(channel)
+        channel_copy["permissions"] = str(self.compute_permissions(guild_id, uid, channel["id"]))
+        ctx.update(
+            guild_id=guild_id,
+            member=member,
+            channel=channel_copy,
+            guild_locale=guild.preferred_locale,
+            guild_features=guild.data.get("features", []),
+            permissions=self.compute_permissions(guild_id, uid, channel["id"]),
+            app_permissions=self.compute_permissions(guild_id, self.bot_id, channel["id"]),
+        )
+        return ctx
+
+    def _auto_resolved(self, options: Sequence[JSON], guild_id: int | None, user_id: int) -> JSON:
+        users: dict[int, JSON] = {}
+        members: dict[int, JSON] = {}
+        roles: dict[int, JSON] = {}
+        channels: dict[int, JSON] = {}
+
+        def visit(opts: Sequence[JSON]) -> None:
+            for opt in opts:
+                if opt.get("options"):
+                    visit(opt["options"])
+                if opt["type"] not in (6, 7, 8, 9) or "value" not in opt:
+                    continue
+                target = int(opt["value"])
+                guild = self.guilds.get(guild_id) if guild_id is not None else None
+                if opt["type"] in (6, 9) and target in self.users:
+                    if guild is not None and target in guild.members:
+                        member = _copy(guild.members[target])
+                        member["permissions"] = str(self.compute_permissions(guild.id, target))
+                        members[target] = member
+                    else:
+                        users[target] = self.users[target]
+                if opt["type"] in (8, 9) and guild is not None and target in guild.roles:
+                    roles[target] = guild.roles[target]
+                if opt["type"] == 7 and target in self.channels:
+                    channel = _copy(self.channels[target])
+                    if guild_id is not None:
+                        channel["permissions"] = str(
+                            self.compute_permissions(guild_id, user_id, target)
+                        )
+                    channels[target] = channel
+
+        visit(options)
+        return resolved_payload(
+            users=list(users.values()),
+            members=list(members.values()),
+            roles=list(roles.values()),
+            channels=list(channels.values()),
+        )
+
+    def find_command(self, name: str, guild_id: SnowflakeLike | None = None) -> JSON | None:
+        """Return a registered command by name (guild commands first), or ``None``."""
+        candidates = []
+        if guild_id is not None:
+            candidates.extend(self.guild_commands.get(int(guild_id), []))
+        candidates.extend(self.global_commands)
+        return next((c for c in candidates if c["name"] == name), None)
+
+    async def simulate_command(
+        self,
+        name: str,
+        *,
+        user_id: SnowflakeLike,
+        channel_id: SnowflakeLike | None = None,
+        options: Sequence[JSON] = (),
+        resolved: JSON | None = None,
+        locale: str = "en-US",
+        command_type: int = 1,
+        target_id: SnowflakeLike | None = None,
+        autocomplete: bool = False,
+    ) -> JSON:
+        """Dispatch an APPLICATION_COMMAND interaction (slash command by default).
+
+        ``channel_id=None`` means the bot's DM with the user. The member's ``permissions``,
+        ``app_permissions``, ``guild_locale`` and the command id (if registered) come from the
+        fake's state; ``resolved`` is built from USER/CHANNEL/ROLE/MENTIONABLE options unless
+        given. Returns the payload (its ``id``/``token`` identify the interaction).
+        """
+        ctx = self._interaction_context(user_id, channel_id, locale)
+        guild_id = ctx.get("guild_id")
+        command = self.find_command(name, guild_id)
+        if resolved is None:
+            resolved = self._auto_resolved(options, guild_id, int(user_id))
+        payload = command_interaction_payload(
+            name,
+            options=options,
+            resolved=resolved,
+            command_id=command["id"] if command else None,
+            command_type=command_type,
+            target_id=target_id,
+            command_guild_id=command.get("guild_id") if command else None,
+            interaction_type=(
+                InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE
+                if autocomplete
+                else InteractionType.APPLICATION_COMMAND
+            ),
+            **ctx,
+        )
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    async def simulate_component(
+        self,
+        custom_id: str,
+        *,
+        user_id: SnowflakeLike,
+        message_id: SnowflakeLike,
+        component_type: int = ComponentType.BUTTON,
+        values: Sequence[str] | None = None,
+        locale: str = "en-US",
+    ) -> JSON:
+        """Dispatch a MESSAGE_COMPONENT interaction on a stored message (e.g. a button click)."""
+        message = self.messages[int(message_id)]
+        channel_id = int(message["channel_id"])
+        dm = self._guild_id_of_channel(channel_id) is None
+        ctx = self._interaction_context(user_id, None if dm else channel_id, locale)
+        payload = component_interaction_payload(
+            custom_id,
+            message=message,
+            component_type=component_type,
+            values=values,
+            **ctx,
+        )
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    async def simulate_modal_submit(
+        self,
+        custom_id: str,
+        values: dict[str, str],
+        *,
+        user_id: SnowflakeLike,
+        channel_id: SnowflakeLike | None = None,
+        locale: str = "en-US",
+    ) -> JSON:
+        """Dispatch a MODAL_SUBMIT interaction with text input values by ``custom_id``."""
+        ctx = self._interaction_context(user_id, channel_id, locale)
+        payload = modal_submit_interaction_payload(custom_id, values, **ctx)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    # ---------------------------------------------------------------- gateway: internals
+
+    def _live_sessions(self, *, require_connection: bool = True) -> list[GatewaySession]:
+        return [
+            s
+            for s in self.sessions
+            if not s.invalidated and s.ready and (s.connected or not require_connection)
+        ]
+
+    def _token_ok(self, token: object) -> bool:
+        if not isinstance(token, str) or not token:
+            return False
+        return self.token is None or token == self.token
+
+    def _gets_all_members(self, session: GatewaySession) -> bool:
+        return not self.enforce_intents or bool(session.intents & Intent.GUILD_PRESENCES)
+
+    def _session_wants(self, session: GatewaySession, event: str, data: JSON) -> bool:
+        if not self.enforce_intents:
+            return True
+        spec = _EVENT_INTENTS.get(event)
+        if spec is None:
+            return True
+        guild_intent, dm_intent = spec
+        in_dm = dm_intent is not None and data.get("guild_id") is None
+        needed = dm_intent if in_dm and dm_intent is not None else guild_intent
+        return bool(session.intents & needed)
+
+    def _filter_for_session(self, session: GatewaySession, event: str, data: JSON) -> JSON:
+        payload = _copy(data)
+        if (
+            not self.enforce_intents
+            or event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE")
+            or session.intents & Intent.MESSAGE_CONTENT
+            or payload.get("guild_id") is None
+        ):
+            return payload
+        bot = str(self.bot_id)
+        if (payload.get("author") or {}).get("id") == bot:
+            return payload
+        if any(m.get("id") == bot for m in payload.get("mentions", [])):
+            return payload
+        for key, empty in (
+            ("content", ""),
+            ("embeds", []),
+            ("attachments", []),
+            ("components", []),
+        ):
+            if key in payload:
+                payload[key] = empty
+        payload.pop("poll", None)
+        return payload
+
+    def _log_frame(
+        self, direction: Literal["send", "recv"], conn: GatewayConnection, payload: JSON
+    ) -> None:
+        self.gateway_log.append(
+            GatewayFrame(
+                direction=direction,
+                connection_id=conn.id,
+                op=payload.get("op"),
+                t=payload.get("t"),
+                s=payload.get("s"),
+                d=payload.get("d"),
+            )
+        )
+
+    async def _send_frame(self, conn: GatewayConnection, payload: JSON) -> bool:
+        if conn.closed or conn.ws.closed:
+            return False
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        try:
+            if conn.compressor is not None:
+                data = conn.compressor.compress(text.encode()) + conn.compressor.flush(
+                    zlib.Z_SYNC_FLUSH
+                )
+                await conn.ws.send_bytes(data)
+            else:
+                await conn.ws.send_str(text)
+        except (ConnectionError, RuntimeError):
+            return False
+        self._log_frame("send", conn, payload)
+        return True
+
+    async def _send_dispatch(
+        self, session: GatewaySession, event: str, data: JSON
+    ) -> DispatchedEvent:
+        """Assign the next seq, store and (if connected) send. Caller holds ``session.lock``."""
+        session.seq += 1
+        dispatched = DispatchedEvent(session.seq, event, data)
+        session.history.append(dispatched)
+        if session.connection is not None and not session.connection.closed:
+            await self._send_frame(session.connection, dispatched.frame())
+        return dispatched
+
+    async def _close_connection(
+        self, conn: GatewayConnection, code: int, reason: str = ""
+    ) -> None:
+        conn.closed_by_server = True
+        if conn.close_task is None:
+            conn.close_task = asyncio.ensure_future(
+                conn.ws.close(code=int(code), message=reason.encode())
+            )
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(conn.close_task), timeout=5.0)
+
+    async def _handle_gateway(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(max_msg_size=0, timeout=2.0, compress=False)
+        await ws.prepare(request)
+        compress = request.query.get("compress")
+        conn = GatewayConnection(
+            id=next(self._connection_ids),
+            path=request.path,
+            query=dict(request.query),
+            compress=compress,
+            ws=ws,
+            request=request,
+        )
+        if self.compress and compress == "zlib-stream":
+            conn.compressor = zlib.compressobj()
+        self.connections.append(conn)
+        self._notify()
+        try:
+            hello = {
+                "op": int(Op.HELLO),
+                "d": {"heartbeat_interval": self.heartbeat_interval_ms},
+                "s": None,
+                "t": None,
+            }
+            await self._send_frame(conn, hello)
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    raw = msg.data
+                elif msg.type is WSMsgType.BINARY:
+                    raw = msg.data.decode()
+                else:
+                    break
+                try:
+                    payload = json.loads(raw)
+                except ValueError:
+                    await self._close_connection(
+                        conn, CloseCode.DECODE_ERROR, "Error while decoding payload."
+                    )
+                    break
+                self._log_frame("recv", conn, payload)
+                try:
+                    await self._on_gateway_payload(conn, payload)
+                except Exception:
+                    self.internal_errors.append(traceback.format_exc())
+                self._notify()
+        finally:
+            if conn.close_task is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(conn.close_task), timeout=5.0)
+            conn.closed = True
+            conn.close_code = ws.close_code
+            session = conn.session
+            if session is not None:
+                if session.connection is conn:
+                    session.connection = None
+                if not conn.closed_by_server and ws.close_code in (1000, 1001):
+                    session.invalidated = True  # a clean client close ends the session
+            self._notify()
+        return ws
+
+    async def _on_gateway_payload(self, conn: GatewayConnection, payload: JSON) -> None:
+        op = payload.get("op")
+        data = payload.get("d")
+        if op == Op.HEARTBEAT:
+            conn.heartbeats += 1
+            self.heartbeats += 1
+            if self.ack_heartbeats:
+                await self._send_frame(conn, {"op": int(Op.HEARTBEAT_ACK)})
+        elif op == Op.IDENTIFY:
+            await self._identify(conn, data if isinstance(data, dict) else {})
+        elif op == Op.RESUME:
+            await self._resume(conn, data if isinstance(data, dict) else {})
+        elif conn.session is None:
+            await self._close_connection(conn, CloseCode.NOT_AUTHENTICATED, "Not authenticated.")
+        elif op == Op.REQUEST_GUILD_MEMBERS:
+            await self._request_guild_members(conn.session, data if isinstance(data, dict) else {})
+        elif op in (Op.PRESENCE_UPDATE, Op.VOICE_STATE_UPDATE, Op.REQUEST_SOUNDBOARD_SOUNDS):
+            pass  # recorded in gateway_log
+        else:
+            await self._close_connection(conn, CloseCode.UNKNOWN_OPCODE, "Unknown opcode.")
+
+    def _ready_payload(self, session: GatewaySession) -> JSON:
+        user = _copy(self.bot_user)
+        user.update(verified=True, mfa_enabled=False, email=None)
+        data: JSON = {
+            "v": API_VERSION,
+            "user": user,
+            "guilds": [
+                {"id": str(g.id), "unavailable": True} for g in self._session_guilds(session)
+            ],
+            "session_id": session.session_id,
+            "resume_gateway_url": self.resume_gateway_url,
+            "application": {"id": str(self.application_id), "flags": self.application_flags},
+            "private_channels": [],
+            "_trace": ["fake-discord"],
+        }
+        if session.shard is not None:
+            data["shard"] = list(session.shard)
+        return data
+
+    def _session_guilds(self, session: GatewaySession) -> list[GuildState]:
+        if not session.shard:
+            return list(self.guilds.values())
+        shard_id, shard_count = session.shard
+        return [g for g in self.guilds.values() if (g.id >> 22) % shard_count == shard_id]
+
+    async def _identify(self, conn: GatewayConnection, data: JSON) -> None:
+        if conn.session is not None:
+            await self._close_connection(
+                conn, CloseCode.ALREADY_AUTHENTICATED, "Already authenticated."
+            )
+            return
+        if not self._token_ok(data.get("token")):
+            await self._close_connection(
+                conn, CloseCode.AUTHENTICATION_FAILED, "Authentication failed."
+            )
+            return
+        if self._identify_failures:
+            code, reason = self._identify_failures.pop(0)
+            await self._close_connection(conn, code, reason)
+            return
+        intents = data.get("intents")
+        if not isinstance(intents, int) or intents < 0:
+            await self._close_connection(conn, CloseCode.INVALID_INTENTS, "Invalid intent(s).")
+            return
+        if intents & PRIVILEGED_INTENTS & ~self.privileged_intents:
+            await self._close_connection(
+                conn, CloseCode.DISALLOWED_INTENTS, "Disallowed intent(s)."
+            )
+            return
+        shard = data.get("shard")
+        session = GatewaySession(
+            session_id=secrets.token_hex(16),
+            intents=intents,
+            identify=_copy(data),
+            shard=list(shard) if shard else None,
+            large_threshold=int(data.get("large_threshold") or 50),
+        )
+        self.sessions.append(session)
+        self._sessions_by_id[session.session_id] = session
+        conn.session = session
+        async with session.lock:
+            session.connection = conn
+            await self._send_dispatch(session, "READY", self._ready_payload(session))
+            for guild in self._session_guilds(session):
+                if self._session_wants(session, "GUILD_CREATE", {}):
+                    payload = guild.gateway_payload(
+                        all_members=self._gets_all_members(session),
+                        bot_id=self.bot_id,
+                        large_threshold=session.large_threshold,
+                    )
+                    await self._send_dispatch(session, "GUILD_CREATE", payload)
+            session.ready = True
+        self._notify()
+
+    async def _resume(self, conn: GatewayConnection, data: JSON) -> None:
+        if not self._token_ok(data.get("token")):
+            await self._close_connection(
+                conn, CloseCode.AUTHENTICATION_FAILED, "Authentication failed."
+            )
+            return
+        session = self._sessions_by_id.get(str(data.get("session_id")))
+        if session is None or session.invalidated:
+            frame = {"op": int(Op.INVALID_SESSION), "d": False, "s": None, "t": None}
+            await self._send_frame(conn, frame)
+            return
+        seq = int(data.get("seq") or 0)
+        if seq > session.seq:
+            await self._close_connection(conn, CloseCode.INVALID_SEQ, "Invalid seq.")
+            return
+        async with session.lock:
+            old = session.connection
+            if old is not None and old is not conn:
+                old.session = None
+            session.connection = conn
+            conn.session = session
+            candidates = [e for e in session.history if e.event not in _NEVER_REPLAYED]
+            replay = [e for e in candidates if e.seq > seq]
+            if session.replay_on_resume:
+                already = [e for e in candidates if e.seq <= seq]
+                replay = already[-session.replay_on_resume :] + replay
+                session.replay_on_resume = 0
+            for ev in replay:
+                await self._send_frame(conn, ev.frame())
+            await self._send_dispatch(session, "RESUMED", {"_trace": ["fake-discord"]})
+            self.resumes.append(ResumeInfo(session.session_id, seq, replay, conn.id))
+        self._notify()
+
+    async def _request_guild_members(self, session: GatewaySession, data: JSON) -> None:
+        guild = self.guilds.get(int(data.get("guild_id") or 0))
+        members = list(guild.members.values()) if guild else []
+        if self.enforce_intents and not session.intents & Intent.GUILD_MEMBERS:
+            members = []
+        not_found: list[str] = []
+        user_ids = data.get("user_ids")
+        if user_ids is not None:
+            wanted = {int(u) for u in (user_ids if isinstance(user_ids, list) else [user_ids])}
+            members = [m for m in members if int(m["user"]["id"]) in wanted]
+            found = {int(m["user"]["id"]) for m in members}
+            not_found = [str(u) for u in sorted(wanted - found)]
+        else:
+            query = str(data.get("query") or "").casefold()
+            if query:
+                members = [
+                    m
+                    for m in members
+                    if any(
+                        str(name).casefold().startswith(query)
+                        for name in (
+                            m["user"]["username"],
+                            m["user"].get("global_name"),
+                            m.get("nick"),
+                        )
+                        if name
+                    )
+                ]
+            limit = int(data.get("limit") or 0)
+            if limit:
+                members = members[:limit]
+        chunks = [members[i : i + 1000] for i in range(0, len(members), 1000)] or [[]]
+        async with session.lock:
+            for index, chunk in enumerate(chunks):
+                payload: JSON = {
+                    "guild_id": str(data.get("guild_id")),
+                    "members": _copy(chunk),
+                    "chunk_index": index,
+                    "chunk_count": len(chunks),
+                }
+                if index == 0 and not_found:
+                    payload["not_found"] = not_found
+                if data.get("presences"):
+                    payload["presences"] = []
+                if data.get("nonce") is not None:
+                    payload["nonce"] = data["nonce"]
+                await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", payload)
+
+    # ---------------------------------------------------------------- state from events
+
+    def _register_interaction(self, data: JSON) -> None:
+        self.interactions[int(data["id"])] = _copy(data)
+        self._interactions_by_token[str(data["token"])] = _InteractionState(_copy(data))
+        user = (data.get("member") or {}).get("user") or data.get("user")
+        if user:
+            self.add_user(user)
+
+    def _apply_event_to_state(self, event: str, data: JSON) -> None:
+        guild = self.guilds.get(int(data["guild_id"])) if data.get("guild_id") else None
+        if event == "MESSAGE_CREATE":
+            self.add_message(data)
+            channel = self.channels.get(int(data["channel_id"]))
+            if channel is not None:
+                channel["last_message_id"] = data["id"]
+        elif event == "MESSAGE_UPDATE":
+            stored = self.messages.get(int(data["id"]))
+            if stored is not None:
+                stored.update(
+                    {k: _copy(v) for k, v in data.items() if k not in ("guild_id", "member")}
+                )
+            elif "author" in data:
+                self.add_message(data)
+        elif event == "MESSAGE_DELETE":
+            self.messages.pop(int(data["id"]), None)
+        elif event == "MESSAGE_DELETE_BULK":
+            for mid in data.get("ids", []):
+                self.messages.pop(int(mid), None)
+        elif event == "INTERACTION_CREATE":
+            self._register_interaction(data)
+        elif event == "GUILD_CREATE":
+            self.add_guild(data)
+        elif event == "GUILD_DELETE":
+            self.guilds.pop(int(data["id"]), None)
+        elif event in ("GUILD_MEMBER_ADD", "GUILD_MEMBER_UPDATE") and guild is not None:
+            existing = guild.members.get(int(data["user"]["id"]))
+            merged = {**existing, **_copy(data)} if existing else _copy(data)
+            merged.pop("guild_id", None)
+            merged.setdefault("roles", [])
+            merged.setdefault("flags", 0)
+            merged.setdefault("joined_at", iso_timestamp())
+            self.add_user(merged["user"])
+            guild.members[int(data["user"]["id"])] = merged
+        elif event == "GUILD_MEMBER_REMOVE" and guild is not None:
+            guild.members.pop(int(data["user"]["id"]), None)
+        elif event in ("CHANNEL_CREATE", "CHANNEL_UPDATE", "THREAD_CREATE", "THREAD_UPDATE"):
+            channel = {k: v for k, v in data.items() if k != "newly_created"}
+            self.add_channel(channel)
+        elif event in ("CHANNEL_DELETE", "THREAD_DELETE"):
+            self.channels.pop(int(data["id"]), None)
+            if guild is not None:
+                guild.channels.pop(int(data["id"]), None)
+                guild.threads.pop(int(data["id"]), None)
+        elif event in ("GUILD_ROLE_CREATE", "GUILD_ROLE_UPDATE") and guild is not None:
+            guild.roles[int(data["role"]["id"])] = _copy(data["role"])
+        elif event == "GUILD_ROLE_DELETE" and guild is not None:
+            guild.roles.pop(int(data["role_id"]), None)
+        elif event.startswith("GUILD_SCHEDULED_EVENT_") and guild is not None and "id" in data:
+            if event.endswith("_DELETE"):
+                guild.scheduled_events.pop(int(data["id"]), None)
+            elif event.endswith(("_CREATE", "_UPDATE")):
+                guild.scheduled_events[int(data["id"])] = _copy(data)
+
+    # ---------------------------------------------------------------- REST: public API
+
+    async def wait_for_request(
+        self,
+        method: str,
+        path: PathPattern,
+        *,
+        since: int = 0,
+        predicate: Callable[[RecordedRequest], bool] | None = None,
+        timeout: float = 5.0,
+    ) -> RecordedRequest:
+        """Wait for the first request in ``requests[since:]`` matching and return it.
+
+        ``path`` is a pattern like ``"/channels/{channel_id}/messages"`` (see
+        :func:`compile_path_pattern`), a concrete path or a regex; ``method`` may be ``"*"``.
+        Requests are recorded once answered, so ``status``/``response`` are set. To wait for a
+        *new* request, pass ``since=len(fake.requests)`` taken before triggering it.
+        """
+        regex = compile_path_pattern(path)
+
+        def probe() -> RecordedRequest | None:
+            for request in self.requests[since:]:
+                if (
+                    _method_matches(method, request.method)
+                    and regex.fullmatch(request.path)
+                    and (predicate is None or predicate(request))
+                ):
+                    return request
+            return None
+
+        try:
+            return await self._wait(probe, timeout, f"{method} {path}")
+        except TimeoutError as exc:
+            seen = "\n".join(f"  {r.method} {r.path} -> {r.status}" for r in self.requests)
+            raise TimeoutError(f"{exc}; requests so far:\n{seen or '  (none)'}") from None
+
+    def requests_matching(self, method: str, path: PathPattern) -> list[RecordedRequest]:
+        """Return recorded requests matching ``method`` and ``path`` (as in wait_for_request)."""
+        return [r for r in self.requests if r.matches(method, path)]
+
+    @property
+    def unhandled_requests(self) -> list[RecordedRequest]:
+        """Requests no route handled (answered 404/405) -- routes the fake does not know."""
+        return [r for r in self.requests if not r.handled and not r.injected]
+
+    async def wait_for_callback(
+        self, interaction_id: SnowflakeLike | None = None, *, since: int = 0, timeout: float = 5.0
+    ) -> InteractionCallback:
+        """Wait for an accepted interaction callback (for ``interaction_id`` if given)."""
+
+        def probe() -> InteractionCallback | None:
+            for cb in self.interaction_callbacks[since:]:
+                if interaction_id is None or cb.interaction_id == int(interaction_id):
+                    return cb
+            return None
+
+        return await self._wait(probe, timeout, f"interaction callback {interaction_id}")
+
+    async def wait_for_bot_message(
+        self,
+        channel_id: SnowflakeLike | None = None,
+        *,
+        since: int = 0,
+        predicate: Callable[[JSON], bool] | None = None,
+        timeout: float = 5.0,
+    ) -> JSON:
+        """Wait for a message the bot created (in ``bot_messages[since:]``) and return it."""
+
+        def probe() -> JSON | None:
+            for message in self.bot_messages[since:]:
+                if channel_id is not None and int(message["channel_id"]) != int(channel_id):
+                    continue
+                if predicate is None or predicate(message):
+                    return message
+            return None
+
+        return await self._wait(probe, timeout, f"a bot message in channel {channel_id}")
+
+    def fail_next(
+        self,
+        method: str,
+        path: PathPattern,
+        status: int | DiscordError = 500,
+        code: int = 0,
+        message: str | None = None,
+        *,
+        times: int | None = 1,
+        retry_after: float | None = None,
+        is_global: bool = False,
+        scope: str = "user",
+        errors: JSON | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests (``None`` = all) with a Discord error.
+
+        ``status`` is an HTTP status or a :class:`DiscordError` (e.g.
+        :data:`CANNOT_SEND_MESSAGES_TO_USER`, :data:`MISSING_PERMISSIONS`). The body is
+        ``{"message", "code"[, "errors"]}``; ``message`` defaults to Discord's text for the code.
+        A 429 gets ``{"message", "retry_after", "global"}`` plus ``Retry-After``,
+        ``X-RateLimit-*`` (``Scope``: ``scope``; ``Global`` if ``is_global``) and ``Via``
+        headers; ``retry_after`` defaults to 0.05 s. Matching requests are still recorded
+        (``injected=True``).
+        """
+        if isinstance(status, DiscordError):
+            error = status
+        else:
+            known = _KNOWN_ERRORS.get(code)
+            text = message or (known.message if known else _STATUS_MESSAGES.get(status, "Error"))
+            error = DiscordError(status, code, text)
+        if message is not None:
+            error = error._replace(message=message)
+        if error.status == 429 and retry_after is None:
+            retry_after = 0.05
+        self._failures.append(
+            _FailureRule(
+                method=method,
+                pattern=compile_path_pattern(path),
+                error=error,
+                remaining=times,
+                retry_after=retry_after,
+                is_global=is_global,
+                scope=scope,
+                errors=errors,
+            )
+        )
+
+    def clear_failures(self) -> None:
+        """Drop every pending :meth:`fail_next` rule."""
+        self._failures.clear()
+
+    def add_route(
+        self, method: str, path: PathPattern, handler: RouteHandler, *, times: int | None = None
+    ) -> None:
+        """Answer matching requests with ``handler(request) -> (status, body)`` (sync or async).
+
+        Custom routes take precedence over built-in ones (``times=None``: forever). ``body`` is
+        JSON-serialised; ``None`` sends no body.
+        """
+        regex = compile_path_pattern(path)
+        template = path if isinstance(path, str) else path.pattern
+        self._custom_routes.append(_CustomRoute(method, template, regex, handler, times))
+
+    # ---------------------------------------------------------------- REST: plumbing
+
+    def _build_routes(self) -> list[_RouteDef]:
+        app = "/applications/{application_id}"
+        guild_app = app + "/guilds/{guild_id}"
+        chan = "/channels/{channel_id}"
+        msg = chan + "/messages/{message_id}"
+        hook = "/webhooks/{application_id}/{token}"
+        guild = "/guilds/{guild_id}"
+        member = guild + "/members/{user_id}"
+        events = guild + "/scheduled-events"
+        table: list[tuple[str, str, _Handler, bool]] = [
+            ("GET", "/users/@me", self._get_me, True),
+            ("POST", "/users/@me/channels", self._create_dm, True),
+            ("GET", "/users/{user_id}", self._get_user, True),
+            ("GET", "/gateway", self._get_gateway, False),
+            ("GET", "/gateway/bot", self._get_gateway_bot, True),
+            ("GET", "/oauth2/applications/@me", self._get_application, True),
+            ("GET", "/applications/@me", self._get_application, True),
+            # application commands (global and guild)
+            *(
+                route
+                for base in (app, guild_app)
+                for route in (
+                    ("GET", base + "/commands", self._list_commands, True),
+                    ("PUT", base + "/commands", self._bulk_commands, True),
+                    ("POST", base + "/commands", self._upsert_command, True),
+                    ("GET", base + "/commands/{command_id}", self._get_command, True),
+                    ("PATCH", base + "/commands/{command_id}", self._edit_command, True),
+                    ("DELETE", base + "/commands/{command_id}", self._delete_command, True),
+                )
+            ),
+            # channels, messages, reactions, threads
+            ("GET", chan, self._get_channel, True),
+            ("PATCH", chan, self._edit_channel, True),
+            ("DELETE", chan, self._delete_channel, True),
+            ("GET", chan + "/messages", self._list_messages, True),
+            ("POST", chan + "/messages", self._post_message, True),
+            ("POST", chan + "/messages/bulk-delete", self._bulk_delete, True),
+            ("GET", msg, self._get_message, True),
+            ("PATCH", msg, self._edit_message_route, True),
+            ("DELETE", msg, self._delete_message, True),
+            ("PUT", msg + "/reactions/{emoji}/{user}", self._add_reaction, True),
+            ("DELETE", msg + "/reactions/{emoji}/{user}", self._remove_reaction, True),
+            ("GET", msg + "/reactions/{emoji}", self._list_reactions, True),
+            ("DELETE", msg + "/reactions/{emoji}", self._clear_reactions, True),
+            ("DELETE", msg + "/reactions", self._clear_reactions, True),
+            ("POST", msg + "/threads", self._thread_from_message, True),
+            ("POST", chan + "/threads", self._create_thread, True),
+            ("PUT", chan + "/thread-members/{user}", self._no_content, True),
+            ("DELETE", chan + "/thread-members/{user}", self._no_content, True),
+            ("POST", chan + "/typing", self._typing, True),
+            # interactions and their webhooks (authenticated by the token in the path)
+            ("POST", "/interactions/{interaction_id}/{token}/callback",
+             self._interaction_callback, False),
+            ("POST", hook, self._followup, False),
+            ("GET", hook + "/messages/{message_id}", self._get_webhook_message, False),
+            ("PATCH", hook + "/messages/{message_id}", self._edit_webhook_message, False),
+            ("DELETE", hook + "/messages/{message_id}", self._delete_webhook_message, False),
+            # guilds, roles, members, bans, scheduled events
+            ("GET", guild, self._get_guild, True),
+            ("GET", guild + "/channels", self._list_guild_channels, True),
+            ("GET", guild + "/roles", self._list_roles, True),
+            ("POST", guild + "/roles", self._create_role, True),
+            ("PATCH", guild + "/roles/{role_id}", self._edit_role, True),
+            ("DELETE", guild + "/roles/{role_id}", self._delete_role, True),
+            ("GET", guild + "/members", self._list_members, True),
+            ("GET", member, self._get_member, True),
+            ("PATCH", member, self._edit_member, True),
+            ("DELETE", member, self._kick_member, True),
+            ("PUT", member + "/roles/{role_id}", self._add_member_role, True),
+            ("DELETE", member + "/roles/{role_id}", self._remove_member_role, True),
+            ("PUT", guild + "/bans/{user_id}", self._ban_member, True),
+            ("DELETE", guild + "/bans/{user_id}", self._unban_member, True),
+            ("GET", events, self._list_events, True),
+            ("POST", events, self._create_event, True),
+            ("GET", events + "/{event_id}", self._get_event, True),
+            ("PATCH", events + "/{event_id}", self._edit_event, True),
+            ("DELETE", events + "/{event_id}", self._delete_event, True),
+        ]  # fmt: skip
+        return [
+            _RouteDef(method, template, compile_path_pattern(template), handler, auth)
+            for method, template, handler, auth in table
+        ]
+
+    async def _read_body(self, request: web.Request, record: RecordedRequest) -> None:
+        if request.content_type.startswith("multipart/"):
+            record.multipart = True
+            reader = await request.multipart()
+            while True:
+                part = await reader.next()
+                if part is None:
+                    break
+                if not isinstance(part, BodyPartReader):
+                    continue  # nested multipart: not used by Discord
+                data = bytes(await part.read(decode=True))
+                name = part.name or ""
+                filename = part.filename
+                if filename is not None:
+                    content_type = part.headers.get("Content-Type", "application/octet-stream")
+                    record.files.append(RecordedFile(name, filename, content_type, data))
+                elif name == "payload_json":
+                    record.json = json.loads(data)
+                else:
+                    record.form[name] = data.decode()
+        elif request.body_exists:
+            record.raw_body = await request.read()
+            if record.raw_body:
+                try:
+                    record.json = json.loads(record.raw_body)
+                except ValueError:
+                    raise _HTTPError(
+                        DiscordError(400, 50109, "The request body contains invalid JSON.")
+                    ) from None
+
+    async def _handle_rest(self, request: web.Request) -> web.StreamResponse:
+        match = re.match(r"^/api(?:/v\d+)?(/.*)?$", request.rel_url.raw_path)
+        raw_path = (match.group(1) if match else None) or "/"
+        path = "/".join(unquote(segment) for segment in raw_path.split("/"))
+        record = RecordedRequest(
+            method=request.method,
+            path=path.rstrip("/") or "/",
+            query=dict(request.query),
+            headers=dict(request.headers),
+        )
+        try:
+            await self._read_body(request, record)
+            reply = await self._route(record)
+        except _HTTPError as exc:
+            reply = self._error_reply(exc.error, exc.errors)
+        except Exception as exc:
+            # A bug in the fake. Not a 500: discord.py would retry it for ~25 s.
+            self.internal_errors.append(traceback.format_exc())
+            reply = _Reply(400, {"message": f"FakeDiscord internal error: {exc!r}", "code": 0})
+        record.status = reply.status
+        record.response = reply.body
+        self.requests.append(record)
+        self._notify()
+        return self._to_response(reply, record)
+
+    async def _route(self, record: RecordedRequest) -> _Reply:
+        for rule in self._failures:
+            if _method_matches(rule.method, record.method) and rule.pattern.fullmatch(record.path):
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        self._failures.remove(rule)
+                record.injected = True
+                return self._failure_reply(rule, record)
+        for custom in self._custom_routes:
+            match = custom.regex.fullmatch(record.path)
+            if match and _method_matches(custom.method, record.method):
+                if custom.remaining is not None:
+                    custom.remaining -= 1
+                    if custom.remaining <= 0:
+                        self._custom_routes.remove(custom)
+                record.route = custom.template
+                record.params = match.groupdict()
+                result = custom.handler(record)
+                status, body = await result if isinstance(result, Awaitable) else result
+                return _Reply(status, body)
+        path_known = False
+        for route in self._routes:
+            match = route.regex.fullmatch(record.path)
+            if match is None:
+                continue
+            path_known = True
+            if route.method != record.method:
+                continue
+            record.route = route.template
+            record.params = match.groupdict()
+            if route.auth:
+                self._check_auth(record)
+            return await route.handler(record)
+        raise _HTTPError(METHOD_NOT_ALLOWED if path_known else NOT_FOUND)
+
+    def _check_auth(self, record: RecordedRequest) -> None:
+        auth = record.header("Authorization") or ""
+        if not auth.startswith("Bot ") or not self._token_ok(auth[4:]):
+            raise _HTTPError(UNAUTHORIZED)
+
+    @staticmethod
+    def _error_reply(error: DiscordError, errors: JSON | None = None) -> _Reply:
+        body: JSON = {"message": error.message, "code": error.code}
+        if errors:
+            body["errors"] = errors
+        return _Reply(error.status, body)
+
+    def _failure_reply(self, rule: _FailureRule, record: RecordedRequest) -> _Reply:
+        if rule.error.status != 429:
+            return self._error_reply(rule.error, rule.errors)
+        retry_after = float(rule.retry_after or 0.0)
+        body: JSON = {
+            "message": rule.error.message,
+            "retry_after": retry_after,
+            "global": rule.is_global,
+        }
+        if rule.error.code:
+            body["code"] = rule.error.code
+        headers = {
+            "Retry-After": str(max(1, math.ceil(retry_after))),
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+            "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+            "X-RateLimit-Scope": "global" if rule.is_global else rule.scope,
+        }
+        if rule.is_global:
+            headers["X-RateLimit-Global"] = "true"
+        else:
+            headers["X-RateLimit-Bucket"] = self._bucket(record)
+        return _Reply(429, body, headers)
+
+    @staticmethod
+    def _bucket(record: RecordedRequest) -> str:
+        key = f"{record.method} {record.route or record.path}"
+        return hashlib.sha1(key.encode()).hexdigest()[:32]
+
+    def _to_response(self, reply: _Reply, record: RecordedRequest) -> web.Response:
+        headers = {"Via": "1.1 google", **reply.headers}
+        if record.route is not None and "X-RateLimit-Limit" not in headers:
+            headers.update(
+                {
+                    "X-RateLimit-Limit": "5",
+                    "X-RateLimit-Remaining": "4",
+                    "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
+                    "X-RateLimit-Reset-After": "1.000",
+                    "X-RateLimit-Bucket": self._bucket(record),
+                }
+            )
+        if reply.body is None:
+            return web.Response(status=reply.status, headers=headers)
+        if isinstance(reply.body, bytes):
+            return web.Response(
+                status=reply.status,
+                body=reply.body,
+                headers=headers,
+                content_type=reply.content_type or "application/octet-stream",
+            )
+        # Exactly "application/json": discord.py's json_or_text compares the header verbatim.
+        headers["Content-Type"] = "application/json"
+        body = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode()
+        return web.Response(status=reply.status, body=body, headers=headers)
+
+    async def _handle_attachment(self, request: web.Request) -> web.StreamResponse:
+        parts = request.match_info["tail"].split("/")
+        try:
+            data = self.attachments[int(parts[1])]
+        except (IndexError, ValueError, KeyError):
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=data, content_type="application/octet-stream")
+
+    async def _handle_cdn(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(body=_ONE_PIXEL_PNG, content_type="image/png")
+
+    # ---------------------------------------------------------------- REST: helpers
+
+    @staticmethod
+    def _int_param(record: RecordedRequest, name: str, error: DiscordError = NOT_FOUND) -> int:
+        try:
+            return int(record.params[name])
+        except (KeyError, ValueError):
+            raise _HTTPError(error) from None
+
+    def _body(self, record: RecordedRequest) -> JSON:
+        if record.json is None:
+            return {}
+        if not isinstance(record.json, dict):
+            raise _form_error(
+                (), "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType"
+            )
+        return record.json
+
+    def _require_guild(self, record: RecordedRequest) -> GuildState:
+        guild = self.guilds.get(self._int_param(record, "guild_id", UNKNOWN_GUILD))
+        if guild is None:
+            raise _HTTPError(UNKNOWN_GUILD)
+        return guild
+
+    def _require_channel(self, record: RecordedRequest) -> JSON:
+        channel = self.channels.get(self._int_param(record, "channel_id", UNKNOWN_CHANNEL))
+        if channel is None:
+            raise _HTTPError(UNKNOWN_CHANNEL)
+        return channel
+
+    def _require_message(self, record: RecordedRequest) -> JSON:
+        self._require_channel(record)
+        message = self.messages.get(self._int_param(record, "message_id", UNKNOWN_MESSAGE))
+        if message is None or int(message["channel_id"]) != int(record.params["channel_id"]):
+            raise _HTTPError(UNKNOWN_MESSAGE)
+        return message
+
+    def _require_app(self, record: RecordedRequest) -> None:
+        if self._int_param(record, "application_id", UNKNOWN_APPLICATION) != self.application_id:
+            raise _HTTPError(MISSING_ACCESS)
+
+    def _with_gateway_fields(self, message: JSON) -> JSON:
+        """A stored message as MESSAGE_CREATE/UPDATE carries it (``guild_id``, ``member``)."""
+        data = _copy(message)
+        guild_id = self._guild_id_of_channel(message["channel_id"])
+        if guild_id is not None:
+            data["guild_id"] = str(guild_id)
+            member = self.member(guild_id, message["author"]["id"])
+            if member is not None and "webhook_id" not in message:
+                data["member"] = _partial_member(member)
+        return data
+
+    async def _echo(self, event: str, data: JSON) -> None:
+        if self.echo_events:
+            await self.dispatch(event, data)
+
+    @staticmethod
+    async def _no_content(record: RecordedRequest) -> _Reply:
+        return _Reply(204)
+
+    # ---------------------------------------------------------------- REST: users, gateway, app
+
+    async def _get_me(self, record: RecordedRequest) -> _Reply:
+        user = _copy(self.bot_user)
+        user.update(verified=True, mfa_enabled=False, email=None, locale="en-US")
+        return _Reply(200, user)
+
+    async def _get_user(self, record: RecordedRequest) -> _Reply:
+        user = self.users.get(self._int_param(record, "user_id", UNKNOWN_USER))
+        if user is None:
+            raise _HTTPError(UNKNOWN_USER)
+        return _Reply(200, _copy(user))
+
+    async def _create_dm(self, record: RecordedRequest) -> _Reply:
+        body = self._body(record)
+        try:
+            uid = int(body["recipient_id"])
+        except (KeyError, TypeError, ValueError):
+            raise _form_error(
+                ("recipient_id",), "BASE_TYPE_REQUIRED", "This field is required"
+            ) from None
+        if uid not in self.users:
+            raise _HTTPError(UNKNOWN_USER)
+        return _Reply(200, _copy(self.dm_channel(uid)))
+
+    async def _get_gateway(self, record: RecordedRequest) -> _Reply:
+        return _Reply(200, {"url": self.gateway_url})
+
+    async def _get_gateway_bot(self, record: RecordedRequest) -> _Reply:
+        return _Reply(
+            200,
+            {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 1000 - len(self.sessions),
+                    "reset_after": 86_400_000,
+                    "max_concurrency": 1,
+                },
+            },
+        )
+
+    async def _get_application(self, record: RecordedRequest) -> _Reply:
+        return _Reply(
+            200,
+            {
+                "id": str(self.application_id),
+                "name": self.bot_user["username"],
+                "icon": None,
+                "description": "",
+                "summary": "",
+                "type": None,
+                "bot": _copy(self.bot_user),
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": _copy(self.owner_user),
+                "team": None,
+                "verify_key": hashlib.sha256(str(self.application_id).encode()).hexdigest(),
+                "flags": self.application_flags,
+                "approximate_guild_count": len(self.guilds),
+                "redirect_uris": [],
+                "interactions_endpoint_url": None,
+                "tags": [],
+                "integration_types_config": {"0": {}},
+            },
+        )
+
+    # ---------------------------------------------------------------- REST: application commands
+
+    def _command_list(self, record: RecordedRequest) -> list[JSON]:
+        self._require_app(record)
+        if "guild_id" not in record.params:
+            return self.global_commands
+        gid = self._int_param(record, "guild_id", UNKNOWN_GUILD)
+        if gid not in self.guilds:
+            raise _HTTPError(MISSING_ACCESS)
+        return self.guild_commands.setdefault(gid, [])
+
+    def _validate_name(
+        self, value: object, path: tuple[str | int, ...], *, chat_input: bool
+    ) -> None:
+        if not isinstance(value, str) or not 1 <= len(value) <= 32:
+            raise _form_error(path, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.")
+        if chat_input and (not _COMMAND_NAME.fullmatch(value) or value != value.lower()):
+            raise _form_error(
+                path,
+                "APPLICATION_COMMAND_INVALID_NAME",
+                f"Command name is invalid: {value!r} (lowercase, no spaces, 1-32 characters)",
+            )
+
+    def _validate_localizations(
+        self, value: object, path: tuple[str | int, ...], *, chat_input: bool, name: bool
+    ) -> None:
+        if value is None:
+            return
+        if not isinstance(value, dict):
+            raise _form_error(
+                path, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType"
+            )
+        for locale, text in value.items():
+            if locale not in DISCORD_LOCALES:
+                raise _form_error(
+                    (*path, locale),
+                    "BASE_TYPE_CHOICES",
+                    f"Value must be one of {sorted(DISCORD_LOCALES)}.",
+                )
+            if name:
+                self._validate_name(text, (*path, locale), chat_input=chat_input)
+            elif not isinstance(text, str) or not 1 <= len(text) <= 100:
+                raise _form_error(
+                    (*path, locale), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
+                )
+
+    def _validate_options(self, options: object, path: tuple[str | int, ...]) -> None:
+        if options is None:
+            return
+        if not isinstance(options, list) or len(options) > 25:
+            raise _form_error(path, "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        seen_optional = False
+        names: set[str] = set()
+        for index, option in enumerate(options):
+            opath = (*path, index)
+            if not isinstance(option, dict) or option.get("type") not in range(1, 12):
+                raise _form_error(
+                    (*opath, "type"), "BASE_TYPE_CHOICES", "Value must be one of (1..11)."
+                )
+            self._validate_name(option.get("name"), (*opath, "name"), chat_input=True)
+            if option["name"] in names:
+                raise _form_error(
+                    (*opath, "name"),
+                    "APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS",
+                    "Option name already exists",
+                )
+            names.add(option["name"])
+            description = option.get("description")
+            if not isinstance(description, str) or not 1 <= len(description) <= 100:
+                raise _form_error(
+                    (*opath, "description"),
+                    "BASE_TYPE_BAD_LENGTH",
+                    "Must be between 1 and 100 in length.",
+                )
+            self._validate_localizations(
+                option.get("name_localizations"),
+                (*opath, "name_localizations"),
+                chat_input=True,
+                name=True,
+            )
+            self._validate_localizations(
+                option.get("description_localizations"),
+                (*opath, "description_localizations"),
+                chat_input=True,
+                name=False,
+            )
+            if option.get("required"):
+                if seen_optional:
+                    raise _form_error(
+                        (*opath, "required"),
+                        "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                        "Required options must be placed before non-required options",
+                    )
+            else:
+                seen_optional = True
+            if len(option.get("choices") or []) > 25:
+                raise _form_error(
+                    (*opath, "choices"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."
+                )
+            if option["type"] in (1, 2):
+                self._validate_options(option.get("options"), (*opath, "options"))
+
+    def _normalise_command(
+        self, body: object, path: tuple[str | int, ...], existing: list[JSON], guild_id: int | None
+    ) -> JSON:
+        if not isinstance(body, dict):
+            raise _form_error(
+                path, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType"
+            )
+        kind = int(body.get("type") or 1)
+        chat_input = kind == 1
+        self._validate_name(body.get("name"), (*path, "name"), chat_input=chat_input)
+        description = body.get("description") or ""
+        if chat_input and not 1 <= len(description) <= 100:
+            raise _form_error(
+                (*path, "description"),
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 1 and 100 in length.",
+            )
+        if not chat_input and description:
+            raise _form_error(
+                (*path, "description"),
+                "APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION",
+                "Context menu commands cannot have description",
+            )
+        self._validate_localizations(
+            body.get("name_localizations"),
+            (*path, "name_localizations"),
+            chat_input=chat_input,
+            name=True,
+        )
+        self._validate_localizations(
+            body.get("description_localizations"),
+            (*path, "description_localizations"),
+            chat_input=True,
+            name=False,
+        )
+        self._validate_options(body.get("options"), (*path, "options"))
+        previous = next(
+            (c for c in existing if c["name"] == body["name"] and c["type"] == kind), None
+        )
+        command: JSON = {
+            "id": previous["id"] if previous else str(new_snowflake()),
+            "application_id": str(self.application_id),
+            "version": str(new_snowflake()),
+            "type": kind,
+            "name": body["name"],
+            "name_localizations": body.get("name_localizations"),
+            "description": description,
+            "description_localizations": body.get("description_localizations"),
+            "options": _copy(body.get("options") or []),
+            "default_member_permissions": body.get("default_member_permissions"),
+            "dm_permission": body.get("dm_permission", True),
+            "nsfw": bool(body.get("nsfw", False)),
+            "integration_types": body.get("integration_types") or [0],
+            "contexts": body.get("contexts"),
+        }
+        if guild_id is not None:
+            command["guild_id"] = str(guild_id)
+        return command
+
+    def _guild_of_commands(self, record: RecordedRequest) -> int | None:
+        return int(record.params["guild_id"]) if "guild_id" in record.params else None
+
+    async def _list_commands(self, record: RecordedRequest) -> _Reply:
+        return _Reply(200, _copy(self._command_list(record)))
+
+    async def _bulk_commands(self, record: RecordedRequest) -> _Reply:
+        existing = self._command_list(record)
+        if not isinstance(record.json, list):
+            raise _form_error((), "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType")
+        commands: list[JSON] = []
+        for index, body in enumerate(record.json):
+            command = self._normalise_command(
+                body, (index,), existing, self._guild_of_commands(record)
+            )
+            if any(
+                c["name"] == command["name"] and c["type"] == command["type"] for c in commands
+            ):
+                raise _form_error(
+                    (index, "name"),
+                    "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                    "Application command names must be unique",
+                )
+            commands.append(command)
+        existing[:] = commands
+        return _Reply(200, _copy(commands))
+
+    async def _upsert_command(self, record: RecordedRequest) -> _Reply:
+        existing = self._command_list(record)
+        command = self._normalise_command(
+            self._body(record), (), existing, self._guild_of_commands(record)
+        )
+        for index, current in enumerate(existing):
+            if current["id"] == command["id"]:
+                existing[index] = command
+                return _Reply(200, _copy(command))
+        existing.append(command)
+        return _Reply(201, _copy(command))
+
+    def _find_command(self, record: RecordedRequest) -> tuple[list[JSON], int]:
+        commands = self._command_list(record)
+        cid = record.params.get("command_id")
+        for index, command in enumerate(commands):
+            if command["id"] == cid:
+                return commands, index
+        raise _HTTPError(UNKNOWN_APPLICATION_COMMAND)
+
+    async def _get_command(self, record: RecordedRequest) -> _Reply:
+        commands, index = self._find_command(record)
+        return _Reply(200, _copy(commands[index]))
+
+    async def _edit_command(self, record: RecordedRequest) -> _Reply:
+        commands, index = self._find_command(record)
+        merged = {**commands[index], **self._body(record)}
+        others = [c for i, c in enumerate(commands) if i != index]
+        command = self._normalise_command(merged, (), others, self._guild_of_commands(record))
+        command["id"] = commands[index]["id"]
+        commands[index] = command
+        return _Reply(200, _copy(command))
+
+    async def _delete_command(self, record: RecordedRequest) -> _Reply:
+        commands, index = self._find_command(record)
+        del commands[index]
+        return _Reply(204)
+
+    # ---------------------------------------------------------------- REST: messages
+
+    def _validate_message_body(
+        self, body: JSON, files: Sequence[RecordedFile], *, creating: bool
+    ) -> None:
+        content = body.get("content")
+        if content is not None and not isinstance(content, str):
+            raise _form_error(
+                ("content",), "BASE_TYPE_STRING", "Could not interpret value as string."
+            )
+        if content and len(content) > 2000:
+            raise _form_error(
+                ("content",), "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length."
+            )
+        embeds = body.get("embeds") or []
+        if len(embeds) > 10:
+            raise _form_error(
+                ("embeds",), "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length."
+            )
+        for index, embed in enumerate(embeds):
+            if len(str(embed.get("title") or "")) > 256:
+                raise _form_error(
+                    ("embeds", index, "title"),
+                    "BASE_TYPE_MAX_LENGTH",
+                    "Must be 256 or fewer in length.",
+                )
+            if len(str(embed.get("description") or "")) > 4096:
+                raise _form_error(
+                    ("embeds", index, "description"),
+                    "BASE_TYPE_MAX_LENGTH",
+                    "Must be 4096 or fewer in length.",
+                )
+        if len(body.get("components") or []) > 40:
+            raise _form_error(
+                ("components",), "BASE_TYPE_MAX_LENGTH", "Must be 40 or fewer in length."
+            )
+        if creating and not (
+            content
+            or embeds
+            or files
+            or body.get("sticker_ids")
+            or body.get("components")
+            or body.get("poll")
+        ):
+            raise _HTTPError(CANNOT_SEND_EMPTY_MESSAGE)
+
+    def _make_attachments(
+        self, channel_id: int, descriptors: object, files: Sequence[RecordedFile]
+    ) -> list[JSON]:
+        described: dict[int, JSON] = {}
+        if isinstance(descriptors, list):
+            for descriptor in descriptors:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    described[int(descriptor["id"])] = descriptor
+        attachments: list[JSON] = []
+        for position, file in enumerate(files):
+            match = re.fullmatch(r"files\[(\d+)\]", file.name)
+            descriptor = described.get(int(match.group(1)) if match else position, {})
+            attachment_id = new_snowflake()
+            filename = str(descriptor.get("filename") or file.filename)
+            url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{filename}"
+            self.attachments[attachment_id] = file.data
+            content_type = mimetypes.guess_type(filename)[0] or file.content_type
+            attachment: JSON = {
+                "id": str(attachment_id),
+                "filename": filename,
+                "size": len(file.data),
+                "url": url,
+                "proxy_url": url,
+                "content_type": content_type,
+            }
+            if descriptor.get("description"):
+                attachment["description"] = descriptor["description"]
+            if content_type.startswith("image/"):
+                attachment.update(width=1, height=1)
+            attachments.append(attachment)
+        return attachments
+
+    def _mentions_in(self, content: str, guild_id: int | None) -> tuple[list[JSON], list[int]]:
+        users: list[JSON] = []
+        for uid in dict.fromkeys(int(u) for u in _USER_MENTION.findall(content)):
+            if uid in self.users:
+                user = _copy(self.users[uid])
+                member = self.member(guild_id, uid) if guild_id is not None else None
+                if member is not None:
+                    user["member"] = _partial_member(member)
+                users.append(user)
+        guild = self.guilds.get(guild_id) if guild_id is not None else None
+        roles = [int(r) for r in _ROLE_MENTION.findall(content) if guild and int(r) in guild.roles]
+        return users, roles
+
+    def _create_message(
+        self,
+        channel_id: int,
+        body: JSON,
+        files: Sequence[RecordedFile],
+        *,
+        check_channel: bool = True,
+        extra: JSON | None = None,
+    ) -> JSON:
+        channel = self.channels.get(channel_id)
+        if check_channel:
+            if channel is None:
+                raise _HTTPError(UNKNOWN_CHANNEL)
+            if channel["type"] in _NON_TEXT_TYPES:
+                raise _HTTPError(CANNOT_SEND_IN_NON_TEXT_CHANNEL)
+            if channel["type"] == ChannelType.DM and any(
+                int(r["id"]) in self.closed_dms for r in channel.get("recipients", [])
+            ):
+                raise _HTTPError(CANNOT_SEND_MESSAGES_TO_USER)
+        self._validate_message_body(body, files, creating=True)
+        guild_id = self._guild_id_of_channel(channel_id)
+        reference = body.get("message_reference")
+        referenced: JSON | None = None
+        if isinstance(reference, dict) and reference.get("message_id") is not None:
+            referenced = self.messages.get(int(reference["message_id"]))
+            if referenced is None and reference.get("fail_if_not_exists", True):
+                raise _form_error(
+                    ("message_reference",), "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message"
+                )
+        content = body.get("content") or ""
+        mentions, mention_roles = self._mentions_in(content, guild_id)
+        if referenced is not None and (body.get("allowed_mentions") or {}).get(
+            "replied_user", True
+        ):
+            author = referenced["author"]
+            if all(m["id"] != author["id"] for m in mentions):
+                mentions.append(_copy(author))
+        message = message_payload(
+            channel_id,
+            self.bot_user,
+            content,
+            mentions=mentions,
+            mention_roles=mention_roles,
+            referenced_message=referenced,
+            attachments=self._make_attachments(channel_id, body.get("attachments"), files),
+            embeds=body.get("embeds") or [],
+            components=body.get("components") or [],
+            flags=int(body.get("flags") or 0),
+            tts=bool(body.get("tts")),
+            nonce=body.get("nonce"),
+            **(extra or {}),
+        )
+        if referenced is not None and guild_id is not None:
+            message["message_reference"]["guild_id"] = str(guild_id)
+        if body.get("poll"):
+            message["poll"] = _copy(body["poll"])
+        self.messages[int(message["id"])] = message
+        self.bot_messages.append(_copy(message))
+        if channel is not None:
+            channel["last_message_id"] = message["id"]
+            if channel["type"] in THREAD_TYPES:
+                channel["message_count"] = int(channel.get("message_count", 0)) + 1
+                channel["total_message_sent"] = int(channel.get("total_message_sent", 0)) + 1
+                channel["thread_metadata"]["archived"] = False
+        return message
+
+    def _edit_message(self, message: JSON, body: JSON, files: Sequence[RecordedFile]) -> JSON:
+        self._validate_message_body(body, files, creating=False)
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = (
+                    _copy(body[key]) if body[key] is not None else ([] if key != "content" else "")
+                )
+        if "flags" in body and body["flags"] is not None:
+            keep = int(message.get("flags", 0)) & (MessageFlag.EPHEMERAL | MessageFlag.HAS_THREAD)
+            message["flags"] = (int(body["flags"]) & ~int(MessageFlag.LOADING)) | keep
+        else:
+            message["flags"] = int(message.get("flags", 0)) & ~int(MessageFlag.LOADING)
+        new_attachments = self._make_attachments(
+            int(message["channel_id"]), body.get("attachments"), files
+        )
+        if "attachments" in body and body["attachments"] is not None:
+            keep_ids = set()
+            for descriptor in body["attachments"]:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    keep_ids.add(str(int(descriptor["id"])))
+            message["attachments"] = [
+                a for a in message.get("attachments", []) if a["id"] in keep_ids
+            ]
+        message["attachments"] = list(message.get("attachments", [])) + new_attachments
+        if "content" in body:
+            mentions, roles = self._mentions_in(
+                message["content"] or "", self._guild_id_of_channel(message["channel_id"])
+            )
+            message["mentions"], message["mention_roles"] = mentions, [str(r) for r in roles]
+        message["edited_timestamp"] = iso_timestamp()
+        return message
+
+    async def _post_message(self, record: RecordedRequest) -> _Reply:
+        channel = self._require_channel(record)
+        message = self._create_message(int(channel["id"]), self._body(record), record.files)
+        await self._echo("MESSAGE_CREATE", self._with_gateway_fields(message))
+        return _Reply(200, _copy(message))
+
+    async def _list_messages(self, record: RecordedRequest) -> _Reply:
+        channel = self._require_channel(record)
+        limit = max(1, min(100, int(record.query.get("limit") or 50)))
+        messages = sorted(
+            (m for m in self.messages.values() if m["channel_id"] == channel["id"]),
+            key=lambda m: int(m["id"]),
+            reverse=True,
+        )
+        if "before" in record.query:
+            messages = [m for m in messages if int(m["id"]) < int(record.query["before"])]
+        if "after" in record.query:
+            messages = [m for m in messages if int(m["id"]) > int(record.query["after"])][-limit:]
+        return _Reply(200, _copy(messages[:limit]))
+
+    async def _get_message(self, record: RecordedRequest) -> _Reply:
+        return _Reply(200, _copy(self._require_message(record)))
+
+    async def _edit_message_route(self, record: RecordedRequest) -> _Reply:
+        message = self._require_message(record)
+        if message["author"]["id"] != str(self.bot_id):
+            raise _HTTPError(CANNOT_EDIT_OTHER_USERS_MESSAGE)
+        self._edit_message(message, self._body(record), record.files)
+        await self._echo("MESSAGE_UPDATE", self._with_gateway_fields(message))
+        return _Reply(200, _copy(message))
+
+    async def _delete_message(self, record: RecordedRequest) -> _Reply:
+        message = self._require_message(record)
+        del self.messages[int(message["id"])]
+        event: JSON = {"id": message["id"], "channel_id": message["channel_id"]}
+        guild_id = self._guild_id_of_channel(message["channel_id"])
+        if guild_id is not None:
+            event["guild_id"] = str(guild_id)
+        await self._echo("MESSAGE_DELETE", event)
+        return _Reply(204)
+
+    async def _bulk_delete(self, record: RecordedRequest) -> _Reply:
+        channel = self._require_channel(record)
+        ids = [str(i) for i in self._body(record).get("messages") or []]
+        if not 2 <= len(ids) <= 100:
+            raise _form_error(
+                ("messages",), "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length."
+            )
+        for mid in ids:
+            self.messages.pop(int(mid), None)
+        event: JSON = {"ids": ids, "channel_id": channel["id"]}
+        if channel.get("guild_id"):
+            event["guild_id"] = channel["guild_id"]
+        await self._echo("MESSAGE_DELETE_BULK", event)
+        return _Reply(204)
+
+    async def _typing(self, record: RecordedRequest) -> _Reply:
+        self._require_channel(record)
+        return _Reply(204)
+
+    # ---------------------------------------------------------------- REST: reactions
+
+    def _reaction_user(self, record: RecordedRequest) -> int:
+        user = record.params.get("user", "@me")
+        if user == "@me":
+            return self.bot_id
+        return self._int_param(record, "user", UNKNOWN_USER)
+
+    async def _add_reaction(self, record: RecordedRequest) -> _Reply:
+        message = self._require_message(record)
+        if record.params.get("user") != "@me":
+            raise _HTTPError(METHOD_NOT_ALLOWED)
+        emoji = _emoji_object(record.params["emoji"])
+        if not emoji.get("name") and not emoji.get("id"):
+            raise _HTTPError(UNKNOWN_EMOJI)
+        key = _emoji_key(emoji)
+        if not any(
+            r.message_id == int(message["id"]) and r.emoji == key and r.user_id == self.bot_id
+            for r in self.reactions
+        ):
+            self.reactions.append(
+                ReactionRecord(int(message["channel_id"]), int(message["id"]), key, self.bot_id)
+            )
+            reactions = message.setdefault("reactions", [])
+            entry = next((r for r in reactions if _emoji_key(r["emoji"]) == key), None)
+            if entry is None:
+                entry = {
+                    "count": 0,
+                    "count_details": {"burst": 0, "normal": 0},
+                    "me": False,
+                    "me_burst": False,
+                    "burst_colors": [],
+                    "emoji": emoji,
+                }
+                reactions.append(entry)
+            entry["count"] += 1
+            entry["count_details"]["normal"] += 1
+            entry["me"] = True
+            guild_id = self._guild_id_of_channel(message["channel_id"])
+            bot_member = self.member(guild_id, self.bot_id) if guild_id is not None else None
+            await self._echo(
+                "MESSAGE_REACTION_ADD",
+                reaction_payload(
+                    self.bot_id,
+                    message["channel_id"],
+                    message["id"],
+                    emoji,
+                    guild_id=guild_id,
+                    member=bot_member,
+                    message_author_id=message["author"]["id"],
+                ),
+            )
+        return _Reply(204)
+
+    async def _remove_reaction(self, record: RecordedRequest) -> _Reply:
+        message = self._require_message(record)
+        key = _emoji_key(_emoji_object(record.params["emoji"]))
+        user_id = self._reaction_user(record)
+        before = len(self.reactions)
+        self.reactions = [
+            r
+            for r in self.reactions
+            if not (r.message_id == int(message["id"]) and r.emoji == key and r.user_id == user_id)
+        ]
+        if len(self.reactions) != before:
+            for entry in message.get("reactions", []):
+                if _emoji_key(entry["emoji"]) == key:
+                    entry["count"] -= 1
+                    entry["count_details"]["normal"] = max(0, entry["count_details"]["normal"] - 1)
+                    entry["me"] = entry["me"] and user_id != self.bot_id
+            message["reactions"] = [r for r in message.get("reactions", []) if r["count"] > 0]
+        return _Reply(204)
+
+    async def _list_reactions(self, record: RecordedRequest) -> _Reply:
+        message = self._require_message(record)
+        key = _emoji_key(_emoji_object(record.params["emoji"]))
+        users = [
+            _copy(self.users[r.user_id])
+            for r in self.reactions
+            if r.message_id == int(message["id"]) and r.emoji == key and r.user_id in self.users
+        ]
+        return _Reply(200, users)
+
+    async def _clear_reactions(self, record: RecordedRequest) -> _Reply:
+        message = self._require_message(record)
+        emoji = record.params.get("emoji")
+        key = _emoji_key(_emoji_object(emoji)) if emoji else None
+        self.reactions = [
+            r
+            for r in self.reactions
+            if not (r.message_id == int(message["id"]) and (key is None or r.emoji == key))
+        ]
+        message["reactions"] = [
+            r
+            for r in message.get("reactions", [])
+            if key is not None and _emoji_key(r["emoji"]) != key
+        ]
+        return _Reply(204)
+
+    # ---------------------------------------------------------------- REST: channels & threads
+
+    async def _get_channel(self, record: RecordedRequest) -> _Reply:
+        return _Reply(200, _copy(self._require_channel(record)))
+
+    async def _edit_channel(self, record: RecordedRequest) -> _Reply:
+        channel = self._require_channel(record)
+        body = self._body(record)
+        if "name" in body and not 1 <= len(str(body["name"] or "")) <= 100:
+            raise _form_error(
+                ("name",), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
+            )
+        metadata_keys = ("archived", "locked", "auto_archive_duration", "invitable")
+        for key, value in body.items():
+            if channel["type"] in THREAD_TYPES and key in metadata_keys:
+                channel["thread_metadata"][key] = value
+                if key == "archived":
+                    channel["thread_metadata"]["archive_timestamp"] = iso_timestamp()
+            elif key == "applied_tags":
+                channel[key] = [str(t) for t in value or []]
+            else:
+                channel[key] = _copy(value)
+        event = "THREAD_UPDATE" if channel["type"] in THREAD_TYPES else "CHANNEL_UPDATE"
+        await self._echo(event, channel)
+        return _Reply(200, _copy(channel))
+
+    async def _delete_channel(self, record: RecordedRequest) -> _Reply:
+        channel = self._require_channel(record)
+        event = "THREAD_DELETE" if channel["type"] in THREAD_TYPES else "CHANNEL_DELETE"
+        self._apply_event_to_state(event, channel)
+        await self._echo(event, channel)
+        return _Reply(200, _copy(channel))
+
+    def _new_thread(
+        self, parent: JSON, body: JSON, *, thread_id: int | None = None, default_type: int
+    ) -> JSON:
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise _form_error(
+                ("name",), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
+            )
+        kind = int(body.get("type") or default_type)
+        if kind not in THREAD_TYPES:
+            raise _form_error(("type",), "BASE_TYPE_CHOICES", "Value must be one of {10, 11, 12}.")
+        thread = thread_payload(
+            thread_id,
+            name,
+            parent_id=parent["id"],
+            guild_id=parent.get("guild_id"),
+            owner_id=self.bot_id,
+            type=kind,
+            auto_archive_duration=int(body.get("auto_archive_duration") or 1440),
+            applied_tags=[int(t) for t in body.get("applied_tags") or []],
+            rate_limit_per_user=int(body.get("rate_limit_per_user") or 0),
+        )
+        thread["member"] = {
+            "id": thread["id"],
+            "user_id": str(self.bot_id),
+            "join_timestamp": iso_timestamp(),
+            "flags": 0,
+        }
+        return thread
+
+    async def _create_thread(self, record: RecordedRequest) -> _Reply:
+        parent = self._require_channel(record)
+        body = self._body(record)
+        if parent["type"] in _FORUM_TYPES:
+            starter = body.get("message")
+            if not isinstance(starter, dict):
+                raise _form_error(("message",), "BASE_TYPE_REQUIRED", "This field is required")
+            thread = self._new_thread(parent, body, default_type=ChannelType.PUBLIC_THREAD)
+            stored = self.add_channel({k: v for k, v in thread.items() if k != "member"})
+            message = self._create_message(
+                int(thread["id"]), starter, record.files, extra={"message_id": thread["id"]}
+            )
+            stored["message_count"] = thread["message_count"] = 1
+            stored["last_message_id"] = thread["last_message_id"] = message["id"]
+            await self._echo("THREAD_CREATE", {**stored, "newly_created": True})
+            return _Reply(201, {**thread, "message": _copy(message)})
+        if parent["type"] not in (ChannelType.GUILD_TEXT, ChannelType.GUILD_ANNOUNCEMENT):
+            raise _HTTPError(CANNOT_SEND_IN_NON_TEXT_CHANNEL)
+        thread = self._new_thread(parent, body, default_type=ChannelType.PRIVATE_THREAD)
+        stored = self.add_channel({k: v for k, v in thread.items() if k != "member"})
+        await self._echo("THREAD_CREATE", {**stored, "newly_created": True})
+        return _Reply(201, thread)
+
+    async def _thread_from_message(self, record: RecordedRequest) -> _Reply:
+        message = self._require_message(record)
+        parent = self._require_channel(record)
+        if message.get("thread") is not None or int(message["id"]) in self.channels:
+            raise _HTTPError(THREAD_ALREADY_CREATED)
+        kind = (
+            ChannelType.ANNOUNCEMENT_THREAD
+            if parent["type"] == ChannelType.GUILD_ANNOUNCEMENT
+            else ChannelType.PUBLIC_THREAD
+        )
+        body = {**self._body(record), "type": kind}
+        thread = self._new_thread(parent, body, thread_id=int(message["id"]), default_type=kind)
+        stored = self.add_channel({k: v for k, v in thread.items() if k != "member"})
+        message["thread"] = _copy(stored)
+        message["flags"] = int(message.get("flags", 0)) | MessageFlag.HAS_THREAD
+        await self._echo("THREAD_CREATE", {**stored, "newly_created": True})
+        return _Reply(201, thread)
+
+    # ---------------------------------------------------------------- REST: interactions
+
+    def _interaction_by_token(
+        self, record: RecordedRequest, error: DiscordError
+    ) -> _InteractionState:
+        state = self._interactions_by_token.get(record.params.get("token", ""))
+        if state is None:
+            raise _HTTPError(error)
+        return state
+
+    def _interaction_extra(self, state: _InteractionState) -> JSON:
+        payload = state.payload
+        data = payload.get("data") or {}
+        user = (payload.get("member") or {}).get("user") or payload.get("user")
+        metadata: JSON = {
+            "id": str(state.id),
+            "type": payload["type"],
+            "user": _copy(user),
+            "authorizing_integration_owners": _copy(
+                payload.get("authorizing_integration_owners", {})
+            ),
+        }
+        kind: int = MessageType.DEFAULT
+        if payload["type"] == InteractionType.APPLICATION_COMMAND:
+            metadata["name"] = data.get("name")
+            kind = (
+                MessageType.CHAT_INPUT_COMMAND
+                if data.get("type", 1) == 1
+                else MessageType.CONTEXT_MENU_COMMAND
+            )
+        elif payload["type"] == InteractionType.MESSAGE_COMPONENT and payload.get("message"):
+            metadata["interacted_message_id"] = payload["message"]["id"]
+        return {
+            "type": kind,
+            "webhook_id": self.application_id,
+            "application_id": self.application_id,
+            "interaction_metadata": metadata,
+        }
+
+    def _interaction_message(
+        self, state: _InteractionState, body: JSON, files: Sequence[RecordedFile]
+    ) -> JSON:
+        guild_id = state.payload.get("guild_id")
+        if guild_id is not None and state.channel_id and state.channel_id not in self.channels:
+            self.add_channel({**state.payload.get("channel", {}), "guild_id": guild_id})
+        return self._create_message(
+            state.channel_id,
+            body,
+            files,
+            check_channel=False,
+            extra=self._interaction_extra(state),
+        )
+
+    async def _interaction_callback(self, record: RecordedRequest) -> _Reply:
+        state = self._interaction_by_token(record, UNKNOWN_INTERACTION)
+        if state.id != self._int_param(record, "interaction_id", UNKNOWN_INTERACTION):
+            raise _HTTPError(UNKNOWN_INTERACTION)
+        if state.responded:
+            raise _HTTPError(INTERACTION_ALREADY_ACKNOWLEDGED)
+        body = self._body(record)
+        kind = body.get("type")
+        if kind not in {int(t) for t in InteractionCallbackType}:
+            raise _form_error(
+                ("type",),
+                "BASE_TYPE_CHOICES",
+                "Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}.",
+            )
+        data = body.get("data") or {}
+        message: JSON | None = None
+        if kind == InteractionCallbackType.CHANNEL_MESSAGE_WITH_SOURCE:
+            message = self._interaction_message(state, data, record.files)
+        elif kind == InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE:
+            flags = (int(data.get("flags") or 0) & MessageFlag.EPHEMERAL) | MessageFlag.LOADING
+            message = self._interaction_message(
+                state, {"content": "", "flags": flags, "components": [{}]}, []
+            )
+            message["components"] = []
+        elif kind in (
+            InteractionCallbackType.DEFERRED_UPDATE_MESSAGE,
+            InteractionCallbackType.UPDATE_MESSAGE,
+        ):
+            original = state.payload.get("message")
+            message = self.messages.get(int(original["id"])) if original else None
+            if kind == InteractionCallbackType.UPDATE_MESSAGE and message is not None:
+                self._edit_message(message, data, record.files)
+                await self._echo("MESSAGE_UPDATE", self._with_gateway_fields(message))
+        elif kind == InteractionCallbackType.MODAL and (
+            not data.get("custom_id") or not data.get("title")
+        ):
+            raise _form_error(
+                ("data", "custom_id"), "BASE_TYPE_REQUIRED", "This field is required"
+            )
+        state.responded = True
+        state.callback_type = kind
+        if message is not None and kind in (4, 5):
+            state.original_message_id = int(message["id"])
+            if not int(message["flags"]) & MessageFlag.EPHEMERAL:
+                await self._echo("MESSAGE_CREATE", self._with_gateway_fields(message))
+        with_response = record.query.get("with_response", "").lower() in ("1", "true")
+        self.interaction_callbacks.append(
+            InteractionCallback(
+                state.id,
+                state.payload["token"],
+                int(kind),
+                _copy(data),
+                record.files,
+                with_response,
+            )
+        )
+        if not with_response:
+            return _Reply(204)
+        interaction: JSON = {
+            "id": str(state.id),
+            "type": state.payload["type"],
+            "activity_instance_id": None,
+            "response_message_id": message["id"] if message else None,
+            "response_message_loading": kind
+            == InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+            "response_message_ephemeral": bool(
+                message and int(message["flags"]) & MessageFlag.EPHEMERAL
+            ),
+        }
+        resource: JSON = {"type": kind}
+        if message is not None:
+            resource["message"] = _copy(message)
+        return _Reply(200, {"interaction": interaction, "resource": resource})
+
+    def _webhook_state(self, record: RecordedRequest) -> _InteractionState:
+        if self._int_param(record, "application_id", UNKNOWN_WEBHOOK) != self.application_id:
+            raise _HTTPError(UNKNOWN_WEBHOOK)
+        state = self._interaction_by_token(record, UNKNOWN_WEBHOOK)
+        if not state.responded:
+            raise _HTTPError(UNKNOWN_WEBHOOK)
+        return state
+
+    def _webhook_message(self, record: RecordedRequest, state: _InteractionState) -> JSON:
+        raw = record.params.get("message_id")
+        if raw == "@original":
+            message_id = state.original_message_id
+        else:
+            message_id = self._int_param(record, "message_id", UNKNOWN_MESSAGE)
+            if message_id not in state.followup_ids and message_id != state.original_message_id:
+                message_id = None
+        message = self.messages.get(message_id) if message_id is not None else None
+        if message is None:
+            raise _HTTPError(UNKNOWN_MESSAGE)
+        return message
+
+    async def _followup(self, record: RecordedRequest) -> _Reply:
+        state = self._webhook_state(record)
+        message = self._interaction_message(state, self._body(record), record.files)
+        state.followup_ids.append(int(message["id"]))
+        if not int(message["flags"]) & MessageFlag.EPHEMERAL:
+            await self._echo("MESSAGE_CREATE", self._with_gateway_fields(message))
+        if record.query.get("wait", "").lower() in ("1", "true"):
+            return _Reply(200, _copy(message))
+        return _Reply(204)
+
+    async def _get_webhook_message(self, record: RecordedRequest) -> _Reply:
+        return _Reply(200, _copy(self._webhook_message(record, self._webhook_state(record))))
+
+    async def _edit_webhook_message(self, record: RecordedRequest) -> _Reply:
+        message = self._webhook_message(record, self._webhook_state(record))
+        self._edit_message(message, self._body(record), record.files)
+        self.bot_messages.append(_copy(message))
+        if not int(message["flags"]) & MessageFlag.EPHEMERAL:
+            await self._echo("MESSAGE_UPDATE", self._with_gateway_fields(message))
+        return _Reply(200, _copy(message))
+
+    async def _delete_webhook_message(self, record: RecordedRequest) -> _Reply:
+        message = self._webhook_message(record, self._webhook_state(record))
+        del self.messages[int(message["id"])]
+        return _Reply(204)
+
+    # ---------------------------------------------------------------- REST: guilds, roles, members
+
+    async def _get_guild(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        data = guild.rest_payload()
+        if record.query.get("with_counts", "").lower() in ("1", "true"):
+            data.update(approximate_member_count=len(guild.members), approximate_presence_count=0)
+        return _Reply(200, data)
+
+    async def _list_guild_channels(self, record: RecordedRequest) -> _Reply:
+        return _Reply(200, [_copy(c) for c in self._require_guild(record).channels.values()])
+
+    async def _list_roles(self, record: RecordedRequest) -> _Reply:
+        return _Reply(200, [_copy(r) for r in self._require_guild(record).roles.values()])
+
+    def _check_manage_roles(self, guild: GuildState, role_id: int | None = None) -> None:
+        if not self.enforce_permissions or self.bot_id == guild.owner_id:
+            return
+        if not self.compute_permissions(guild.id, self.bot_id) & Permission.MANAGE_ROLES:
+            raise _HTTPError(MISSING_PERMISSIONS)
+        if role_id is not None and guild.roles[role_id]["position"] >= guild.top_role_position(
+            self.bot_id
+        ):
+            raise _HTTPError(MISSING_PERMISSIONS)
+
+    def _check_moderate(self, guild: GuildState, user_id: int, permission: Permission) -> None:
+        if not self.enforce_permissions:
+            return
+        if user_id == guild.owner_id:
+            raise _HTTPError(MISSING_PERMISSIONS)
+        if self.bot_id == guild.owner_id:
+            return
+        if not self.compute_permissions(guild.id, self.bot_id) & permission:
+            raise _HTTPError(MISSING_PERMISSIONS)
+        if guild.top_role_position(user_id) >= guild.top_role_position(self.bot_id):
+            raise _HTTPError(MISSING_PERMISSIONS)
+
+    async def _create_role(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        self._check_manage_roles(guild)
+        body = self._body(record)
+        role = role_payload(
+            None,
+            str(body.get("name") or "new role"),
+            position=1,
+            permissions=int(body.get("permissions") or guild.roles[guild.id]["permissions"]),
+            color=int(body.get("color") or 0),
+            hoist=bool(body.get("hoist")),
+            mentionable=bool(body.get("mentionable")),
+        )
+        for other in guild.roles.values():
+            if other["position"] >= 1 and int(other["id"]) != guild.id:
+                other["position"] += 1
+        guild.roles[int(role["id"])] = role
+        await self._echo("GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role})
+        return _Reply(200, _copy(role))
+
+    def _require_role(self, guild: GuildState, record: RecordedRequest) -> int:
+        role_id = self._int_param(record, "role_id", UNKNOWN_ROLE)
+        if role_id not in guild.roles:
+            raise _HTTPError(UNKNOWN_ROLE)
+        return role_id
+
+    async def _edit_role(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        role_id = self._require_role(guild, record)
+        self._check_manage_roles(guild, role_id)
+        role = guild.roles[role_id]
+        for key, value in self._body(record).items():
+            role[key] = str(int(value)) if key == "permissions" else _copy(value)
+        await self._echo("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role})
+        return _Reply(200, _copy(role))
+
+    async def _delete_role(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        role_id = self._require_role(guild, record)
+        self._check_manage_roles(guild, role_id)
+        del guild.roles[role_id]
+        for member in guild.members.values():
+            member["roles"] = [r for r in member["roles"] if int(r) != role_id]
+        await self._echo("GUILD_ROLE_DELETE", {"guild_id": str(guild.id), "role_id": str(role_id)})
+        return _Reply(204)
+
+    async def _list_members(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        limit = max(1, min(1000, int(record.query.get("limit") or 1)))
+        after = int(record.query.get("after") or 0)
+        members = sorted(
+            (m for uid, m in guild.members.items() if uid > after),
+            key=lambda m: int(m["user"]["id"]),
+        )
+        return _Reply(200, _copy(members[:limit]))
+
+    def _require_member(self, guild: GuildState, record: RecordedRequest) -> JSON:
+        member = guild.members.get(self._int_param(record, "user_id", UNKNOWN_MEMBER))
+        if member is None:
+            raise _HTTPError(UNKNOWN_MEMBER)
+        return member
+
+    async def _get_member(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        return _Reply(200, _copy(self._require_member(guild, record)))
+
+    async def _member_updated(self, guild: GuildState, member: JSON) -> None:
+        await self._echo("GUILD_MEMBER_UPDATE", {**_copy(member), "guild_id": str(guild.id)})
+
+    async def _edit_member(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        member = self._require_member(guild, record)
+        body = self._body(record)
+        if "roles" in body:
+            new_roles = {int(r) for r in body["roles"] or []}
+            for role_id in new_roles ^ {int(r) for r in member["roles"]}:
+                if role_id not in guild.roles:
+                    raise _HTTPError(UNKNOWN_ROLE)
+                self._check_manage_roles(guild, role_id)
+            member["roles"] = [str(r) for r in sorted(new_roles)]
+        if "communication_disabled_until" in body:
+            self._check_moderate(guild, int(member["user"]["id"]), Permission.MODERATE_MEMBERS)
+        for key in ("nick", "mute", "deaf", "communication_disabled_until", "flags"):
+            if key in body:
+                member[key] = body[key]
+        await self._member_updated(guild, member)
+        return _Reply(200, _copy(member))
+
+    async def _add_member_role(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        member = self._require_member(guild, record)
+        role_id = self._require_role(guild, record)
+        self._check_manage_roles(guild, role_id)
+        if str(role_id) not in member["roles"]:
+            member["roles"].append(str(role_id))
+            await self._member_updated(guild, member)
+        return _Reply(204)
+
+    async def _remove_member_role(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        member = self._require_member(guild, record)
+        role_id = self._require_role(guild, record)
+        self._check_manage_roles(guild, role_id)
+        if str(role_id) in member["roles"]:
+            member["roles"].remove(str(role_id))
+            await self._member_updated(guild, member)
+        return _Reply(204)
+
+    async def _kick_member(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        member = self._require_member(guild, record)
+        user_id = int(member["user"]["id"])
+        self._check_moderate(guild, user_id, Permission.KICK_MEMBERS)
+        del guild.members[user_id]
+        await self._echo(
+            "GUILD_MEMBER_REMOVE", {"guild_id": str(guild.id), "user": _copy(member["user"])}
+        )
+        return _Reply(204)
+
+    async def _ban_member(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        user_id = self._int_param(record, "user_id", UNKNOWN_USER)
+        if user_id not in self.users:
+            raise _HTTPError(UNKNOWN_USER)
+        self._check_moderate(guild, user_id, Permission.BAN_MEMBERS)
+        guild.bans[user_id] = {
+            "reason": record.header("X-Audit-Log-Reason"),
+            "user": _copy(self.users[user_id]),
+        }
+        if guild.members.pop(user_id, None) is not None:
+            await self._echo(
+                "GUILD_MEMBER_REMOVE",
+                {"guild_id": str(guild.id), "user": _copy(self.users[user_id])},
+            )
+        return _Reply(204)
+
+    async def _unban_member(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        if guild.bans.pop(self._int_param(record, "user_id", UNKNOWN_BAN), None) is None:
+            raise _HTTPError(UNKNOWN_BAN)
+        return _Reply(204)
+
+    # ---------------------------------------------------------------- REST: scheduled events
+
+    def _require_event(self, guild: GuildState, record: RecordedRequest) -> JSON:
+        event = guild.scheduled_events.get(
+            self._int_param(record, "event_id", UNKNOWN_GUILD_SCHEDULED_EVENT)
+        )
+        if event is None:
+            raise _HTTPError(UNKNOWN_GUILD_SCHEDULED_EVENT)
+        return event
+
+    @staticmethod
+    def _parse_time(value: object, path: str) -> datetime:
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise _form_error(
+                (path,), "DATE_TIME_TYPE_PARSE", "Could not parse date time."
+            ) from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    def _validate_event(self, guild: GuildState, event: JSON, *, creating: bool) -> None:
+        name = event.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise _form_error(
+                ("name",), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
+            )
+        if event.get("privacy_level") != 2:
+            raise _form_error(("privacy_level",), "BASE_TYPE_CHOICES", "Value must be one of {2}.")
+        if event.get("entity_type") not in (1, 2, 3):
+            raise _form_error(
+                ("entity_type",), "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3}."
+            )
+        if "scheduled_start_time" not in event or event["scheduled_start_time"] is None:
+            raise _form_error(
+                ("scheduled_start_time",), "BASE_TYPE_REQUIRED", "This field is required"
+            )
+        start = self._parse_time(event["scheduled_start_time"], "scheduled_start_time")
+        if creating and start < datetime.now(UTC) - timedelta(seconds=5):
+            raise _form_error(
+                ("scheduled_start_time",),
+                "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST",
+                "Cannot schedule event in the past.",
+            )
+        end = event.get("scheduled_end_time")
+        if end is not None and self._parse_time(end, "scheduled_end_time") <= start:
+            raise _form_error(
+                ("scheduled_end_time",),
+                "GUILD_SCHEDULED_EVENT_END_BEFORE_START",
+                "Cannot schedule event to end before starting.",
+            )
+        if event["entity_type"] == 3:
+            location = (event.get("entity_metadata") or {}).get("location")
+            if not location:
+                raise _form_error(
+                    ("entity_metadata", "location"), "BASE_TYPE_REQUIRED", "This field is required"
+                )
+            if end is None:
+                raise _form_error(
+                    ("scheduled_end_time",), "BASE_TYPE_REQUIRED", "This field is required"
+                )
+        else:
+            channel_id = event.get("channel_id")
+            if channel_id is None or int(channel_id) not in guild.channels:
+                raise _form_error(("channel_id",), "BASE_TYPE_REQUIRED", "This field is required")
+
+    async def _list_events(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        return _Reply(200, [_copy(e) for e in guild.scheduled_events.values()])
+
+    async def _create_event(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        body = self._body(record)
+        self._validate_event(guild, body, creating=True)
+        event: JSON = {
+            "id": str(new_snowflake()),
+            "guild_id": str(guild.id),
+            "channel_id": _opt_sid(body.get("channel_id")) if body["entity_type"] != 3 else None,
+            "creator_id": str(self.bot_id),
+            "name": body["name"],
+            "description": body.get("description"),
+            "scheduled_start_time": body["scheduled_start_time"],
+            "scheduled_end_time": body.get("scheduled_end_time"),
+            "privacy_level": 2,
+            "status": 1,
+            "entity_type": body["entity_type"],
+            "entity_id": None,
+            "entity_metadata": _copy(body.get("entity_metadata")),
+            "creator": _copy(self.bot_user),
+            "user_count": 0,
+            "image": None,
+            "recurrence_rule": _copy(body.get("recurrence_rule")),
+        }
+        guild.scheduled_events[int(event["id"])] = event
+        await self._echo("GUILD_SCHEDULED_EVENT_CREATE", event)
+        return _Reply(200, _copy(event))
+
+    async def _get_event(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        return _Reply(200, _copy(self._require_event(guild, record)))
+
+    async def _edit_event(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        event = self._require_event(guild, record)
+        merged = {**event, **_copy(self._body(record))}
+        self._validate_event(guild, merged, creating=False)
+        if merged["entity_type"] == 3:
+            merged["channel_id"] = None
+        event.update(merged)
+        await self._echo("GUILD_SCHEDULED_EVENT_UPDATE", event)
+        return _Reply(200, _copy(event))
+
+    async def _delete_event(self, record: RecordedRequest) -> _Reply:
+        guild = self._require_guild(record)
+        event = self._require_event(guild, record)
+        del guild.scheduled_events[int(event["id"])]
+        await self._echo("GUILD_SCHEDULED_EVENT_DELETE", event)
+        return _Reply(204)

@@ -322,7 +322,7 @@ class _Signal:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+    async def wait(self, timeout: float | None = None) -> None:
         event = self._event
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
@@ -860,7 +860,7 @@ class FakeTelegram:
         self,
         method: str,
         predicate: Callable[[RecordedCall], bool] | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - part of the documented API
+        timeout: float = 5.0,
         *,
         after: int = 0,
         completed: bool = True,
@@ -1030,7 +1030,7 @@ class FakeTelegram:
         self,
         update: JSONDict,
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109 - passed to aiohttp
+        timeout: float = 5.0,
     ) -> int:
         """POST *update* to the URL set with ``setWebhook`` (with its ``secret_token``).
 
@@ -2304,7 +2304,7 @@ async def post_webhook_update(
     update: Mapping[str, Any],
     secret_token: str | None = None,
     *,
-    timeout: float = 5.0,  # noqa: ASYNC109 - passed to aiohttp
+    timeout: float = 5.0,
 ) -> tuple[int, str]:
     """POST *update* as JSON to a bot's webhook *url*, the way Telegram does.
 
@@ -2327,7 +2327,7 @@ async def ptb_polling(
     app: Application[Any, Any, Any, Any, Any, Any],
     *,
     allowed_updates: list[str] | None = None,
-    timeout: int = 1,  # noqa: ASYNC109 - the getUpdates long-poll timeout
+    timeout: int = 1,
     drop_pending_updates: bool = False,
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """Run a PTB ``Application`` with polling for the duration of the block.

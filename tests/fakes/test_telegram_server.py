@@ -87,7 +87,7 @@ class Collector:
     async def _collect(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.updates.put(update)
 
-    async def next(self, timeout: float = 3.0) -> Update:  # noqa: ASYNC109
+    async def next(self, timeout: float = 3.0) -> Update:
         return await asyncio.wait_for(self.updates.get(), timeout)
 
 

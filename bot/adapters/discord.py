@@ -1,0 +1,864 @@
+"""Discord: discord.py 2 on one side, the core's events and actions on the other.
+
+Gateway events become core events whose ids carry Discord's own identity (message,
+interaction and member ids), so events replayed after a RESUME are dropped by the core.
+Interactions are acknowledged at once (deferred) and answered later through follow-ups by
+:meth:`DiscordPlatform.deliver`; after 15 minutes, or after a restart, answers go to the
+channel. Buttons are persistent: their ``custom_id`` is the packed payload (or a stored key),
+decoded on every press, so no view registry is needed and presses survive restarts.
+Slash commands are built from the plugins' declarations in
+:mod:`bot.adapters.discord_commands`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import io
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.adapters import discord_limits as limits
+from bot.adapters.discord_commands import flatten_options, sync_commands
+from bot.adapters.discord_render import card_embed, content_markdown, view_of
+from bot.core.actions import Action, EditMessage, GrantReward, SendMessage, SendPoll
+from bot.core.capabilities import Capability
+from bot.core.commands import Kind
+from bot.core.events import (
+    ButtonPressed,
+    CommandInvoked,
+    CommunityJoined,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    PollAnswered,
+    ReactionAdded,
+    ReactionRemoved,
+)
+from bot.core.i18n import N_, Translator
+from bot.core.markup import mention
+from bot.core.messages import Content
+from bot.core.payloads import Payload, PayloadError, decode, shorten
+from bot.core.platform import (
+    Delivered,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+    Undeliverable,
+)
+from bot.core.privilege import Privilege
+from bot.core.ratelimit import RateProfile
+from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.settings import DiscordSettings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+#: Interactions older than this answer in the channel instead (a margin below 15 minutes).
+FOLLOWUP_SECONDS = limits.INTERACTION_FOLLOWUP_SECONDS - 30.0
+#: How long start() waits for the gateway's READY before going on in the background.
+READY_TIMEOUT = 60.0
+_USER = re.compile(r"^<@!?(\d+)>$")
+_CHANNEL = re.compile(r"^<#(\d+)>$")
+_ROLE = re.compile(r"^<@&(\d+)>$")
+
+# Reasons for the admins' failure report (msgids, translated here in the ``discord`` domain).
+ROLE_REFUSED = N_(
+    "Discord refused to change the role “{role}” of {member}. Give me the Manage Roles "
+    "permission and move my role above “{role}” in the server settings."
+)
+REFUSED = N_("Discord did not accept the request: {error}")
+POLL_ANSWERS = N_("A Discord poll needs between 1 and {n} answers; this one has {count}.")
+POLL_QUESTION = N_("A Discord poll question can be at most {n} characters long.")
+POLL_ANSWER = N_("A Discord poll answer can be at most {n} characters long: “{answer}”.")
+POLL_DURATION = N_("A Discord poll can stay open at most {n} days.")
+
+
+@dataclass(slots=True)
+class Handle:
+    """How to answer one interaction (kept in memory by the outbox, never across restarts)."""
+
+    interaction: discord.Interaction[Any]
+    created: float
+
+    @property
+    def expired(self) -> bool:
+        """Whether follow-ups no longer work."""
+        return time.monotonic() - self.created > FOLLOWUP_SECONDS
+
+
+class StaticView(discord.ui.View):
+    """A view discord.py does not keep: presses arrive as raw interactions, decoded anew."""
+
+    def is_dispatchable(self) -> bool:
+        """Never stored in discord.py's view store (buttons must work after restarts)."""
+        return False
+
+
+# -- translation of native objects (hot path: no I/O) ------------------------------------
+
+
+def member_ref(user: discord.abc.User | discord.Member) -> MemberRef:
+    """A Discord user or member as a member reference (no language: see the module doc)."""
+    return MemberRef(PLATFORM, str(user.id), user.display_name, None, user.bot)
+
+
+def channel_ref(channel: Any) -> ChannelRef:
+    """A channel or thread (threads name their parent)."""
+    parent = getattr(channel, "parent_id", None) if isinstance(channel, discord.Thread) else None
+    return ChannelRef(
+        PLATFORM,
+        str(channel.id),
+        getattr(channel, "name", "") or "",
+        isinstance(channel, discord.DMChannel),
+        str(parent) if parent else None,
+    )
+
+
+def message_posted(message: discord.Message) -> MessagePosted | None:
+    """A guild message as the core's event; None for DMs and the bot's own messages."""
+    guild = message.guild
+    if guild is None:
+        return None
+    author = message.author
+    if author.id == message._state.self_id:
+        return None
+    channel = channel_ref(message.channel)
+    reference = message.reference
+    reply_to: str | None = None
+    reply_member: MemberRef | None = None
+    if reference is not None and reference.message_id is not None:
+        reply_to = str(reference.message_id)
+        resolved = reference.resolved
+        if isinstance(resolved, discord.Message):
+            reply_member = member_ref(resolved.author)
+    return MessagePosted(
+        id=f"dc:msg:{message.id}",
+        community=CommunityRef(PLATFORM, str(guild.id)),
+        member=MemberRef(PLATFORM, str(author.id), author.display_name, None, author.bot),
+        channel=channel,
+        message_id=str(message.id),
+        text=message.content,
+        reply_to=reply_to,
+        reply_to_member=reply_member,
+        thread=channel if channel.parent is not None else None,
+        mentions=tuple(member_ref(u) for u in message.mentions) if message.mentions else (),
+        at=message.created_at,
+    )
+
+
+def _option_value(option: dict[str, Any], resolved: dict[str, Any]) -> Any:
+    """An option's value as a core type (durations and dates stay strings for the core)."""
+    kind, value = option.get("type"), option.get("value")
+    if value is None:
+        return None
+    if kind in (6, 9):
+        uid = str(value)
+        user = (resolved.get("users") or {}).get(uid, {})
+        member = (resolved.get("members") or {}).get(uid, {})
+        name = (
+            member.get("nick") or user.get("global_name") or user.get("username") or ""
+        )
+        return MemberRef(PLATFORM, uid, name, None, bool(user.get("bot", False)))
+    if kind == 7:
+        channel = (resolved.get("channels") or {}).get(str(value), {})
+        parent = channel.get("parent_id") if channel.get("type") in (10, 11, 12) else None
+        return ChannelRef(PLATFORM, str(value), channel.get("name", ""), False, parent)
+    if kind == 8:
+        role = (resolved.get("roles") or {}).get(str(value), {})
+        return RoleRef(PLATFORM, str(value), role.get("name", ""))
+    if kind == 4:
+        return int(value)
+    if kind == 10:
+        return float(value)
+    if kind == 5:
+        return bool(value)
+    return str(value)
+
+
+def command_options(data: dict[str, Any]) -> dict[str, Any]:
+    """The options of an application command interaction, converted to core types."""
+    resolved = data.get("resolved") or {}
+    return {o["name"]: _option_value(o, resolved) for o in flatten_options(data)}
+
+
+def privilege_hint(interaction: discord.Interaction[Any]) -> int | None:
+    """ADMIN or OWNER when the interaction says so (lower levels are looked up)."""
+    guild = interaction.guild
+    if guild is not None and guild.owner_id == interaction.user.id:
+        return int(Privilege.OWNER)
+    permissions = interaction.permissions
+    if permissions.administrator or permissions.manage_guild:
+        return int(Privilege.ADMIN)
+    return None
+
+
+def allowed_mentions(content: Content) -> discord.AllowedMentions:
+    """Never @everyone, @here or roles; only the members the core named."""
+    return discord.AllowedMentions(
+        everyone=False,
+        roles=False,
+        users=[discord.Object(int(m)) for m in content.mention_ids if m.isdigit()],
+        replied_user=False,
+    )
+
+
+class DiscordPlatform:
+    """The Discord platform: one discord.py client (auto-sharded when ``shard_count`` is set)."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        settings: DiscordSettings,
+        *,
+        rate_profile: RateProfile = limits.RATE_PROFILE,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        """Configure; nothing connects until :meth:`start`.
+
+        Args:
+            settings: Token, application id, URLs, intents and shards.
+            rate_profile: The limits the outbox keeps (tests pass a faster one).
+            client_options: Extra keyword arguments for the discord.py client.
+        """
+        if settings.token is None:
+            raise ValueError("the Discord adapter needs MAJLIS_DISCORD__TOKEN")
+        self.settings = settings
+        self.rate_profile = rate_profile
+        self.client_options = dict(client_options or {})
+        caps = {
+            Capability.ROLES,
+            Capability.DIRECT_MESSAGES,
+            Capability.NATIVE_POLLS,
+            Capability.BUTTONS,
+            Capability.EPHEMERAL,
+            Capability.THREADS,
+            Capability.SCHEDULED_EVENTS,
+            Capability.REACTIONS,
+            Capability.EDIT_MESSAGES,
+            Capability.IMAGES,
+            Capability.AUTOCOMPLETE,
+        }
+        if settings.members_intent:
+            caps.add(Capability.MEMBER_EVENTS)
+        if settings.message_content_intent:
+            caps.add(Capability.MESSAGE_TEXT)
+        self.capabilities = frozenset(caps)
+        self.app: App | None = None
+        self.client: discord.Client | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def intents(self) -> discord.Intents:
+        """Guilds, members (if enabled), guild messages, reactions, DMs, content (if enabled)."""
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.members = self.settings.members_intent
+        intents.guild_messages = True
+        intents.guild_reactions = True
+        intents.dm_messages = True
+        intents.message_content = self.settings.message_content_intent
+        intents.guild_scheduled_events = True
+        intents.guild_polls = True
+        return intents
+
+    def _make_client(self) -> discord.Client:
+        options: dict[str, Any] = {
+            "intents": self.intents(),
+            "chunk_guilds_at_startup": False,
+            "member_cache_flags": discord.MemberCacheFlags.from_intents(self.intents()),
+        }
+        if self.settings.application_id is not None:
+            options["application_id"] = self.settings.application_id
+        options.update(self.client_options)
+        client: discord.Client
+        if self.settings.shard_count is not None:
+            if self.settings.shard_ids:
+                options["shard_ids"] = self.settings.shard_ids
+            client = discord.AutoShardedClient(
+                shard_count=self.settings.shard_count,
+                **options,
+            )
+        else:
+            client = discord.Client(**options)
+        for event in (
+            "on_ready", "on_guild_available", "on_guild_join", "on_member_join",
+            "on_raw_member_remove", "on_message", "on_raw_reaction_add",
+            "on_raw_reaction_remove", "on_interaction", "on_raw_poll_vote_add",
+            "on_raw_poll_vote_remove",
+        ):  # fmt: skip
+            setattr(client, event, getattr(self, "_" + event))
+        return client
+
+    async def start(self, app: App) -> None:
+        """Log in, connect to the gateway and wait for READY."""
+        self.app = app
+        Route.BASE = self.settings.api_url.rstrip("/")
+        if self.settings.gateway_url:
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.settings.gateway_url)
+        client = self._make_client()
+        self.client = client
+        assert self.settings.token is not None
+        await client.login(self.settings.token.get_secret_value())
+        self._task = asyncio.get_running_loop().create_task(client.connect(reconnect=True))
+        ready = asyncio.ensure_future(client.wait_until_ready())
+        try:
+            done, _ = await asyncio.wait(
+                {self._task, ready}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            ready.cancel()
+        if self._task in done:
+            self._task.result()
+            raise RuntimeError("the Discord gateway connection ended before READY")
+        if not done:
+            log.warning("Discord not ready after %ss; connecting in the background",
+                        READY_TIMEOUT)
+
+    async def stop(self) -> None:
+        """Close the client and wait for its connection to end."""
+        for task in list(self._tasks):
+            task.cancel()
+        client, self.client = self.client, None
+        if client is not None:
+            await client.close()
+        connecting, self._task = self._task, None
+        if connecting is not None and not connecting.done():
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+                await asyncio.wait_for(connecting, 10.0)
+
+    def _later(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- the Platform protocol: questions -----------------------------------------------
+
+    def _guild(self, community: CommunityRef) -> discord.Guild | None:
+        if self.client is None or not community.id.isdigit():
+            return None
+        return self.client.get_guild(int(community.id))
+
+    async def privilege_of(self, community: CommunityRef, member: MemberRef) -> Privilege:
+        """Guild owner -> OWNER; Manage Server or Administrator -> ADMIN."""
+        guild = self._guild(community)
+        if guild is None or not member.id.isdigit():
+            return Privilege.MEMBER
+        uid = int(member.id)
+        if guild.owner_id == uid:
+            return Privilege.OWNER
+        found = guild.get_member(uid)
+        if found is None:
+            try:
+                found = await guild.fetch_member(uid)
+            except discord.HTTPException as exc:
+                log.info("could not fetch member %s of %s: %s", uid, guild.id, exc)
+                return Privilege.MEMBER
+        permissions = found.guild_permissions
+        if permissions.administrator or permissions.manage_guild:
+            return Privilege.ADMIN
+        return Privilege.MEMBER
+
+    async def resolve(self, community: CommunityRef, kind: Kind, token: str) -> Any:
+        """``<@id>``, ``<#id>``, ``<@&id>`` (or a bare id) as a member, channel or role."""
+        token = token.strip()
+        guild = self._guild(community)
+        if kind is Kind.MEMBER:
+            found = _USER.match(token)
+            uid = found.group(1) if found else token if token.isdigit() else None
+            if uid is None:
+                return None
+            cached = guild.get_member(int(uid)) if guild is not None else None
+            return member_ref(cached) if cached is not None else MemberRef(PLATFORM, uid)
+        if kind is Kind.CHANNEL:
+            found = _CHANNEL.match(token)
+            cid = found.group(1) if found else token if token.isdigit() else None
+            if cid is None:
+                return None
+            channel = guild.get_channel_or_thread(int(cid)) if guild is not None else None
+            return channel_ref(channel) if channel is not None else ChannelRef(PLATFORM, cid)
+        if kind is Kind.ROLE:
+            found = _ROLE.match(token)
+            rid = found.group(1) if found else token if token.isdigit() else None
+            if rid is None:
+                return None
+            role = guild.get_role(int(rid)) if guild is not None else None
+            return RoleRef(PLATFORM, rid, role.name if role is not None else "")
+        return None
+
+    def default_channel(self, community: CommunityRef) -> ChannelRef | None:
+        """The system channel, else the first text channel the bot may write in."""
+        guild = self._guild(community)
+        if guild is None:
+            return None
+        if guild.system_channel is not None:
+            return channel_ref(guild.system_channel)
+        me = guild.me
+        for channel in sorted(guild.text_channels, key=lambda c: c.position):
+            if me is None or channel.permissions_for(me).send_messages:
+                return channel_ref(channel)
+        return None
+
+    # -- commands -----------------------------------------------------------------------
+
+    @property
+    def application_id(self) -> int | None:
+        """The application whose commands are synced."""
+        if self.settings.application_id is not None:
+            return self.settings.application_id
+        return self.client.application_id if self.client is not None else None
+
+    async def sync(self, community: CommunityRef | None) -> bool:
+        """Sync one scope's slash commands if their set changed; True when sent."""
+        app_id = self.application_id
+        if self.app is None or self.client is None or app_id is None:
+            return False
+        try:
+            return await sync_commands(self.app, self.client.http, app_id, community)
+        except discord.HTTPException as exc:
+            log.warning("could not sync the commands of %s: %s", community, exc)
+            return False
+
+    async def commands_changed(self, community: CommunityRef) -> None:
+        """Plugins were enabled or disabled in a guild: update its commands."""
+        if community.platform == PLATFORM:
+            await self.sync(community)
+
+    # -- incoming -----------------------------------------------------------------------
+
+    async def _dispatch(self, event: Event) -> None:
+        assert self.app is not None
+        try:
+            await self.app.dispatcher.dispatch(event)
+        except Exception:
+            log.exception("could not handle Discord event %s", event.id)
+
+    def _t(self, community: CommunityRef, member: MemberRef | None = None) -> Translator:
+        assert self.app is not None
+        return self.app.translator(PLATFORM, self.app.language_for(community, member), community)
+
+    async def _on_ready(self) -> None:
+        await self.sync(None)
+
+    async def _on_guild_available(self, guild: discord.Guild) -> None:
+        client = self.client
+        session = ""
+        if client is not None:
+            ws = getattr(client, "ws", None)
+            session = str(getattr(ws, "session_id", "") or "")
+        community = CommunityRef(PLATFORM, str(guild.id))
+        me = guild.me
+        missing: tuple[str, ...] = ()
+        if me is not None:
+            perms = me.guild_permissions
+            wanted = ("manage_roles", "send_messages", "embed_links", "attach_files",
+                      "manage_events", "create_public_threads", "add_reactions")
+            missing = tuple(w for w in wanted if not getattr(perms, w, False))
+        await self._dispatch(
+            CommunityJoined(
+                id=f"dc:guild:{guild.id}:{session}", community=community, name=guild.name,
+                missing_rights=missing,
+            )
+        )
+        await self.sync(community)
+
+    async def _on_guild_join(self, guild: discord.Guild) -> None:
+        await self._on_guild_available(guild)
+
+    async def _on_member_join(self, member: discord.Member) -> None:
+        if member.bot:
+            return
+        joined = int(member.joined_at.timestamp()) if member.joined_at else 0
+        await self._dispatch(
+            MemberJoined(
+                id=f"dc:join:{member.guild.id}:{member.id}:{joined}",
+                community=CommunityRef(PLATFORM, str(member.guild.id)),
+                member=member_ref(member), at=member.joined_at,
+            )
+        )
+
+    async def _on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        user = payload.user
+        if user.bot:
+            return
+        joined_at = getattr(user, "joined_at", None)
+        joined = int(joined_at.timestamp()) if joined_at else 0
+        await self._dispatch(
+            MemberLeft(
+                id=f"dc:left:{payload.guild_id}:{user.id}:{joined}",
+                community=CommunityRef(PLATFORM, str(payload.guild_id)), member=member_ref(user),
+            )
+        )
+
+    async def _on_message(self, message: discord.Message) -> None:
+        event = message_posted(message)
+        if event is not None:
+            await self._dispatch(event)
+
+    async def _reaction(self, payload: discord.RawReactionActionEvent, added: bool) -> None:
+        if payload.guild_id is None:
+            return
+        client = self.client
+        if client is not None and payload.user_id == client._connection.self_id:
+            return
+        emoji = str(payload.emoji)
+        user = payload.member
+        member = (
+            member_ref(user) if user is not None else MemberRef(PLATFORM, str(payload.user_id))
+        )
+        author_id = getattr(payload, "message_author_id", None)
+        sign = "+" if added else "-"
+        cls = ReactionAdded if added else ReactionRemoved
+        await self._dispatch(
+            cls(
+                id=f"dc:react:{payload.message_id}:{payload.user_id}:{emoji}:{sign}",
+                community=CommunityRef(PLATFORM, str(payload.guild_id)), member=member,
+                channel=ChannelRef(PLATFORM, str(payload.channel_id)),
+                message_id=str(payload.message_id), emoji=emoji,
+                author=MemberRef(PLATFORM, str(author_id)) if author_id else None,
+            )
+        )
+
+    async def _on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._reaction(payload, True)
+
+    async def _on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._reaction(payload, False)
+
+    async def _poll_vote(self, payload: discord.RawPollVoteActionEvent, added: bool) -> None:
+        if payload.guild_id is None:
+            return
+        sign = "+" if added else "-"
+        await self._dispatch(
+            PollAnswered(
+                id=f"dc:vote:{payload.message_id}:{payload.user_id}:{payload.answer_id}:{sign}",
+                community=CommunityRef(PLATFORM, str(payload.guild_id)),
+                member=MemberRef(PLATFORM, str(payload.user_id)),
+                poll_id=str(payload.message_id),
+                options=(payload.answer_id - 1,) if added else (),
+            )
+        )
+
+    async def _on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
+        await self._poll_vote(payload, True)
+
+    async def _on_raw_poll_vote_remove(self, payload: discord.RawPollVoteActionEvent) -> None:
+        await self._poll_vote(payload, False)
+
+    async def _on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if interaction.guild_id is None:
+                await self._acknowledge(interaction, ephemeral=True)
+                return  # private chats with the bot are not a community
+            kind = interaction.type
+            if kind is discord.InteractionType.autocomplete:
+                await self._autocomplete(interaction)
+            elif kind is discord.InteractionType.application_command:
+                await self._command(interaction)
+            elif kind is discord.InteractionType.component:
+                await self._component(interaction)
+        except Exception:
+            log.exception("could not handle interaction %s", interaction.id)
+
+    async def _acknowledge(self, interaction: discord.Interaction[Any], *,
+                           ephemeral: bool = False, thinking: bool = False) -> None:
+        """Defer at once: Discord wants an answer within 3 seconds."""
+        try:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=thinking)
+        except (discord.HTTPException, discord.InteractionResponded) as exc:
+            log.info("could not defer interaction %s: %s", interaction.id, exc)
+
+    def _where(self, interaction: discord.Interaction[Any]) -> tuple[CommunityRef, ChannelRef]:
+        community = CommunityRef(PLATFORM, str(interaction.guild_id))
+        channel = interaction.channel
+        ref = (
+            channel_ref(channel)
+            if channel is not None
+            else ChannelRef(PLATFORM, str(interaction.channel_id))
+        )
+        return community, ref
+
+    async def _command(self, interaction: discord.Interaction[Any]) -> None:
+        assert self.app is not None
+        data: dict[str, Any] = dict(interaction.data or {})
+        name = str(data.get("name", ""))
+        found = self.app.dispatcher.commands().get(name)
+        await self._acknowledge(interaction, ephemeral=found[1].private if found else True,
+                                thinking=True)
+        community, channel = self._where(interaction)
+        await self._dispatch(
+            CommandInvoked(
+                id=f"dc:ix:{interaction.id}", community=community,
+                member=member_ref(interaction.user), channel=channel, name=name,
+                options=command_options(data),
+                reply_handle=Handle(interaction, time.monotonic()),
+                privilege_hint=privilege_hint(interaction), at=interaction.created_at,
+            )
+        )
+
+    async def _component(self, interaction: discord.Interaction[Any]) -> None:
+        assert self.app is not None
+        await self._acknowledge(interaction)
+        data: dict[str, Any] = dict(interaction.data or {})
+        try:
+            payload = await decode(str(data.get("custom_id", "")), self.app.db)
+        except PayloadError as exc:
+            log.info("component with unknown payload: %s", exc)
+            return
+        community, channel = self._where(interaction)
+        message = interaction.message
+        await self._dispatch(
+            ButtonPressed(
+                id=f"dc:ix:{interaction.id}", community=community,
+                member=member_ref(interaction.user), channel=channel,
+                message_id=str(message.id) if message is not None else "", payload=payload,
+                reply_handle=Handle(interaction, time.monotonic()),
+                values=tuple(str(v) for v in data.get("values") or ()), at=interaction.created_at,
+            )
+        )
+
+    async def _autocomplete(self, interaction: discord.Interaction[Any]) -> None:
+        assert self.app is not None
+        data: dict[str, Any] = dict(interaction.data or {})
+        found = self.app.dispatcher.commands().get(str(data.get("name", "")))
+        choices: list[discord.app_commands.Choice[Any]] = []
+        options = flatten_options(data)
+        focused = next((o for o in options if o.get("focused")), None)
+        if found is not None and focused is not None:
+            plugin, spec = found
+            param = next((p for p in spec.params if p.name == focused["name"]), None)
+            method = (
+                getattr(plugin, param.autocomplete, None)
+                if param is not None and param.autocomplete
+                else None
+            )
+            if method is not None:
+                community, channel = self._where(interaction)
+                ctx = self.app.context_for(plugin, community, channel=channel,
+                                           member=member_ref(interaction.user))
+                accepted = inspect.signature(method).parameters
+                extra = {
+                    o["name"]: str(o.get("value", "")) for o in options
+                    if o is not focused and o["name"] in accepted
+                }
+                values = await method(ctx, str(focused.get("value", "")), **extra)
+                as_int = focused.get("type") == 4
+                for value in list(values)[: limits.AUTOCOMPLETE_CHOICES]:
+                    choices.append(discord.app_commands.Choice(
+                        name=str(value)[: limits.CHOICE_NAME_CHARS],
+                        value=int(value) if as_int else str(value)[: limits.CHOICE_VALUE_CHARS],
+                    ))
+        try:
+            await interaction.response.autocomplete(choices)
+        except (discord.HTTPException, discord.InteractionResponded) as exc:
+            log.info("could not answer autocomplete %s: %s", interaction.id, exc)
+
+    # -- outgoing -----------------------------------------------------------------------
+
+    @property
+    def _client(self) -> discord.Client:
+        if self.client is None or self.client.is_closed():
+            raise TransientError("discord is not connected")
+        return self.client
+
+    async def _encode(self, payload: Payload) -> str:
+        assert self.app is not None
+        return await shorten(payload.pack(), limits.CUSTOM_ID_CHARS, self.app.db)
+
+    async def _parts(self, content: Content) -> list[dict[str, Any]]:
+        """Keyword arguments of each message to send (the last carries embed, files, view)."""
+        chunks: list[str] = content_markdown(content)
+        last: dict[str, Any] = {}
+        if content.card is not None:
+            last["embed"] = card_embed(content.card)
+        if content.attachments:
+            last["files"] = [
+                discord.File(io.BytesIO(a.data), filename=a.filename, description=a.description
+                             or None)
+                for a in content.attachments[: limits.ATTACHMENTS_PER_MESSAGE]
+            ]
+        view = await view_of(content.buttons, self._encode)
+        if view is not None:
+            static = StaticView(timeout=None)
+            for item in view.children:
+                static.add_item(item)
+            last["view"] = static
+        if not chunks and not last:
+            chunks = ["\u200b"]
+        mentions = allowed_mentions(content)
+        parts = [{"content": c, "allowed_mentions": mentions} for c in chunks]
+        if not parts:
+            parts = [{"allowed_mentions": mentions}]
+        parts[-1].update(last)
+        return parts
+
+    async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
+        """Carry out one action; Discord errors become the core's delivery errors."""
+        try:
+            if isinstance(action, SendMessage):
+                return await self._send(action, reply_handle)
+            if isinstance(action, EditMessage):
+                return await self._edit(action)
+            if isinstance(action, GrantReward):
+                return await self._reward(action)
+            if isinstance(action, SendPoll):
+                return await self._poll(action)
+        except discord.RateLimited as exc:
+            raise RetryAfter(exc.retry_after) from None
+        except discord.HTTPException as exc:
+            if exc.status == 429:
+                raise RetryAfter(_retry_after(exc)) from None
+            if exc.status >= 500:
+                raise TransientError(f"discord {exc.status}: {exc.text}") from None
+            raise PermanentError(
+                self._t(action.community).plain(REFUSED, error=exc.text or str(exc.status))
+            ) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise TransientError(repr(exc)) from None
+        raise PermanentError(self._t(action.community).plain(REFUSED, error=action.kind))
+
+    async def _send(self, action: SendMessage, handle: Any) -> Delivered:
+        client = self._client
+        content = action.content
+        if action.channel is None:
+            if action.member is None or not action.member.id.isdigit():
+                raise PermanentError(self._t(action.community).plain(REFUSED,
+                                                                     error="no recipient"))
+            dm = await client.create_dm(discord.Object(int(action.member.id)))
+            try:
+                return await self._post(dm, content)
+            except discord.Forbidden as exc:
+                if exc.code == limits.CANNOT_MESSAGE_USER:
+                    raise Undeliverable(exc.text) from None
+                raise
+        if isinstance(handle, Handle) and action.reply_to and not handle.expired:
+            try:
+                return await self._followup(handle, content, action.private)
+            except discord.NotFound:
+                log.info("interaction %s expired; answering in the channel",
+                         handle.interaction.id)
+        target = client.get_partial_messageable(int(action.channel.id))
+        return await self._post(target, content)
+
+    async def _post(self, target: Any, content: Content) -> Delivered:
+        sent: Any = None
+        for part in await self._parts(content):
+            sent = await target.send(**part)
+        return Delivered(str(sent.id) if sent is not None else None)
+
+    async def _followup(self, handle: Handle, content: Content, private: bool) -> Delivered:
+        sent: Any = None
+        for part in await self._parts(content):
+            sent = await handle.interaction.followup.send(**part, ephemeral=private, wait=True)
+        return Delivered(str(sent.id) if sent is not None else None)
+
+    async def _edit(self, action: EditMessage) -> Delivered:
+        client = self._client
+        channel = action.channel
+        if channel is None or not action.message_id:
+            raise PermanentError(self._t(action.community).plain(REFUSED, error="no message"))
+        parts = await self._parts(action.content)
+        part = parts[0] if len(parts) == 1 else {**parts[0], **parts[-1]}
+        part.pop("files", None)
+        message = client.get_partial_messageable(int(channel.id)).get_partial_message(
+            int(action.message_id)
+        )
+        await message.edit(
+            content=part.get("content"),
+            embed=part.get("embed"),
+            view=part.get("view"),
+            allowed_mentions=part["allowed_mentions"],
+        )
+        return Delivered(action.message_id)
+
+    async def _reward(self, action: GrantReward) -> Delivered:
+        """A role when the reward names one, else a badge message in the channel."""
+        client = self._client
+        community, member, reward = action.community, action.member, action.reward
+        t = self._t(community, member)
+        role = reward.role
+        if role is not None and role.id.isdigit() and member.id.isdigit():
+            try:
+                if action.revoke:
+                    await client.http.remove_role(int(community.id), int(member.id),
+                                                  int(role.id), reason="Majlis reward")
+                else:
+                    await client.http.add_role(int(community.id), int(member.id),
+                                               int(role.id), reason="Majlis reward")
+            except discord.Forbidden:
+                raise PermanentError(
+                    t.plain(ROLE_REFUSED, role=self._role_name(community, role),
+                            member=member.display_name)
+                ) from None
+            return Delivered(None)
+        channel = action.channel or self.default_channel(community)
+        if channel is None:
+            raise PermanentError(t.plain(REFUSED, error="no channel"))
+        who = mention(member.id, member.display_name)
+        label = reward.title or reward.badge
+        if action.revoke:
+            text = t.t("{member} no longer holds the badge “{badge}”.", member=who, badge=label)
+        else:
+            text = t.t("🏅 {member} earned the badge “{badge}”!", member=who, badge=label)
+        target = client.get_partial_messageable(int(channel.id))
+        return await self._post(target, Content(text, mention_ids=(member.id,)))
+
+    def _role_name(self, community: CommunityRef, role: RoleRef) -> str:
+        guild = self._guild(community)
+        found = guild.get_role(int(role.id)) if guild is not None else None
+        return found.name if found is not None else (role.name or role.id)
+
+    async def _poll(self, action: SendPoll) -> Delivered:
+        """A native poll, checked against Discord's limits before it is sent."""
+        t = self._t(action.community)
+        n = len(action.options)
+        if not 1 <= n <= limits.POLL_ANSWERS:
+            raise PermanentError(t.plain(POLL_ANSWERS, n=limits.POLL_ANSWERS, count=n))
+        if len(action.question) > limits.POLL_QUESTION_CHARS:
+            raise PermanentError(t.plain(POLL_QUESTION, n=limits.POLL_QUESTION_CHARS))
+        for answer in action.options:
+            if len(answer) > limits.POLL_ANSWER_CHARS:
+                raise PermanentError(t.plain(POLL_ANSWER, n=limits.POLL_ANSWER_CHARS,
+                                             answer=answer))
+        hours = limits.POLL_MIN_HOURS * 24
+        if action.duration is not None:
+            hours = max(limits.POLL_MIN_HOURS, -(-int(action.duration.total_seconds()) // 3600))
+            if hours > limits.POLL_MAX_HOURS:
+                raise PermanentError(t.plain(POLL_DURATION, n=limits.POLL_MAX_HOURS // 24))
+        poll = discord.Poll(action.question, timedelta(hours=hours), multiple=action.multiple)
+        for answer in action.options:
+            poll.add_answer(text=answer)
+        channel = action.channel or self.default_channel(action.community)
+        if channel is None:
+            raise PermanentError(t.plain(REFUSED, error="no channel"))
+        sent = await self._client.get_partial_messageable(int(channel.id)).send(
+            poll=poll, allowed_mentions=discord.AllowedMentions.none()
+        )
+        return Delivered(str(sent.id))
+
+
+def _retry_after(exc: discord.HTTPException) -> float:
+    """Seconds from a 429 that discord.py gave up on."""
+    headers = getattr(exc.response, "headers", None) or {}
+    try:
+        return max(float(headers.get("Retry-After", 1.0)), 0.05)
+    except (TypeError, ValueError):
+        return 1.0
