@@ -1,0 +1,1077 @@
+"""Telegram: python-telegram-bot 22 on one side, the core's events and actions on the other.
+
+Incoming updates are translated in one PTB ``TypeHandler`` and handed to the dispatcher
+with the id ``tg:<update_id>``, so a redelivered update is dropped by the core. Outgoing
+actions are rendered to Telegram HTML (user text escaped) with inline keyboards whose
+payloads fit 64 bytes (longer ones are stored under a key, so buttons survive restarts).
+
+Private messages: Telegram lets a bot write only to members who started it. When a private
+message cannot be delivered the outbox posts the plugin's fallback in the group; this adapter
+turns that fallback's buttons into deep links ``https://t.me/<bot>?start=<key>`` whose
+``/start <key>`` opens the plugin's private flow as a button press.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeChatAdministrators,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReactionTypeEmoji,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram import error as tg_error
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.adapters import telegram_limits as limits
+from bot.adapters.telegram_render import content_plain, inline_keyboard, split_html
+from bot.core import storage
+from bot.core.actions import Action, EditMessage, GrantReward, SendMessage, SendPoll
+from bot.core.capabilities import Capability
+from bot.core.commands import Kind
+from bot.core.events import (
+    ButtonPressed,
+    CommandInvoked,
+    CommunityJoined,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessageEdited,
+    MessagePosted,
+    PollAnswered,
+    ReactionAdded,
+    ReactionRemoved,
+)
+from bot.core.i18n import N_, Translator
+from bot.core.markup import Markup, mention
+from bot.core.messages import Content
+from bot.core.payloads import Payload, PayloadError, decode, shorten, stored_key
+from bot.core.platform import (
+    Delivered,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+    Undeliverable,
+)
+from bot.core.privilege import Privilege
+from bot.core.ratelimit import RateProfile
+from bot.core.refs import ChannelRef, CommunityRef, MemberRef
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.settings import TelegramSettings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+#: Update types the bot asks for (``chat_member`` and reactions are not sent otherwise).
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "poll_answer",
+    "chat_member",
+    "my_chat_member",
+    "message_reaction",
+]
+#: A join or leave reported twice (chat_member and the service message) within this window
+#: is emitted once.
+JOIN_WINDOW_SECONDS = 120.0
+#: How long a getChatMember answer is trusted.
+ADMIN_CACHE_SECONDS = 60.0
+#: A callback query not answered by a reply within this time is answered empty.
+CALLBACK_ANSWER_DELAY = 1.0
+#: Languages the command menus are registered in (besides the default menu).
+MENU_LANGUAGES = ("en", "ar")
+#: Rights the bot asks for as an administrator.
+WANTED_RIGHTS = (
+    "can_delete_messages",
+    "can_restrict_members",
+    "can_invite_users",
+    "can_pin_messages",
+)
+KV_POLLS = "telegram.polls"
+KV_INVITES = "telegram.invites"
+DEEP_LINK_PREFIX = "k"
+
+# Reasons for the admins' failure report (msgids).
+BLOCKED = N_("Telegram refused: {error}. Check that I am still in the chat and may post there.")
+REFUSED = N_("Telegram did not accept the request: {error}")
+POLL_OPTIONS = N_("A Telegram poll needs between {low} and {high} options; this one has {n}.")
+POLL_PERIOD = N_(
+    "A Telegram poll can stay open at most {n} seconds; close longer polls another way."
+)
+
+
+#: Loggers that may see the token (PTB logs its base URL, httpx every request URL).
+TOKEN_LOGGERS = (
+    "telegram",
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+    "telegram.ext.Application",
+    "httpx",
+    "httpcore",
+)
+
+
+class RedactToken(logging.Filter):
+    """Replaces the bot token in log records with ``<token>``."""
+
+    def __init__(self, token: str) -> None:
+        """Hide ``token``."""
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record when it carries the token; never drop it."""
+        message = record.getMessage()
+        if self.token in message:
+            record.msg = message.replace(self.token, "<token>")
+            record.args = ()
+        return True
+
+
+def hide_token(token: str) -> None:
+    """Install :class:`RedactToken` on every logger that may see ``token``."""
+    for name in TOKEN_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(RedactToken(token))
+
+
+@dataclass(slots=True)
+class Handle:
+    """How to answer one incoming message or button press (kept in memory by the outbox)."""
+
+    chat_id: int
+    message_id: int | None = None
+    thread_id: int | None = None
+    callback_id: str | None = None
+    answered: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def channel_of(chat_id: int, thread_id: int | None = None, *, name: str = "",
+               private: bool = False) -> ChannelRef:
+    """The channel of a chat, or of one forum topic in it (``chat:thread``)."""
+    native = f"{chat_id}:{thread_id}" if thread_id else str(chat_id)
+    parent = str(chat_id) if thread_id else None
+    return ChannelRef(PLATFORM, native, name, private, parent)
+
+
+def split_channel(channel_id: str) -> tuple[int, int | None]:
+    """Chat id and forum topic id of a channel id made by :func:`channel_of`."""
+    chat, _, thread = channel_id.partition(":")
+    return int(chat), int(thread) if thread else None
+
+
+def member_of(user: User) -> MemberRef:
+    """A Telegram user as a member reference."""
+    return MemberRef(PLATFORM, str(user.id), user.full_name, user.language_code, user.is_bot)
+
+
+def parse_command(text: str, username: str) -> tuple[str, str] | None:
+    """``("name", "args")`` of ``/name@bot args``; None for text or another bot's command."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    head, newline, more = head.partition("\n")
+    if newline:
+        rest = more + (" " + rest if rest else "")
+    name, _, addressee = head.partition("@")
+    if addressee and addressee.lower() != username.lower():
+        return None
+    if not name:
+        return None
+    return name.lower(), rest.strip()
+
+
+class TelegramPlatform:
+    """The Telegram platform: polling by default, a webhook when configured."""
+
+    name = PLATFORM
+    capabilities = frozenset(
+        {
+            Capability.BUTTONS,
+            Capability.DIRECT_MESSAGES,
+            Capability.NATIVE_POLLS,
+            Capability.EDIT_MESSAGES,
+            Capability.IMAGES,
+            Capability.MESSAGE_TEXT,
+            Capability.REACTIONS,
+            Capability.INVITE_LINKS,
+            Capability.CUSTOM_TITLES,
+            Capability.MEMBER_EVENTS,
+            Capability.THREADS,
+        }
+    )
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        *,
+        rate_profile: RateProfile = limits.RATE_PROFILE,
+        poll_timeout: int = 10,
+    ) -> None:
+        """Configure; nothing connects until :meth:`start`.
+
+        Args:
+            settings: Token, API URL, webhook and perk chat settings.
+            rate_profile: The limits the outbox keeps (tests pass a faster one).
+            poll_timeout: Long-poll timeout of ``getUpdates`` in seconds.
+        """
+        if settings.token is None:
+            raise ValueError("the Telegram adapter needs MAJLIS_TELEGRAM__TOKEN")
+        self.settings = settings
+        self.rate_profile = rate_profile
+        self.poll_timeout = poll_timeout
+        self.app: App | None = None
+        self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self.username = ""
+        self.can_read_all = False
+        self._admin_cache: dict[tuple[int, int], tuple[float, Privilege]] = {}
+        self._recent: dict[tuple[int, int, str], float] = {}
+        self._users: dict[str, MemberRef] = {}
+        self._fallbacks: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._secret = ""
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    async def start(self, app: App) -> None:
+        """Build the PTB application, register menus, start polling or the webhook."""
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("httpcore").setLevel(logging.WARNING)
+        self.app = app
+        assert self.settings.token is not None
+        hide_token(self.settings.token.get_secret_value())
+        builder = (
+            Application.builder()
+            .token(self.settings.token.get_secret_value())
+            .base_url(self.settings.api_url)
+        )
+        webhook = self.settings.webhook_url is not None
+        if webhook:
+            builder = builder.updater(None)
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self._on_update), group=-1)
+        self.application = application
+        await application.initialize()
+        me = application.bot
+        self.username = me.username or ""
+        self.can_read_all = bool(getattr(me.bot, "can_read_all_group_messages", False))
+        await application.start()
+        try:
+            await self._register_commands()
+        except tg_error.TelegramError as exc:
+            log.warning("could not register the command menus: %s", exc.message)
+        if webhook:
+            await self._start_webhook()
+        else:
+            assert application.updater is not None
+            await application.updater.start_polling(
+                poll_interval=0, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+
+    async def stop(self) -> None:
+        """Stop polling or the webhook server, then PTB."""
+        for task in list(self._tasks):
+            task.cancel()
+        application, self.application = self.application, None
+        if application is None:
+            return
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+
+    async def _start_webhook(self) -> None:
+        assert self.application is not None
+        self._secret = (
+            self.settings.webhook_secret.get_secret_value()
+            if self.settings.webhook_secret is not None
+            else secrets.token_urlsafe(32)
+        )
+        web_app = web.Application()
+        web_app.router.add_post(self.settings.webhook_path, self._webhook)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.webhook_listen, self.settings.webhook_port)
+        await site.start()
+        self._runner = runner
+        await self.application.bot.set_webhook(
+            url=str(self.settings.webhook_url),
+            secret_token=self._secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """Accept an update from Telegram when the secret token matches."""
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), self._secret.encode()):
+            return web.Response(status=403)
+        application = self.application
+        if application is None:
+            return web.Response(status=503)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, application.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        await application.update_queue.put(update)
+        return web.Response(status=200)
+
+    # -- the Platform protocol: questions -----------------------------------------------
+
+    async def privilege_of(self, community: CommunityRef, member: MemberRef) -> Privilege:
+        """Creator -> owner, administrator -> admin (``getChatMember``, cached a minute)."""
+        chat_id = int(community.id)
+        if chat_id > 0 or not member.id.lstrip("-").isdigit():
+            return Privilege.MEMBER
+        user_id = int(member.id)
+        if user_id == chat_id:
+            return Privilege.ADMIN  # an anonymous administrator, posting as the group
+        now = time.monotonic()
+        cached = self._admin_cache.get((chat_id, user_id))
+        if cached is not None and now - cached[0] < ADMIN_CACHE_SECONDS:
+            return cached[1]
+        found = Privilege.MEMBER
+        if self.application is not None:
+            try:
+                status = (await self.application.bot.get_chat_member(chat_id, user_id)).status
+            except tg_error.TelegramError as exc:
+                log.warning("getChatMember failed in %s: %s", chat_id, exc.message)
+                return Privilege.MEMBER
+            if status == ChatMemberStatus.OWNER:
+                found = Privilege.OWNER
+            elif status == ChatMemberStatus.ADMINISTRATOR:
+                found = Privilege.ADMIN
+        self._admin_cache[(chat_id, user_id)] = (now, found)
+        return found
+
+    async def resolve(self, community: CommunityRef, kind: Kind, token: str) -> Any:
+        """Members seen by ``@username`` or id; the chat or a topic as a channel."""
+        if kind is Kind.MEMBER:
+            key = token.lstrip("@").lower()
+            return self._users.get(key)
+        if kind is Kind.CHANNEL:
+            native = token.lstrip("#")
+            if native == community.id or native.startswith(community.id + ":"):
+                return ChannelRef(PLATFORM, native)
+            return None
+        return None
+
+    def default_channel(self, community: CommunityRef) -> ChannelRef | None:
+        """The group itself."""
+        return channel_of(int(community.id), private=int(community.id) > 0)
+
+    # -- command menus ------------------------------------------------------------------
+
+    def _menus(
+        self, community: CommunityRef | None, language: str
+    ) -> dict[str, list[BotCommand]]:
+        assert self.app is not None
+        app = self.app
+        ref = community or CommunityRef(PLATFORM, "0")
+        members: list[BotCommand] = []
+        admins: list[BotCommand] = []
+        private: list[BotCommand] = []
+        for name, (plugin, spec) in sorted(app.dispatcher.commands().items()):
+            if len(name) > limits.COMMAND_NAME_CHARS or not name.replace("_", "").isalnum():
+                continue
+            if community is not None and not app.is_enabled(community, plugin):
+                continue
+            text = app.translator(plugin.name, language, ref).plain(spec.help) or name
+            entry = BotCommand(name, text[: limits.COMMAND_DESCRIPTION_CHARS])
+            if spec.privilege <= Privilege.MEMBER:
+                private.append(entry)
+                if not spec.direct_only:
+                    members.append(entry)
+            if spec.privilege <= Privilege.ADMIN and not spec.direct_only:
+                admins.append(entry)
+        cap = limits.COMMANDS_MAX
+        return {"members": members[:cap], "admins": admins[:cap], "private": private[:cap]}
+
+    async def _register_commands(self) -> None:
+        assert self.application is not None
+        bot = self.application.bot
+        for language in ("", *MENU_LANGUAGES):
+            assert self.app is not None
+            menus = self._menus(None, language or self.app.settings.language)
+            await bot.set_my_commands(menus["members"], scope=BotCommandScopeAllGroupChats(),
+                                      language_code=language or None)
+            await bot.set_my_commands(menus["admins"],
+                                      scope=BotCommandScopeAllChatAdministrators(),
+                                      language_code=language or None)
+            await bot.set_my_commands(menus["private"], scope=BotCommandScopeAllPrivateChats(),
+                                      language_code=language or None)
+
+    async def commands_changed(self, community: CommunityRef) -> None:
+        """Register this group's own menus (plugins enabled or disabled there)."""
+        if self.application is None or community.platform != PLATFORM:
+            return
+        chat_id = int(community.id)
+        bot = self.application.bot
+        try:
+            for language in ("", *MENU_LANGUAGES):
+                assert self.app is not None
+                menus = self._menus(community, language or self.app.settings.language)
+                await bot.set_my_commands(menus["members"], scope=BotCommandScopeChat(chat_id),
+                                          language_code=language or None)
+                await bot.set_my_commands(menus["admins"],
+                                          scope=BotCommandScopeChatAdministrators(chat_id),
+                                          language_code=language or None)
+        except tg_error.TelegramError as exc:
+            log.warning("could not refresh the menus of %s: %s", chat_id, exc.message)
+
+    # -- incoming -----------------------------------------------------------------------
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self._translate(update)
+        except Exception:
+            log.exception("could not handle Telegram update %s", update.update_id)
+
+    def _t(self, community: CommunityRef, member: MemberRef | None = None) -> Translator:
+        assert self.app is not None
+        return self.app.translator(
+            PLATFORM, self.app.language_for(community, member), community
+        )
+
+    def _remember(self, user: User) -> MemberRef:
+        member = member_of(user)
+        self._users[member.id] = member
+        if user.username:
+            self._users[user.username.lower()] = member
+        return member
+
+    async def _dispatch(self, event: Event) -> None:
+        assert self.app is not None
+        await self.app.dispatcher.dispatch(event)
+
+    async def _translate(self, update: Update) -> None:
+        eid = f"tg:{update.update_id}"
+        if update.my_chat_member is not None:
+            await self._bot_status(eid, update.my_chat_member)
+        elif update.chat_member is not None:
+            await self._member_status(update.chat_member)
+        elif update.callback_query is not None:
+            await self._callback(eid, update)
+        elif update.poll_answer is not None:
+            await self._poll_answer(eid, update)
+        elif update.message_reaction is not None:
+            await self._reaction(eid, update)
+        elif update.edited_message is not None:
+            await self._edited(eid, update.edited_message)
+        elif update.message is not None:
+            await self._message(eid, update.message)
+
+    async def _bot_status(self, eid: str, changed: ChatMemberUpdated) -> None:
+        chat = changed.chat
+        if chat.type == "private" or chat.type == "channel":
+            return
+        new = changed.new_chat_member
+        old = changed.old_chat_member
+        present = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR,
+                   ChatMemberStatus.RESTRICTED)
+        if new.status not in present:
+            log.info("removed from chat %s", chat.id)
+            return
+        community = CommunityRef(PLATFORM, str(chat.id))
+        missing: list[str] = []
+        if new.status != ChatMemberStatus.ADMINISTRATOR:
+            missing.append("administrator")
+        else:
+            missing.extend(r for r in WANTED_RIGHTS if not getattr(new, r, False))
+        added_by = self._remember(changed.from_user)
+        await self._dispatch(
+            CommunityJoined(
+                id=eid, community=community, name=chat.title or "", added_by=added_by,
+                missing_rights=tuple(missing), at=changed.date,
+            )
+        )
+        was_present = old.status in present
+        if was_present and not missing:
+            return
+        await self._send_setup_note(community, added_by, missing)
+
+    async def _send_setup_note(
+        self, community: CommunityRef, admin: MemberRef, missing: list[str]
+    ) -> None:
+        assert self.app is not None
+        t = self._t(community, admin)
+        names = {
+            "administrator": t.plain("administrator status"),
+            "can_delete_messages": t.plain("delete messages"),
+            "can_restrict_members": t.plain("ban users"),
+            "can_invite_users": t.plain("invite users via link"),
+            "can_pin_messages": t.plain("pin messages"),
+        }
+        if missing:
+            text = t.t(
+                "Thanks for adding me, {admin}! To work fully I need these rights: {rights}. "
+                "Make me an administrator with them. While privacy mode is on (BotFather, "
+                "/setprivacy) and I am not an administrator, I only see commands and replies "
+                "to me, and I cannot see members join.",
+                admin=mention(admin.id, admin.display_name),
+                rights=", ".join(names.get(m, m) for m in missing),
+            )
+        else:
+            text = t.t("Thanks, {admin}! I have every right I need. Send /help to begin.",
+                       admin=mention(admin.id, admin.display_name))
+        await self.app.outbox.submit(
+            SendMessage(community=community, channel=self.default_channel(community),
+                        content=Content(text)),
+            direct=True,
+        )
+
+    def _first_report(self, chat_id: int, user_id: int, kind: str) -> bool:
+        """True the first time a join/leave is reported within the window."""
+        now = time.monotonic()
+        self._recent = {k: v for k, v in self._recent.items() if now - v < JOIN_WINDOW_SECONDS}
+        key = (chat_id, user_id, kind)
+        if key in self._recent:
+            return False
+        self._recent[key] = now
+        opposite = "left" if kind == "join" else "join"
+        self._recent.pop((chat_id, user_id, opposite), None)
+        return True
+
+    async def _joined(self, chat_id: int, user: User, at: Any) -> None:
+        if user.is_bot or not self._first_report(chat_id, user.id, "join"):
+            return
+        member = self._remember(user)
+        stamp = int(at.timestamp()) if at is not None else 0
+        await self._dispatch(
+            MemberJoined(id=f"tg:join:{chat_id}:{user.id}:{stamp}",
+                         community=CommunityRef(PLATFORM, str(chat_id)), member=member, at=at)
+        )
+
+    async def _left(self, chat_id: int, user: User, at: Any) -> None:
+        if user.is_bot or not self._first_report(chat_id, user.id, "left"):
+            return
+        member = self._remember(user)
+        stamp = int(at.timestamp()) if at is not None else 0
+        await self._dispatch(
+            MemberLeft(id=f"tg:left:{chat_id}:{user.id}:{stamp}",
+                       community=CommunityRef(PLATFORM, str(chat_id)), member=member, at=at)
+        )
+
+    async def _member_status(self, changed: ChatMemberUpdated) -> None:
+        inside = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR,
+                  ChatMemberStatus.OWNER, ChatMemberStatus.RESTRICTED)
+        old, new = changed.old_chat_member, changed.new_chat_member
+        was = old.status in inside and getattr(old, "is_member", True)
+        now_in = new.status in inside and getattr(new, "is_member", True)
+        self._admin_cache.pop((changed.chat.id, new.user.id), None)
+        if now_in and not was:
+            await self._joined(changed.chat.id, new.user, changed.date)
+        elif was and not now_in:
+            await self._left(changed.chat.id, new.user, changed.date)
+
+    def _sender(self, message: Message) -> tuple[MemberRef, int | None]:
+        """Who wrote a message, and a privilege hint for anonymous administrators."""
+        sender_chat = message.sender_chat
+        if sender_chat is not None:
+            hint = int(Privilege.ADMIN) if sender_chat.id == message.chat.id else None
+            name = sender_chat.title or sender_chat.full_name or ""
+            return MemberRef(PLATFORM, str(sender_chat.id), name), hint
+        assert message.from_user is not None
+        return self._remember(message.from_user), None
+
+    def _channel(self, message: Message) -> ChannelRef:
+        chat = message.chat
+        thread = message.message_thread_id if message.is_topic_message else None
+        return channel_of(chat.id, thread, name=chat.title or chat.full_name or "",
+                          private=chat.type == "private")
+
+    async def _message(self, eid: str, message: Message) -> None:
+        chat = message.chat
+        if message.migrate_to_chat_id is not None:
+            await self._migrate(chat.id, message.migrate_to_chat_id)
+            return
+        if message.migrate_from_chat_id is not None:
+            await self._migrate(message.migrate_from_chat_id, chat.id)
+            return
+        if message.new_chat_members:
+            for user in message.new_chat_members:
+                await self._joined(chat.id, user, message.date)
+            return
+        if message.left_chat_member is not None:
+            await self._left(chat.id, message.left_chat_member, message.date)
+            return
+        if message.from_user is None and message.sender_chat is None:
+            return
+        member, hint = self._sender(message)
+        community = CommunityRef(PLATFORM, str(chat.id))
+        channel = self._channel(message)
+        text = message.text or message.caption or ""
+        handle = Handle(chat.id, message.message_id, channel_thread(channel))
+        parsed = parse_command(text, self.username) if message.text else None
+        if parsed is not None:
+            name, args = parsed
+            if chat.type == "private" and name == "start":
+                await self._start_command(eid, message, member, args, handle)
+                return
+            await self._dispatch(
+                CommandInvoked(
+                    id=eid, community=community, member=member, channel=channel, name=name,
+                    text=args, reply_handle=handle, privilege_hint=hint, at=message.date,
+                )
+            )
+            return
+        reply = message.reply_to_message
+        if reply is not None and message.is_topic_message and reply.forum_topic_created:
+            reply = None
+        mentions = tuple(
+            self._remember(e.user)
+            for e in (message.entities or ())
+            if e.user is not None
+        )
+        await self._dispatch(
+            MessagePosted(
+                id=eid, community=community, member=member, channel=channel,
+                message_id=str(message.message_id), text=text,
+                reply_to=str(reply.message_id) if reply is not None else None,
+                reply_to_member=member_of(reply.from_user)
+                if reply is not None and reply.from_user is not None else None,
+                thread=channel if channel.parent else None,
+                mentions=mentions, at=message.date,
+            )
+        )
+
+    async def _edited(self, eid: str, message: Message) -> None:
+        if message.from_user is None and message.sender_chat is None:
+            return
+        member, _hint = self._sender(message)
+        await self._dispatch(
+            MessageEdited(
+                id=eid, community=CommunityRef(PLATFORM, str(message.chat.id)), member=member,
+                channel=self._channel(message), message_id=str(message.message_id),
+                text=message.text or message.caption or "", at=message.edit_date,
+            )
+        )
+
+    async def _callback(self, eid: str, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None and self.app is not None
+        handle = Handle(query.from_user.id, callback_id=query.id)
+        message = query.message
+        try:
+            if message is None or query.data is None or not isinstance(message, Message):
+                return
+            handle = Handle(message.chat.id, None, None, query.id)
+            try:
+                payload = await decode(query.data, self.app.db)
+            except PayloadError as exc:
+                log.info("button with unknown payload: %s", exc)
+                return
+            channel = self._channel(message)
+            handle.thread_id = channel_thread(channel)
+            await self._dispatch(
+                ButtonPressed(
+                    id=eid, community=CommunityRef(PLATFORM, str(message.chat.id)),
+                    member=self._remember(query.from_user), channel=channel,
+                    message_id=str(message.message_id), payload=payload, reply_handle=handle,
+                )
+            )
+        finally:
+            self._later(self._answer_unanswered(handle))
+
+    def _later(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer_unanswered(self, handle: Handle) -> None:
+        """Always answer a callback query: empty, if no reply answered it in time."""
+        await asyncio.sleep(CALLBACK_ANSWER_DELAY)
+        async with handle.lock:
+            if handle.answered or handle.callback_id is None or self.application is None:
+                return
+            handle.answered = True
+            try:
+                await self.application.bot.answer_callback_query(handle.callback_id)
+            except tg_error.TelegramError as exc:
+                log.info("could not answer a callback query: %s", exc.message)
+
+    async def _poll_answer(self, eid: str, update: Update) -> None:
+        answer = update.poll_answer
+        assert answer is not None and self.app is not None
+        chat = await self.app.db.kv_get(KV_POLLS, answer.poll_id)
+        if chat is None or answer.user is None:
+            return
+        await self._dispatch(
+            PollAnswered(
+                id=eid, community=CommunityRef(PLATFORM, str(chat)),
+                member=self._remember(answer.user), poll_id=answer.poll_id,
+                options=tuple(answer.option_ids),
+            )
+        )
+
+    async def _reaction(self, eid: str, update: Update) -> None:
+        reaction = update.message_reaction
+        assert reaction is not None
+        if reaction.user is None:
+            return
+        member = self._remember(reaction.user)
+        community = CommunityRef(PLATFORM, str(reaction.chat.id))
+        channel = channel_of(reaction.chat.id, name=reaction.chat.title or "")
+
+        def emojis(items: Iterable[Any]) -> list[str]:
+            return [r.emoji for r in items if isinstance(r, ReactionTypeEmoji)]
+
+        old, new = emojis(reaction.old_reaction), emojis(reaction.new_reaction)
+        for i, emoji in enumerate(e for e in new if e not in old):
+            await self._dispatch(ReactionAdded(
+                id=f"{eid}:+{i}", community=community, member=member, channel=channel,
+                message_id=str(reaction.message_id), emoji=emoji, at=reaction.date,
+            ))
+        for i, emoji in enumerate(e for e in old if e not in new):
+            await self._dispatch(ReactionRemoved(
+                id=f"{eid}:-{i}", community=community, member=member, channel=channel,
+                message_id=str(reaction.message_id), emoji=emoji, at=reaction.date,
+            ))
+
+    async def _start_command(
+        self, eid: str, message: Message, member: MemberRef, arg: str, handle: Handle
+    ) -> None:
+        """``/start`` in private: deliver held invites, open a deep-linked private flow."""
+        assert self.app is not None
+        own = CommunityRef(PLATFORM, str(message.chat.id))
+        channel = self._channel(message)
+        invite = await self.app.db.kv_get(KV_INVITES, member.id)
+        if invite:
+            await self.app.db.kv_set(KV_INVITES, member.id, None)
+            t = self._t(own, member)
+            await self._submit_private(own, channel, member, Content(
+                t.t("Here is your single-use invite link: {link}", link=str(invite))))
+        target = await self._deep_link_target(arg) if arg else None
+        if target is None:
+            if not invite:
+                t = self._t(own, member)
+                await self._submit_private(own, channel, member, Content(
+                    t.t("Hello! I can now send you private messages.")))
+            return
+        community, payload = target
+        await self._dispatch(
+            ButtonPressed(
+                id=eid, community=community, member=member, channel=channel,
+                message_id=str(message.message_id), payload=payload, reply_handle=handle,
+            )
+        )
+
+    async def _submit_private(
+        self, community: CommunityRef, channel: ChannelRef, member: MemberRef, content: Content
+    ) -> None:
+        assert self.app is not None
+        await self.app.outbox.submit(
+            SendMessage(community=community, channel=channel, member=member, content=content),
+            direct=True,
+        )
+
+    async def _deep_link_target(self, arg: str) -> tuple[CommunityRef, Payload] | None:
+        assert self.app is not None
+        if not arg.startswith(DEEP_LINK_PREFIX):
+            return None
+        raw = await self.app.db.get_payload("~" + arg[len(DEEP_LINK_PREFIX):])
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            return CommunityRef.from_key(data["c"]), Payload.unpack(data["p"])
+        except (ValueError, KeyError, PayloadError):
+            return None
+
+    async def deep_link(self, community: CommunityRef, payload: Payload | None) -> str:
+        """``https://t.me/<bot>?start=<key>`` that opens ``payload`` in a private chat."""
+        assert self.app is not None
+        base = f"https://t.me/{self.username}"
+        if payload is None:
+            return base
+        raw = json.dumps({"c": community.key, "p": payload.pack()}, separators=(",", ":"))
+        key = stored_key(raw)
+        await self.app.db.put_payload(key, raw)
+        return f"{base}?start={DEEP_LINK_PREFIX}{key[1:]}"
+
+    async def _migrate(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: move every row to the new id, refresh caches."""
+        assert self.app is not None
+        app = self.app
+        old = CommunityRef(PLATFORM, str(old_id)).key
+        new = CommunityRef(PLATFORM, str(new_id)).key
+        if await app.db.community(old) is None or await app.db.community(new) is not None:
+            return
+        tables = list(storage.metadata.sorted_tables)
+        for plugin in app.plugins.values():
+            if plugin.tables is not None:
+                tables.extend(plugin.tables.sorted_tables)
+        await app.db.rename_community(old, new, tables)
+        log.info("group %s migrated to supergroup %s", old_id, new_id)
+        app._communities.pop(old, None)
+        row = await app.db.community(new)
+        if row is not None:
+            app._communities[new] = row
+        app._languages[new] = app._languages.pop(old, {})
+        app._enabled = {
+            ((new if c == old else c), p): v for (c, p), v in app._enabled.items()
+        }
+        app._settings_cache.clear()
+        app._known_members = {(new if c == old else c, m) for c, m in app._known_members}
+        if app.outbox.is_paused(old):
+            app.outbox._paused.discard(old)
+            app.outbox._paused.add(new)
+
+    # -- outgoing -----------------------------------------------------------------------
+
+    @property
+    def _bot(self) -> Any:
+        if self.application is None:
+            raise TransientError("telegram is not connected")
+        return self.application.bot
+
+    async def _encode(self, payload: Payload) -> str:
+        assert self.app is not None
+        return await shorten(payload.pack(), limits.CALLBACK_DATA_BYTES, self.app.db)
+
+    async def _keyboard(
+        self, community: CommunityRef, content: Content, *, deep: bool = False
+    ) -> InlineKeyboardMarkup | None:
+        async def link(payload: Payload) -> str:
+            return await self.deep_link(community, payload)
+
+        markup = await inline_keyboard(content.buttons, self._encode, link if deep else None)
+        if deep and markup is None:
+            t = self._t(community)
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+                t.plain("Open a private chat with me"), url=await self.deep_link(community, None)
+            )]])
+        return markup
+
+    async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
+        """Carry out one action; Telegram errors become the core's delivery errors."""
+        try:
+            if isinstance(action, SendMessage):
+                return await self._send(action, reply_handle)
+            if isinstance(action, EditMessage):
+                return await self._edit(action)
+            if isinstance(action, GrantReward):
+                return await self._reward(action)
+            if isinstance(action, SendPoll):
+                return await self._poll(action)
+        except tg_error.RetryAfter as exc:
+            retry = getattr(exc, "_retry_after", None)  # a timedelta; the property warns
+            seconds = retry.total_seconds() if retry is not None else 1.0
+            raise RetryAfter(seconds) from None
+        except tg_error.Forbidden as exc:
+            raise PermanentError(BLOCKED, error=exc.message) from None
+        except tg_error.BadRequest as exc:
+            raise PermanentError(REFUSED, error=exc.message) from None
+        except (tg_error.TimedOut, tg_error.NetworkError) as exc:
+            raise TransientError(exc.message) from None
+        raise PermanentError(REFUSED, error=action.kind)
+
+    def _fallback_key(self, community: CommunityRef, content: Content) -> str:
+        return community.key + json.dumps(content.to_json(), sort_keys=True)
+
+    async def _send(self, action: SendMessage, handle: Any) -> Delivered:
+        content = action.content
+        if action.channel is None:
+            if action.member is None:
+                raise PermanentError(REFUSED, error="no recipient")
+            try:
+                return await self._post(int(action.member.id), None, content, action.community)
+            except tg_error.Forbidden as exc:
+                if action.fallback is not None:
+                    self._fallbacks[self._fallback_key(action.community, action.fallback)] = (
+                        time.monotonic()
+                    )
+                raise Undeliverable(exc.message) from None
+        if (
+            isinstance(handle, Handle)
+            and handle.callback_id
+            and action.private
+            and not content.buttons
+            and not content.attachments
+        ):
+            text = content_plain(content)
+            if len(text) <= limits.CALLBACK_ANSWER_CHARS:
+                async with handle.lock:
+                    if not handle.answered:
+                        handle.answered = True
+                        await self._bot.answer_callback_query(
+                            handle.callback_id, text=text, show_alert=True
+                        )
+                        return Delivered(None)
+        chat_id, thread = split_channel(action.channel.id)
+        deep = self._fallbacks.pop(self._fallback_key(action.community, content), None)
+        reply = (
+            handle.message_id
+            if isinstance(handle, Handle) and action.reply_to and handle.chat_id == chat_id
+            else None
+        )
+        return await self._post(chat_id, thread, content, action.community, reply=reply,
+                                deep=deep is not None)
+
+    async def _post(
+        self,
+        chat_id: int,
+        thread: int | None,
+        content: Content,
+        community: CommunityRef,
+        *,
+        reply: int | None = None,
+        deep: bool = False,
+    ) -> Delivered:
+        bot = self._bot
+        keyboard = await self._keyboard(community, content, deep=deep)
+        chunks = split_html(content) or ([] if content.attachments else ["\u2060"])
+        last: Message | None = None
+        for i, chunk in enumerate(chunks):
+            last = await bot.send_message(
+                chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                message_thread_id=thread,
+                reply_parameters=ReplyParameters(reply, allow_sending_without_reply=True)
+                if reply and i == 0 else None,
+                reply_markup=keyboard if i == len(chunks) - 1 and not content.attachments
+                else None,
+            )
+        for j, attachment in enumerate(content.attachments):
+            markup = keyboard if j == len(content.attachments) - 1 else None
+            upload = InputFile(attachment.data, filename=attachment.filename)
+            if attachment.image and len(attachment.data) <= limits.PHOTO_BYTES:
+                last = await bot.send_photo(chat_id, upload, message_thread_id=thread,
+                                            reply_markup=markup)
+            else:
+                last = await bot.send_document(chat_id, upload, message_thread_id=thread,
+                                               reply_markup=markup)
+        return Delivered(str(last.message_id) if last is not None else None)
+
+    async def _edit(self, action: EditMessage) -> Delivered:
+        channel_id = action.channel.id if action.channel is not None else action.community.id
+        chat_id, _thread = split_channel(channel_id)
+        chunks = split_html(action.content)
+        keyboard = await self._keyboard(action.community, action.content)
+        try:
+            await self._bot.edit_message_text(
+                chunks[0] if chunks else "\u2060",
+                chat_id=chat_id,
+                message_id=int(action.message_id),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=keyboard,
+            )
+        except tg_error.BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+        return Delivered(action.message_id)
+
+    async def _reward(self, action: GrantReward) -> Delivered:
+        """No roles on Telegram: a badge message, a title for admins, a perk invite."""
+        assert self.app is not None
+        community, member, reward = action.community, action.member, action.reward
+        t = self._t(community, member)
+        who = mention(member.id, member.display_name)
+        label = reward.title or reward.badge
+        channel = action.channel or self.default_channel(community)
+        assert channel is not None
+        chat_id, thread = split_channel(channel.id)
+        if action.revoke:
+            text = t.t("{member} no longer holds the badge “{badge}”.", member=who, badge=label)
+        else:
+            text = t.t("🏅 {member} earned the badge “{badge}”!", member=who, badge=label)
+        if (
+            reward.title
+            and not action.revoke
+            and int(community.id) < 0
+            and await self.privilege_of(community, member) == Privilege.ADMIN
+        ):
+            try:
+                await self._bot.set_chat_administrator_custom_title(
+                    chat_id, int(member.id), reward.title[: limits.CUSTOM_TITLE_CHARS]
+                )
+            except tg_error.BadRequest as exc:
+                log.info("custom title not set: %s", exc.message)
+        perk = self.settings.perk_chat_id
+        deep = False
+        if perk is not None and not action.revoke:
+            link = await self._bot.create_chat_invite_link(
+                perk, member_limit=1, name=label[: limits.INVITE_LINK_NAME_CHARS]
+            )
+            note = Content(t.t("Your reward “{badge}” opens a perk chat. This invite link works "
+                               "once: {link}", badge=label, link=link.invite_link))
+            try:
+                await self._post(int(member.id), None, note, community)
+                text = text + Markup(" ") + t.t("I sent you an invite link in private.")
+            except tg_error.Forbidden:
+                await self.app.db.kv_set(KV_INVITES, member.id, link.invite_link)
+                text = text + Markup(" ") + t.t(
+                    "Open a private chat with me to receive your invite link."
+                )
+                deep = True
+        return await self._post(chat_id, thread, Content(text), community, deep=deep)
+
+    async def _poll(self, action: SendPoll) -> Delivered:
+        assert self.app is not None
+        n = len(action.options)
+        if not limits.POLL_OPTIONS_MIN <= n <= limits.POLL_OPTIONS_MAX:
+            raise PermanentError(POLL_OPTIONS, low=limits.POLL_OPTIONS_MIN,
+                                 high=limits.POLL_OPTIONS_MAX, n=n)
+        period: int | None = None
+        if action.duration is not None:
+            period = int(action.duration.total_seconds())
+            if period > limits.POLL_OPEN_PERIOD_MAX:
+                raise PermanentError(POLL_PERIOD, n=limits.POLL_OPEN_PERIOD_MAX)
+            period = max(period, limits.POLL_OPEN_PERIOD_MIN)
+        channel = action.channel or self.default_channel(action.community)
+        assert channel is not None
+        chat_id, thread = split_channel(channel.id)
+        message = await self._bot.send_poll(
+            chat_id,
+            action.question[: limits.POLL_QUESTION_CHARS],
+            [o[: limits.POLL_OPTION_CHARS] for o in action.options],
+            is_anonymous=action.anonymous,
+            allows_multiple_answers=action.multiple,
+            open_period=period,
+            message_thread_id=thread,
+        )
+        if message.poll is not None:
+            await self.app.db.kv_set(KV_POLLS, message.poll.id, str(chat_id))
+        return Delivered(str(message.message_id))
+
+
+def channel_thread(channel: ChannelRef) -> int | None:
+    """The forum topic id of a channel, if it is a topic."""
+    return split_channel(channel.id)[1]

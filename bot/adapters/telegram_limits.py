@@ -1,0 +1,63 @@
+"""Telegram Bot API limits, as named constants, and the adapter's rate profile.
+
+Sources: the Bot API reference (https://core.telegram.org/bots/api) and the Bots FAQ on
+broadcasting ("30 messages per second", "20 messages per minute to the same group",
+"avoid more than one message per second in a particular chat").
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.core.ratelimit import Limit, RateProfile
+
+#: ``callback_data`` of an inline keyboard button, in bytes (UTF-8).
+CALLBACK_DATA_BYTES: Final = 64
+#: ``/start PARAMETER`` of a deep link: characters from ``A-Za-z0-9_-``.
+START_PARAMETER_CHARS: Final = 64
+#: Text of one message after entity parsing.
+MESSAGE_TEXT_CHARS: Final = 4096
+#: Caption of a photo or document after entity parsing.
+CAPTION_CHARS: Final = 1024
+#: Text of ``answerCallbackQuery`` (a toast or an alert).
+CALLBACK_ANSWER_CHARS: Final = 200
+#: Options of a native poll.
+POLL_OPTIONS_MIN: Final = 2
+POLL_OPTIONS_MAX: Final = 12
+#: Characters of a poll question and of one option.
+POLL_QUESTION_CHARS: Final = 300
+POLL_OPTION_CHARS: Final = 100
+#: ``open_period`` of a poll, in seconds.
+POLL_OPEN_PERIOD_MIN: Final = 5
+POLL_OPEN_PERIOD_MAX: Final = 600
+#: ``setMyCommands``: commands per scope and language, name and description lengths.
+COMMANDS_MAX: Final = 100
+COMMAND_NAME_CHARS: Final = 32
+COMMAND_DESCRIPTION_MIN_CHARS: Final = 1
+COMMAND_DESCRIPTION_CHARS: Final = 256
+#: Custom title of an administrator (``setChatAdministratorCustomTitle``).
+CUSTOM_TITLE_CHARS: Final = 16
+#: Name of an invite link.
+INVITE_LINK_NAME_CHARS: Final = 32
+#: ``member_limit`` of an invite link (1 = single use).
+INVITE_LINK_MEMBER_LIMIT_MAX: Final = 99_999
+#: Files the bot may upload through the Bot API server, in bytes.
+UPLOAD_BYTES: Final = 50 * 1024 * 1024
+PHOTO_BYTES: Final = 10 * 1024 * 1024
+
+#: Sends per second for the whole bot.
+GLOBAL_PER_SECOND: Final = 30
+#: Sends per minute to one group.
+GROUP_PER_MINUTE: Final = 20
+#: Sends per second to one chat.
+CHAT_PER_SECOND: Final = 1
+
+RATE_PROFILE: Final = RateProfile(
+    "telegram",
+    (
+        Limit("global", GLOBAL_PER_SECOND, 1.0),
+        Limit("group", GROUP_PER_MINUTE, 60.0),
+        Limit("channel", CHAT_PER_SECOND, 1.0),
+    ),
+    concurrency=8,
+)
