@@ -41,7 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["revision"])
     db.add_argument("plugin")
     db.add_argument("-m", "--message", required=True)
+    scaffold = sub.add_parser("new-plugin", help="copy the example plugin as plugins/NAME")
+    scaffold.add_argument("name")
     args = parser.parse_args(argv)
+
+    if args.command == "new-plugin":
+        from bot.scaffold import new_plugin
+
+        try:
+            folder = new_plugin(args.name)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"created {folder}; next: write tables.py, then "
+              f"python run.py db revision {args.name} -m \"{args.name} tables\"")
+        return 0
 
     if args.command == "i18n":
         from bot.core.i18n import compile_all

@@ -71,7 +71,7 @@ def discover(only: list[str] | None = None) -> tuple[list[Found], list[LoadFailu
                 cls = plugin_class(target)
             if not cls.name:
                 raise ValueError("the plugin class has no name")
-        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the rest
+        except Exception as exc:
             log.exception("plugin %s could not be loaded", name)
             failures.append(LoadFailure(name, target, f"{type(exc).__name__}: {exc}"))
             continue
@@ -84,10 +84,15 @@ def discover(only: list[str] | None = None) -> tuple[list[Found], list[LoadFailu
 
 
 def reimport(cls: type[Plugin]) -> type[Plugin]:
-    """Import a plugin's module again (for reload), returning the new class."""
+    """Import a plugin's module again (for reload), returning the new class.
+
+    The caller (``App.reload_plugin``) puts the old modules back if this raises.
+    """
     module_name = cls.__module__
-    package = module_name.split(".")[0] if module_name.startswith("plugins.") else module_name
     for loaded in [m for m in sys.modules if m == module_name or m.startswith(module_name + ".")]:
         del sys.modules[loaded]
-    del package
+    module = importlib.import_module(module_name)
+    found = getattr(module, cls.__name__, None)
+    if isinstance(found, type) and issubclass(found, Plugin) and found is not Plugin:
+        return found
     return plugin_class(module_name)

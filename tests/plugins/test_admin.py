@@ -1,0 +1,142 @@
+"""The admin plugin, played as conversations in a fake community."""
+
+from __future__ import annotations
+
+import json
+
+from bot.testing import FakeCommunity
+from plugins.admin import Admin
+from plugins.example import Example
+
+
+async def test_an_admin_lists_disables_and_enables_plugins() -> None:
+    async with FakeCommunity([Example, Admin], admins=["amal"]) as club:
+        await club.says("amal", "/plugins")
+        club.expect("example — on", to="amal")
+        await club.says("amal", "/plugin_disable example")
+        club.expect("example is now off.")
+        await club.says("sara", "/remind 2h call")
+        club.expect("There is no command /remind here")
+        await club.says("amal", "/plugins")
+        club.expect("example — off")
+        await club.says("amal", "/plugin_enable example")
+        club.expect("example is now on.")
+        await club.says("sara", "/remind 2h call")
+        club.expect("I will remind you")
+        await club.says("amal", "/plugin_disable admin")
+        club.expect("admin cannot be turned off")
+        await club.says("amal", "/plugin_enable nothing")
+        club.expect("There is no plugin “nothing”. The plugins are: admin, example.")
+
+
+async def test_members_are_refused_every_admin_command() -> None:
+    async with FakeCommunity([Example, Admin]) as club:
+        await club.joins("sara")
+        for line in ("/plugins", "/plugin_disable example", "/config example",
+                     "/language ar", "/setup", "/timezone UTC"):
+            sent = await club.says("sara", line)
+            assert [s.to for s in sent] == ["sara"], line
+            assert "is only for admins" in sent[0].text, line
+        assert club.app.is_enabled(club.platform.community, club.app.plugins["example"])
+
+
+async def test_config_shows_sets_refuses_and_resets() -> None:
+    async with FakeCommunity([Example, Admin]) as club:
+        await club.says("owner", "/config example")
+        club.expect("max_reminder_days = 30 (default 30) — The longest reminder")
+        await club.says("owner", "/config example max_reminder_days 7")
+        club.expect("example.max_reminder_days is now 7")
+        await club.says("owner", "/config example max_reminder_days 400")
+        club.expect("“400” is not allowed for max_reminder_days: it must be at most 365")
+        await club.says("owner", "/config example max_reminder_days 0")
+        club.expect("it must be at least 1")
+        await club.says("owner", "/config example max_reminder_days soon")
+        club.expect("it must be a whole number")
+        await club.says("owner", "/config example greet perhaps")
+        club.expect("it must be yes or no")
+        await club.says("owner", "/config example colour red")
+        club.expect("example has no setting “colour”. Its settings are: greet, max_reminder_days.")
+        await club.says("owner", "/config example max_reminder_days")
+        club.expect("max_reminder_days = 7 (default 30)")
+        await club.says("sara", "/remind 10d far away")
+        club.expect("Reminders can be at most 7 days away.")
+        await club.says("owner", "/config example max_reminder_days reset")
+        club.expect("back to its default: 30")
+        await club.says("sara", "/remind 10d far away")
+        club.expect("I will remind you")
+
+
+async def test_config_errors_are_in_arabic_for_an_arabic_community() -> None:
+    async with FakeCommunity([Example, Admin], language="ar") as club:
+        await club.says("owner", "/config example max_reminder_days 400")
+        club.expect("365")
+        assert "must be" not in club.sent[-1].text
+
+
+async def test_language_switches_the_replies_and_members_choose_their_own() -> None:
+    async with FakeCommunity([Example, Admin]) as club:
+        await club.says("owner", "/language xx")
+        club.expect("“xx” is not a language I speak. Choose one of: ar, en.")
+        await club.says("owner", "/language ar")
+        club.expect("من الآن أتحدث العربية هنا.")
+        await club.says("sara", "/remind soon x")
+        club.expect("ليست مدة")
+        await club.says("sara", "/my_language en")
+        club.expect("I will speak English with you.", to="sara")
+        await club.says("sara", "/remind soon x")
+        club.expect("is not a duration")
+
+
+async def test_setup_walks_through_the_choices_with_buttons_and_can_be_rerun() -> None:
+    async with FakeCommunity([Example, Admin], admins=["amal"]) as club:
+        await club.joins("sara")
+        await club.says("amal", "/setup")
+        club.expect("Setup 1/4", buttons=["Arabic", "English", "Skip"])
+        await club.presses("sara", "Skip")
+        club.expect("Only admins can change the setup.", to="sara")
+        await club.presses("amal", "Arabic")
+        club.expect("2/4")
+        await club.presses("amal", 1)
+        club.expect("3/4")
+        await club.presses("amal", 1)
+        club.expect("4/4")
+        await club.presses("amal", "Asia/Riyadh")
+        info = club.app.community_info(club.platform.community)
+        assert info["language"] == "ar"
+        assert info["welcome_channel"] == "general"
+        assert info["admin_channel"] == "general"
+        assert info["timezone"] == "Asia/Riyadh"
+        await club.says("amal", "/setup")
+        club.expect("1/4")
+        await club.says("amal", "/timezone Mars/Olympus")
+        club.expect("Mars/Olympus")
+        assert club.app.community_info(club.platform.community)["timezone"] == "Asia/Riyadh"
+
+
+async def test_my_data_arrives_as_a_json_file_by_dm() -> None:
+    async with FakeCommunity([Example, Admin]) as club:
+        await club.joins("sara")
+        await club.presses("sara", "Wave back")
+        await club.says("sara", "/my_data")
+        sent = club.expect("Here is everything I store about you", to="sara",
+                           attachments=["my_data.json"])
+        assert sent.is_dm
+        data = json.loads(sent.data[0])
+        assert data["example"]["waves"] == [{"community": "console:local", "count": 1}]
+        assert data["core"]["memberships"][0]["member"] == "sara"
+        assert "How many times you waved" in sent.text
+
+
+async def test_forget_me_asks_first_and_only_the_member_can_confirm() -> None:
+    async with FakeCommunity([Example, Admin]) as club:
+        await club.joins("sara")
+        await club.presses("sara", "Wave back")
+        await club.says("sara", "/forget_me")
+        club.expect("Are you sure?", to="sara", buttons=["Yes, erase my data", "Cancel"])
+        await club.presses("sara", "Cancel")
+        club.expect("Nothing was erased.")
+        assert (await club.app.export_member(club.member("sara")))["example"]["waves"]
+        await club.says("sara", "/forget_me")
+        await club.presses("sara", "Yes, erase my data")
+        club.expect("This is the last message I keep about you.")
+        assert not (await club.app.export_member(club.member("sara")))["example"]["waves"]
