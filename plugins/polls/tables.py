@@ -1,0 +1,62 @@
+"""The polls plugin's tables: polls, ballots, members' activity and reminder opt-ins.
+
+Ballots of an anonymous poll carry an HMAC of the member id keyed with the poll's own
+random salt, never the id. The salt is erased when the poll closes, so after that no
+ballot can be tied back to anyone.
+"""
+
+from sqlalchemy import JSON, Boolean, Column, Integer, String, Table, Text
+
+from bot import plugin_metadata
+from bot.core.storage import UTCDateTime
+
+metadata = plugin_metadata()
+
+polls = Table(
+    "polls_polls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("community", String(96), nullable=False, index=True),
+    Column("channel", String(64), nullable=True),
+    Column("creator", String(64), nullable=True),
+    Column("question", Text, nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("max_choices", Integer, nullable=False, default=1),
+    Column("anonymous", Boolean, nullable=False, default=False),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("quorum", Integer, nullable=False, default=0),
+    Column("quorum_percent", Integer, nullable=False, default=0),
+    Column("eligible", String(16), nullable=False, default="all"),
+    Column("salt", String(64), nullable=True),
+    Column("message", Integer, nullable=True),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("deadline", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+)
+
+ballots = Table(
+    "polls_ballots",
+    metadata,
+    Column("poll", Integer, primary_key=True),
+    Column("voter", String(64), primary_key=True),
+    Column("option", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+activity = Table(
+    "polls_activity",
+    metadata,
+    Column("community", String(96), primary_key=True),
+    Column("member", String(64), primary_key=True),
+    Column("joined_at", UTCDateTime, nullable=True),
+    Column("last_seen", UTCDateTime, nullable=True),
+    Column("messages", Integer, nullable=False, default=0),
+)
+
+reminders = Table(
+    "polls_reminders",
+    metadata,
+    Column("community", String(96), primary_key=True),
+    Column("member", String(64), primary_key=True),
+    Column("name", String(128), nullable=False, default=""),
+)
