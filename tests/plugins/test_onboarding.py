@@ -1,0 +1,149 @@
+"""The onboarding plugin, as conversations in a console community."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import CommunityRef, InterestsChosen, MemberJoined, MemberRef, Plugin, on
+from bot.core.context import Context
+from bot.core.markup import Style, parse
+from plugins.onboarding import Onboarding, OnboardingSettings, render_template, template_problem
+
+SETUP = (
+    "/onboarding_setup rules Be kind.",
+    "/onboarding_setup interest_add Books",
+    "/onboarding_setup interest_add Hiking",
+    "/onboarding_setup interest_role Hiking hikers",
+    "/onboarding_setup starter_role member",
+)
+
+
+class Listener(Plugin):
+    """Records InterestsChosen events, as another plugin (e.g. matchmaking) would."""
+
+    name = "listener"
+    seen: list[InterestsChosen] = []
+
+    @on(InterestsChosen)
+    async def got(self, event: InterestsChosen, ctx: Context) -> None:
+        Listener.seen.append(event)
+
+
+def test_template_placeholders_are_checked_and_user_text_escaped() -> None:
+    assert template_problem("Hi {name} from {community}") is None
+    assert template_problem("Hi {count}") == "count"
+    assert template_problem("Hi {name!r}") == "name"
+    assert template_problem("Hi {") == "{"
+    with pytest.raises(ValueError, match="member_count"):
+        OnboardingSettings(template="{oops}")
+    text = render_template("**{name}** [x](member:1)", {"name": "[e](member:2)"})
+    assert all(span.style is Style.PLAIN for span in parse(text))
+
+
+async def test_whole_flow_with_interests_roles_and_event(world_factory: Any) -> None:
+    Listener.seen = []
+    world = await world_factory([Onboarding, Listener])
+    await world.play(*SETUP)
+    lines = world.bot_lines(await world.play(
+        ":as sara", ":press 1", ":press 2", ":press 3", "hello all"))
+    assert "Majlis: Welcome to Majlis playground, sara! 👋" in lines
+    assert any("I accept the rules" in line for line in lines)
+    assert "Majlis: (badge for sara: hikers)" not in lines  # the badge is the label
+    assert "Majlis: (badge for sara: Hiking)" in lines
+    assert "Majlis: (badge for sara: member)" in lines
+    assert "Majlis: (only sara sees) Saved your interests: Hiking." in lines
+    assert any("Thanks for your first message, sara!" in line for line in lines)
+    assert [e.interests for e in Listener.seen] == [("2",)]
+    # a rename keeps the choice (stored by id)
+    await world.play(":as owner", "/onboarding_setup interest_rename Hiking Trails")
+    data = await world.app.export_member(MemberRef("console", "sara", "sara"))
+    assert data["onboarding"]["communities"][0]["interests"] == [2]
+    await world.app.forget_member(MemberRef("console", "sara", "sara"))
+    data = await world.app.export_member(MemberRef("console", "sara", "sara"))
+    assert data["onboarding"] == {"communities": []}
+
+
+async def test_resume_and_bad_setup_values(world_factory: Any) -> None:
+    world = await world_factory([Onboarding])
+    await world.play(*SETUP)
+    lines = world.bot_lines(await world.play(
+        "/onboarding_setup greeting Hi {who}",
+        "/onboarding_setup set raid_joins 1",
+        "/onboarding_setup step rules maybe",
+        ":as omar", ":press 1", "/onboarding"))
+    assert any("“{who}” is not a placeholder" in line and "{member_count}" in line
+               for line in lines)
+    assert any("is not allowed for raid_joins" in line for line in lines)
+    assert any("Use /onboarding_setup step" in line for line in lines)
+    assert lines[-1].startswith("Majlis: (DM to omar) 🎯 What are you interested in?")
+
+
+async def test_duplicate_join_greets_once_and_rejoin_is_welcomed_back(
+    world_factory: Any,
+) -> None:
+    world = await world_factory([Onboarding])
+    community = CommunityRef("console", "local")
+    lina = MemberRef("console", "lina", "lina")
+    for event_id in ("j1", "j1", "j2"):  # a replay, then a second delivery under a new id
+        await world.app.dispatcher.dispatch(
+            MemberJoined(id=event_id, community=community, member=lina))
+    await world.app.settle()
+    said = world.bot_lines(world.console.transcript)
+    assert said.count("Majlis: Welcome to Majlis playground, lina! 👋") == 1
+    lines = world.bot_lines(await world.play(":leave lina", ":join lina"))
+    assert lines == ["Majlis: Welcome back, lina! Your earlier choices are kept."]
+
+
+async def test_raid_of_fifteen_joins_batches_greetings_and_loses_nobody(
+    world_factory: Any, tmp_path: Path,
+) -> None:
+    # a file database: fifteen concurrent handlers each get their own connection
+    world = await world_factory([Onboarding], database_url=f"sqlite+aiosqlite:///{tmp_path}/db")
+    community = CommunityRef("console", "local")
+    names = [f"n{i:02}" for i in range(1, 16)]
+    await asyncio.gather(*(
+        world.app.dispatcher.dispatch(MemberJoined(
+            id=f"raid{name}", community=community, member=MemberRef("console", name, name),
+            at=world.clock.now()))
+        for name in names))
+    await world.app.settle()
+    said = world.bot_lines(world.console.transcript)
+    singles = [line for line in said if line.startswith("Majlis: Welcome to Majlis playground")]
+    alerts = [line for line in said if "🚨 Moderators" in line]
+    assert len(singles) == 10 and len(alerts) == 1
+    lines = world.bot_lines(await world.play(":advance 2m"))
+    batch = [line for line in lines if "new members:" in line]
+    assert len(batch) == 1
+    greeted = {line.split(", ")[1].split("!")[0] for line in singles}
+    batched = set(batch[0].split(": ", 2)[2].split("!")[0].split(", "))
+    assert greeted | batched == set(names) and not greeted & batched
+
+
+async def test_nudge_once_graduation_and_funnel(world_factory: Any) -> None:
+    world = await world_factory([Onboarding])
+    await world.play("/onboarding_setup set graduate_messages 2",
+                     "/onboarding_setup set graduate_days 3",
+                     "/onboarding_setup set nudge_hours 12")
+    await world.play(":as sara", "hi", "again", ":as omar")
+    lines = world.bot_lines(await world.play(":advance 13h", ":advance 4d"))
+    assert [line for line in lines if "We would love to hear from you" in line] == [
+        "Majlis: (DM to omar) 👋 Hi omar! We would love to hear from you: say hello in the "
+        "community whenever you like."]
+    assert "Majlis: (badge removed from sara: newcomer)" in lines
+    assert not any("omar: newcomer" in line for line in lines if "removed" in line)
+    lines = world.bot_lines(await world.play(":as owner", "/onboarding_funnel 7"))
+    text = "\n".join(lines)
+    assert "Joined: 2 · 100%" in text
+    assert "First message: 1 · 50%" in text and "Second message: 1 · 50%" in text
+    assert "(image: onboarding-funnel.png" in text
+
+
+async def test_arabic_plurals_and_greeting(world_factory: Any) -> None:
+    world = await world_factory([Onboarding], language="ar")
+    lines = world.bot_lines(await world.play(":as سارة", ":as owner", "/onboarding_funnel 1"))
+    assert "Majlis: أهلًا بك في Majlis playground يا سارة! 👋" in lines
+    assert any("قمع الترحيب، آخر يوم" in line for line in lines)

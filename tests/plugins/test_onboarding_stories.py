@@ -1,0 +1,59 @@
+"""The onboarding stories replay the same way every time, in English and Arabic."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+ONLY = 'MAJLIS_PLUGINS=["onboarding"]'
+
+
+def run_story(name: str, *env: str, db: Path) -> str:
+    """Replay a story on a fresh file database (each handler gets its own connection)."""
+    db.unlink(missing_ok=True)
+    result = subprocess.run(
+        [sys.executable, "run.py", "console", "--script", f"stories/{name}",
+         "--database", f"sqlite+aiosqlite:///{db}"],
+        cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=120, check=True,
+        env={"PATH": "", "PYTHONIOENCODING": "utf-8", **dict(e.split("=", 1) for e in env)},
+    )
+    return result.stdout
+
+
+def untimed(out: str) -> list[str]:
+    """The transcript's lines without their time stamps."""
+    return [line.split("] ", 1)[-1] for line in out.splitlines()]
+
+
+def test_onboarding_story_in_english(tmp_path: Path) -> None:
+    out = run_story("onboarding_en.txt", ONLY, db=tmp_path / "a.db")
+    again = run_story("onboarding_en.txt", ONLY, db=tmp_path / "b.db")
+    # the same lines each time (time stamps and order of job output may shift: see README)
+    assert sorted(untimed(out)) == sorted(untimed(again))
+    lines = out.splitlines()
+    assert any("“{count}” is not a placeholder" in line for line in lines)
+    assert "[2026-01-05 09:00] Majlis: Hello sara, welcome to Majlis playground! We are 1. " \
+        "Rules: https://example.org/rules" in lines
+    assert "[2026-01-05 09:00] Majlis: (badge for sara: Hiking)" in lines
+    assert "[2026-01-05 09:00] Majlis: Welcome back, omar! Your earlier choices are kept." in lines
+    assert sum("🚨 Moderators" in line for line in lines) == 1
+    assert "[2026-01-05 10:01] Majlis: Welcome to our 5 new members: j11, j12, j13, j14, j15! " \
+        "Press the button to get started. [1 Get started]" in lines
+    assert sum("We would love to hear from you" in line for line in lines) == 1
+    assert "[2026-01-13 00:05] Majlis: (badge removed from sara: newcomer)" in lines
+    assert sum("(DM to omar) 🎉 You are all set!" in line for line in lines) == 1
+    assert any("(image: onboarding-funnel.png" in line for line in lines)
+
+
+def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
+    out = run_story("onboarding_ar.txt", ONLY, "MAJLIS_LANGUAGE=ar", db=tmp_path / "a.db")
+    lines = out.splitlines()
+    assert any("«{count}» ليس عنصرًا نائبًا" in line for line in lines)
+    assert "[2026-01-05 09:00] Majlis: أهلًا بعودتك يا عمر! احتفظنا باختياراتك السابقة." in lines
+    assert any("أهلًا بأعضائنا الجدد الـ٥" in line or "الجدد الـ5" in line for line in lines)
+    assert any("أكثر من 10 أعضاء" in line or "أكثر من ١٠ أعضاء" in line for line in lines)
+    assert any("قمع الترحيب، آخر 30 " in line for line in lines)  # see README: plural header
+    assert any("(image: onboarding-funnel.png" in line for line in lines)
