@@ -212,6 +212,34 @@ class App:
         self._communities[community.key] = row
         self._languages.setdefault(community.key, {})
 
+    async def migrate_community(self, old: CommunityRef, new: CommunityRef) -> bool:
+        """Move every row of a community to a new id (a Telegram group became a supergroup).
+
+        Returns False when there is nothing to move or the new id already has data.
+        """
+        if await self.db.community(old.key) is None or await self.db.community(new.key):
+            return False
+        await self.counters.flush()
+        tables = list(storage.metadata.sorted_tables)
+        for plugin in self.plugins.values():
+            if plugin.tables is not None:
+                tables.extend(plugin.tables.sorted_tables)
+        await self.db.rename_community(old.key, new.key, tables)
+        self._communities.pop(old.key, None)
+        row = await self.db.community(new.key)
+        if row is not None:
+            self._communities[new.key] = row
+        self._languages[new.key] = self._languages.pop(old.key, {})
+        self._enabled = {
+            ((new.key if c == old.key else c), p): v for (c, p), v in self._enabled.items()
+        }
+        self._settings_cache.clear()
+        self._known_members = {
+            (new.key if c == old.key else c, m) for c, m in self._known_members
+        }
+        self.outbox.renamed(old.key, new.key)
+        return True
+
     def community_info(self, community: CommunityRef) -> dict[str, Any]:
         """The cached community record (empty before the first event)."""
         return self._communities.get(community.key, {})

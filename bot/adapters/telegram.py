@@ -48,7 +48,6 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.adapters import telegram_limits as limits
 from bot.adapters.telegram_render import content_plain, inline_keyboard, split_html
-from bot.core import storage
 from bot.core.actions import Action, EditMessage, GrantReward, SendMessage, SendPoll
 from bot.core.capabilities import Capability
 from bot.core.commands import Kind
@@ -827,29 +826,10 @@ class TelegramPlatform:
         """A group became a supergroup: move every row to the new id, refresh caches."""
         assert self.app is not None
         app = self.app
-        old = CommunityRef(PLATFORM, str(old_id)).key
-        new = CommunityRef(PLATFORM, str(new_id)).key
-        if await app.db.community(old) is None or await app.db.community(new) is not None:
-            return
-        tables = list(storage.metadata.sorted_tables)
-        for plugin in app.plugins.values():
-            if plugin.tables is not None:
-                tables.extend(plugin.tables.sorted_tables)
-        await app.db.rename_community(old, new, tables)
-        log.info("group %s migrated to supergroup %s", old_id, new_id)
-        app._communities.pop(old, None)
-        row = await app.db.community(new)
-        if row is not None:
-            app._communities[new] = row
-        app._languages[new] = app._languages.pop(old, {})
-        app._enabled = {
-            ((new if c == old else c), p): v for (c, p), v in app._enabled.items()
-        }
-        app._settings_cache.clear()
-        app._known_members = {(new if c == old else c, m) for c, m in app._known_members}
-        if app.outbox.is_paused(old):
-            app.outbox._paused.discard(old)
-            app.outbox._paused.add(new)
+        if await app.migrate_community(
+            CommunityRef(PLATFORM, str(old_id)), CommunityRef(PLATFORM, str(new_id))
+        ):
+            log.info("group %s migrated to supergroup %s", old_id, new_id)
 
     # -- outgoing -----------------------------------------------------------------------
 

@@ -185,6 +185,12 @@ class Outbox:
         """Whether a community's automated posts are held."""
         return community_key in self._paused
 
+    def renamed(self, old: str, new: str) -> None:
+        """Carry a community's pause over to its new key."""
+        if old in self._paused:
+            self._paused.discard(old)
+            self._paused.add(new)
+
     async def pause(self, community_key: str) -> int:
         """Hold every automated post of a community; returns how many were held now."""
         self._paused.add(community_key)
