@@ -173,6 +173,17 @@ class App:
 
     # -- communities, members, languages -----------------------------------------------
 
+    def needs_observing(self, event: Event) -> bool:
+        """Whether :meth:`observe` has anything to record (cheap; the hot path asks)."""
+        key = event.community.key
+        if key not in self._communities:
+            return True
+        kind = type(event)
+        if kind is MemberJoined or kind is MemberLeft or kind is CommunityJoined:
+            return True
+        member: MemberRef | None = getattr(event, "member", None)
+        return member is not None and (key, member.id) not in self._known_members
+
     async def observe(self, event: Event) -> None:
         """Keep the core's community and member records current (cheap on messages)."""
         community = event.community

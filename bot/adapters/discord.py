@@ -130,15 +130,41 @@ def channel_ref(channel: Any) -> ChannelRef:
     )
 
 
+_REF_CACHE_SIZE = 10_000
+_community_refs: dict[int, CommunityRef] = {}
+_channel_refs: dict[int, ChannelRef] = {}
+
+
+def _community_ref(guild_id: int) -> CommunityRef:
+    found = _community_refs.get(guild_id)
+    if found is None:
+        if len(_community_refs) > _REF_CACHE_SIZE:
+            _community_refs.clear()
+        found = _community_refs[guild_id] = CommunityRef(PLATFORM, str(guild_id))
+    return found
+
+
+def _channel_ref(channel: Any) -> ChannelRef:
+    found = _channel_refs.get(channel.id)
+    if found is None or found.name != getattr(channel, "name", found.name):
+        if len(_channel_refs) > _REF_CACHE_SIZE:
+            _channel_refs.clear()
+        found = _channel_refs[channel.id] = channel_ref(channel)
+    return found
+
+
 def message_posted(message: discord.Message) -> MessagePosted | None:
-    """A guild message as the core's event; None for DMs and the bot's own messages."""
+    """A guild message as the core's event; None for DMs and the bot's own messages.
+
+    This is the hot path: references to guilds and channels are reused, not rebuilt.
+    """
     guild = message.guild
     if guild is None:
         return None
     author = message.author
     if author.id == message._state.self_id:
         return None
-    channel = channel_ref(message.channel)
+    channel = _channel_ref(message.channel)
     reference = message.reference
     reply_to: str | None = None
     reply_member: MemberRef | None = None
@@ -149,7 +175,8 @@ def message_posted(message: discord.Message) -> MessagePosted | None:
             reply_member = member_ref(resolved.author)
     return MessagePosted(
         id=f"dc:msg:{message.id}",
-        community=CommunityRef(PLATFORM, str(guild.id)),
+        durable=False,
+        community=_community_ref(guild.id),
         member=MemberRef(PLATFORM, str(author.id), author.display_name, None, author.bot),
         channel=channel,
         message_id=str(message.id),
@@ -490,6 +517,7 @@ class DiscordPlatform:
         await self._dispatch(
             MemberJoined(
                 id=f"dc:join:{member.guild.id}:{member.id}:{joined}",
+                durable=False,
                 community=CommunityRef(PLATFORM, str(member.guild.id)),
                 member=member_ref(member), at=member.joined_at,
             )
@@ -504,6 +532,7 @@ class DiscordPlatform:
         await self._dispatch(
             MemberLeft(
                 id=f"dc:left:{payload.guild_id}:{user.id}:{joined}",
+                durable=False,
                 community=CommunityRef(PLATFORM, str(payload.guild_id)), member=member_ref(user),
             )
         )
@@ -530,6 +559,7 @@ class DiscordPlatform:
         await self._dispatch(
             cls(
                 id=f"dc:react:{payload.message_id}:{payload.user_id}:{emoji}:{sign}",
+                durable=False,
                 community=CommunityRef(PLATFORM, str(payload.guild_id)), member=member,
                 channel=ChannelRef(PLATFORM, str(payload.channel_id)),
                 message_id=str(payload.message_id), emoji=emoji,
@@ -550,6 +580,7 @@ class DiscordPlatform:
         await self._dispatch(
             PollAnswered(
                 id=f"dc:vote:{payload.message_id}:{payload.user_id}:{payload.answer_id}:{sign}",
+                durable=False,
                 community=CommunityRef(PLATFORM, str(payload.guild_id)),
                 member=MemberRef(PLATFORM, str(payload.user_id)),
                 poll_id=str(payload.message_id),

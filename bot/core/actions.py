@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -54,7 +54,10 @@ def _dump(value: Any) -> Any:
     if isinstance(value, Content):
         return {"__content__": value.to_json()}
     if isinstance(value, CommunityRef | ChannelRef | MemberRef | RoleRef):
-        return {"__ref__": type(value).__name__, **{s: getattr(value, s) for s in value.__slots__}}
+        return {
+            "__ref__": type(value).__name__,
+            **{f.name: getattr(value, f.name) for f in fields(value) if f.init},
+        }
     if isinstance(value, Reward):
         return {"__reward__": {s: _dump(getattr(value, s)) for s in value.__slots__}}
     if isinstance(value, timedelta):

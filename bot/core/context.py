@@ -35,6 +35,7 @@ class Context:
     """
 
     __slots__ = (
+        "_language",
         "_privilege",
         "_settings",
         "_translator",
@@ -42,7 +43,6 @@ class Context:
         "channel",
         "community",
         "event",
-        "language",
         "member",
         "plugin",
         "private_default",
@@ -69,13 +69,20 @@ class Context:
         self.member = member
         self.event = event
         self.reply_handle = reply_handle
-        self.language = app.language_for(community, member)
+        self._language: str | None = None
         self._translator: Translator | None = None
         self._privilege = privilege
         self._settings: BaseModel | None = None
         self.private_default = False
 
     # -- language -----------------------------------------------------------------------
+
+    @property
+    def language(self) -> str:
+        """The language this context speaks (resolved on first use)."""
+        if self._language is None:
+            self._language = self.app.language_for(self.community, self.member)
+        return self._language
 
     @property
     def i18n(self) -> Translator:

@@ -64,8 +64,9 @@ class Dispatcher:
         self._routes: dict[type[Event], tuple[Route, ...]] = {}
         self._buttons: dict[type[Payload], Route] = {}
         self._commands: dict[str, tuple[Plugin, CommandSpec]] = {}
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._unsaved: list[tuple[str, datetime]] = []
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._persisted: set[str] = set()
+        self._unsaved: list[str] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self.errors: dict[str, int] = {}
         self._unsaved_errors: list[dict[str, Any]] = []
@@ -106,19 +107,22 @@ class Dispatcher:
 
     async def load_window(self, now: datetime) -> None:
         """Remember ids handled before the last stop, so their replays are dropped."""
-        for digest in await self.app.db.recent_events(now - WINDOW_AGE):
-            self._seen[digest] = None
+        self._persisted = set(await self.app.db.recent_events(now - WINDOW_AGE))
         await self.app.db.prune_events(now - WINDOW_AGE)
 
-    def _first_time(self, event_id: str) -> bool:
-        digest = event_digest(event_id)
-        seen = self._seen
-        if digest in seen:
+    def _first_time(self, event: Event) -> bool:
+        event_id = event.id
+        recent = self._recent
+        if event_id in recent:
             return False
-        seen[digest] = None
-        if len(seen) > WINDOW_SIZE:
-            seen.popitem(last=False)
-        self._unsaved.append((digest, self.app.clock.now()))
+        if event.durable:
+            digest = event_digest(event_id)
+            if digest in self._persisted:
+                return False
+            self._unsaved.append(digest)
+        recent[event_id] = None
+        if len(recent) > WINDOW_SIZE:
+            recent.popitem(last=False)
         return True
 
     async def flush(self) -> None:
@@ -126,7 +130,7 @@ class Dispatcher:
         if self._unsaved:
             batch, self._unsaved = self._unsaved, []
             try:
-                await self.app.db.record_events(batch)
+                await self.app.db.record_events(batch, self.app.clock.now())
             except Exception:
                 self._unsaved[:0] = batch
                 raise
@@ -138,15 +142,15 @@ class Dispatcher:
 
     async def dispatch(self, event: Event) -> bool:
         """Handle an event; False when it was a replay and was dropped."""
-        if event.deduplicate and not self._first_time(event.id):
+        if event.deduplicate and not self._first_time(event):
             self.dropped += 1
             return False
         self.handled += 1
         app = self.app
-        community = event.community
-        await app.observe(event)
+        if app.needs_observing(event):
+            await app.observe(event)
         for route in self._routes.get(type(event), ()):
-            if app.is_enabled(community, route.plugin):
+            if app.is_enabled(event.community, route.plugin):
                 ctx = app.context_for_event(route.plugin, event)
                 self._start(route.plugin, event, route.handler(event, ctx))
         if type(event) is CommandInvoked:

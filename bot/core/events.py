@@ -32,11 +32,15 @@ class Event:
         id: Platform identity of the event, used to drop replays. Empty for internal events.
         community: Where it happened.
         at: When the platform says it happened, if it says.
+        durable: Whether the platform may deliver it again after a restart (Telegram
+            redelivers unacknowledged updates; a new Discord gateway session replays
+            nothing). Only durable ids are stored; all are remembered in memory.
     """
 
     id: str
     community: CommunityRef
     at: datetime | None = None
+    durable: bool = True
 
     @property
     def deduplicate(self) -> bool:

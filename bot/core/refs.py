@@ -15,11 +15,12 @@ class CommunityRef:
 
     platform: str
     id: str
+    #: The community's key in the database: ``platform:id`` (computed once: the hot path
+    #: reads it several times per message).
+    key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        """The community's key in the database: ``platform:id``."""
-        return f"{self.platform}:{self.id}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.platform}:{self.id}")
 
     @classmethod
     def from_key(cls, key: str) -> CommunityRef:

@@ -439,24 +439,26 @@ class Database:
 
     # -- processed events ------------------------------------------------------------
 
-    async def record_events(self, digests: Sequence[tuple[str, datetime]]) -> None:
-        """Remember handled event digests (already-known ones are ignored)."""
+    async def record_events(self, digests: Sequence[str], at: datetime) -> None:
+        """Remember handled event digests (already-known ones are ignored).
+
+        This runs every second with every id the dispatcher saw, so on SQLite it goes
+        straight to the driver: one prepared statement, no per-row type processing.
+        """
         if not digests:
             return
+        unique = dict.fromkeys(digests)
         async with self.begin() as conn:
-            known = set(
-                (
-                    await conn.execute(
-                        select(processed_events.c.digest).where(
-                            processed_events.c.digest.in_([d for d, _ in digests])
-                        )
-                    )
-                ).scalars()
-            )
-            fresh = {d: at for d, at in digests if d not in known}
-            if fresh:
+            if conn.dialect.name == "sqlite":
+                stamp = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+                await conn.exec_driver_sql(
+                    f"INSERT OR IGNORE INTO {processed_events.name} (digest, at) VALUES (?, ?)",
+                    [(d, stamp) for d in unique],
+                )
+            else:
                 await conn.execute(
-                    insert(processed_events), [{"digest": d, "at": at} for d, at in fresh.items()]
+                    _insert_ignore(conn, processed_events),
+                    [{"digest": d, "at": at} for d in unique],
                 )
 
     async def recent_events(self, since: datetime) -> list[str]:
@@ -765,6 +767,17 @@ class Database:
                         .values(action={"kind": row.action.get("kind"), "redacted": True},
                                 error=None)
                     )
+
+
+def _insert_ignore(conn: AsyncConnection, table: Table) -> Any:
+    """An INSERT that skips rows whose key exists, on SQLite and PostgreSQL alike."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 def _scheduled_row(r: Any) -> ScheduledRow:
