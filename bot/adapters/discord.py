@@ -31,8 +31,17 @@ from discord.http import Route
 
 from bot.adapters import discord_limits as limits
 from bot.adapters.discord_commands import flatten_options, sync_commands
+from bot.adapters.discord_gateway import RefCache, message_posted_from_payload
 from bot.adapters.discord_render import card_embed, content_markdown, view_of
-from bot.core.actions import Action, EditMessage, GrantReward, SendMessage, SendPoll
+from bot.core.actions import (
+    Action,
+    CreateThread,
+    EditMessage,
+    GrantReward,
+    ScheduleEvent,
+    SendMessage,
+    SendPoll,
+)
 from bot.core.capabilities import Capability
 from bot.core.commands import Kind
 from bot.core.events import (
@@ -73,6 +82,8 @@ PLATFORM = "discord"
 FOLLOWUP_SECONDS = limits.INTERACTION_FOLLOWUP_SECONDS - 30.0
 #: How long start() waits for the gateway's READY before going on in the background.
 READY_TIMEOUT = 60.0
+#: kv namespace: DM message id -> the guild it was sent for (its buttons act there).
+KV_DM = "discord.dm"
 _USER = re.compile(r"^<@!?(\d+)>$")
 _CHANNEL = re.compile(r"^<#(\d+)>$")
 _ROLE = re.compile(r"^<@&(\d+)>$")
@@ -87,6 +98,17 @@ POLL_ANSWERS = N_("A Discord poll needs between 1 and {n} answers; this one has 
 POLL_QUESTION = N_("A Discord poll question can be at most {n} characters long.")
 POLL_ANSWER = N_("A Discord poll answer can be at most {n} characters long: “{answer}”.")
 POLL_DURATION = N_("A Discord poll can stay open at most {n} days.")
+THREAD_REFUSED = N_(
+    "Discord refused to open the thread “{name}”. Give me the Create Public Threads and "
+    "Send Messages in Threads permissions in that channel."
+)
+EVENT_REFUSED = N_(
+    "Discord refused to schedule the event “{name}”. Give me the Manage Events permission."
+)
+EVENT_PLACE = N_("A Discord event needs a location or a voice or stage channel.")
+#: Where the ids of scheduled events are kept (``app.db.kv_get``/``kv_set``), keyed by
+#: ``<community key>:<event key>``.
+KV_EVENTS = "discord.events"
 
 
 @dataclass(slots=True)
@@ -131,6 +153,7 @@ def channel_ref(channel: Any) -> ChannelRef:
 
 
 _REF_CACHE_SIZE = 10_000
+_MEMBER_MESSAGE_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 _community_refs: dict[int, CommunityRef] = {}
 _channel_refs: dict[int, ChannelRef] = {}
 
@@ -162,7 +185,7 @@ def message_posted(message: discord.Message) -> MessagePosted | None:
     if guild is None:
         return None
     author = message.author
-    if author.id == message._state.self_id:
+    if author.id == message._state.self_id or message.type not in _MEMBER_MESSAGE_TYPES:
         return None
     channel = _channel_ref(message.channel)
     reference = message.reference
@@ -333,7 +356,28 @@ class DiscordPlatform:
             "on_raw_poll_vote_remove",
         ):  # fmt: skip
             setattr(client, event, getattr(self, "_" + event))
+        self._fast_messages(client)
         return client
+
+    def _fast_messages(self, client: discord.Client) -> None:
+        """Translate guild MESSAGE_CREATE payloads directly (see discord_gateway)."""
+        state = client._connection
+        original = state.parsers["MESSAGE_CREATE"]
+        refs = RefCache()
+
+        def thread_parent(guild_id: int, channel_id: int) -> int | None:
+            guild = state._get_guild(guild_id)
+            thread = guild.get_thread(channel_id) if guild is not None else None
+            return thread.parent_id if thread is not None else None
+
+        def parse_message_create(data: Any) -> None:
+            event = message_posted_from_payload(data, state.self_id, refs, thread_parent)
+            if event is None or self.app is None:
+                original(data)  # DMs, the bot's own and system messages
+                return
+            self.app.dispatcher.submit(event)
+
+        state.parsers["MESSAGE_CREATE"] = parse_message_create
 
     async def start(self, app: App) -> None:
         """Log in, connect to the gateway and wait for READY."""
@@ -597,8 +641,12 @@ class DiscordPlatform:
     async def _on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         try:
             if interaction.guild_id is None:
-                await self._acknowledge(interaction, ephemeral=True)
-                return  # private chats with the bot are not a community
+                community = await self._dm_community(interaction)
+                if community is None:
+                    await self._acknowledge(interaction, ephemeral=True)
+                    return  # private chats with the bot are not a community
+                await self._component(interaction, community)
+                return
             kind = interaction.type
             if kind is discord.InteractionType.autocomplete:
                 await self._autocomplete(interaction)
@@ -645,7 +693,17 @@ class DiscordPlatform:
             )
         )
 
-    async def _component(self, interaction: discord.Interaction[Any]) -> None:
+    async def _dm_community(self, interaction: discord.Interaction[Any]) -> CommunityRef | None:
+        """The guild a button in a DM acts for (the one its message was sent for)."""
+        message = interaction.message
+        if (self.app is None or message is None
+                or interaction.type is not discord.InteractionType.component):
+            return None
+        guild_id = await self.app.db.kv_get(KV_DM, str(message.id))
+        return CommunityRef(PLATFORM, str(guild_id)) if guild_id else None
+
+    async def _component(self, interaction: discord.Interaction[Any],
+                         dm_community: CommunityRef | None = None) -> None:
         assert self.app is not None
         await self._acknowledge(interaction)
         data: dict[str, Any] = dict(interaction.data or {})

@@ -159,6 +159,23 @@ class Dispatcher:
             self._button(event)
         return True
 
+    def submit(self, event: Event) -> None:
+        """Dispatch from synchronous code (a gateway parser) without a task per event.
+
+        The dispatch runs at once; only if it has to wait does it continue as a task.
+        """
+        coro = self.dispatch(event)
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            log.exception("could not dispatch %s", event.id)
+            return
+        self._continue(coro, waiting, lambda exc: log.error(
+            "could not dispatch %s", event.id, exc_info=(type(exc), exc, exc.__traceback__)
+        ))
+
     def _button(self, event: ButtonPressed) -> None:
         route = self._buttons.get(type(event.payload))
         if route is None:
@@ -231,12 +248,22 @@ class Dispatcher:
         except Exception as exc:
             self._failed(plugin, event, exc)
             return
-        task = asyncio.get_running_loop().create_task(self._finish(plugin, event, coro, waiting))
+        self._continue(coro, waiting, lambda exc: self._failed(plugin, event, exc))
+
+    def _continue(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        waiting: Any,
+        failed: Callable[[Exception], None],
+    ) -> None:
+        """Hand a started coroutine that must wait over to a task of its own."""
+        task = asyncio.get_running_loop().create_task(self._drive(coro, waiting, failed))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _finish(
-        self, plugin: Plugin, event: Event, coro: Coroutine[Any, Any, Any], waiting: Any
+    @staticmethod
+    async def _drive(
+        coro: Coroutine[Any, Any, Any], waiting: Any, failed: Callable[[Exception], None]
     ) -> None:
         try:
             while True:
@@ -251,7 +278,7 @@ class Dispatcher:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self._failed(plugin, event, exc)
+            failed(exc)
 
     def _failed(self, plugin: Plugin, event: Event, exc: Exception) -> None:
         name = plugin.name
