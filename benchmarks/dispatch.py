@@ -17,12 +17,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import Context, MessagePosted, Plugin, on  # noqa: E402
-from bot.adapters.console import Console  # noqa: E402
-from bot.app import App  # noqa: E402
-from bot.core.clock import ManualClock  # noqa: E402
-from bot.core.refs import ChannelRef, CommunityRef, MemberRef  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot import Context, MessagePosted, Plugin, on
+from bot.adapters.console import Console
+from bot.app import App
+from bot.core.clock import ManualClock
+from bot.core.refs import ChannelRef, CommunityRef, MemberRef
+from bot.settings import Settings
 
 
 def noop_plugin(index: int) -> type[Plugin]:
