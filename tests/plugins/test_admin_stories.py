@@ -20,7 +20,7 @@ def test_admin_story_in_english() -> None:
     assert any(s.startswith("Majlis: (only owner sees) الأوامر المتاحة لك") for s in said)
     assert "Majlis: From now on I speak English here." in said
     assert any("(DM to sara) Here is everything I store about you" in s for s in said)
-    assert any("(file: my_data.json" in s for s in said)
+    assert "(file: my_data.json" in "\n".join(lines)
     assert any("Erasing your data now" in s for s in said)
     assert run_story("admin_en.txt", PLUGINS) == "\n".join(lines) + "\n"
 
