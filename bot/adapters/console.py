@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.core.actions import Action, EditMessage, GrantReward, SendMessage, SendPoll
+from bot.core.actions import (
+    Action,
+    CreateThread,
+    EditMessage,
+    GrantReward,
+    ScheduleEvent,
+    SendMessage,
+    SendPoll,
+)
 from bot.core.capabilities import Capability
 from bot.core.commands import Duration, Kind
 from bot.core.events import (
@@ -192,6 +200,22 @@ class Console:
                 f"{BOT_NAME}: (poll) {action.question} "
                 + " ".join(f"[{i} {o}]" for i, o in enumerate(action.options, 1))
             )
+        elif isinstance(action, CreateThread):
+            # no threads here: the first post is printed with the thread's name
+            self._print(BOT_NAME, f"(thread {action.name}) " + render(action.content),
+                        action.content)
+            channel = ChannelRef(PLATFORM, f"thread:{message_id}", action.name, False,
+                                 action.channel.id if action.channel else GENERAL)
+            self.posts.append(_Posted(message_id, None, channel, action.content.all_buttons()))
+            return Delivered(channel.id)
+        elif isinstance(action, ScheduleEvent):
+            # no scheduled events here: a line with the event's time (the transcript's clock)
+            if action.cancel:
+                self._line(f"{BOT_NAME}: (event {action.name} cancelled)")
+            elif action.start is not None and self.app is not None:
+                when = action.start.astimezone(self.app.clock.now().tzinfo)
+                self._line(f"{BOT_NAME}: (event {action.name} at "
+                           f"{when.strftime('%Y-%m-%d %H:%M')})")
         return Delivered(message_id)
 
     # -- the transcript -----------------------------------------------------------------

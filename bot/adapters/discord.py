@@ -314,6 +314,8 @@ class DiscordPlatform:
         self.client: discord.Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._poll_choices: dict[tuple[int, int], set[int]] = {}  # (message, user) -> answers
+        self._poll_seq = 0
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -618,17 +620,36 @@ class DiscordPlatform:
         await self._reaction(payload, False)
 
     async def _poll_vote(self, payload: discord.RawPollVoteActionEvent, added: bool) -> None:
+        """A vote added or removed: the member's whole current choice (as Telegram gives it).
+
+        ``poll_id`` is the poll message's id, which :meth:`_poll` returns as
+        ``Delivered.message_id``. Discord reports one answer at a time, so the choice is kept
+        in memory (after a restart a removal may withdraw the member's other answers). Each
+        change gets its own id: choosing A, B, then A again are three events.
+        """
         if payload.guild_id is None:
             return
+        choices = self._poll_choices
+        if len(choices) > _REF_CACHE_SIZE:
+            choices.clear()
+        key = (payload.message_id, payload.user_id)
+        chosen = choices.setdefault(key, set())
+        answer = payload.answer_id - 1
+        (chosen.add if added else chosen.discard)(answer)
+        options = tuple(sorted(chosen))
+        if not chosen:
+            choices.pop(key, None)
         sign = "+" if added else "-"
+        self._poll_seq += 1
         await self._dispatch(
             PollAnswered(
-                id=f"dc:vote:{payload.message_id}:{payload.user_id}:{payload.answer_id}:{sign}",
+                id=f"dc:vote:{payload.message_id}:{payload.user_id}:{payload.answer_id}:{sign}:"
+                   f"{self._poll_seq}",
                 durable=False,
                 community=CommunityRef(PLATFORM, str(payload.guild_id)),
                 member=MemberRef(PLATFORM, str(payload.user_id)),
                 poll_id=str(payload.message_id),
-                options=(payload.answer_id - 1,) if added else (),
+                options=options,
             )
         )
 
@@ -713,6 +734,7 @@ class DiscordPlatform:
             log.info("component with unknown payload: %s", exc)
             return
         community, channel = self._where(interaction)
+        community = dm_community or community
         message = interaction.message
         await self._dispatch(
             ButtonPressed(
@@ -810,6 +832,10 @@ class DiscordPlatform:
                 return await self._reward(action)
             if isinstance(action, SendPoll):
                 return await self._poll(action)
+            if isinstance(action, CreateThread):
+                return await self._thread(action)
+            if isinstance(action, ScheduleEvent):
+                return await self._event(action)
         except discord.RateLimited as exc:
             raise RetryAfter(exc.retry_after) from None
         except discord.HTTPException as exc:
@@ -833,11 +859,15 @@ class DiscordPlatform:
                                                                      error="no recipient"))
             dm = await client.create_dm(discord.Object(int(action.member.id)))
             try:
-                return await self._post(dm, content)
+                delivered = await self._post(dm, content)
             except discord.Forbidden as exc:
                 if exc.code == limits.CANNOT_MESSAGE_USER:
                     raise Undeliverable(exc.text) from None
                 raise
+            if content.buttons and delivered.message_id and self.app is not None:
+                # Presses on these buttons carry no guild: remember which one they act for.
+                await self.app.db.kv_set(KV_DM, delivered.message_id, action.community.id)
+            return delivered
         if isinstance(handle, Handle) and action.reply_to and not handle.expired:
             try:
                 return await self._followup(handle, content, action.private)
@@ -942,6 +972,122 @@ class DiscordPlatform:
             poll=poll, allowed_mentions=discord.AllowedMentions.none()
         )
         return Delivered(str(sent.id))
+
+
+    # -- threads and scheduled events -----------------------------------------------------
+
+    async def _origin_message(self, outbox_id: int) -> int:
+        """The Discord id of a message the bot sent (by its outbox id)."""
+        assert self.app is not None
+        found = await self.app.outbox.message_id(outbox_id)
+        if found is None or not str(found).isdigit():
+            raise TransientError(f"message {outbox_id} not delivered yet")
+        return int(found)
+
+    async def _thread(self, action: CreateThread) -> Delivered:
+        """A thread from one of the bot's messages, or a standalone (forum) thread."""
+        client = self._client
+        channel = action.channel or self.default_channel(action.community)
+        if channel is None or not channel.id.isdigit():
+            raise PermanentError(REFUSED, error="no channel")
+        name = action.name[: limits.THREAD_NAME_CHARS] or "…"
+        parent = client.get_channel(int(channel.id))
+        parts = await self._parts(action.content)
+        has_post = bool(action.content.text or action.content.card or action.content.attachments
+                        or action.content.buttons)
+        try:
+            if action.from_message is not None:
+                origin = await self._origin_message(action.from_message)
+                data: Any = await client.http.start_thread_with_message(
+                    int(channel.id), origin, name=name,
+                    auto_archive_duration=limits.THREAD_ARCHIVE_MINUTES,
+                )
+                thread_id = int(data["id"])
+            elif isinstance(parent, discord.ForumChannel):
+                created = await parent.create_thread(
+                    name=name, auto_archive_duration=limits.THREAD_ARCHIVE_MINUTES, **parts[0]
+                )
+                thread_id, parts, has_post = created.thread.id, parts[1:], bool(parts[1:])
+            else:
+                data = await client.http.start_thread_without_message(
+                    int(channel.id), name=name,
+                    auto_archive_duration=limits.THREAD_ARCHIVE_MINUTES,
+                    type=limits.PUBLIC_THREAD, invitable=True,
+                )
+                thread_id = int(data["id"])
+            if has_post:
+                target = client.get_partial_messageable(thread_id)
+                for part in parts:
+                    await target.send(**part)
+        except discord.Forbidden:
+            raise PermanentError(THREAD_REFUSED, name=name) from None
+        return Delivered(str(thread_id))
+
+    async def _event_payload(self, action: ScheduleEvent) -> dict[str, Any]:
+        """The REST body of a guild scheduled event (voice/stage channel or external)."""
+        if action.start is None:
+            raise PermanentError(REFUSED, error="no start time")
+        start = action.start
+        end = action.end
+        body: dict[str, Any] = {
+            "name": action.name[: limits.EVENT_NAME_CHARS] or "…",
+            "description": action.description[: limits.EVENT_DESCRIPTION_CHARS],
+            "privacy_level": limits.EVENT_GUILD_ONLY,
+            "scheduled_start_time": start.isoformat(),
+        }
+        channel = action.channel
+        if channel is not None and channel.id.isdigit():
+            found = self._client.get_channel(int(channel.id))
+            stage = isinstance(found, discord.StageChannel)
+            body["entity_type"] = limits.EVENT_STAGE if stage else limits.EVENT_VOICE
+            body["channel_id"] = channel.id
+            body["entity_metadata"] = None
+            if end is not None:
+                body["scheduled_end_time"] = end.isoformat()
+            return body
+        if not action.location.strip():
+            raise PermanentError(EVENT_PLACE)
+        if end is None:
+            end = start + timedelta(seconds=limits.EVENT_DEFAULT_SECONDS)
+        body["entity_type"] = limits.EVENT_EXTERNAL
+        body["channel_id"] = None
+        body["entity_metadata"] = {"location": action.location[: limits.EVENT_LOCATION_CHARS]}
+        body["scheduled_end_time"] = end.isoformat()
+        return body
+
+    async def _event(self, action: ScheduleEvent) -> Delivered:
+        """Create, update (same key) or cancel a guild scheduled event."""
+        assert self.app is not None
+        http = self._client.http
+        guild_id = int(action.community.id)
+        key = f"{action.community.key}:{action.event_key}"
+        known = await self.app.db.kv_get(KV_EVENTS, key)
+        try:
+            if action.cancel:
+                if known is None:
+                    return Delivered(None)
+                try:
+                    await http.edit_scheduled_event(
+                        guild_id, int(known), status=limits.EVENT_CANCELED, reason="Majlis"
+                    )
+                except discord.NotFound:
+                    pass  # already deleted on Discord
+                await self.app.db.kv_set(KV_EVENTS, key, None)
+                return Delivered(str(known))
+            body = await self._event_payload(action)
+            if known is not None:
+                try:
+                    data: Any = await http.edit_scheduled_event(
+                        guild_id, int(known), reason="Majlis", **body
+                    )
+                    return Delivered(str(data["id"]))
+                except discord.NotFound:
+                    log.info("scheduled event %s is gone; creating it again", known)
+            data = await http.create_guild_scheduled_event(guild_id, reason="Majlis", **body)
+        except discord.Forbidden:
+            raise PermanentError(EVENT_REFUSED, name=action.name) from None
+        await self.app.db.kv_set(KV_EVENTS, key, str(data["id"]))
+        return Delivered(str(data["id"]))
 
 
 def _retry_after(exc: discord.HTTPException) -> float:

@@ -74,11 +74,34 @@ POLL_ANSWER_CHARS: Final = 55
 POLL_MIN_HOURS: Final = 1
 POLL_MAX_HOURS: Final = 32 * 24
 
+# -- threads ------------------------------------------------------------------------------
+THREAD_NAME_CHARS: Final = 100
+#: Minutes of inactivity before a thread the bot opens is archived (one day).
+THREAD_ARCHIVE_MINUTES: Final = 1440
+#: Channel type of a public thread (``POST /channels/{id}/threads`` without a message).
+PUBLIC_THREAD: Final = 11
+
+# -- guild scheduled events -----------------------------------------------------------------
+EVENT_NAME_CHARS: Final = 100
+EVENT_DESCRIPTION_CHARS: Final = 1000
+EVENT_LOCATION_CHARS: Final = 100
+#: ``privacy_level``: the only one Discord accepts (guild members only).
+EVENT_GUILD_ONLY: Final = 2
+#: ``entity_type`` values.
+EVENT_STAGE: Final = 1
+EVENT_VOICE: Final = 2
+EVENT_EXTERNAL: Final = 3
+#: ``status`` that cancels a scheduled event (PATCH).
+EVENT_CANCELED: Final = 4
+#: External events need an end time; without one they last this long.
+EVENT_DEFAULT_SECONDS: Final = 3600
+
 # -- errors (JSON codes) ------------------------------------------------------------------
 UNKNOWN_INTERACTION: Final = 10062
 CANNOT_MESSAGE_USER: Final = 50007
 MISSING_ACCESS: Final = 50001
 MISSING_PERMISSIONS: Final = 50013
+UNKNOWN_SCHEDULED_EVENT: Final = 10070
 
 # -- locales ------------------------------------------------------------------------------
 #: Every locale Discord clients report (there is no Arabic one).

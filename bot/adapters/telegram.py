@@ -20,7 +20,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -37,6 +37,7 @@ from telegram import (
     InputFile,
     LinkPreviewOptions,
     Message,
+    MessageEntity,
     ReactionTypeEmoji,
     ReplyParameters,
     Update,
@@ -48,7 +49,15 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.adapters import telegram_limits as limits
 from bot.adapters.telegram_render import content_plain, inline_keyboard, split_html
-from bot.core.actions import Action, EditMessage, GrantReward, SendMessage, SendPoll
+from bot.core.actions import (
+    Action,
+    CreateThread,
+    EditMessage,
+    GrantReward,
+    ScheduleEvent,
+    SendMessage,
+    SendPoll,
+)
 from bot.core.capabilities import Capability
 from bot.core.commands import Kind
 from bot.core.events import (
@@ -65,7 +74,7 @@ from bot.core.events import (
     ReactionRemoved,
 )
 from bot.core.i18n import N_, Translator
-from bot.core.markup import Markup, mention
+from bot.core.markup import Markup, escape, mention
 from bot.core.messages import Content
 from bot.core.payloads import Payload, PayloadError, decode, shorten, stored_key
 from bot.core.platform import (
@@ -114,6 +123,11 @@ WANTED_RIGHTS = (
 )
 KV_POLLS = "telegram.polls"
 KV_INVITES = "telegram.invites"
+#: Announcements of scheduled events (Telegram has none): "<chat>/<message>" by
+#: "<community key>:<event key>".
+KV_EVENTS = "telegram.events"
+#: Private messages with buttons -> the community they were sent for (``chat:message``).
+KV_PRIVATE = "telegram.private"
 DEEP_LINK_PREFIX = "k"
 
 # Reasons for the admins' failure report (msgids).
@@ -226,6 +240,7 @@ class TelegramPlatform:
             Capability.CUSTOM_TITLES,
             Capability.MEMBER_EVENTS,
             Capability.THREADS,
+            # no SCHEDULED_EVENTS: ScheduleEvent is announced as a message (see _event)
         }
     )
 
@@ -652,9 +667,9 @@ class TelegramPlatform:
         if reply is not None and message.is_topic_message and reply.forum_topic_created:
             reply = None
         mentions = tuple(
-            self._remember(e.user)
+            found
             for e in (message.entities or ())
-            if e.user is not None
+            if (found := self._mentioned(message, e)) is not None
         )
         await self._dispatch(
             MessagePosted(
@@ -667,6 +682,14 @@ class TelegramPlatform:
                 mentions=mentions, at=message.date,
             )
         )
+
+    def _mentioned(self, message: Message, entity: MessageEntity) -> MemberRef | None:
+        """The member a ``text_mention`` names, or a seen member an ``@username`` names."""
+        if entity.user is not None:
+            return self._remember(entity.user)
+        if entity.type == MessageEntity.MENTION:
+            return self._users.get(message.parse_entity(entity).lstrip("@").lower())
+        return None
 
     async def _edited(self, eid: str, message: Message) -> None:
         if message.from_user is None and message.sender_chat is None:
@@ -689,6 +712,12 @@ class TelegramPlatform:
             if message is None or query.data is None or not isinstance(message, Message):
                 return
             handle = Handle(message.chat.id, None, None, query.id)
+            community = CommunityRef(PLATFORM, str(message.chat.id))
+            if message.chat.type == "private":  # a private flow belongs to its group
+                where = f"{message.chat.id}:{message.message_id}"
+                key = await self.app.db.kv_get(KV_PRIVATE, where)
+                if key:
+                    community = CommunityRef.from_key(str(key))
             try:
                 payload = await decode(query.data, self.app.db)
             except PayloadError as exc:
@@ -698,7 +727,7 @@ class TelegramPlatform:
             handle.thread_id = channel_thread(channel)
             await self._dispatch(
                 ButtonPressed(
-                    id=eid, community=CommunityRef(PLATFORM, str(message.chat.id)),
+                    id=eid, community=community,
                     member=self._remember(query.from_user), channel=channel,
                     message_id=str(message.message_id), payload=payload, reply_handle=handle,
                 )
@@ -868,6 +897,10 @@ class TelegramPlatform:
                 return await self._reward(action)
             if isinstance(action, SendPoll):
                 return await self._poll(action)
+            if isinstance(action, CreateThread):
+                return await self._thread(action)
+            if isinstance(action, ScheduleEvent):
+                return await self._event(action)
         except tg_error.RetryAfter as exc:
             retry = getattr(exc, "_retry_after", None)  # a timedelta; the property warns
             seconds = retry.total_seconds() if retry is not None else 1.0
@@ -889,13 +922,17 @@ class TelegramPlatform:
             if action.member is None:
                 raise PermanentError(REFUSED, error="no recipient")
             try:
-                return await self._post(int(action.member.id), None, content, action.community)
+                done = await self._post(int(action.member.id), None, content, action.community)
             except tg_error.Forbidden as exc:
                 if action.fallback is not None:
                     self._fallbacks[self._fallback_key(action.community, action.fallback)] = (
                         time.monotonic()
                     )
                 raise Undeliverable(exc.message) from None
+            if content.buttons and done.message_id is not None and self.app is not None:
+                await self.app.db.kv_set(KV_PRIVATE, f"{action.member.id}:{done.message_id}",
+                                         action.community.key)
+            return done
         if (
             isinstance(handle, Handle)
             and handle.callback_id
@@ -1050,6 +1087,102 @@ class TelegramPlatform:
         if message.poll is not None:
             await self.app.db.kv_set(KV_POLLS, message.poll.id, str(chat_id))
         return Delivered(str(message.message_id))
+
+
+    # -- threads and scheduled events (fallbacks) -----------------------------------------
+
+    async def _thread(self, action: CreateThread) -> Delivered:
+        """A forum topic in a forum supergroup; elsewhere the first post as a message.
+
+        Fallback: in a group that is not a forum, or when the topic cannot be created
+        (no right to manage topics, or a Bot API server without ``createForumTopic``), the
+        first post goes out as an ordinary message headed by the thread's name, answering
+        ``from_message`` when given; the delivered id is then that message's id, not a
+        channel id. A topic's delivered id is its channel id (``chat:topic``).
+        """
+        assert self.app is not None
+        community = action.community
+        channel = action.channel or self.default_channel(community)
+        if channel is None:
+            raise PermanentError(REFUSED, error="no channel")
+        chat_id, thread = split_channel(channel.id)
+        content = action.content
+        has_post = bool(content.text or content.card or content.attachments or content.buttons)
+        if thread is None and chat_id < 0 and (await self._bot.get_chat(chat_id)).is_forum:
+            try:
+                topic = await self._bot.create_forum_topic(
+                    chat_id, action.name[: limits.FORUM_TOPIC_NAME_CHARS]
+                )
+            except (tg_error.BadRequest, tg_error.Forbidden, tg_error.InvalidToken) as exc:
+                log.info("no forum topic in %s (%s); posting a message instead", chat_id,
+                         exc.message)
+            else:
+                if has_post:
+                    await self._post(chat_id, topic.message_thread_id, content, community)
+                return Delivered(channel_of(chat_id, topic.message_thread_id).id)
+        reply: int | None = None
+        if action.from_message is not None:
+            found = await self.app.outbox.message_id(action.from_message)
+            reply = int(found) if found is not None and str(found).isdigit() else None
+        heading = self._t(community).t("🧵 **{name}**", name=action.name)
+        text = Markup("\n\n").join([heading, content.text]) if content.text else heading
+        return await self._post(chat_id, thread, replace(content, text=text), community,
+                                reply=reply)
+
+    def _event_text(self, action: ScheduleEvent) -> Markup:
+        """An event's announcement: name, date and time in the community's timezone, place."""
+        t = self._t(action.community)
+        assert action.start is not None
+        start = t.datetime(action.start)
+        if action.cancel:
+            return t.t("❌ The event “{name}” on {start} is cancelled.", name=action.name,
+                       start=start)
+        lines = [t.t("📅 **{name}**", name=action.name)]
+        if action.end is not None:
+            lines.append(t.t("🕒 {start} to {end}", start=start, end=t.datetime(action.end)))
+        else:
+            lines.append(t.t("🕒 {start}", start=start))
+        if action.location:
+            lines.append(t.t("📍 {place}", place=action.location))
+        if action.description:
+            lines.append(escape(action.description))
+        return Markup("\n").join(lines)
+
+    async def _event(self, action: ScheduleEvent) -> Delivered:
+        """No scheduled events on Telegram: an announcement message, edited on updates.
+
+        The announcement's chat and message id are kept under the event's key
+        (``telegram.events``); an update edits it (or posts anew if it is gone), a cancel
+        answers it with a cancellation note.
+        """
+        assert self.app is not None
+        community = action.community
+        channel = action.post_channel or self.default_channel(community)
+        if channel is None or action.start is None:
+            raise PermanentError(REFUSED, error="no channel")
+        chat_id, thread = split_channel(channel.id)
+        key = f"{community.key}:{action.event_key}"
+        known = await self.app.db.kv_get(KV_EVENTS, key)
+        old_chat, _, old_message = str(known or "").partition("/")
+        content = Content(self._event_text(action))
+        if action.cancel:
+            if not old_message:
+                return Delivered(None)
+            await self.app.db.kv_set(KV_EVENTS, key, None)
+            return await self._post(int(old_chat), thread, content, community,
+                                    reply=int(old_message))
+        if old_message:
+            try:
+                return await self._edit(EditMessage(
+                    community=community, channel=channel_of(int(old_chat)),
+                    message_id=old_message, content=content,
+                ))
+            except tg_error.BadRequest as exc:
+                log.info("event announcement %s is gone (%s); posting anew", old_message,
+                         exc.message)
+        delivered = await self._post(chat_id, thread, content, community)
+        await self.app.db.kv_set(KV_EVENTS, key, f"{chat_id}/{delivered.message_id}")
+        return delivered
 
 
 def channel_thread(channel: ChannelRef) -> int | None:

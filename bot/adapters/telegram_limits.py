@@ -35,6 +35,8 @@ COMMANDS_MAX: Final = 100
 COMMAND_NAME_CHARS: Final = 32
 COMMAND_DESCRIPTION_MIN_CHARS: Final = 1
 COMMAND_DESCRIPTION_CHARS: Final = 256
+#: Name of a forum topic (``createForumTopic``).
+FORUM_TOPIC_NAME_CHARS: Final = 128
 #: Custom title of an administrator (``setChatAdministratorCustomTitle``).
 CUSTOM_TITLE_CHARS: Final = 16
 #: Name of an invite link.

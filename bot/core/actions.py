@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from bot.core.messages import Content, Reward
@@ -62,6 +62,8 @@ def _dump(value: Any) -> Any:
         return {"__reward__": {s: _dump(getattr(value, s)) for s in value.__slots__}}
     if isinstance(value, timedelta):
         return {"__seconds__": value.total_seconds()}
+    if isinstance(value, datetime):
+        return {"__datetime__": value.isoformat()}
     if isinstance(value, tuple | list):
         return [_dump(v) for v in value]
     return value
@@ -81,6 +83,8 @@ def _load(_hint: Any, value: Any) -> Any:
             return Reward(**{k: _load(None, v) for k, v in value["__reward__"].items()})
         if "__seconds__" in value:
             return timedelta(seconds=value["__seconds__"])
+        if "__datetime__" in value:
+            return datetime.fromisoformat(value["__datetime__"])
     if isinstance(value, list):
         return tuple(_load(None, v) for v in value)
     return value
@@ -174,3 +178,53 @@ class SendPoll(Action):
     def channel_key(self) -> str:
         """The ordering key: one channel or one member."""
         return f"channel:{self.channel.id}" if self.channel else f"community:{self.community.id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateThread(Action):
+    """Open a thread named ``name`` in ``channel`` and post ``content`` as its first message.
+
+    ``from_message`` is the outbox id of a message the bot sent: the thread starts from
+    it where the platform can. The delivered id is the new thread's channel id, or, on
+    platforms without threads, the id of the message posted instead (see
+    :meth:`bot.core.context.Context.create_thread`).
+    """
+
+    kind: ClassVar[str] = "thread"
+    channel: ChannelRef | None = None
+    name: str = ""
+    content: Content = field(default_factory=Content)
+    from_message: int | None = None
+
+    @property
+    def channel_key(self) -> str:
+        """The ordering key: the parent channel (after the message it may start from)."""
+        return f"channel:{self.channel.id}" if self.channel else f"community:{self.community.id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleEvent(Action):
+    """Create, update or cancel (``cancel``) a scheduled community event.
+
+    ``event_key`` is chosen by the plugin: the same key updates (or cancels) the event made
+    before, the adapter keeps the platform's event id. ``start`` and ``end`` are aware
+    datetimes. ``channel`` is a voice or stage channel to hold the event in (else it
+    happens at ``location``). ``post_channel`` is where platforms without scheduled events
+    post the announcement instead.
+    """
+
+    kind: ClassVar[str] = "event"
+    name: str = ""
+    description: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    location: str = ""
+    channel: ChannelRef | None = None
+    event_key: str = ""
+    cancel: bool = False
+    post_channel: ChannelRef | None = None
+
+    @property
+    def channel_key(self) -> str:
+        """The ordering key: one event (its updates go out in order)."""
+        return f"event:{self.community.id}:{self.event_key}"

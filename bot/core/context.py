@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from bot.core.actions import EditMessage, GrantReward, SendMessage, SendPoll
+from bot.core.actions import (
+    CreateThread,
+    EditMessage,
+    GrantReward,
+    ScheduleEvent,
+    SendMessage,
+    SendPoll,
+)
+from bot.core.capabilities import Capability
 from bot.core.events import Event
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, mention, to_markup
@@ -15,8 +24,10 @@ from bot.core.messages import Attachment, Button, Card, Content, Reward, rows
 from bot.core.privilege import Privilege
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
     from bot.app import App
     from bot.core.plugin import Plugin
@@ -278,6 +289,98 @@ class Context:
                 duration=duration,
                 multiple=multiple,
                 anonymous=anonymous,
+            )
+        )
+
+    async def create_thread(
+        self,
+        name: str,
+        text: str = "",
+        *,
+        channel: ChannelRef | None = None,
+        from_message: int | None = None,
+        buttons: Sequence[Button] | Sequence[Sequence[Button]] = (),
+        card: Card | None = None,
+    ) -> int:
+        """Open a thread called ``name`` with ``text`` as its first post; the outbox id.
+
+        ``from_message`` (an outbox id of a message the bot sent in ``channel``) starts the
+        thread from that message where the platform can. Without ``channel``: the event's
+        channel, else the community's default channel. The delivered id
+        (``app.outbox.delivered(id)``) is the new thread's channel id.
+
+        Fallbacks where ``Capability.THREADS`` is missing: the first post goes out as an
+        ordinary message headed by the thread's name (Telegram groups that are not forums,
+        the console), and the delivered id is that message's id. In a Telegram forum the
+        thread is a new forum topic.
+
+        Raises:
+            ValueError: ``name`` is empty.
+        """
+        if not name.strip():
+            raise ValueError("a thread needs a name")
+        if not self.has(Capability.THREADS):
+            log.debug("no threads on %s: the first post goes out as a message",
+                      self.community.platform)
+        return await self.app.outbox.submit(
+            CreateThread(
+                community=self.community,
+                channel=channel or self.channel or self.app.default_channel(self.community),
+                name=name.strip(),
+                content=self._content(text, buttons, card, ()),
+                from_message=from_message,
+            )
+        )
+
+    async def scheduled_event(
+        self,
+        key: str,
+        name: str,
+        start: datetime,
+        *,
+        end: datetime | None = None,
+        description: str = "",
+        location: str = "",
+        cancel: bool = False,
+        channel: ChannelRef | None = None,
+    ) -> int:
+        """Create, update (same ``key``) or cancel a scheduled event; the outbox id.
+
+        ``key`` is the plugin's own name for the event (e.g. ``"meetup:42"``): calling
+        again with the same key moves or renames the event, ``cancel=True`` cancels it.
+        ``start``/``end`` must be timezone-aware; ``channel`` is a voice or stage channel
+        to hold the event in, otherwise it happens at ``location``.
+
+        Fallbacks where ``Capability.SCHEDULED_EVENTS`` is missing (Telegram, the console):
+        the event is announced as a message with its name, date and time in the
+        community's timezone, place and description, posted in the event's channel or the
+        community's default channel; an update edits that announcement where the platform
+        can, a cancel says it is cancelled.
+
+        Raises:
+            ValueError: a naive ``start``/``end``, ``end`` not after ``start``, no name or key.
+        """
+        if not key or not name.strip():
+            raise ValueError("an event needs a key and a name")
+        if start.tzinfo is None or (end is not None and end.tzinfo is None):
+            raise ValueError("event times must be timezone-aware")
+        if end is not None and end <= start:
+            raise ValueError("an event must end after it starts")
+        post_channel = None
+        if not self.has(Capability.SCHEDULED_EVENTS):
+            post_channel = self.channel or self.app.default_channel(self.community)
+        return await self.app.outbox.submit(
+            ScheduleEvent(
+                community=self.community,
+                name=name.strip(),
+                description=description,
+                start=start,
+                end=end,
+                location=location,
+                channel=channel,
+                event_key=key,
+                cancel=cancel,
+                post_channel=post_channel,
             )
         )
 
