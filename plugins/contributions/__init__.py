@@ -353,7 +353,7 @@ class Contributions(Plugin):
         if (
             config.earn_xp
             and len(text) >= config.min_length
-            and digest != member.last_hash
+            and (digest != member.last_hash or not text)  # empty: text not visible to us
             and now - member.last_xp >= config.cooldown_seconds
         ):
             amount = int(config.xp_per_message * config.multiplier)

@@ -5,6 +5,12 @@ with a unique key, written under a per-poll lock, so a repeated press counts onc
 concurrent presses never lose a vote. The deadline is a scheduled job (it survives
 restarts); closing claims ``closed_at`` with a conditional update, so only one closer
 posts the results and emits :class:`bot.PollClosed`.
+
+With ``native=yes`` the platform's own poll is posted instead; it gets a row like any poll
+(same deadline, results and rules). Its votes arrive as :class:`bot.PollAnswered`, whose
+``poll_id`` is the id the adapter delivered the poll under (``Delivered.message_id``); the
+row keeps the outbox id and caches that platform id once delivered. ``options`` of a
+PollAnswered is the member's whole current choice (empty: withdrawn).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from bot import (
     MessagePosted,
     Payload,
     Plugin,
+    PollAnswered,
     PollClosed,
     Privilege,
     command,
@@ -261,16 +268,13 @@ class Polls(Plugin):
         if error is not None:
             await ctx.reply(error, private=True)
             return
-        if native:
-            if ctx.has(Capability.NATIVE_POLLS):
-                refused = self._native_refusal(ctx, question, choices, deadline)
-                if refused is not None:
-                    await ctx.reply(refused, private=True)
-                    return
-                await ctx.native_poll(question, choices, duration=deadline - now,
-                                      multiple=multiple > 1, anonymous=anonymous)
-                await ctx.reply(ctx.t("Your native poll is posted."), private=True)
+        use_native = native and ctx.has(Capability.NATIVE_POLLS)
+        if use_native:
+            refused = self._native_refusal(ctx, question, choices, deadline)
+            if refused is not None:
+                await ctx.reply(refused, private=True)
                 return
+        elif native:
             await ctx.reply(
                 ctx.t("This platform has no native polls, so I made a poll with buttons."),
                 private=True,
@@ -291,6 +295,7 @@ class Polls(Plugin):
             "salt": secrets.token_hex(32) if anonymous else None,
             "opened_at": now,
             "deadline": deadline,
+            "native_id": "" if use_native else None,
         }
         async with self.db.begin() as conn:
             inserted = await conn.execute(polls.insert().values(**values))
@@ -298,12 +303,18 @@ class Polls(Plugin):
         row = await self._poll(poll_id)
         assert row is not None
         shared = self._shared(ctx.community, row)
-        text, buttons = await self._render(shared, row)
-        outbox_id = await shared.send(text, buttons=buttons)
+        if use_native:
+            outbox_id = await shared.native_poll(question, choices, duration=deadline - now,
+                                                 multiple=multiple > 1, anonymous=anonymous)
+        else:
+            text, buttons = await self._render(shared, row)
+            outbox_id = await shared.send(text, buttons=buttons)
         async with self.db.begin() as conn:
             await conn.execute(
                 update(polls).where(polls.c.id == poll_id).values(message=outbox_id)
             )
+        if use_native:
+            await ctx.reply(ctx.t("Your native poll is posted."), private=True)
         await self.schedule("close", ctx.community, at=deadline, key=str(poll_id),
                             data={"poll": poll_id})
         remind_at = deadline - timedelta(hours=config.remind_before_hours)
@@ -447,7 +458,8 @@ class Polls(Plugin):
 
     async def _edit_poll(self, community: CommunityRef, poll_id: int) -> None:
         row = await self._poll(poll_id)
-        if row is None or row.message is None or row.closed_at is not None:
+        if (row is None or row.message is None or row.closed_at is not None
+                or row.native_id is not None):
             return
         shared = self._shared(community, row)
         text, buttons = await self._render(shared, row)
@@ -472,7 +484,7 @@ class Polls(Plugin):
         row = await self._open_poll(ctx, payload.poll)
         if row is None or not 0 <= payload.option < len(row.options):
             return
-        if row.eligible == "before_open" and not await self._joined_before(ctx, row):
+        if row.eligible == "before_open" and not await self._joined_before(ctx, row, ctx.member):
             await ctx.reply(ctx.t("Only members who joined before the poll opened can vote."),
                             private=True)
             return
@@ -536,12 +548,54 @@ class Polls(Plugin):
         await ctx.reply(ctx.t("Your vote is withdrawn."), private=True)
         await self._refresh(ctx.community, row.id)
 
-    async def _joined_before(self, ctx: Context, row: Any) -> bool:
-        assert ctx.member is not None
+    @on(PollAnswered)
+    async def answered(self, event: PollAnswered, ctx: Context) -> None:
+        """A vote in a native poll: the member's whole choice replaces their ballots."""
+        row = await self._native_poll(ctx.community, event.poll_id)
+        if row is None or row.closed_at is not None:
+            return
+        if row.eligible == "before_open" and not await self._joined_before(ctx, row, event.member):
+            return
+        chosen = sorted({i for i in event.options if 0 <= i < len(row.options)})
+        chosen = chosen[: row.max_choices]
+        key = voter_key(row.salt, event.member.id)
+        now = event.at or ctx.now()
+        async with self._lock(row.id), self.db.begin() as conn:
+            await conn.execute(delete(ballots).where(
+                ballots.c.poll == row.id, ballots.c.voter == key,
+                ballots.c.option.not_in(chosen)))
+            for option in chosen:
+                await conn.execute(
+                    self._insert(ballots).values(poll=row.id, voter=key, option=option, at=now)
+                    .on_conflict_do_nothing()
+                )
+
+    async def _native_poll(self, community: CommunityRef, platform_id: str) -> Any:
+        """The native poll a platform poll id belongs to (cached once delivered)."""
+        query = select(polls).where(polls.c.community == community.key)
+        async with self.db.connect() as conn:
+            found = (await conn.execute(query.where(polls.c.native_id == platform_id))).first()
+            if found is not None or not platform_id:
+                return found
+            pending = (await conn.execute(query.where(
+                polls.c.native_id == "", polls.c.closed_at.is_(None),
+                polls.c.message.is_not(None)))).all()
+        for row in pending:
+            delivered = await self.app.outbox.message_id(row.message)
+            if delivered is None:
+                continue
+            async with self.db.begin() as conn:
+                await conn.execute(update(polls).where(polls.c.id == row.id)
+                                   .values(native_id=delivered))
+            if delivered == platform_id:
+                return await self._poll(row.id)
+        return None
+
+    async def _joined_before(self, ctx: Context, row: Any, member: MemberRef) -> bool:
         async with self.db.connect() as conn:
             joined = (await conn.execute(
                 select(activity.c.joined_at).where(activity.c.community == ctx.community.key,
-                                                   activity.c.member == ctx.member.id)
+                                                   activity.c.member == member.id)
             )).scalar_one_or_none()
         return joined is None or joined < row.opened_at
 
@@ -576,7 +630,7 @@ class Polls(Plugin):
         tally = outcome.tally
         chart = bar_chart(row.question, row.options, tally.counts, rtl=shared.i18n.rtl,
                           highlight=tally.winners())
-        if row.message is not None:
+        if row.message is not None and row.native_id is None:
             await shared.edit(row.message, shared.t("📊 **{question}** (poll #{id}) — closed.",
                                                     question=row.question, id=row.id),
                               channel=shared.channel)

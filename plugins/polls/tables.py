@@ -2,7 +2,8 @@
 
 Ballots of an anonymous poll carry an HMAC of the member id keyed with the poll's own
 random salt, never the id. The salt is erased when the poll closes, so after that no
-ballot can be tied back to anyone.
+ballot can be tied back to anyone. A native poll (the platform's own) has a row too, whose
+``message`` is the outbox id of the poll and ``native_id`` the platform's poll id.
 """
 
 from sqlalchemy import JSON, Boolean, Column, Integer, String, Table, Text
@@ -29,6 +30,9 @@ polls = Table(
     Column("eligible", String(16), nullable=False, default="all"),
     Column("salt", String(64), nullable=True),
     Column("message", Integer, nullable=True),
+    # NULL: a poll with buttons; "": a native poll not yet delivered; else the platform's
+    # poll id (PollAnswered.poll_id), cached once the outbox delivered it.
+    Column("native_id", String(64), nullable=True, index=True),
     Column("opened_at", UTCDateTime, nullable=False),
     Column("deadline", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime, nullable=True),
