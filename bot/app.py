@@ -29,6 +29,7 @@ from bot.core.events import (
 )
 from bot.core.i18n import Catalogs, Translator, normalize_language
 from bot.core.markup import Markup, escape
+from bot.core.messages import Reward
 from bot.core.migrate import CORE_VERSIONS, MigrationSource, upgrade
 from bot.core.outbox import Outbox
 from bot.core.platform import Platform
@@ -496,7 +497,11 @@ class App:
     # -- privilege ----------------------------------------------------------------------
 
     async def privilege_of(self, community: CommunityRef, member: MemberRef) -> Privilege:
-        """The member's privilege: bot owners, the platform's answer, overrides."""
+        """The member's privilege.
+
+        Bot owners, then the platform's answer, the moderator role chosen in /setup, and
+        overrides.
+        """
         if f"{member.platform}:{member.id}" in self.settings.owners:
             return Privilege.OWNER
         override = self.privilege_overrides.get((community.key, member.id))
@@ -504,7 +509,39 @@ class App:
         found = Privilege.MEMBER
         if platform is not None:
             found = await platform.privilege_of(community, member)
+        mod_role = self._communities.get(community.key, {}).get("mod_role")
+        if found < Privilege.MOD and mod_role and mod_role in await self.member_roles(
+            community, member
+        ):
+            found = Privilege.MOD
         return max(found, override) if override is not None else found
+
+    async def record_reward(
+        self, community: CommunityRef, member: MemberRef, reward: Reward, *, revoke: bool
+    ) -> None:
+        """Remember who holds which badge (and the role that came with it)."""
+        await self.db.record_reward(
+            community.key, member.id, reward.badge, reward.role.id if reward.role else None,
+            self.clock.now(), revoke=revoke,
+        )
+
+    async def member_badges(self, community: CommunityRef, member: MemberRef) -> set[str]:
+        """Badges granted to a member through the core, on any platform."""
+        return {badge for badge, _ in await self.db.rewards_of(community.key, member.id)}
+
+    async def member_roles(self, community: CommunityRef, member: MemberRef) -> set[str]:
+        """Role ids a member holds.
+
+        The platform's own answer where it has roles, plus roles granted through the core.
+        """
+        roles = {role for _, role in await self.db.rewards_of(community.key, member.id) if role}
+        platform = self.platforms.get(community.platform)
+        ask = getattr(platform, "member_roles", None)
+        if ask is not None:
+            found = await ask(community, member)
+            if found is not None:
+                roles |= set(found)
+        return roles
 
     async def refuse(self, ctx: Context, spec: CommandSpec) -> None:
         """Tell a member they may not run a command."""

@@ -62,4 +62,4 @@ async def test_forget_me_leaves_no_row_naming_the_member() -> None:
         left = await _rows_naming(club, MEMBER)
         assert left == [], "\n".join(h[-400:] for h in left)
         exported = await club.app.export_member(club.member(MEMBER))
-        assert exported["core"] == {"memberships": []}
+        assert exported["core"] == {"memberships": [], "rewards": []}

@@ -57,7 +57,6 @@ from bot.core.events import (
     ReactionRemoved,
 )
 from bot.core.i18n import N_, Translator
-from bot.core.markup import mention
 from bot.core.messages import Content
 from bot.core.payloads import Payload, PayloadError, decode, shorten
 from bot.core.platform import (
@@ -429,6 +428,22 @@ class DiscordPlatform:
         if self.client is None or not community.id.isdigit():
             return None
         return self.client.get_guild(int(community.id))
+
+    async def member_roles(
+        self, community: CommunityRef, member: MemberRef
+    ) -> frozenset[str] | None:
+        """Role ids the member holds in the guild (None when the guild is unknown)."""
+        guild = self._guild(community)
+        if guild is None or not member.id.isdigit():
+            return None
+        found = guild.get_member(int(member.id))
+        if found is None:
+            try:
+                found = await guild.fetch_member(int(member.id))
+            except discord.HTTPException as exc:
+                log.info("could not fetch member %s of %s: %s", member.id, guild.id, exc)
+                return None
+        return frozenset(str(role.id) for role in found.roles)
 
     async def privilege_of(self, community: CommunityRef, member: MemberRef) -> Privilege:
         """Guild owner -> OWNER; Manage Server or Administrator -> ADMIN."""
@@ -909,36 +924,30 @@ class DiscordPlatform:
         return Delivered(action.message_id)
 
     async def _reward(self, action: GrantReward) -> Delivered:
-        """A role when the reward names one, else a badge message in the channel."""
+        """Add (or remove) the reward's role; nothing else to do on Discord.
+
+        The plugin that grants a reward announces it, so a badge without a role (or with a
+        title, which Discord has no place for) needs no message here.
+        """
         client = self._client
         community, member, reward = action.community, action.member, action.reward
-        t = self._t(community, member)
         role = reward.role
-        if role is not None and role.id.isdigit() and member.id.isdigit():
-            try:
-                if action.revoke:
-                    await client.http.remove_role(int(community.id), int(member.id),
-                                                  int(role.id), reason="Majlis reward")
-                else:
-                    await client.http.add_role(int(community.id), int(member.id),
-                                               int(role.id), reason="Majlis reward")
-            except discord.Forbidden:
-                raise PermanentError(
-                    t.plain(ROLE_REFUSED, role=self._role_name(community, role),
-                            member=member.display_name)
-                ) from None
+        if role is None or not role.id.isdigit() or not member.id.isdigit():
             return Delivered(None)
-        channel = action.channel or self.default_channel(community)
-        if channel is None:
-            raise PermanentError(t.plain(REFUSED, error="no channel"))
-        who = mention(member.id, member.display_name)
-        label = reward.title or reward.badge
-        if action.revoke:
-            text = t.t("{member} no longer holds the badge “{badge}”.", member=who, badge=label)
-        else:
-            text = t.t("🏅 {member} earned the badge “{badge}”!", member=who, badge=label)
-        target = client.get_partial_messageable(int(channel.id))
-        return await self._post(target, Content(text, mention_ids=(member.id,)))
+        try:
+            if action.revoke:
+                await client.http.remove_role(int(community.id), int(member.id),
+                                              int(role.id), reason="Majlis reward")
+            else:
+                await client.http.add_role(int(community.id), int(member.id),
+                                           int(role.id), reason="Majlis reward")
+        except discord.Forbidden:
+            t = self._t(community, member)
+            raise PermanentError(
+                t.plain(ROLE_REFUSED, role=self._role_name(community, role),
+                        member=member.display_name)
+            ) from None
+        return Delivered(None)
 
     def _role_name(self, community: CommunityRef, role: RoleRef) -> str:
         guild = self._guild(community)

@@ -222,8 +222,8 @@ class Context:
             else self.app.translator(
                 "core", self.app.language_for(self.community, member), self.community
             ).t(
-                "{member}, I could not message you privately. Please allow direct messages "
-                "from this community's members, then try again.",
+                "{member}, I could not reach you privately. Open a private chat with me "
+                "(or allow direct messages from members of this community) and try again.",
                 member=self.mention(member),
             )
         )
@@ -258,7 +258,12 @@ class Context:
         )
 
     async def grant(self, member: MemberRef, reward: Reward, *, revoke: bool = False) -> int:
-        """Give a reward: a role where the platform has roles, else its fallback."""
+        """Give a reward: a role where the platform has roles, else its fallback.
+
+        The core remembers who holds which badge (and role), on every platform, so other
+        plugins can ask (``App.member_badges``) — e.g. poll eligibility.
+        """
+        await self.app.record_reward(self.community, member, reward, revoke=revoke)
         return await self.app.outbox.submit(
             GrantReward(
                 community=self.community,

@@ -201,6 +201,16 @@ kv = Table(
     Column("value", JSON, nullable=False),
 )
 
+member_rewards = Table(
+    "core_member_rewards",
+    metadata,
+    Column("community", String(96), primary_key=True),
+    Column("member", String(64), primary_key=True),
+    Column("badge", String(100), primary_key=True),
+    Column("role", String(64)),
+    Column("granted_at", UTCDateTime, nullable=False),
+)
+
 Index("ix_core_outbox_due", outbox.c.status, outbox.c.not_before)
 
 
@@ -705,6 +715,39 @@ class Database:
                 (r[0].replace(tzinfo=UTC) if r[0].tzinfo is None else r[0], r[1]) for r in rows
             ]
 
+    # -- rewards ---------------------------------------------------------------------
+
+    async def record_reward(
+        self, community: str, member: str, badge: str, role: str | None, at: datetime,
+        *, revoke: bool = False,
+    ) -> None:
+        """Remember (or forget) that a member holds a badge and, with it, maybe a role."""
+        async with self.begin() as conn:
+            await conn.execute(
+                delete(member_rewards).where(
+                    member_rewards.c.community == community,
+                    member_rewards.c.member == member,
+                    member_rewards.c.badge == badge,
+                )
+            )
+            if not revoke:
+                await conn.execute(
+                    insert(member_rewards).values(
+                        community=community, member=member, badge=badge, role=role,
+                        granted_at=at,
+                    )
+                )
+
+    async def rewards_of(self, community: str, member: str) -> list[tuple[str, str | None]]:
+        """The badges (and roles that came with them) a member holds."""
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(member_rewards.c.badge, member_rewards.c.role).where(
+                    member_rewards.c.community == community, member_rewards.c.member == member
+                )
+            )
+            return [(r.badge, r.role) for r in rows]
+
     # -- privacy ---------------------------------------------------------------------
 
     async def export_member(self, platform: str, member: str) -> dict[str, Any]:
@@ -715,7 +758,19 @@ class Database:
                     members.c.member == member, members.c.community.startswith(f"{platform}:")
                 )
             )
+            rewards = await conn.execute(
+                select(member_rewards).where(
+                    member_rewards.c.member == member,
+                    member_rewards.c.community.startswith(f"{platform}:"),
+                )
+            )
+            badges = [
+                {k: (v.isoformat() if isinstance(v, datetime) else v)
+                 for k, v in r._mapping.items()}
+                for r in rewards
+            ]
             return {
+                "rewards": badges,
                 "memberships": [
                     {
                         k: (v.isoformat() if isinstance(v, datetime) else v)
@@ -742,6 +797,12 @@ class Database:
             await conn.execute(
                 delete(scheduled).where(
                     scheduled.c.member == member, scheduled.c.community.startswith(prefix)
+                )
+            )
+            await conn.execute(
+                delete(member_rewards).where(
+                    member_rewards.c.member == member,
+                    member_rewards.c.community.startswith(prefix),
                 )
             )
             await conn.execute(
