@@ -11,6 +11,10 @@ With ``native=yes`` the platform's own poll is posted instead; it gets a row lik
 ``poll_id`` is the id the adapter delivered the poll under (``Delivered.message_id``); the
 row keeps the outbox id and caches that platform id once delivered. ``options`` of a
 PollAnswered is the member's whole current choice (empty: withdrawn).
+
+Templates (``/poll_template``) make a poll at every occurrence of a recurrence rule through
+the same code path as ``/poll``; a poll row keeps its (template, occurrence), which is
+unique, so an occurrence never makes two polls.
 """
 
 from __future__ import annotations
@@ -57,8 +61,9 @@ from bot import (
 )
 from bot.core.commands import Param
 from bot.core.events import internal_id
+from bot.core.scheduler import ScheduleError, next_occurrence
 from plugins.polls.chart import bar_chart
-from plugins.polls.tables import activity, ballots, metadata, polls, reminders
+from plugins.polls.tables import activity, ballots, metadata, polls, reminders, templates
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
@@ -68,6 +73,16 @@ MAX_DAYS = 365
 WINDOW = timedelta(days=30)
 USUAL_VOICES = 0.10
 LABEL_LIMIT = 80
+MAX_TEMPLATES = 25
+TEMPLATE_NAME = re.compile(r"[\w-]{1,32}")
+WEEKDAYS = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA",
+            "sun": "SU"}
+#: Raw RRULEs may repeat at most daily (a poll every hour or minute would flood a channel).
+RULE_FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
+_FRIENDLY_RULE = re.compile(
+    r"(?P<freq>daily|weekly|monthly)(?::(?P<on>[a-z0-9,]+))?@(?P<hour>\d{1,2}):(?P<minute>\d{2})",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +168,46 @@ def split_options(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[|;؛]", text) if part.strip()]
 
 
+def to_rrule(text: str) -> str | None:
+    """The RRULE for a template's rule, or None when it is not one of the accepted forms.
+
+    Accepted: ``weekly:mon@09:00`` (several days as ``mon,thu``), ``daily@18:30``,
+    ``monthly:1@09:00`` (days 1-31, several as ``1,15``) and raw RRULE text starting with
+    ``FREQ=`` (or ``RRULE:``) that repeats daily or less often. Whether the rule ever fires
+    is checked by the caller.
+    """
+    text = text.strip()
+    if text.upper().startswith(("FREQ=", "RRULE:")):
+        body = text.upper().removeprefix("RRULE:")
+        parts = dict(part.partition("=")[::2] for part in body.split(";") if part)
+        if parts.get("FREQ") not in RULE_FREQUENCIES:
+            return None
+        # Unset minutes and seconds would be taken from the moment the template was made.
+        if "BYHOUR" in parts and "BYMINUTE" not in parts:
+            body += ";BYMINUTE=0"
+        return body if "BYSECOND" in parts else body + ";BYSECOND=0"
+    match = _FRIENDLY_RULE.fullmatch(text)
+    if match is None:
+        return None
+    hour, minute = int(match["hour"]), int(match["minute"])
+    if hour > 23 or minute > 59:
+        return None
+    at = f"BYHOUR={hour};BYMINUTE={minute};BYSECOND=0"
+    freq, on = match["freq"].lower(), (match["on"] or "").lower()
+    items = [item for item in on.split(",") if item]
+    if freq == "daily":
+        return None if items else f"FREQ=DAILY;{at}"
+    if not items:
+        return None
+    if freq == "weekly":
+        if any(item not in WEEKDAYS for item in items):
+            return None
+        return f"FREQ=WEEKLY;BYDAY={','.join(dict.fromkeys(WEEKDAYS[i] for i in items))};{at}"
+    if any(not item.isdigit() or not 1 <= int(item) <= 31 for item in items):
+        return None
+    return f"FREQ=MONTHLY;BYMONTHDAY={','.join(dict.fromkeys(str(int(i)) for i in items))};{at}"
+
+
 def voter_key(salt: str | None, member: str) -> str:
     """The id a ballot is stored under: the member id, or its HMAC in an anonymous poll."""
     if salt is None:
@@ -171,7 +226,8 @@ class Polls(Plugin):
     stores = N_(
         "Your votes in public polls; for anonymous polls only a keyed fingerprint that lets "
         "you change your vote until the poll closes; when you joined, when you last posted "
-        "and how many messages you posted (for poll reach); whether you want poll reminders."
+        "and how many messages you posted (for poll reach); whether you want poll reminders; "
+        "who created each poll template (the templates belong to the community)."
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -255,25 +311,59 @@ class Polls(Plugin):
         """Validate, post the poll message with buttons, and schedule its closing."""
         assert ctx.member is not None
         config: PollsSettings = await ctx.settings()
-        if not config.members_can_create and await ctx.privilege() < Privilege.MOD:
+        if not await self._may_create(ctx, config):
             await ctx.reply(ctx.t("Only admins can create polls here."), private=True)
             return
-        question = question.strip()
-        choices = split_options(options)
         now = ctx.now()
         deadline = until if until is not None else now + (
             duration if duration is not None else timedelta(hours=config.default_hours)
         )
+        await self._open(
+            ctx, config, creator=ctx.member.id, question=question, choices=split_options(options),
+            deadline=deadline, multiple=multiple, anonymous=anonymous, hidden=hidden,
+            quorum=quorum, quorum_percent=quorum_percent, native=native, eligible=eligible,
+        )
+
+    async def _may_create(self, ctx: Context, config: PollsSettings) -> bool:
+        """Whether the member may create polls (and poll templates) here."""
+        return config.members_can_create or await ctx.privilege() >= Privilege.MOD
+
+    async def _open(
+        self,
+        ctx: Context,
+        config: PollsSettings,
+        *,
+        creator: str | None,
+        question: str,
+        choices: list[str],
+        deadline: datetime,
+        multiple: int = 1,
+        anonymous: bool = False,
+        hidden: bool = False,
+        quorum: int = 0,
+        quorum_percent: int = 0,
+        native: bool = False,
+        eligible: str = "all",
+        template: int | None = None,
+        occurrence: str | None = None,
+    ) -> int | None:
+        """Validate, store and post a poll and schedule its closing; returns its id.
+
+        A poll made by a template for an occurrence is made once: a second call for the
+        same (template, occurrence) returns None and posts nothing.
+        """
+        question = question.strip()
+        now = ctx.now()
         error = self._validate(ctx, question, choices, deadline, multiple)
         if error is not None:
             await ctx.reply(error, private=True)
-            return
+            return None
         use_native = native and ctx.has(Capability.NATIVE_POLLS)
         if use_native:
             refused = self._native_refusal(ctx, question, choices, deadline)
             if refused is not None:
                 await ctx.reply(refused, private=True)
-                return
+                return None
         elif native:
             await ctx.reply(
                 ctx.t("This platform has no native polls, so I made a poll with buttons."),
@@ -283,7 +373,7 @@ class Polls(Plugin):
             "community": ctx.community.key,
             "channel": (ctx.channel or self.app.default_channel(ctx.community) or ChannelRef(
                 ctx.community.platform, "")).id,
-            "creator": ctx.member.id,
+            "creator": creator,
             "question": question,
             "options": choices,
             "max_choices": multiple,
@@ -296,10 +386,22 @@ class Polls(Plugin):
             "opened_at": now,
             "deadline": deadline,
             "native_id": "" if use_native else None,
+            "template": template,
+            "occurrence": occurrence,
         }
         async with self.db.begin() as conn:
-            inserted = await conn.execute(polls.insert().values(**values))
-            poll_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+            if template is not None:
+                inserted = await conn.execute(
+                    self._insert(polls).values(**values).on_conflict_do_nothing(
+                        index_elements=[polls.c.template, polls.c.occurrence])
+                )
+                if not inserted.rowcount:
+                    return None  # this occurrence made its poll already
+                poll_id = (await conn.execute(select(polls.c.id).where(
+                    polls.c.template == template, polls.c.occurrence == occurrence))).scalar_one()
+            else:
+                inserted = await conn.execute(polls.insert().values(**values))
+                poll_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
         row = await self._poll(poll_id)
         assert row is not None
         shared = self._shared(ctx.community, row)
@@ -321,6 +423,7 @@ class Polls(Plugin):
         if remind_at > now:
             await self.schedule("remind", ctx.community, at=remind_at, key=str(poll_id),
                                 data={"poll": poll_id})
+        return poll_id
 
     def _validate(
         self, ctx: Context, question: str, choices: list[str], deadline: datetime, multiple: int
@@ -796,10 +899,183 @@ class Polls(Plugin):
                 "Poll #{id} “{question}” closes {when} and you have not voted yet.",
                 id=row.id, question=row.question, when=row.deadline))
 
+    # -- templates (recurring polls) ------------------------------------------------------
+
+    @command("poll_template",
+             help=N_('Repeat a poll: /poll_template lunch weekly:mon@09:00 "Where?" "A | B"'))
+    async def template_command(
+        self,
+        ctx: Context,
+        name: Annotated[str, Param(help=N_("A short name for the template"), max_length=32)],
+        rule: Annotated[str, Param(help=N_(
+            "When: weekly:mon@09:00, daily@18:30, monthly:1@09:00 or an RRULE"))],
+        question: Annotated[str, Param(help=N_("The question"), max_length=MAX_QUESTION)],
+        options: Annotated[str, Param(help=N_("The options, separated by | or ;"))],
+        duration: Annotated[
+            Duration | None, Param(help=N_("How long each poll stays open, like 2h or 3d"))
+        ] = None,
+        anonymous: Annotated[bool, Param(help=N_("Hide who chose what, from everyone"))] = False,
+        hidden: Annotated[bool, Param(help=N_("Hide the counts until the poll closes"))] = False,
+        multiple: Annotated[
+            int, Param(help=N_("How many options a member may choose"), min=1, max=MAX_OPTIONS)
+        ] = 1,
+        quorum: Annotated[
+            int, Param(help=N_("The fewest voters for the result to count"), min=0, max=1_000_000)
+        ] = 0,
+    ) -> None:
+        """Store a template and schedule a poll from it at every occurrence of its rule."""
+        assert ctx.member is not None
+        config: PollsSettings = await ctx.settings()
+        if not await self._may_create(ctx, config):
+            await ctx.reply(ctx.t("Only admins can create polls here."), private=True)
+            return
+        name = name.strip().casefold()
+        if not TEMPLATE_NAME.fullmatch(name):
+            await ctx.reply(ctx.t(
+                "A template name is one word of up to {max} letters, digits, - or _, "
+                "like “lunch”.", max=32), private=True)
+            return
+        now = ctx.now()
+        timezone = await self.app.timezone_of(ctx.community)
+        rrule = to_rrule(rule)
+        upcoming: datetime | None = None
+        if rrule is not None:
+            try:
+                # as the scheduler reckons the first run (now itself counts)
+                upcoming = next_occurrence(rrule, timezone, now, now - timedelta(microseconds=1))
+            except (ScheduleError, ValueError, TypeError, KeyError):
+                rrule = None
+        if rrule is None:
+            await ctx.reply(ctx.t(
+                "“{rule}” is not a schedule I understand. Use weekly:mon@09:00 (several days "
+                "as mon,thu), daily@18:30, monthly:1@09:00 (day 1 to 31), or an RRULE such "
+                "as FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0 that repeats at most daily. "
+                "Times are in the community's timezone ({timezone}).",
+                rule=rule, timezone=timezone), private=True)
+            return
+        if upcoming is None:
+            await ctx.reply(ctx.t("“{rule}” never happens again, so no poll would be made.",
+                                  rule=rule), private=True)
+            return
+        choices = split_options(options)
+        length = duration if duration is not None else timedelta(hours=config.default_hours)
+        error = self._validate(ctx, question.strip(), choices, now + length, multiple)
+        if error is not None:
+            await ctx.reply(error, private=True)
+            return
+        async with self.db.begin() as conn:
+            count = (await conn.execute(select(func.count()).where(
+                templates.c.community == ctx.community.key))).scalar_one()
+            taken = (await conn.execute(select(templates.c.id).where(
+                templates.c.community == ctx.community.key, templates.c.name == name))).first()
+            if taken is None and count < MAX_TEMPLATES:
+                inserted = await conn.execute(templates.insert().values(
+                    community=ctx.community.key, name=name,
+                    channel=(ctx.channel or self.app.default_channel(ctx.community)
+                             or ChannelRef(ctx.community.platform, "")).id,
+                    creator=ctx.member.id, rule=rule.strip(), rrule=rrule,
+                    question=question.strip(), options=choices,
+                    duration=None if duration is None else int(duration.total_seconds()),
+                    max_choices=multiple, anonymous=anonymous, hidden=hidden, quorum=quorum,
+                    created_at=now,
+                ))
+                template_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+        if taken is not None:
+            await ctx.reply(ctx.t("There is a template named “{name}” already; delete it "
+                                  "first with /poll_template_delete {name}.", name=name),
+                            private=True)
+            return
+        if count >= MAX_TEMPLATES:
+            await ctx.reply(ctx.tn("A community can have at most {n} poll template.",
+                                   "A community can have at most {n} poll templates.",
+                                   MAX_TEMPLATES), private=True)
+            return
+        await self.schedule("template", ctx.community, rule=rrule, key=f"template:{template_id}",
+                            data={"template": template_id})
+        await ctx.reply(ctx.t("Template “{name}” is saved: the next poll is posted here {when}.",
+                              name=name, when=upcoming))
+
+    @job("template")
+    async def template_due(self, ctx: Context, data: dict[str, Any]) -> None:
+        """An occurrence of a template's rule: make its poll (once per occurrence)."""
+        template_id = int(data["template"])
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(templates).where(
+                templates.c.id == template_id, templates.c.community == ctx.community.key)
+            )).first()
+        if row is None:
+            await self.unschedule("template", ctx.community, f"template:{template_id}")
+            return
+        config: PollsSettings = await ctx.settings()
+        channel = ChannelRef(ctx.community.platform, row.channel) if row.channel else None
+        shared = self.context(ctx.community, channel=channel)
+        length = (timedelta(seconds=row.duration) if row.duration is not None
+                  else timedelta(hours=config.default_hours))
+        await self._open(
+            shared, config, creator=row.creator, question=row.question,
+            choices=list(row.options), deadline=shared.now() + length,
+            multiple=row.max_choices, anonymous=row.anonymous, hidden=row.hidden,
+            quorum=row.quorum, template=row.id,
+            occurrence=str(data.get("_occurrence") or shared.now().isoformat()),
+        )
+
+    @command("poll_templates", help=N_("List the recurring poll templates and their next run"))
+    async def templates_command(self, ctx: Context) -> None:
+        """List the community's templates with the time of their next poll."""
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(select(templates).where(
+                templates.c.community == ctx.community.key).order_by(templates.c.name))).all()
+        if not rows:
+            await ctx.reply(ctx.t("There are no poll templates here. Create one with "
+                                  "/poll_template."))
+            return
+        prefix = f"{self.name}:template:{ctx.community.key}:template:"
+        upcoming = {item.key.removeprefix(prefix): item.next_run_at
+                    for item in await self.db.scheduled_items(key_prefix=prefix)}
+        parts = [ctx.tn("{n} poll template:", "{n} poll templates:", len(rows))]
+        for row in rows:
+            when = upcoming.get(str(row.id))
+            parts.append(
+                ctx.t("• **{name}** ({rule}): “{question}” — next {when}", name=row.name,
+                      rule=row.rule, question=row.question, when=when)
+                if when is not None else
+                ctx.t("• **{name}** ({rule}): “{question}” — no further runs", name=row.name,
+                      rule=row.rule, question=row.question)
+            )
+        await ctx.reply(Markup("\n").join(parts))
+
+    @command("poll_template_delete", help=N_("Stop a recurring poll and delete its template"))
+    async def template_delete_command(
+        self, ctx: Context,
+        name: Annotated[str, Param(help=N_("The template's name"), max_length=32)],
+    ) -> None:
+        """Unschedule and delete a template (its creator or a moderator)."""
+        assert ctx.member is not None
+        name = name.strip().casefold()
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(templates).where(
+                templates.c.community == ctx.community.key, templates.c.name == name))).first()
+        if row is None:
+            await ctx.reply(ctx.t("There is no poll template named “{name}” here. "
+                                  "/poll_templates lists them.", name=name), private=True)
+            return
+        if row.creator != ctx.member.id and await ctx.privilege() < Privilege.MOD:
+            await ctx.reply(ctx.t("Only the template's creator or a moderator can delete it."),
+                            private=True)
+            return
+        await self.unschedule("template", ctx.community, f"template:{row.id}")
+        async with self.db.begin() as conn:
+            await conn.execute(delete(templates).where(templates.c.id == row.id))
+        await ctx.reply(ctx.t("Template “{name}” is deleted; no more polls will be made "
+                              "from it.", name=name))
+
     # -- privacy ---------------------------------------------------------------------------
 
     async def export(self, member: MemberRef) -> dict[str, Any]:
-        """Public votes, activity, reminder choice and polls created (never anonymous votes)."""
+        """Public votes, activity, reminder choice, polls and templates created.
+
+        Anonymous votes are never exported.
+        """
         prefix = member.platform + ":"
         async with self.db.connect() as conn:
             votes = (await conn.execute(
@@ -820,6 +1096,11 @@ class Polls(Plugin):
                 select(polls.c.id, polls.c.question).where(polls.c.creator == member.id,
                                                            polls.c.community.startswith(prefix))
             )).all()
+            made = (await conn.execute(
+                select(templates.c.community, templates.c.name, templates.c.question)
+                .where(templates.c.creator == member.id,
+                       templates.c.community.startswith(prefix))
+            )).all()
         return {
             "votes": [{"poll": v.id, "question": v.question, "option": v.options[v.option]}
                       for v in votes],
@@ -829,6 +1110,8 @@ class Polls(Plugin):
                          for a in seen],
             "reminders": [r.community for r in reminded],
             "created": [{"poll": c.id, "question": c.question} for c in created],
+            "templates": [{"community": t.community, "template": t.name, "question": t.question}
+                          for t in made],
         }
 
     async def forget(self, member: MemberRef) -> None:
@@ -852,6 +1135,10 @@ class Polls(Plugin):
                     )
             await conn.execute(update(polls).where(polls.c.creator == member.id,
                                                    polls.c.community.startswith(prefix))
+                               .values(creator=None))
+            # Templates belong to the community: they stay, without their creator.
+            await conn.execute(update(templates).where(templates.c.creator == member.id,
+                                                       templates.c.community.startswith(prefix))
                                .values(creator=None))
             for table in (activity, reminders):
                 await conn.execute(delete(table).where(table.c.member == member.id,

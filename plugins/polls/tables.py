@@ -1,4 +1,4 @@
-"""The polls plugin's tables: polls, ballots, members' activity and reminder opt-ins.
+"""The polls plugin's tables: polls, ballots, activity, reminder opt-ins and templates.
 
 Ballots of an anonymous poll carry an HMAC of the member id keyed with the poll's own
 random salt, never the id. The salt is erased when the poll closes, so after that no
@@ -6,7 +6,7 @@ ballot can be tied back to anyone. A native poll (the platform's own) has a row 
 ``message`` is the outbox id of the poll and ``native_id`` the platform's poll id.
 """
 
-from sqlalchemy import JSON, Boolean, Column, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
 from bot import plugin_metadata
 from bot.core.storage import UTCDateTime
@@ -36,6 +36,11 @@ polls = Table(
     Column("opened_at", UTCDateTime, nullable=False),
     Column("deadline", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime, nullable=True),
+    # A poll made by a template: the template's id and the occurrence (ISO time) it is for;
+    # unique together, so one occurrence never makes two polls.
+    Column("template", Integer, nullable=True),
+    Column("occurrence", String(40), nullable=True),
+    Index("ix_polls_polls_template_occurrence", "template", "occurrence", unique=True),
 )
 
 ballots = Table(
@@ -63,4 +68,27 @@ reminders = Table(
     Column("community", String(96), primary_key=True),
     Column("member", String(64), primary_key=True),
     Column("name", String(128), nullable=False, default=""),
+)
+
+# Recurring polls: a stored /poll and the rule it repeats by (a scheduled job per template,
+# keyed ``template:<id>``). Templates belong to the community; ``creator`` is erased on forget.
+templates = Table(
+    "polls_templates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("community", String(96), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("channel", String(64), nullable=True),
+    Column("creator", String(64), nullable=True),
+    Column("rule", String(200), nullable=False),  # as typed
+    Column("rrule", String(300), nullable=False),  # what the scheduler gets
+    Column("question", Text, nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("duration", Integer, nullable=True),  # seconds; NULL: the default_hours setting
+    Column("max_choices", Integer, nullable=False, default=1),
+    Column("anonymous", Boolean, nullable=False, default=False),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("quorum", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("community", "name", name="uq_polls_templates_name"),
 )

@@ -215,7 +215,7 @@ async def test_public_votes_are_exported_and_forgotten(world_factory: WorldFacto
     await world.app.forget_member(sara)
     assert await ballot_rows(world) == []
     assert (await world.app.export_member(sara))["polls"] == {
-        "votes": [], "activity": [], "reminders": [], "created": []}
+        "votes": [], "activity": [], "reminders": [], "created": [], "templates": []}
 
 
 async def test_hidden_results_only_admins_see_interim(world_factory: WorldFactory) -> None:
