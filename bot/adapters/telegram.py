@@ -75,7 +75,7 @@ from bot.core.events import (
 )
 from bot.core.i18n import N_, Translator
 from bot.core.markup import Markup, escape, mention
-from bot.core.messages import Content
+from bot.core.messages import Content, Reward
 from bot.core.payloads import Payload, PayloadError, decode, shorten, stored_key
 from bot.core.platform import (
     Delivered,
@@ -1016,19 +1016,16 @@ class TelegramPlatform:
         return Delivered(action.message_id)
 
     async def _reward(self, action: GrantReward) -> Delivered:
-        """No roles on Telegram: a badge message, a title for admins, a perk invite."""
+        """Telegram has no roles: a custom title for admins, and for a role a badge message.
+
+        The plugin that grants a reward announces it; this adds only what stands in for what
+        Telegram cannot do: a role becomes a badge message in the group. A reward with a role
+        or a ``perk_chat`` also brings a single-use invite to the perk chat, sent in private.
+        """
         assert self.app is not None
         community, member, reward = action.community, action.member, action.reward
         t = self._t(community, member)
-        who = mention(member.id, member.display_name)
         label = reward.title or reward.badge
-        channel = action.channel or self.default_channel(community)
-        assert channel is not None
-        chat_id, thread = split_channel(channel.id)
-        if action.revoke:
-            text = t.t("{member} no longer holds the badge “{badge}”.", member=who, badge=label)
-        else:
-            text = t.t("🏅 {member} earned the badge “{badge}”!", member=who, badge=label)
         if (
             reward.title
             and not action.revoke
@@ -1037,11 +1034,20 @@ class TelegramPlatform:
         ):
             try:
                 await self._bot.set_chat_administrator_custom_title(
-                    chat_id, int(member.id), reward.title[: limits.CUSTOM_TITLE_CHARS]
+                    community.id, int(member.id), reward.title[: limits.CUSTOM_TITLE_CHARS]
                 )
             except tg_error.BadRequest as exc:
                 log.info("custom title not set: %s", exc.message)
-        perk = self.settings.perk_chat_id
+        parts: list[Markup] = []
+        if reward.role is not None:
+            who = mention(member.id, member.display_name)
+            if action.revoke:
+                parts.append(t.t("{member} no longer holds the badge “{badge}”.", member=who,
+                                 badge=label))
+            else:
+                parts.append(t.t("🏅 {member} earned the badge “{badge}”!", member=who,
+                                 badge=label))
+        perk = self._perk_chat(reward)
         deep = False
         if perk is not None and not action.revoke:
             link = await self._bot.create_chat_invite_link(
@@ -1051,14 +1057,28 @@ class TelegramPlatform:
                                "once: {link}", badge=label, link=link.invite_link))
             try:
                 await self._post(int(member.id), None, note, community)
-                text = text + Markup(" ") + t.t("I sent you an invite link in private.")
+                if parts:
+                    parts.append(t.t("I sent you an invite link in private."))
             except tg_error.Forbidden:
                 await self.app.db.kv_set(KV_INVITES, member.id, link.invite_link)
-                text = text + Markup(" ") + t.t(
-                    "Open a private chat with me to receive your invite link."
-                )
+                parts.append(t.t("Open a private chat with me to receive your invite link."))
                 deep = True
-        return await self._post(chat_id, thread, Content(text), community, deep=deep)
+        if not parts:
+            return Delivered(None)
+        channel = action.channel or self.default_channel(community)
+        assert channel is not None
+        chat_id, thread = split_channel(channel.id)
+        return await self._post(chat_id, thread, Content(Markup(" ").join(parts)), community,
+                                deep=deep)
+
+    def _perk_chat(self, reward: Reward) -> int | str | None:
+        """The chat a reward opens: its own ``perk_chat``, else the configured one for roles."""
+        if reward.perk_chat:
+            chat = reward.perk_chat.strip()
+            return int(chat) if chat.lstrip("-").isdigit() else chat
+        if reward.role is not None:
+            return self.settings.perk_chat_id
+        return None
 
     async def _poll(self, action: SendPoll) -> Delivered:
         assert self.app is not None

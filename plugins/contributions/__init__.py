@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,6 +33,7 @@ from bot import (
     Plugin,
     Privilege,
     ReactionAdded,
+    ReactionRemoved,
     Reward,
     RoleRef,
     command,
@@ -45,6 +46,7 @@ from plugins.contributions.card import CardData, badge_line, render_card
 from plugins.contributions.tables import (
     awards,
     badges,
+    decay,
     kudos,
     metadata,
     profiles,
@@ -133,6 +135,12 @@ class ContributionsSettings(BaseModel):
     active_days: int = Field(default=30, ge=0, le=365,
                              description=N_("Days of activity for active-member status (0: off)"))
     spotlight: bool = Field(default=True, description=N_("Post a weekly spotlight"))
+    decay_after_days: int = Field(
+        default=0, ge=0, le=3650,
+        description=N_("Days without activity before a member's XP decays (0: off)"))
+    decay_percent: int = Field(
+        default=10, ge=1, le=50,
+        description=N_("Percent of XP an inactive member loses each decay period"))
 
 
 @dataclass(slots=True)
@@ -151,12 +159,21 @@ class _Member:
 
 
 @dataclass(slots=True)
+class _Reaction:
+    """Reaction XP granted to ``author`` for one member's reactions on one message."""
+
+    author: str
+    amount: int
+    emojis: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
 class _Community:
     key: str
     curve: str = "quadratic"
     members: dict[str, _Member] = field(default_factory=dict)
     seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
-    reactions: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
+    reactions: OrderedDict[tuple[str, str], _Reaction] = field(default_factory=OrderedDict)
     reaction_counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -261,7 +278,7 @@ class Contributions(Plugin):
                 state.members[row[0]] = _Member(total=int(row[1] or 0))
             for row in await conn.execute(
                 select(xp_daily.c.member, xp_daily.c.day)
-                .where(xp_daily.c.community == key, xp_daily.c.day >= since)
+                .where(xp_daily.c.community == key, xp_daily.c.day >= since, _earned())
                 .order_by(xp_daily.c.day)
             ):
                 member = state.members.setdefault(row[0], _Member())
@@ -385,12 +402,14 @@ class Contributions(Plugin):
         state = await self._community(event.community)
         config: ContributionsSettings = await ctx.settings()
         pair = (event.message_id, event.member.id)
-        if pair in state.reactions:
+        granted = state.reactions.get(pair)
+        if granted is not None:
+            granted.emojis.add(event.emoji)
             return
         count = state.reaction_counts.get(event.message_id, 0)
         if count >= config.reactions_per_message:
             return
-        state.reactions[pair] = None
+        state.reactions[pair] = _Reaction(author.id, config.reaction_xp, {event.emoji})
         if len(state.reactions) > SEEN_REACTIONS:
             old, _ = state.reactions.popitem(last=False)
             state.reaction_counts.pop(old[0], None)
@@ -400,6 +419,40 @@ class Contributions(Plugin):
         level = self._add_xp(state, author.id, member, config.reaction_xp, day)
         if level is not None:
             await self._level_up(ctx, state, author, level, config)
+
+    @on(ReactionRemoved)
+    async def unreacted(self, event: ReactionRemoved, ctx: Context) -> None:
+        """Take back the reaction XP this member's reactions earned the author, once.
+
+        Only reactions that earned XP since the community was loaded are known; the XP goes
+        when the member's last reaction on the message is gone.
+        """
+        state = await self._community(event.community)
+        pair = (event.message_id, event.member.id)
+        granted = state.reactions.get(pair)
+        if granted is None:
+            return
+        granted.emojis.discard(event.emoji)
+        if granted.emojis:
+            return
+        del state.reactions[pair]
+        count = state.reaction_counts.get(event.message_id, 0)
+        if count > 1:
+            state.reaction_counts[event.message_id] = count - 1
+        else:
+            state.reaction_counts.pop(event.message_id, None)
+        member = state.members.get(granted.author)
+        amount = min(granted.amount, max(member.total, 0)) if member is not None else 0
+        if member is None or amount <= 0:
+            return
+        old = member.level
+        _, day = self._day(event.at or self.clock.now())
+        self._add_xp(state, granted.author, member, -amount, day)
+        if member.level < old:
+            author = event.author or MemberRef(event.community.platform, granted.author,
+                                               member.name)
+            config: ContributionsSettings = await ctx.settings()
+            await self._dropped(ctx, state, author, member.level, config)
 
     @on(ContributionMade)
     async def contributed(self, event: ContributionMade, ctx: Context) -> None:
@@ -589,6 +642,38 @@ class Contributions(Plugin):
                                            role=RoleRef(ctx.community.platform, role)),
                             revoke=True)
 
+    async def _dropped(self, ctx: Context, state: _Community, member: MemberRef, level: int,
+                       config: ContributionsSettings) -> None:
+        """After XP was lost, revoke level roles above ``level``.
+
+        In ``replace`` mode the highest configured level role still earned is granted again.
+        """
+        async with self.db.begin() as conn:
+            rows = [(key, role) for key, role in await conn.execute(
+                select(rewards.c.reward, rewards.c.role).where(
+                    rewards.c.community == state.key, rewards.c.member == member.id,
+                    rewards.c.reward.startswith("level:")))
+                    if _level_of(key) > level]
+            if rows:
+                await conn.execute(delete(rewards).where(
+                    rewards.c.community == state.key, rewards.c.member == member.id,
+                    rewards.c.reward.in_([key for key, _ in rows])))
+        if not rows:
+            return
+        mctx = self.context(ctx.community, channel=ctx.channel, member=member)
+        for key, role in rows:
+            title = mctx.i18n.plain("Level {level}").format(level=_level_of(key))
+            await mctx.grant(member, Reward(badge=key.split(":", 1)[1], title=title,
+                                            role=RoleRef(ctx.community.platform, role)),
+                             revoke=True)
+        if config.role_mode == "replace":
+            held = [(_level_of(k), r) for k, r in pairs(config.role_rewards).items()
+                    if k.startswith("level:") and 0 < _level_of(k) <= level]
+            if held:
+                top, role_id = max(held)
+                title = mctx.i18n.plain("Level {level}").format(level=top)
+                await self._grant(mctx, state, member, f"level:{top}", role_id, title)
+
     @command("rewards_retry", help=N_("Grant every recorded role reward again (after fixing "
                                       "the bot's permissions)"), privilege=Privilege.ADMIN)
     async def rewards_retry(self, ctx: Context) -> None:
@@ -744,17 +829,24 @@ class Contributions(Plugin):
 
     @job("active")
     async def active(self, ctx: Context, data: dict[str, Any]) -> None:
-        """Grant active-member status after recent activity; remove it when it lapses."""
+        """The daily job: active-member status, then XP decay for long-inactive members."""
         config: ContributionsSettings = await ctx.settings()
-        if not config.active_days:
-            return
         state = await self._community(ctx.community)
+        if config.active_days:
+            await self._active(ctx, state, config)
+        if config.decay_after_days:
+            await self._decay(ctx, state, config)
+
+    async def _active(self, ctx: Context, state: _Community,
+                      config: ContributionsSettings) -> None:
+        """Grant active-member status after recent activity; remove it when it lapses."""
         await self.flush()
         since = (ctx.now().date() - timedelta(days=config.active_days - 1)).isoformat()
         async with self.db.begin() as conn:
             recent = set((await conn.execute(
                 select(xp_daily.c.member).where(xp_daily.c.community == state.key,
-                                                xp_daily.c.day >= since).distinct())).scalars())
+                                                xp_daily.c.day >= since,
+                                                _earned()).distinct())).scalars())
             flagged = set((await conn.execute(
                 select(profiles.c.member).where(profiles.c.community == state.key,
                                                 profiles.c.active.is_(True)))).scalars())
@@ -777,6 +869,57 @@ class Contributions(Plugin):
             ref = MemberRef(ctx.community.platform, member_id, known.name if known else "")
             await ctx.grant(ref, Reward(badge="active", role=role, title=title), revoke=revoke)
 
+    async def _decay(self, ctx: Context, state: _Community,
+                     config: ContributionsSettings) -> None:
+        """Take ``decay_percent`` of the XP of members inactive for ``decay_after_days``.
+
+        Once per period of inactivity (the period restarts at each decay), recorded in
+        ``contributions_decay`` and as a negative ``xp_daily`` entry; never below 0 XP, and a
+        second run on the same day finds the row and does nothing.
+        """
+        await self.flush()
+        ordinal, day = self._day(self.clock.now())
+        cutoff = date.fromordinal(ordinal - config.decay_after_days).isoformat()
+        key = state.key
+        taken: dict[str, int] = {}
+        async with self.db.begin() as conn:
+            totals = dict((await conn.execute(
+                select(xp_daily.c.member, func.sum(xp_daily.c.xp))
+                .where(xp_daily.c.community == key).group_by(xp_daily.c.member))).all())
+            last = dict((await conn.execute(
+                select(xp_daily.c.member, func.max(xp_daily.c.day))
+                .where(xp_daily.c.community == key, _earned())
+                .group_by(xp_daily.c.member))).all())
+            for member_id, decayed in await conn.execute(
+                select(decay.c.member, func.max(decay.c.day))
+                .where(decay.c.community == key).group_by(decay.c.member)
+            ):
+                last[member_id] = max(last.get(member_id, ""), decayed)
+            for member_id in sorted(totals):
+                total = int(totals[member_id] or 0)
+                if total <= 0 or last.get(member_id, "") > cutoff:
+                    continue
+                amount = min(total, max(1, total * config.decay_percent // 100))
+                added = await conn.execute(self._insert(decay).values(
+                    community=key, member=member_id, day=day, xp=-amount
+                ).on_conflict_do_nothing())
+                if not added.rowcount:
+                    continue
+                stmt = self._insert(xp_daily).values(community=key, member=member_id,
+                                                     day=day, xp=-amount)
+                await conn.execute(stmt.on_conflict_do_update(
+                    index_elements=[xp_daily.c.community, xp_daily.c.member, xp_daily.c.day],
+                    set_={"xp": xp_daily.c.xp + stmt.excluded.xp}))
+                taken[member_id] = amount
+        for member_id, amount in taken.items():
+            member = state.members.setdefault(member_id, _Member())
+            old = member.level
+            member.total -= amount
+            self._relevel(state, member)
+            if member.level < old:
+                ref = MemberRef(ctx.community.platform, member_id, member.name)
+                await self._dropped(ctx, state, ref, member.level, config)
+
     # -- privacy ----------------------------------------------------------------------------
 
     def _mine(self, table: Any, member: MemberRef, column: str = "member") -> Any:
@@ -790,7 +933,7 @@ class Contributions(Plugin):
         async with self.db.connect() as conn:
             for name, table in (("xp", xp_daily), ("profile", profiles), ("awards", awards),
                                 ("badges", badges), ("tallies", tallies),
-                                ("rewards", rewards)):
+                                ("rewards", rewards), ("decay", decay)):
                 rows = await conn.execute(select(table).where(self._mine(table, member)))
                 out[name] = [_jsonable(row._mapping) for row in rows]
             rows = await conn.execute(select(kudos).where(
@@ -802,7 +945,7 @@ class Contributions(Plugin):
         """Erase the member's rows and in-memory state."""
         await self.flush()
         async with self.db.begin() as conn:
-            for table in (xp_daily, profiles, awards, badges, tallies, rewards):
+            for table in (xp_daily, profiles, awards, badges, tallies, rewards, decay):
                 await conn.execute(delete(table).where(self._mine(table, member)))
             await conn.execute(delete(kudos).where(
                 or_(self._mine(kudos, member, "giver"), self._mine(kudos, member, "receiver"))))
@@ -811,6 +954,19 @@ class Contributions(Plugin):
         for key, state in self._communities.items():
             if key.startswith(member.platform + ":"):
                 state.members.pop(member.id, None)
+
+
+def _earned() -> Any:
+    """Ledger rows that show activity: all but the rows holding only a decay."""
+    return ~exists().where(decay.c.community == xp_daily.c.community,
+                           decay.c.member == xp_daily.c.member, decay.c.day == xp_daily.c.day,
+                           decay.c.xp == xp_daily.c.xp)
+
+
+def _level_of(reward: str) -> int:
+    """The level in a ``level:N`` reward key (0 when it is not one)."""
+    _, _, text = reward.partition(":")
+    return int(text) if text.isdigit() else 0
 
 
 def _jsonable(row: Iterable[Any] | Any) -> dict[str, Any]:

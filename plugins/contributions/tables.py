@@ -83,4 +83,15 @@ rewards = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
-ALL = (xp_daily, profiles, kudos, awards, badges, tallies, rewards)
+decay = Table(
+    "contributions_decay",
+    metadata,
+    Column("community", String(96), primary_key=True),
+    Column("member", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("xp", Integer, nullable=False),
+)
+"""XP decay applied to a long-inactive member: one row per member and day (the negative
+amount is also in ``xp_daily`` for that day, so totals stay one sum)."""
+
+ALL = (xp_daily, profiles, kudos, awards, badges, tallies, rewards, decay)

@@ -25,7 +25,7 @@ from bot.core.messages import Button, Content, Reward
 from bot.core.payloads import Payload
 from bot.core.plugin import Plugin, command, on_button
 from bot.core.ratelimit import RateProfile
-from bot.core.refs import ChannelRef, CommunityRef
+from bot.core.refs import ChannelRef, CommunityRef, RoleRef
 from bot.settings import TelegramSettings
 from plugins.admin import Admin
 from plugins.example import Example
@@ -69,9 +69,10 @@ class Private(Plugin):
         await ctx.reply(f"private flow {payload.n} is open")
 
     @command("badge", help="Earn a badge")
-    async def badge(self, ctx: Context) -> None:
+    async def badge(self, ctx: Context, role: str | None = None) -> None:
         assert ctx.member is not None
-        await ctx.grant(ctx.member, Reward(badge="Helper"))
+        await ctx.grant(ctx.member, Reward(
+            badge="Helper", role=RoleRef("telegram", role) if role else None))
 
 
 @asynccontextmanager
@@ -290,8 +291,12 @@ async def test_redelivered_update_is_handled_once(fake: FakeTelegram) -> None:
 
 
 async def test_reward_falls_back_to_badge_and_perk_invite(fake: FakeTelegram) -> None:
-    async with running(fake, perk_chat_id=-2002) as (_app, _platform):
-        fake.push(fake.message_update(GROUP, BOB, "/badge"))
+    async with running(fake, perk_chat_id=-2002) as (app, _platform):
+        fake.push(fake.message_update(GROUP, BOB, "/badge"))  # a plain badge: the plugin's
+        await quiet(app)
+        assert not fake.calls_of("createChatInviteLink")
+        assert not sent(fake, "Helper")
+        fake.push(fake.message_update(GROUP, BOB, "/badge helpers"))  # a role: the fallback
         badge = await said(fake, "Helper")
         assert "private chat" in badge.params["text"]
         link = fake.calls_of("createChatInviteLink")[0]
