@@ -56,6 +56,7 @@ from plugins.onboarding.tables import members, metadata
 
 PLACEHOLDERS = ("name", "community", "member_count", "rules_link")
 MAX_INTERESTS = 20
+MAX_INTRO = 2000  # the intro column's size
 STEPS = ("rules", "interests", "intro")
 
 
@@ -160,6 +161,14 @@ class OnboardingSettings(BaseModel):
         default=None, max_length=100,
         description=N_("Channel where moderators are alerted (empty: the admin channel)"),
     )
+    intro_channel: str | None = Field(
+        default=None, max_length=100,
+        description=N_("Channel where introductions are posted (empty: the default channel)"),
+    )
+    intro_max_length: int = Field(
+        default=500, ge=20, le=MAX_INTRO,
+        description=N_("The longest introduction, in characters"),
+    )
 
     @field_validator("template")
     @classmethod
@@ -199,6 +208,10 @@ class Done(Payload, prefix="onboarding.done"):
     """Finish picking interests."""
 
 
+class SkipIntro(Payload, prefix="onboarding.skip_intro"):
+    """Skip the introduction step."""
+
+
 SetupAction = Literal[
     "show", "rules", "rules_link", "interest_add", "interest_remove", "interest_rename",
     "interest_role", "starter_role", "newcomer_role", "step", "greeting", "preview", "set",
@@ -217,7 +230,8 @@ class Onboarding(Plugin):
     )
     stores = N_(
         "When you joined and left, your onboarding progress, the interests you picked, "
-        "when you posted your first two messages, and whether you are still a newcomer."
+        "when you posted your first two messages, whether you are still a newcomer, and the "
+        "introduction you posted."
     )
 
     def __init__(self, app: Any) -> None:
@@ -268,7 +282,7 @@ class Onboarding(Plugin):
             return
         if config.greet:
             await self._greet(ctx, config, member, back=outcome == "back")
-        await self._continue(ctx, config, member, quiet=outcome == "back")
+        await self._continue(ctx, config, member, quiet=outcome == "back", joining=True)
 
     @on(MemberLeft)
     async def left(self, event: MemberLeft, ctx: Context) -> None:
@@ -462,9 +476,13 @@ class Onboarding(Plugin):
         return row
 
     async def _continue(
-        self, ctx: Context, config: OnboardingSettings, member: MemberRef, *, quiet: bool = False
+        self, ctx: Context, config: OnboardingSettings, member: MemberRef, *, quiet: bool = False,
+        joining: bool = False,
     ) -> None:
-        """Send the member's next step privately; finish when nothing is left."""
+        """Send the member's next step privately; finish when nothing is left.
+
+        ``joining``: called for a join, not for something the member did (see _complete).
+        """
         ctx = self.context(ctx.community, member=member)
         row = await self._ensure_row(ctx, member)
         now = ctx.now()
@@ -486,7 +504,9 @@ class Onboarding(Plugin):
             await self._picker(ctx, config, member, new=True)
             return
         if row.completed_at is None:
-            await self._complete(ctx, config, member)
+            await self._complete(ctx, config, member, prompt=not joining)
+        elif not quiet and config.step_intro and row.intro_at is None:
+            await self._ask_intro(ctx, config, member)
         elif not quiet:
             await ctx.dm(member, ctx.t("You have finished onboarding. Press the button to "
                                        "change your interests.")
@@ -529,7 +549,15 @@ class Onboarding(Plugin):
         outbox_id = await ctx.dm(member, text, buttons=buttons)
         await self._stamp(ctx, member, picker=outbox_id)
 
-    async def _complete(self, ctx: Context, config: OnboardingSettings, member: MemberRef) -> None:
+    async def _complete(
+        self, ctx: Context, config: OnboardingSettings, member: MemberRef, *, prompt: bool
+    ) -> None:
+        """Finish the flow and invite an introduction.
+
+        ``prompt``: the member is taking part (pressed, or used /onboarding), so the prompt
+        with its Skip button goes out and their next private message answers it. A flow
+        finished by the join alone only mentions /intro: nothing waits for an answer.
+        """
         now = ctx.now()
         async with self._write() as conn:
             changed = await conn.execute(
@@ -546,12 +574,16 @@ class Onboarding(Plugin):
                 role=RoleRef(ctx.community.platform, config.starter_role, config.starter_role),
             ))
         text = ctx.t("🎉 You are all set! Welcome aboard.")
-        if config.step_intro:
-            text = text + Markup("\n") + ctx.t(
-                "When you are ready, introduce yourself to the community: who you are and "
-                "what brings you here.")
-        await ctx.dm(member, text)
         row = await self._row(ctx.community.key, member.id)
+        if config.step_intro and row is not None and row.intro_at is None and prompt:
+            await self._ask_intro(ctx, config, member, lead=text)
+        elif config.step_intro and row is not None and row.intro is None:
+            await ctx.dm(member, text + Markup("\n") + ctx.t(
+                "✍️ When you are ready, introduce yourself to the community: send /intro "
+                "followed by a few words about you (at most {limit} characters).",
+                limit=ctx.i18n.number(config.intro_max_length)))
+        else:
+            await ctx.dm(member, text)
         if config.nudge_hours and row is not None and row.first_message_at is None:
             await self.schedule(
                 "nudge", ctx.community, at=now + timedelta(hours=config.nudge_hours),
@@ -642,13 +674,138 @@ class Onboarding(Plugin):
         )
         await self._continue(ctx, config, member, quiet=True)
 
+    # -- the introduction ----------------------------------------------------------------
+
+    async def _ask_intro(
+        self, ctx: Context, config: OnboardingSettings, member: MemberRef,
+        *, lead: Markup | None = None,
+    ) -> None:
+        """Invite the member to introduce themselves (their next private message answers)."""
+        text = ctx.t(
+            "✍️ Introduce yourself to the community: who you are and what brings you here. "
+            "Reply to me in our private chat, or send /intro followed by your text (at most "
+            "{limit} characters), and I will post it for everyone.",
+            limit=ctx.i18n.number(config.intro_max_length),
+        )
+        if lead is not None:
+            text = lead + Markup("\n") + text
+        await self._stamp(ctx, member, intro_asked_at=ctx.now())
+        await ctx.dm(member, text, buttons=[
+            Button(ctx.i18n.plain("Skip"), SkipIntro(), style=ButtonStyle.SECONDARY)])
+
+    async def _intro_row(
+        self, community: CommunityRef, member: MemberRef, *, pending: bool, private: bool
+    ) -> Any:
+        """The member's row the introduction belongs to, or None.
+
+        Its own row in ``community`` when there is one; from a private chat that is a
+        community of its own (Telegram), the row on the same platform whose prompt went out
+        last. ``pending``: only rows still waiting for the answer to a prompt.
+        """
+        conditions = [members.c.member == member.id, members.c.left_at.is_(None),
+                      members.c.intro.is_(None)]
+        if pending:
+            conditions += [members.c.intro_asked_at.is_not(None), members.c.intro_at.is_(None)]
+        async with self._read() as conn:
+            own = (await conn.execute(
+                select(members).where(members.c.community == community.key, *conditions)
+            )).first()
+            if own is not None or not private:
+                return own
+            return (await conn.execute(
+                select(members)
+                .where(members.c.community.startswith(community.platform + ":"), *conditions)
+                .order_by(members.c.intro_asked_at.desc().nulls_last(),
+                          members.c.joined_at.desc())
+                .limit(1)
+            )).first()
+
+    async def _private_message(self, event: MessagePosted, ctx: Context) -> None:
+        """A private message answers a pending introduction prompt; anything else is ignored."""
+        row = await self._intro_row(ctx.community, event.member, pending=True, private=True)
+        if row is None:
+            return
+        mine = self.context(CommunityRef.from_key(row.community), member=event.member)
+        answer = await self._take_intro(mine, event.member, event.text.strip())
+        await mine.dm(event.member, answer)
+
+    async def _take_intro(self, mine: Context, member: MemberRef, text: str) -> Markup:
+        """Check, store and post an introduction, closing the step (once); the answer."""
+        community = mine.community
+        config: OnboardingSettings = await self.config(community)  # type: ignore[assignment]
+        limit = config.intro_max_length
+        if not config.step_intro:
+            return mine.t("Introductions are switched off in this community.")
+        if not text:
+            return mine.t("Write a few words after /intro, e.g. /intro Hello, I am Sara and I "
+                          "love hiking.")
+        if len(text) > limit:
+            return mine.t("Your introduction has {length} characters; at most {limit} are "
+                          "allowed. Please shorten it and send it again.",
+                          length=mine.i18n.number(len(text)), limit=mine.i18n.number(limit))
+        now = self.clock.now()
+        async with self._write() as conn:
+            changed = await conn.execute(
+                update(members)
+                .where(members.c.community == community.key, members.c.member == member.id,
+                       members.c.intro.is_(None))
+                .values(intro=text, intro_at=func.coalesce(members.c.intro_at, now))
+            )
+        if not changed.rowcount:
+            return mine.t("You have already introduced yourself. Thank you!")
+        public = self.context(community)  # the community's language, its default channel
+        await public.send(public.t("Please welcome {name}: {text}", name=public.mention(member),
+                                   text=text),
+                          channel=self._channel(public, config.intro_channel), mentions=[member])
+        return mine.t("🙌 Thank you! I posted your introduction.")
+
+    @command("intro", help=N_("Introduce yourself to the community"))
+    async def intro(
+        self,
+        ctx: Context,
+        text: Annotated[str, Param(help=N_("A few words about you"), max_length=MAX_INTRO)] = "",
+    ) -> None:
+        """Post the member's introduction (anywhere, also in a private chat with the bot)."""
+        assert ctx.member is not None
+        member = ctx.member
+        private = ctx.channel is not None and ctx.channel.private
+        row = await self._intro_row(ctx.community, member, pending=False, private=private)
+        if row is None and not private:
+            await self._ensure_row(ctx, member)  # joined before the plugin
+            row = await self._intro_row(ctx.community, member, pending=False, private=False)
+        if row is None:
+            await ctx.reply(ctx.t("You have already introduced yourself. Thank you!"),
+                            private=True)
+            return
+        mine = self.context(CommunityRef.from_key(row.community), member=member)
+        await ctx.reply(await self._take_intro(mine, member, text.strip()), private=True)
+
+    @on_button(SkipIntro)
+    async def skip_intro(self, payload: SkipIntro, ctx: Context) -> None:
+        """Close the introduction step without posting (``/intro`` still works later)."""
+        assert ctx.member is not None
+        async with self._write() as conn:
+            changed = await conn.execute(
+                update(members)
+                .where(members.c.community == ctx.community.key,
+                       members.c.member == ctx.member.id, members.c.intro_at.is_(None))
+                .values(intro_at=ctx.now())
+            )
+        if changed.rowcount:
+            await ctx.reply(ctx.t("No problem. If you change your mind, send /intro followed "
+                                  "by a few words about yourself."))
+
     # -- messages: thanks, nudge, graduation ----------------------------------------------
 
     @on(MessagePosted)
     async def posted(self, event: MessagePosted, ctx: Context) -> None:
         """Count a newcomer's first messages (members past that cost no database access)."""
+        if event.channel.private:
+            if not event.member.is_bot and event.text.strip():
+                await self._private_message(event, ctx)
+            return
         key = (ctx.community.key, event.member.id)
-        if key in self._settled or event.member.is_bot or event.channel.private:
+        if key in self._settled or event.member.is_bot:
             return
         row = await self._row(*key)
         if row is None or (row.messages >= 2 and not row.newcomer):
@@ -738,7 +895,7 @@ class Onboarding(Plugin):
                 update(members)
                 .where(members.c.community == ctx.community.key, members.c.member == member.id,
                        members.c.nudged.is_(False), members.c.first_message_at.is_(None),
-                       members.c.left_at.is_(None))
+                       members.c.intro.is_(None), members.c.left_at.is_(None))
                 .values(nudged=True)
             )
         if not changed.rowcount:
@@ -938,8 +1095,11 @@ class Onboarding(Plugin):
     ) -> None:
         """Counts and percentages per stage for members who joined in the period."""
         since = ctx.now() - timedelta(days=days)
-        columns = (members.c.accepted_at, members.c.interests_at,
-                   members.c.first_message_at, members.c.second_message_at)
+        config: OnboardingSettings = await ctx.settings()
+        columns = [members.c.accepted_at, members.c.interests_at,
+                   members.c.first_message_at, members.c.second_message_at]
+        if config.step_intro:  # a switched-off step is not shown
+            columns.insert(2, members.c.intro)
         async with self._read() as conn:
             row = (
                 await conn.execute(
@@ -953,6 +1113,8 @@ class Onboarding(Plugin):
         labels = [ctx.i18n.plain("Joined"), ctx.i18n.plain("Accepted the rules"),
                   ctx.i18n.plain("Picked interests"), ctx.i18n.plain("First message"),
                   ctx.i18n.plain("Second message")]
+        if config.step_intro:
+            labels.insert(3, ctx.i18n.plain("Introduced themselves"))
         total = counts[0]
         shown = [
             f"{ctx.i18n.number(c)} · {ctx.i18n.percent(c / total if total else 0)}"

@@ -1,7 +1,9 @@
 """The onboarding plugin's tables: one row per member per community, and chosen interests.
 
-Interests are stored by their stable id (from the settings list), so renaming an
-interest keeps every member's choice.
+The introduction: ``intro_asked_at`` when the prompt went out (a private message then
+counts as the answer), ``intro_at`` when the step was passed (posted or skipped), ``intro``
+the text that was posted. Interests are stored by their stable id (from the settings
+list), so renaming an interest keeps every member's choice.
 """
 
 from sqlalchemy import Boolean, Column, Integer, String, Table
@@ -32,6 +34,9 @@ members = Table(
     Column("graduated_at", UTCDateTime(), nullable=True),
     Column("nudged", Boolean, nullable=False, default=False),
     Column("picker", Integer, nullable=True),
+    Column("intro_asked_at", UTCDateTime(), nullable=True),
+    Column("intro_at", UTCDateTime(), nullable=True),
+    Column("intro", String(2000), nullable=True),
 )
 
 interests = Table(

@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 
-from bot import CommunityRef, InterestsChosen, MemberJoined, MemberRef, Plugin, on
+from bot import (
+    ChannelRef,
+    CommunityRef,
+    InterestsChosen,
+    MemberJoined,
+    MemberRef,
+    MessagePosted,
+    Plugin,
+    on,
+)
+from bot.core.actions import SendMessage
 from bot.core.context import Context
 from bot.core.markup import Style, parse
 from plugins.onboarding import Onboarding, OnboardingSettings, render_template, template_problem
@@ -147,3 +157,82 @@ async def test_arabic_plurals_and_greeting(world_factory: Any) -> None:
     lines = world.bot_lines(await world.play(":as سارة", ":as owner", "/onboarding_funnel 1"))
     assert "Majlis: أهلًا بك في Majlis playground يا سارة! 👋" in lines
     assert any("قمع الترحيب، آخر يوم" in line for line in lines)
+
+
+async def test_introduction_by_command_escaped_and_mentioning_only_the_member(
+    world_factory: Any,
+) -> None:
+    world = await world_factory([Onboarding])
+    sent: list[SendMessage] = []
+    deliver = world.console.deliver
+
+    async def recording(action: Any, reply_handle: Any = None) -> Any:
+        if isinstance(action, SendMessage):
+            sent.append(action)
+        return await deliver(action, reply_handle)
+
+    world.console.deliver = recording
+    await world.play("/onboarding_setup set intro_max_length 40",
+                     "/onboarding_setup set intro_channel intros")
+    lines = world.bot_lines(await world.play(":as sara"))  # no steps: finished by the join
+    assert any("🎉 You are all set!" in line and "send /intro" in line and "[" not in line
+               for line in lines)
+    lines = world.bot_lines(await world.play("/onboarding"))
+    assert any("Introduce yourself" in line and "[1 Skip]" in line for line in lines)
+    lines = world.bot_lines(await world.play(
+        "/intro " + "x" * 41, "/intro", "/intro I am **Sara** [x](member:owner)"))
+    assert any("has 41 characters; at most 40 are allowed" in line for line in lines)
+    assert any("Write a few words after /intro" in line for line in lines)
+    assert "Majlis: Please welcome @sara: I am **Sara** [x](member:owner)" in lines
+    welcome = next(a for a in sent if "Please welcome" in a.content.text)
+    assert welcome.channel is not None and welcome.channel.id == "intros"
+    assert welcome.content.mention_ids == ("sara",)
+    spans = parse(welcome.content.text)
+    assert [s.target for s in spans if s.style is Style.MENTION] == ["sara"]
+    assert not any(s.bold or s.style is Style.LINK for s in spans)
+    lines = world.bot_lines(await world.play("/intro again", ":press 1"))
+    assert lines == ["Majlis: (only sara sees) You have already introduced yourself. Thank you!"]
+    data = await world.app.export_member(MemberRef("console", "sara", "sara"))
+    assert data["onboarding"]["communities"][0]["intro"] == "I am **Sara** [x](member:owner)"
+    await world.app.forget_member(MemberRef("console", "sara", "sara"))
+    data = await world.app.export_member(MemberRef("console", "sara", "sara"))
+    assert data["onboarding"] == {"communities": []}
+
+
+async def test_private_message_answers_the_prompt_and_skip_closes_it(
+    world_factory: Any,
+) -> None:
+    world = await world_factory([Onboarding])
+    community = CommunityRef("console", "local")
+    await world.play(":as sara", "/onboarding", ":as omar", "/onboarding", ":press 1")  # skip
+    said = world.bot_lines(await world.play(":as omar", ":press 1"))
+    assert said == []  # a second press does nothing
+
+    async def private(member: str, text: str, event_id: str) -> list[str]:
+        start = len(world.console.transcript)
+        await world.app.dispatcher.dispatch(MessagePosted(
+            id=event_id, community=community, member=MemberRef("console", member, member),
+            channel=ChannelRef("console", f"dm:{member}", private=True),
+            message_id=event_id, text=text))
+        await world.app.settle()
+        return world.bot_lines(world.console.transcript[start:])
+
+    assert await private("omar", "hello bot", "p1") == []  # skipped: not an introduction
+    lines = await private("sara", "Hi, I hike.", "p2")
+    assert lines == ["Majlis: Please welcome @sara: Hi, I hike.",
+                     "Majlis: (DM to sara) 🙌 Thank you! I posted your introduction."]
+    assert await private("sara", "Hi, I hike.", "p2") == []  # a replay
+    assert await private("sara", "more", "p3") == []  # the step is closed
+    lines = world.bot_lines(await world.play(":as owner", "/onboarding_funnel 7"))
+    assert any("Introduced themselves: 1 · 50%" in line for line in lines)
+    await world.play("/onboarding_setup step intro off")
+    lines = world.bot_lines(await world.play("/onboarding_funnel 7", ":as omar", "/intro hi"))
+    assert not any("Introduced themselves" in line for line in lines)
+    assert "Majlis: (only omar sees) Introductions are switched off in this community." in lines
+
+
+async def test_arabic_introduction(world_factory: Any) -> None:
+    world = await world_factory([Onboarding], language="ar")
+    lines = world.bot_lines(await world.play(":as سارة", "/onboarding", "/intro أحب القراءة"))
+    assert any("عرّف المجتمع بنفسك" in line and "تخطٍّ" in line for line in lines)
+    assert "Majlis: رحّبوا معنا بـ@سارة: أحب القراءة" in lines

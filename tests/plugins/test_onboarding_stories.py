@@ -38,6 +38,8 @@ def test_onboarding_story_in_english(tmp_path: Path) -> None:
     assert "[2026-01-05 09:00] Majlis: Hello sara, welcome to Majlis playground! We are 1. " \
         "Rules: https://example.org/rules" in lines
     assert "[2026-01-05 09:00] Majlis: (badge for sara: Hiking)" in lines
+    assert "[2026-01-05 09:00] Majlis: Please welcome @sara: Sara here: I hike on weekends and " \
+        "read <b>a lot</b>." in lines
     assert "[2026-01-05 09:00] Majlis: Welcome back, omar! Your earlier choices are kept." in lines
     assert sum("🚨 Moderators" in line for line in lines) == 1
     assert "[2026-01-05 10:01] Majlis: Welcome to our 5 new members: j11, j12, j13, j14, j15! " \
@@ -55,5 +57,7 @@ def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
     assert "[2026-01-05 09:00] Majlis: أهلًا بعودتك يا عمر! احتفظنا باختياراتك السابقة." in lines
     assert any("أهلًا بأعضائنا الجدد الـ٥" in line or "الجدد الـ5" in line for line in lines)
     assert any("أكثر من 10 أعضاء" in line or "أكثر من ١٠ أعضاء" in line for line in lines)
-    assert any("قمع الترحيب، آخر 30 " in line for line in lines)  # see README: plural header
+    assert "[2026-01-05 09:00] Majlis: رحّبوا معنا بـ@سارة: أنا سارة، أحب المشي في عطلة نهاية " \
+        "الأسبوع" in lines
+    assert any("قمع الترحيب، آخر 30 " in line for line in lines)
     assert any("(image: onboarding-funnel.png" in line for line in lines)
