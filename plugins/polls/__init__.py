@@ -54,6 +54,7 @@ from bot import (
     PollAnswered,
     PollClosed,
     Privilege,
+    RoleRef,
     command,
     job,
     on,
@@ -307,6 +308,12 @@ class Polls(Plugin):
         eligible: Annotated[
             Literal["all", "before_open"], Param(help=N_("Who may vote"))
         ] = "all",
+        role: Annotated[
+            RoleRef | None, Param(help=N_("Only members with this role may vote"))
+        ] = None,
+        badge: Annotated[
+            str | None, Param(help=N_("Only members with this badge may vote"), max_length=100)
+        ] = None,
     ) -> None:
         """Validate, post the poll message with buttons, and schedule its closing."""
         assert ctx.member is not None
@@ -321,7 +328,9 @@ class Polls(Plugin):
         await self._open(
             ctx, config, creator=ctx.member.id, question=question, choices=split_options(options),
             deadline=deadline, multiple=multiple, anonymous=anonymous, hidden=hidden,
-            quorum=quorum, quorum_percent=quorum_percent, native=native, eligible=eligible,
+            quorum=quorum, quorum_percent=quorum_percent, native=native,
+            eligible="role" if role else "badge" if badge else eligible,
+            eligible_ref=role.id if role else badge.strip() if badge else None,
         )
 
     async def _may_create(self, ctx: Context, config: PollsSettings) -> bool:
@@ -344,6 +353,7 @@ class Polls(Plugin):
         quorum_percent: int = 0,
         native: bool = False,
         eligible: str = "all",
+        eligible_ref: str | None = None,
         template: int | None = None,
         occurrence: str | None = None,
     ) -> int | None:
@@ -382,6 +392,7 @@ class Polls(Plugin):
             "quorum": quorum,
             "quorum_percent": quorum_percent,
             "eligible": eligible,
+            "eligible_ref": eligible_ref,
             "salt": secrets.token_hex(32) if anonymous else None,
             "opened_at": now,
             "deadline": deadline,
@@ -528,8 +539,8 @@ class Polls(Plugin):
             ctx.t("Anonymous: nobody, admins included, can see who chose what.")
             if row.anonymous else ctx.t("Public: choices are stored with the voter's name."),
         ]
-        if row.eligible == "before_open":
-            modes.append(ctx.t("Only members who joined before the poll opened can vote."))
+        if row.eligible != "all":
+            modes.append(self._who_may_vote(ctx, row))
         parts.append(Markup(" ").join(modes))
         if row.hidden:
             parts.append(ctx.t("Results are hidden until the poll closes."))
@@ -587,9 +598,8 @@ class Polls(Plugin):
         row = await self._open_poll(ctx, payload.poll)
         if row is None or not 0 <= payload.option < len(row.options):
             return
-        if row.eligible == "before_open" and not await self._joined_before(ctx, row, ctx.member):
-            await ctx.reply(ctx.t("Only members who joined before the poll opened can vote."),
-                            private=True)
+        if not await self._eligible(ctx, row, ctx.member):
+            await ctx.reply(self._who_may_vote(ctx, row), private=True)
             return
         option = row.options[payload.option]
         key = voter_key(row.salt, ctx.member.id)
@@ -657,7 +667,7 @@ class Polls(Plugin):
         row = await self._native_poll(ctx.community, event.poll_id)
         if row is None or row.closed_at is not None:
             return
-        if row.eligible == "before_open" and not await self._joined_before(ctx, row, event.member):
+        if not await self._eligible(ctx, row, event.member):
             return
         chosen = sorted({i for i in event.options if 0 <= i < len(row.options)})
         chosen = chosen[: row.max_choices]
@@ -693,6 +703,26 @@ class Polls(Plugin):
             if delivered == platform_id:
                 return await self._poll(row.id)
         return None
+
+    async def _eligible(self, ctx: Context, row: Any, member: MemberRef) -> bool:
+        """Whether the poll's eligibility rule lets ``member`` vote."""
+        if row.eligible == "before_open":
+            return await self._joined_before(ctx, row, member)
+        if row.eligible == "role":
+            return row.eligible_ref in await self.app.member_roles(ctx.community, member)
+        if row.eligible == "badge":
+            return row.eligible_ref in await self.app.member_badges(ctx.community, member)
+        return True
+
+    @staticmethod
+    def _who_may_vote(ctx: Context, row: Any) -> Markup:
+        if row.eligible == "role":
+            return ctx.t("Only members with the role {role} can vote.",
+                         role=Markup("`{}`").format(row.eligible_ref))
+        if row.eligible == "badge":
+            return ctx.t("Only members with the badge “{badge}” can vote.",
+                         badge=row.eligible_ref)
+        return ctx.t("Only members who joined before the poll opened can vote.")
 
     async def _joined_before(self, ctx: Context, row: Any, member: MemberRef) -> bool:
         async with self.db.connect() as conn:

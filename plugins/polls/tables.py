@@ -28,6 +28,7 @@ polls = Table(
     Column("quorum", Integer, nullable=False, default=0),
     Column("quorum_percent", Integer, nullable=False, default=0),
     Column("eligible", String(16), nullable=False, default="all"),
+    Column("eligible_ref", String(100)),
     Column("salt", String(64), nullable=True),
     Column("message", Integer, nullable=True),
     # NULL: a poll with buttons; "": a native poll not yet delivered; else the platform's
