@@ -12,6 +12,7 @@ Lines (interactive or from a script):
 from __future__ import annotations
 
 import itertools
+import secrets
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -124,6 +125,7 @@ class Console:
         self.transcript: list[str] = []
         self._ids = itertools.count(1)
         self._event_ids = itertools.count(1)
+        self._session = secrets.token_hex(4)
         self.channel = ChannelRef(PLATFORM, GENERAL, "general")
 
     # -- the Platform protocol ----------------------------------------------------------
@@ -243,7 +245,9 @@ class Console:
     # -- the script ---------------------------------------------------------------------
 
     def _eid(self) -> str:
-        return f"console:{next(self._event_ids)}"
+        # A run of its own: the playground's database outlives a session, and ids from an
+        # earlier session must not look like replays of this one.
+        return f"console:{self._session}:{next(self._event_ids)}"
 
     def member(self, name: str) -> MemberRef:
         """The member called ``name`` (created on first use)."""
