@@ -7,28 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot import MemberRef, ReactionRemoved
-from plugins.admin import Admin
-from plugins.contributions import Contributions
 from plugins.contributions.tables import decay, rewards
 from tests.conftest import ConsoleWorld
-
-
-async def make(world_factory: Any) -> ConsoleWorld:
-    world: ConsoleWorld = await world_factory([Contributions, Admin])
-    return world
-
-
-def plugin(world: ConsoleWorld) -> Contributions:
-    found = world.app.plugins["contributions"]
-    assert isinstance(found, Contributions)
-    return found
-
-
-async def xp_of(world: ConsoleWorld, name: str) -> int:
-    contributions = plugin(world)
-    await contributions.flush()
-    state = contributions._communities[world.console.community.key]
-    return state.members[name].total if name in state.members else 0
+from tests.plugins.test_contributions import make, plugin, xp_of
 
 
 async def decay_rows(world: ConsoleWorld) -> int:
