@@ -600,8 +600,30 @@ class DiscordPlatform:
 
     async def _on_message(self, message: discord.Message) -> None:
         event = message_posted(message)
+        if event is None and message.guild is None:
+            event = await self._direct_message(message)
         if event is not None:
             await self._dispatch(event)
+
+    async def _direct_message(self, message: discord.Message) -> MessagePosted | None:
+        """A member's DM, for the guild the bot last wrote to them for (else nothing)."""
+        author = message.author
+        if (self.app is None or author.bot or message.type not in _MEMBER_MESSAGE_TYPES
+                or author.id == message._state.self_id):
+            return None
+        guild_id = await self.app.db.kv_get(KV_DM, f"user:{author.id}")
+        if not guild_id:
+            return None
+        return MessagePosted(
+            id=f"dc:msg:{message.id}",
+            durable=False,
+            community=_community_ref(int(guild_id)),
+            member=member_ref(author),
+            channel=ChannelRef(PLATFORM, str(message.channel.id), "", True),
+            message_id=str(message.id),
+            text=message.content,
+            at=message.created_at,
+        )
 
     async def _reaction(self, payload: discord.RawReactionActionEvent, added: bool) -> None:
         if payload.guild_id is None:
@@ -879,9 +901,13 @@ class DiscordPlatform:
                 if exc.code == limits.CANNOT_MESSAGE_USER:
                     raise Undeliverable(exc.text) from None
                 raise
-            if content.buttons and delivered.message_id and self.app is not None:
-                # Presses on these buttons carry no guild: remember which one they act for.
-                await self.app.db.kv_set(KV_DM, delivered.message_id, action.community.id)
+            if self.app is not None:
+                # DMs carry no guild: remember which one the bot wrote for, so presses on
+                # these buttons and the member's answers act there.
+                if content.buttons and delivered.message_id:
+                    await self.app.db.kv_set(KV_DM, delivered.message_id, action.community.id)
+                await self.app.db.kv_set(KV_DM, f"user:{action.member.id}",
+                                         action.community.id)
             return delivered
         if isinstance(handle, Handle) and action.reply_to and not handle.expired:
             try:

@@ -7,6 +7,7 @@ text is passed through :func:`html.escape`, so nothing a member wrote can inject
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -20,9 +21,15 @@ from bot.core.payloads import Payload
 Encoder = Callable[[Payload], Awaitable[str]]
 
 
+#: "@name" in a bot's message notifies that user; a word joiner after "@" keeps the text
+#: and drops the mention (only ``[name](member:ID)`` markup may ping anyone).
+_AT_NAME = re.compile(r"@(?=\w)")
+WORD_JOINER = "\u2060"
+
+
 def span_html(span: Span) -> str:
     """One markup span as Telegram HTML."""
-    text = html.escape(span.text, quote=False)
+    text = html.escape(_AT_NAME.sub("@" + WORD_JOINER, span.text), quote=False)
     if span.style is Style.CODE:
         return f"<code>{text}</code>"
     if span.style is Style.MENTION:

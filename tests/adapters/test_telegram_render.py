@@ -94,3 +94,12 @@ async def test_deep_link_keyboard() -> None:
     assert markup is not None
     assert markup.inline_keyboard[0][0].url == "https://t.me/majlis_bot?start=k1"
     assert await inline_keyboard((), encode) is None
+
+
+def test_at_names_in_text_do_not_notify() -> None:
+    from bot.adapters.telegram_render import WORD_JOINER, markup_html
+    from bot.core.markup import escape
+
+    rendered = markup_html(escape("thanks @alice and a@b.c"))
+    assert f"@{WORD_JOINER}alice" in rendered
+    assert "@alice" not in rendered
