@@ -106,7 +106,10 @@ class FakeCommunity:
         self.clock = ManualClock(start)
         self.platform = _Recorder(owner)
         self.platform.admins.update(admins)
-        values: dict[str, Any] = {"database_url": database_url, "language": language}
+        # The plugins under test run: the playground's disabled_by_default does not apply.
+        values: dict[str, Any] = {
+            "database_url": database_url, "language": language, "disabled_by_default": [],
+        }
         values.update(settings)
         self.app = App(
             Settings(_env_file=None, **values),  # type: ignore[call-arg]

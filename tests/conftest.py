@@ -37,7 +37,8 @@ def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def make_settings(**overrides: Any) -> Settings:
     """Settings for tests: an in-memory database unless told otherwise."""
-    values: dict[str, Any] = {"database_url": "sqlite+aiosqlite://"}
+    # Tests name their plugins; config/bot.toml's playground defaults do not apply.
+    values: dict[str, Any] = {"database_url": "sqlite+aiosqlite://", "disabled_by_default": []}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
