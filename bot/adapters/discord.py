@@ -61,6 +61,7 @@ from bot.core.messages import Content
 from bot.core.payloads import Payload, PayloadError, decode, shorten
 from bot.core.platform import (
     Delivered,
+    NeedsAdmin,
     PermanentError,
     RetryAfter,
     TransientError,
@@ -352,6 +353,7 @@ class DiscordPlatform:
             client = discord.Client(**options)
         for event in (
             "on_ready", "on_guild_available", "on_guild_join", "on_member_join",
+            "on_guild_role_update", "on_guild_role_create", "on_guild_update",
             "on_raw_member_remove", "on_message", "on_raw_reaction_add",
             "on_raw_reaction_remove", "on_interaction", "on_raw_poll_vote_add",
             "on_raw_poll_vote_remove",
@@ -567,6 +569,19 @@ class DiscordPlatform:
             )
         )
         await self.sync(community)
+
+    def _roles_changed(self, guild_id: int) -> None:
+        if self.app is not None:
+            self.app.outbox.wake(CommunityRef(PLATFORM, str(guild_id)).key)
+
+    async def _on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        self._roles_changed(after.guild.id)
+
+    async def _on_guild_role_create(self, role: discord.Role) -> None:
+        self._roles_changed(role.guild.id)
+
+    async def _on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        self._roles_changed(after.id)
 
     async def _on_guild_join(self, guild: discord.Guild) -> None:
         await self._on_guild_available(guild)
@@ -969,7 +984,9 @@ class DiscordPlatform:
                                            int(role.id), reason="Majlis reward")
         except discord.Forbidden:
             t = self._t(community, member)
-            raise PermanentError(
+            # An admin can fix this (permission, role order): the outbox reports it once
+            # and retries, at once when the guild's roles change.
+            raise NeedsAdmin(
                 t.plain(ROLE_REFUSED, role=self._role_name(community, role),
                         member=member.display_name)
             ) from None

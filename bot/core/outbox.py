@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bot.core.actions import Action, EditMessage, SendMessage
 from bot.core.platform import (
     Delivered,
+    NeedsAdmin,
     PermanentError,
     Platform,
     RetryAfter,
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 300.0
+#: Waiting for an admin to fix permissions: retry this often, this many times (3 days).
+ADMIN_FIX_RETRY_SECONDS = 3600.0
+ADMIN_FIX_ATTEMPTS = 72
 #: Statuses of stored actions.
 PENDING, HELD, SENT, FAILED, UNDELIVERABLE = "pending", "held", "sent", "failed", "undeliverable"
 
@@ -52,6 +56,7 @@ class _Queued:
     attempts: int = 0
     ready_at: float = 0.0
     sent_at: float = 0.0
+    parked: bool = False  # waiting for an admin's fix: does not hold up its channel
 
 
 class _Lane:
@@ -185,6 +190,18 @@ class Outbox:
         """Whether a community's automated posts are held."""
         return community_key in self._paused
 
+    def wake(self, community_key: str) -> int:
+        """Retry now what waits in a community (an admin changed roles or permissions)."""
+        woken = 0
+        for lane in self._lanes.values():
+            for item in lane.queue.values():
+                if item.action.community.key == community_key and item.ready_at:
+                    item.ready_at = 0.0
+                    woken += 1
+            if woken:
+                lane.wake.set()
+        return woken
+
     def renamed(self, old: str, new: str) -> None:
         """Carry a community's pause over to its new key."""
         if old in self._paused:
@@ -236,6 +253,9 @@ class Outbox:
             seen: set[str] = set()
             for item in list(lane.queue.values()):
                 key = item.action.channel_key
+                if item.parked and item.ready_at > now:
+                    soonest = min(soonest or item.ready_at - now, item.ready_at - now)
+                    continue
                 if key in seen or key in lane.in_flight:
                     seen.add(key)
                     continue
@@ -278,6 +298,22 @@ class Outbox:
                 await self._fail(item, f"rate limited {item.attempts} times")
         except Undeliverable as exc:
             await self._undeliverable(item, str(exc))
+        except NeedsAdmin as exc:
+            item.attempts += 1
+            if item.attempts == 1:
+                await self._report(item.action, exc.reason, exc.values)
+            if item.attempts >= ADMIN_FIX_ATTEMPTS:
+                await self._fail(item, str(exc))
+            else:
+                requeue = True
+                item.parked = True
+                item.ready_at = asyncio.get_running_loop().time() + ADMIN_FIX_RETRY_SECONDS
+                await self.db.outbox_update(
+                    [item.id],
+                    attempts=item.attempts,
+                    not_before=self.clock.now() + timedelta(seconds=ADMIN_FIX_RETRY_SECONDS),
+                    error=str(exc),
+                )
         except PermanentError as exc:
             await self._fail(item, str(exc), exc.reason, exc.values)
         except asyncio.CancelledError:

@@ -47,6 +47,14 @@ class PermanentError(DeliveryError):
         self.values = values
 
 
+class NeedsAdmin(PermanentError):
+    """A failure an admin can fix (a missing permission, the bot's role too low).
+
+    The outbox reports it once, keeps the action, retries it every hour for a few days,
+    and at once when the platform says the community's roles or permissions changed.
+    """
+
+
 class Undeliverable(DeliveryError):
     """A private message the member cannot receive (DMs closed, bot not started)."""
 

@@ -162,3 +162,25 @@ async def test_rate_limits_hold_sends_back() -> None:
     assert sorted(platform.delivered) == sorted(f"x{i}" for i in range(12))
     assert loop.time() - began >= 0.5
     await app.stop()
+
+
+async def test_needs_admin_is_reported_once_kept_and_retried_when_woken() -> None:
+    from bot.core.platform import NeedsAdmin
+
+    platform = FakePlatform()
+    platform.failures["promote"] = [NeedsAdmin("Role too high"), NeedsAdmin("Role too high")]
+    app = await started(platform)
+    await app.outbox.submit(message("promote"))
+    for _ in range(100):
+        if any(t.startswith("⚠") for t in platform.delivered):
+            break
+        await asyncio.sleep(0.01)
+    assert [t for t in platform.delivered if t.startswith("⚠")] != []
+    assert "promote" not in platform.delivered
+    assert app.outbox.wake(COMMUNITY.key) == 1  # the admin fixed something: try again now
+    await asyncio.sleep(0.1)
+    assert app.outbox.wake(COMMUNITY.key) == 1  # refused again: still kept, not reported again
+    await app.outbox.idle(10)
+    assert "promote" in platform.delivered
+    assert len([t for t in platform.delivered if t.startswith("⚠")]) == 1
+    await app.stop()
