@@ -341,9 +341,12 @@ class Contributions(Plugin):
 
     @on(MessagePosted)
     async def posted(self, event: MessagePosted, ctx: Context) -> None:
-        """Earn XP for a message (the hot path: no database wait in the common case)."""
+        """Earn XP for a message (the hot path: no database wait in the common case).
+
+        Private messages to the bot (answers to its DMs) are not contributions.
+        """
         author = event.member
-        if author.is_bot:
+        if author.is_bot or event.channel.private:
             return
         state = self._communities.get(event.community.key)
         if state is None:

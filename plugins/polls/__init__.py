@@ -251,8 +251,11 @@ class Polls(Plugin):
 
     @on(MessagePosted)
     async def seen(self, event: MessagePosted, ctx: Context) -> None:
-        """Count the message and remember when the member was last active (one statement)."""
-        if event.member.is_bot:
+        """Count the message and remember when the member was last active (one statement).
+
+        Private messages to the bot do not count as activity in the community.
+        """
+        if event.member.is_bot or event.channel.private:
             return
         now = event.at or ctx.now()
         stmt = self._insert(activity).values(

@@ -50,3 +50,30 @@ async def test_a_dm_answer_is_dispatched_for_its_guild() -> None:
             await fake.simulate_dm(guild.bob_id, "hello?")
             await asyncio.sleep(0.2)
             assert len(ANSWERS) == 1
+
+
+async def test_dm_answers_earn_no_xp() -> None:
+    from bot.adapters.console import Console
+    from bot.app import App
+    from bot.core.clock import ManualClock
+    from bot.core.refs import ChannelRef, CommunityRef, MemberRef
+    from plugins.contributions import Contributions
+    from tests.conftest import make_settings
+
+    app = App(make_settings(), clock=ManualClock(), platforms=[Console()],
+              plugins=[Contributions])
+    await app.start(connect=False)
+    community = CommunityRef("console", "local")
+    sara = MemberRef("console", "sara", "sara")
+    await app.dispatcher.dispatch(MessagePosted(
+        id="dm1", community=community, member=sara,
+        channel=ChannelRef("console", "dm:sara", private=True), message_id="dm1",
+        text="a long enough private answer",
+    ))
+    await app.settle()
+    plugin = app.plugins["contributions"]
+    assert isinstance(plugin, Contributions)
+    await plugin.flush()
+    state = plugin._communities.get(community.key)
+    assert state is None or "sara" not in state.members or state.members["sara"].total == 0
+    await app.stop()
