@@ -29,7 +29,7 @@ from bot.core.events import (
 )
 from bot.core.i18n import Catalogs, Translator, normalize_language
 from bot.core.markup import Markup, escape
-from bot.core.messages import Reward
+from bot.core.messages import Content, Reward
 from bot.core.migrate import CORE_VERSIONS, MigrationSource, upgrade
 from bot.core.outbox import Outbox
 from bot.core.platform import Platform
@@ -112,7 +112,7 @@ class App:
         await self.dispatcher.load_window(self.clock.now())
         self.counters.also_flush(self.dispatcher.flush)
         self.counters.start()
-        await self.outbox.start(self.platforms, await storage.paused_communities(self.db))
+        await self.outbox.start(self.platforms, await self.db.paused_communities())
         await self.scheduler.start()
         self.started = True
         if connect:
@@ -691,7 +691,7 @@ class App:
             reason=explained,
         )
         await self.outbox.submit(
-            SendMessage(community=community, channel=channel, content=_content(text)),
+            SendMessage(community=community, channel=channel, content=Content(text)),
             direct=True,
         )
 
@@ -715,11 +715,6 @@ class App:
             languages.pop(member.id, None)
         self._known_members = {k for k in self._known_members if k[1] != member.id}
 
-
-def _content(text: Markup) -> Any:
-    from bot.core.messages import Content
-
-    return Content(text)
 
 
 def _explain(error: Any, core: Translator) -> str:

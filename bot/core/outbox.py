@@ -29,7 +29,6 @@ from bot.core.platform import (
     Undeliverable,
 )
 from bot.core.ratelimit import RateLimiter
-from bot.core.storage import outbox_result
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -347,7 +346,8 @@ class Outbox:
                 lane.queue[item.id] = item
                 # keep id order so the channel's order holds
                 lane.queue = dict(sorted(lane.queue.items()))
-            self._handles.pop(item.id, None) if not requeue else None
+            if not requeue:
+                self._handles.pop(item.id, None)
             lane.wake.set()
             self._update_idle()
 
@@ -355,7 +355,7 @@ class Outbox:
         if isinstance(action, EditMessage):
             message_id = self._message_ids.get(action.original)
             if message_id is None:
-                message_id = await outbox_result(self.db, action.original)
+                message_id = await self.db.outbox_result(action.original)
             if message_id is None:
                 raise TransientError(f"original message {action.original} not delivered yet")
             return replace(action, message_id=message_id)
@@ -370,7 +370,7 @@ class Outbox:
         """The platform id of a delivered message (for edits)."""
         if action_id in self._message_ids:
             return self._message_ids[action_id]
-        return await outbox_result(self.db, action_id)
+        return await self.db.outbox_result(action_id)
 
     async def _fail(
         self,

@@ -28,12 +28,10 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
-    and_,
     delete,
     event,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -614,6 +612,24 @@ class Database:
                 )
             return ids
 
+    async def outbox_result(self, outbox_id: int) -> str | None:
+        """The platform message id a delivered action produced."""
+        async with self.connect() as conn:
+            return (
+                await conn.execute(select(outbox.c.result).where(outbox.c.id == outbox_id))
+            ).scalar()
+
+    async def paused_communities(self) -> set[str]:
+        """Keys of communities whose automated posts are held."""
+        async with self.connect() as conn:
+            return set(
+                (
+                    await conn.execute(
+                        select(communities.c.key).where(communities.c.paused.is_(True))
+                    )
+                ).scalars()
+            )
+
     async def outbox_counts(self, community: str | None = None) -> dict[str, int]:
         """How many actions are in each state."""
         query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
@@ -865,37 +881,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def json_dumps(value: Any) -> str:
-    """Compact JSON for export files."""
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
-
 
 __all__ = [
     "Database",
     "OutboxRow",
     "ScheduledRow",
     "UTCDateTime",
-    "and_",
     "event_digest",
     "metadata",
-    "or_",
     "plugin_metadata",
 ]
 
-
-async def outbox_result(db: Database, outbox_id: int) -> str | None:
-    """The platform message id a delivered action produced."""
-    async with db.connect() as conn:
-        return (
-            await conn.execute(select(outbox.c.result).where(outbox.c.id == outbox_id))
-        ).scalar()
-
-
-async def paused_communities(db: Database) -> set[str]:
-    """Keys of communities whose automated posts are held."""
-    async with db.connect() as conn:
-        return set(
-            (
-                await conn.execute(select(communities.c.key).where(communities.c.paused.is_(True)))
-            ).scalars()
-        )
