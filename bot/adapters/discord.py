@@ -31,7 +31,11 @@ from discord.http import Route
 
 from bot.adapters import discord_limits as limits
 from bot.adapters.discord_commands import flatten_options, sync_commands
-from bot.adapters.discord_gateway import RefCache, message_posted_from_payload
+from bot.adapters.discord_gateway import (
+    MEMBER_MESSAGE_TYPES,
+    RefCache,
+    message_posted_from_payload,
+)
 from bot.adapters.discord_render import card_embed, content_markdown, view_of
 from bot.core.actions import (
     Action,
@@ -152,27 +156,21 @@ def channel_ref(channel: Any) -> ChannelRef:
     )
 
 
-_REF_CACHE_SIZE = 10_000
-_MEMBER_MESSAGE_TYPES = (discord.MessageType.default, discord.MessageType.reply)
-_community_refs: dict[int, CommunityRef] = {}
-_channel_refs: dict[int, ChannelRef] = {}
+_MEMBER_MESSAGE_TYPES = tuple(discord.MessageType(t) for t in MEMBER_MESSAGE_TYPES)
+#: Members whose native-poll choices are kept in memory before the oldest are forgotten.
+POLL_CHOICES_KEPT = 10_000
+#: References reused by every translation (the gateway fast path and discord.py's path).
+_REFS = RefCache()
 
 
 def _community_ref(guild_id: int) -> CommunityRef:
-    found = _community_refs.get(guild_id)
-    if found is None:
-        if len(_community_refs) > _REF_CACHE_SIZE:
-            _community_refs.clear()
-        found = _community_refs[guild_id] = CommunityRef(PLATFORM, str(guild_id))
-    return found
+    return _REFS.community(str(guild_id))
 
 
 def _channel_ref(channel: Any) -> ChannelRef:
-    found = _channel_refs.get(channel.id)
+    found = _REFS.channels.get(str(channel.id))
     if found is None or found.name != getattr(channel, "name", found.name):
-        if len(_channel_refs) > _REF_CACHE_SIZE:
-            _channel_refs.clear()
-        found = _channel_refs[channel.id] = channel_ref(channel)
+        found = _REFS.remember(channel_ref(channel))
     return found
 
 
@@ -366,7 +364,6 @@ class DiscordPlatform:
         """Translate guild MESSAGE_CREATE payloads directly (see discord_gateway)."""
         state = client._connection
         original = state.parsers["MESSAGE_CREATE"]
-        refs = RefCache()
 
         def thread_parent(guild_id: int, channel_id: int) -> int | None:
             guild = state._get_guild(guild_id)
@@ -374,7 +371,7 @@ class DiscordPlatform:
             return thread.parent_id if thread is not None else None
 
         def parse_message_create(data: Any) -> None:
-            event = message_posted_from_payload(data, state.self_id, refs, thread_parent)
+            event = message_posted_from_payload(data, state.self_id, _REFS, thread_parent)
             if event is None or self.app is None:
                 original(data)  # DMs, the bot's own and system messages
                 return
@@ -682,7 +679,7 @@ class DiscordPlatform:
         if payload.guild_id is None:
             return
         choices = self._poll_choices
-        if len(choices) > _REF_CACHE_SIZE:
+        if len(choices) > POLL_CHOICES_KEPT:
             choices.clear()
         key = (payload.message_id, payload.user_id)
         chosen = choices.setdefault(key, set())

@@ -25,7 +25,7 @@ ThreadParent = Callable[[int, int], "int | None"]
 
 
 class RefCache:
-    """Community and channel references, built once per id."""
+    """Community and channel references, built once per id (bounded)."""
 
     __slots__ = ("channels", "communities")
 
@@ -38,21 +38,28 @@ class RefCache:
         """The reference of a guild."""
         found = self.communities.get(guild_id)
         if found is None:
-            if len(self.communities) > _CACHE_SIZE:
-                self.communities.clear()
-            found = self.communities[guild_id] = CommunityRef(PLATFORM, guild_id)
+            found = _keep(self.communities, guild_id, CommunityRef(PLATFORM, guild_id))
         return found
 
     def channel(self, channel_id: str, parent: int | None) -> ChannelRef:
         """The reference of a channel, or of a thread naming its parent."""
         found = self.channels.get(channel_id)
         if found is None:
-            if len(self.channels) > _CACHE_SIZE:
-                self.channels.clear()
-            found = self.channels[channel_id] = ChannelRef(
-                PLATFORM, channel_id, "", False, str(parent) if parent else None
+            found = self.remember(
+                ChannelRef(PLATFORM, channel_id, "", False, str(parent) if parent else None)
             )
         return found
+
+    def remember(self, channel: ChannelRef) -> ChannelRef:
+        """Keep a channel reference built elsewhere (from discord.py's channel object)."""
+        return _keep(self.channels, channel.id, channel)
+
+
+def _keep(cache: dict[str, Any], key: str, value: Any) -> Any:
+    if len(cache) > _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _member(user: Mapping[str, Any], member: Mapping[str, Any] | None) -> MemberRef:
