@@ -252,6 +252,10 @@ class Plugin:
         """Cancel a scheduled job; True if one was active."""
         return await self.app.scheduler.cancel(self.name, job_name, community, key)
 
+    async def next_runs(self, job_name: str, community: CommunityRef) -> dict[str, datetime]:
+        """When each scheduled ``job_name`` of this plugin fires next, by its ``key``."""
+        return await self.app.scheduler.next_runs(self.name, job_name, community)
+
     async def emit(self, event: Event) -> None:
         """Send an event to every plugin (plugins talk to each other this way)."""
         await self.app.dispatcher.dispatch(event)

@@ -213,6 +213,17 @@ class Scheduler:
         self._arm(item_id, first)
         return item_id
 
+    async def next_runs(
+        self, plugin: str, job: str, community: CommunityRef
+    ) -> dict[str, datetime]:
+        """When each active item of a job fires next, by the key it was scheduled with."""
+        prefix = f"{plugin}:{job}:{community.key}:"
+        return {
+            item.key.removeprefix(prefix): item.next_run_at
+            for item in await self.db.scheduled_items(key_prefix=prefix)
+            if item.next_run_at is not None
+        }
+
     async def cancel(self, plugin: str, job: str, community: CommunityRef, key: str = "") -> bool:
         """Cancel an item by its parts."""
         return await self.db.schedule_cancel(f"{plugin}:{job}:{community.key}:{key}")

@@ -1062,9 +1062,8 @@ class Polls(Plugin):
             await ctx.reply(ctx.t("There are no poll templates here. Create one with "
                                   "/poll_template."))
             return
-        prefix = f"{self.name}:template:{ctx.community.key}:template:"
-        upcoming = {item.key.removeprefix(prefix): item.next_run_at
-                    for item in await self.db.scheduled_items(key_prefix=prefix)}
+        upcoming = {key.removeprefix("template:"): when
+                    for key, when in (await self.next_runs("template", ctx.community)).items()}
         parts = [ctx.tn("{n} poll template:", "{n} poll templates:", len(rows))]
         for row in rows:
             when = upcoming.get(str(row.id))
