@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.actions import Action
@@ -21,13 +21,25 @@ class DeliveryError(Exception):
 
 
 class RetryAfter(DeliveryError):
-    """The platform said to wait ``seconds`` (scope "global" stops every send)."""
+    """The platform said to wait ``seconds`` (scope "global" stops every send).
 
-    def __init__(self, seconds: float, scope: str = "channel") -> None:
+    ``bucket`` names the rate-limit bucket the platform refused, as one of the
+    ``(limit name, key)`` pairs :meth:`Platform.rate_keys` returns, when the adapter knows
+    it. Waiting never counts as a failed attempt.
+    """
+
+    def __init__(
+        self, seconds: float, scope: str = "channel", bucket: tuple[str, str] | None = None
+    ) -> None:
         """Remember how long and for what."""
         super().__init__(f"retry after {seconds}s ({scope})")
         self.seconds = seconds
         self.scope = scope
+        self.bucket = bucket
+
+
+class NotConnected(DeliveryError):
+    """The adapter is not connected yet (or reconnecting): not an attempt, wait and retry."""
 
 
 class TransientError(DeliveryError):
@@ -59,6 +71,21 @@ class Undeliverable(DeliveryError):
     """A private message the member cannot receive (DMs closed, bot not started)."""
 
 
+@dataclass(slots=True)
+class Progress:
+    """How far a multi-part action got, kept by the outbox across retries and restarts.
+
+    Attributes:
+        key: Stable for the action (``mj<outbox id>``); Discord sends it as the message
+            ``nonce`` with ``enforce_nonce`` so an ambiguous failure is not posted twice.
+        parts: Index of each part already delivered -> the platform's message id. An
+            adapter skips those parts and records each one as soon as it succeeds.
+    """
+
+    key: str = ""
+    parts: dict[int, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Delivered:
     """What a delivery produced: the platform's id of the message sent, if any."""
@@ -79,8 +106,27 @@ class Platform(Protocol):
     async def stop(self) -> None:
         """Disconnect."""
 
-    async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
-        """Carry out one action, or raise a :class:`DeliveryError`."""
+    async def deliver(
+        self, action: Action, reply_handle: Any = None, progress: Progress | None = None
+    ) -> Delivered:
+        """Carry out one action, or raise a :class:`DeliveryError`.
+
+        A private action (``SendMessage.private``, ephemeral replies, callback answers)
+        is never posted publicly, whatever fails: it is delivered privately or raises
+        :class:`Undeliverable`.
+        """
+        ...
+
+    def rate_keys(self, action: Action) -> tuple[tuple[str, str], ...]:
+        """The ``(limit name, bucket key)`` pairs ``action`` counts against.
+
+        Names are those of the profile's :class:`~bot.core.ratelimit.Limit` s; ``()`` for
+        an action that makes no rate-limited call (a reward only recorded).
+        """
+        ...
+
+    async def wait_ready(self) -> None:
+        """Return once the adapter is connected and can deliver."""
         ...
 
     async def privilege_of(self, community: CommunityRef, member: MemberRef) -> Privilege:
