@@ -3,9 +3,9 @@
 Plugins import only the public names re-exported here.
 """
 
-from bot.core.capabilities import Capability
+from bot.core.capabilities import Capability, Limits, NativePollLimits
 from bot.core.clock import Clock, ManualClock, SystemClock
-from bot.core.commands import ArgumentError, Duration
+from bot.core.commands import ArgumentError, Duration, Param
 from bot.core.context import Context
 from bot.core.events import (
     ButtonPressed,
@@ -23,16 +23,18 @@ from bot.core.events import (
     PollClosed,
     ReactionAdded,
     ReactionRemoved,
+    internal_id,
 )
 from bot.core.i18n import N_
 from bot.core.markup import Markup, escape
 from bot.core.messages import Attachment, Button, ButtonStyle, Card, Content, Reward
 from bot.core.payloads import Payload
 from bot.core.plugin import Plugin, command, job, on, on_button
+from bot.core.plugin_settings import SettingError
 from bot.core.privilege import Privilege
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
-from bot.core.scheduler import Misfire
-from bot.core.storage import plugin_metadata
+from bot.core.scheduler import Misfire, ScheduleError, next_occurrence
+from bot.core.storage import UTCDateTime, plugin_metadata
 
 __all__ = [
     "N_",
@@ -54,6 +56,7 @@ __all__ = [
     "Duration",
     "Event",
     "InterestsChosen",
+    "Limits",
     "ManualClock",
     "Markup",
     "MemberJoined",
@@ -63,6 +66,8 @@ __all__ = [
     "MessageEdited",
     "MessagePosted",
     "Misfire",
+    "NativePollLimits",
+    "Param",
     "Payload",
     "Plugin",
     "PollAnswered",
@@ -72,10 +77,15 @@ __all__ = [
     "ReactionRemoved",
     "Reward",
     "RoleRef",
+    "ScheduleError",
+    "SettingError",
     "SystemClock",
+    "UTCDateTime",
     "command",
     "escape",
+    "internal_id",
     "job",
+    "next_occurrence",
     "on",
     "on_button",
     "plugin_metadata",

@@ -1,56 +1,31 @@
-"""The composition root: settings -> storage -> scheduler -> plugins -> adapters."""
+"""The composition root: settings -> storage -> kernel services -> plugins -> adapters.
+
+It builds the kernel (``bot.core.kernel``), loads the plugins into it, starts the adapters
+and stops everything in order. Every service lives in ``bot/core``; the names the older code
+and the tests call on ``App`` (``app.settings_of``, ``app.dispatcher``, ...) reach the kernel.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from bot.core import payloads, storage
-from bot.core.actions import Action, SendMessage
 from bot.core.builtin import Builtin
-from bot.core.capabilities import Capability
 from bot.core.clock import Clock, SystemClock
-from bot.core.commands import CommandSpec, Kind, convert
-from bot.core.context import Context
-from bot.core.counters import Counters
-from bot.core.dispatch import Dispatcher
-from bot.core.events import (
-    CommandInvoked,
-    CommunityJoined,
-    Event,
-    MemberJoined,
-    MemberLeft,
-)
-from bot.core.i18n import Catalogs, Translator, normalize_language
-from bot.core.markup import Markup, escape
-from bot.core.messages import Content, Reward
+from bot.core.kernel import Defaults, Kernel
 from bot.core.migrate import CORE_VERSIONS, MigrationSource, upgrade
-from bot.core.outbox import Outbox
 from bot.core.platform import Platform
 from bot.core.plugin import Plugin
-from bot.core.privilege import Privilege
-from bot.core.refs import ChannelRef, CommunityRef, MemberRef
-from bot.core.scheduler import Misfire, Scheduler
-from bot.core.storage import Database, ScheduledRow
+from bot.core.plugin_settings import SettingError
+from bot.core.refs import CommunityRef
+from bot.core.storage import Database
 from bot.loader import LoadFailure, discover, reimport
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class SettingError(ValueError):
-    """A setting value refused by the plugin's model; ``message`` is localized text."""
-
-    def __init__(self, message: Markup) -> None:
-        """Keep the explanation."""
-        super().__init__(str(message))
-        self.message = message
 
 
 class App:
@@ -66,27 +41,33 @@ class App:
     ) -> None:
         """Wire the services; nothing connects until :meth:`start`."""
         self.settings = settings
-        self.clock: Clock = clock or SystemClock()
-        self.db = Database(settings.database_url)
-        self.catalogs = Catalogs(settings.language)
-        self.counters = Counters(self.clock)
-        self.dispatcher = Dispatcher(self)
-        self.outbox = Outbox(self.db, self.clock, self._report_failure)
-        self.scheduler = Scheduler(
-            self.db, self.clock, self._fire, self._misfire_of, settle=self.settle
-        )
         self.platforms: dict[str, Platform] = {p.name: p for p in platforms}
+        self.kernel = Kernel(
+            Database(settings.database_url),
+            clock or SystemClock(),
+            Defaults(
+                language=settings.language,
+                timezone=settings.timezone,
+                owners=frozenset(settings.owners),
+                disabled_by_default=frozenset(settings.disabled_by_default),
+            ),
+            self.platforms,
+        )
+        self.kernel.manager = self
         self._plugin_classes = list(plugins) if plugins is not None else None
-        self.plugins: dict[str, Plugin] = {}
         self.load_failures: list[LoadFailure] = []
-        self._communities: dict[str, dict[str, Any]] = {}
-        self._languages: dict[str, dict[str, str]] = {}
-        self._enabled: dict[tuple[str, str], bool] = {}
-        self._settings_cache: dict[tuple[str, str, str], BaseModel] = {}
-        self._known_members: set[tuple[str, str]] = set()
-        self.privilege_overrides: dict[tuple[str, str], Privilege] = {}
-        self.unavailable: dict[tuple[str, str], set[Capability]] = {}
         self.started = False
+
+    def __getattr__(self, name: str) -> Any:
+        """The kernel's services and operations, under the names ``App`` always had."""
+        if name == "kernel":
+            raise AttributeError(name)
+        return getattr(self.kernel, name)
+
+    @property
+    def plugins(self) -> dict[str, Plugin]:
+        """The loaded plugins, by name."""
+        return self.kernel.plugins
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -99,21 +80,20 @@ class App:
         else:
             classes = self._plugin_classes
         classes = [Builtin, *[c for c in classes if c is not Builtin]]
-        await upgrade(self.db.engine, self.migration_sources(classes))
+        kernel = self.kernel
+        await upgrade(kernel.db.engine, self.migration_sources(classes))
         for cls in classes:
             await self._add_plugin(cls)
         self._check_capabilities()
-        self.dispatcher.rebuild(list(self.plugins.values()))
-        for row in await self.db.all_communities():
-            self._communities[row["key"]] = row
-        self._enabled = await self.db.plugin_states()
-        for key in self._communities:
-            self._languages[key] = await self.db.member_languages(key)
-        await self.dispatcher.load_window(self.clock.now())
-        self.counters.also_flush(self.dispatcher.flush)
-        self.counters.start()
-        await self.outbox.start(self.platforms, await self.db.paused_communities())
-        await self.scheduler.start()
+        kernel.dispatcher.rebuild(list(self.plugins.values()))
+        await kernel.communities.load()
+        await kernel.switches.load()
+        await kernel.dispatcher.load_window(kernel.clock.now())
+        kernel.counters.also_flush(kernel.communities.flush)
+        kernel.counters.also_flush(kernel.dispatcher.flush)
+        kernel.counters.start()
+        await kernel.outbox.start(self.platforms, await kernel.db.paused_communities())
+        await kernel.scheduler.start()
         self.started = True
         if connect:
             for platform in self.platforms.values():
@@ -121,10 +101,10 @@ class App:
 
     async def _add_plugin(self, cls: type[Plugin]) -> Plugin | None:
         try:
-            plugin = cls(self)
+            plugin = cls(self.kernel)
             folder = cls.folder() / "locales"
             if folder.is_dir():
-                self.catalogs.add_domain(cls.name, folder)
+                self.kernel.catalogs.add_domain(cls.name, folder)
             await plugin.setup()
         except Exception as exc:
             log.exception("plugin %s failed to start", cls.name)
@@ -149,179 +129,47 @@ class App:
                 await platform.stop()
             except Exception:
                 log.exception("stopping %s failed", platform.name)
-        await self.dispatcher.idle()
+        kernel = self.kernel
+        await kernel.dispatcher.idle()
         for plugin in self.plugins.values():
             try:
                 await plugin.teardown()
             except Exception:
                 log.exception("teardown of %s failed", plugin.name)
-        await self.counters.stop()
-        await self.scheduler.stop()
-        await self.outbox.stop()
-        await self.db.close()
+        await kernel.counters.stop()
+        await kernel.scheduler.stop()
+        await kernel.outbox.stop()
+        await kernel.db.close()
         self.started = False
-
-    async def settle(self, timeout: float = 60.0) -> None:
-        """Wait until handlers and the outbox are quiet (scripted stories, tests)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            await self.dispatcher.idle()
-            await self.outbox.idle(max(deadline - loop.time(), 0.001))
-            await asyncio.sleep(0)
-            if not self.dispatcher._tasks and self.outbox.queued() == 0:
-                return
-
-    # -- communities, members, languages -----------------------------------------------
-
-    def needs_observing(self, event: Event) -> bool:
-        """Whether :meth:`observe` has anything to record (cheap; the hot path asks)."""
-        key = event.community.key
-        if key not in self._communities:
-            return True
-        kind = type(event)
-        if kind is MemberJoined or kind is MemberLeft or kind is CommunityJoined:
-            return True
-        member: MemberRef | None = getattr(event, "member", None)
-        return member is not None and (key, member.id) not in self._known_members
-
-    async def observe(self, event: Event) -> None:
-        """Keep the core's community and member records current (cheap on messages)."""
-        community = event.community
-        if community.key not in self._communities or type(event) is CommunityJoined:
-            await self.register_community(community, getattr(event, "name", ""))
-        kind = type(event)
-        if kind is MemberJoined or kind is MemberLeft:
-            member: MemberRef = event.member  # type: ignore[attr-defined]
-            now = event.at or self.clock.now()
-            values: dict[str, Any] = {"name": member.name}
-            if kind is MemberJoined:
-                values.update(joined_at=now, left_at=None)
-            else:
-                values["left_at"] = now
-            await self.db.upsert_member(community.key, member.id, **values)
-            self._known_members.add((community.key, member.id))
-            return
-        member_ref: MemberRef | None = getattr(event, "member", None)
-        if member_ref is not None and (community.key, member_ref.id) not in self._known_members:
-            self._known_members.add((community.key, member_ref.id))
-            if await self.db.member(community.key, member_ref.id) is None:
-                await self.db.upsert_member(
-                    community.key, member_ref.id, name=member_ref.name, last_seen=self.clock.now()
-                )
-
-    async def register_community(self, community: CommunityRef, name: str = "") -> None:
-        """Create the community's record (with the default language and timezone)."""
-        await self.db.ensure_community(community.key, community.platform, name, self.clock.now())
-        row = await self.db.community(community.key)
-        assert row is not None
-        if row.get("language") is None:
-            await self.db.update_community(
-                community.key, language=self.settings.language, timezone=self.settings.timezone
-            )
-            row = await self.db.community(community.key)
-            assert row is not None
-        self._communities[community.key] = row
-        self._languages.setdefault(community.key, {})
 
     async def migrate_community(self, old: CommunityRef, new: CommunityRef) -> bool:
         """Move every row of a community to a new id (a Telegram group became a supergroup).
 
         Returns False when there is nothing to move or the new id already has data.
         """
-        if await self.db.community(old.key) is None or await self.db.community(new.key):
-            return False
-        await self.counters.flush()
+        kernel = self.kernel
+        await kernel.counters.flush()
         tables = list(storage.metadata.sorted_tables)
         for plugin in self.plugins.values():
             if plugin.tables is not None:
                 tables.extend(plugin.tables.sorted_tables)
-        await self.db.rename_community(old.key, new.key, tables)
-        self._communities.pop(old.key, None)
-        row = await self.db.community(new.key)
-        if row is not None:
-            self._communities[new.key] = row
-        self._languages[new.key] = self._languages.pop(old.key, {})
-        self._enabled = {
-            ((new.key if c == old.key else c), p): v for (c, p), v in self._enabled.items()
-        }
-        self._settings_cache.clear()
-        self._known_members = {
-            (new.key if c == old.key else c, m) for c, m in self._known_members
-        }
-        self.outbox.renamed(old.key, new.key)
+        if not await kernel.communities.migrate(old, new, tables):
+            return False
+        kernel.switches.renamed(old.key, new.key)
+        kernel.plugin_settings.forget_community(old.key)
+        kernel.dispatcher.forget_community(old.key)
+        kernel.outbox.renamed(old.key, new.key)
         return True
-
-    def community_info(self, community: CommunityRef) -> dict[str, Any]:
-        """The cached community record (empty before the first event)."""
-        return self._communities.get(community.key, {})
-
-    async def update_community(self, community: CommunityRef, **values: Any) -> None:
-        """Change the community's record (language, timezone, channels)."""
-        await self.db.update_community(community.key, **values)
-        row = await self.db.community(community.key)
-        if row is not None:
-            self._communities[community.key] = row
-
-    def language_for(self, community: CommunityRef, member: MemberRef | None) -> str:
-        """Member's chosen language, else the platform's hint, else the community's."""
-        if member is not None:
-            chosen = self._languages.get(community.key, {}).get(member.id)
-            if chosen:
-                return chosen
-            hinted = normalize_language(member.language)
-            if hinted and hinted in self.catalogs.languages():
-                return hinted
-        info = self._communities.get(community.key)
-        if info and info.get("language"):
-            return str(info["language"])
-        return self.settings.language
-
-    async def set_member_language(
-        self, community: CommunityRef, member: MemberRef, language: str | None
-    ) -> None:
-        """Record a member's own language choice (None: back to automatic)."""
-        await self.db.upsert_member(community.key, member.id, language=language)
-        languages = self._languages.setdefault(community.key, {})
-        if language:
-            languages[member.id] = language
-        else:
-            languages.pop(member.id, None)
-
-    async def timezone_of(self, community: CommunityRef) -> str:
-        """The community's IANA timezone."""
-        info = self._communities.get(community.key)
-        if info and info.get("timezone"):
-            return str(info["timezone"])
-        return self.settings.timezone
-
-    def translator(self, domain: str, language: str, community: CommunityRef) -> Translator:
-        """Strings of ``domain`` in ``language``, dates in the community's timezone."""
-        info = self._communities.get(community.key, {})
-        return Translator(
-            self.catalogs, domain, language, str(info.get("timezone") or self.settings.timezone)
-        )
 
     # -- plugins ------------------------------------------------------------------------
 
-    def is_enabled(self, community: CommunityRef, plugin: Plugin) -> bool:
-        """Whether a plugin runs in a community (explicit choice, else its default).
-
-        A plugin whose needs the community's platform lacks never runs there.
-        """
-        if self.unavailable and (plugin.name, community.platform) in self.unavailable:
-            return False
-        explicit = self._enabled.get((community.key, plugin.name))
-        if explicit is not None:
-            return explicit
-        if plugin.name in self.settings.disabled_by_default:
-            return False
-        return plugin.enabled_by_default
-
     async def set_enabled(self, community: CommunityRef, name: str, enabled: bool) -> None:
         """Enable or disable a plugin in a community, at run time."""
-        await self.db.set_plugin_state(community.key, name, enabled)
-        self._enabled[(community.key, name)] = enabled
+        kernel = self.kernel
+        await kernel.switches.set(community, name, enabled)
+        plugin = self.plugins.get(name)
+        if enabled and plugin is not None and kernel.dispatcher.is_open(community):
+            await kernel.dispatcher.open_plugin(plugin, community)
         for platform in self.platforms.values():
             refresh = getattr(platform, "commands_changed", None)
             if refresh is not None and community.platform == platform.name:
@@ -329,12 +177,13 @@ class App:
 
     def _check_capabilities(self) -> None:
         """Explain, per platform, which plugins cannot run and which fall back."""
-        self.unavailable = {}
+        unavailable = self.kernel.switches.unavailable
+        unavailable.clear()
         for plugin in self.plugins.values():
             for platform in self.platforms.values():
                 missing = self.missing_capabilities(plugin, platform.name)
                 if missing:
-                    self.unavailable[(plugin.name, platform.name)] = missing
+                    unavailable[(plugin.name, platform.name)] = missing
                     log.warning(
                         "plugin %s is unavailable on %s: it needs %s",
                         plugin.name,
@@ -371,12 +220,16 @@ class App:
                 raise ValueError(f"the reloaded class is named {new_cls.name!r}, not {name!r}")
             if new_cls.tables is not None:
                 others = [type(p) for n, p in self.plugins.items() if n != name]
-                await upgrade(self.db.engine, self.migration_sources([*others, new_cls]))
-            new = new_cls(self)
+                await upgrade(self.kernel.db.engine, self.migration_sources([*others, new_cls]))
+            new = new_cls(self.kernel)
             folder = new_cls.folder() / "locales"
             if folder.is_dir():
-                self.catalogs.add_domain(name, folder)
+                self.kernel.catalogs.add_domain(name, folder)
             await new.setup()
+            for key in self.kernel.communities.keys():  # noqa: SIM118
+                community = CommunityRef.from_key(key)
+                if self.kernel.dispatcher.is_open(community):
+                    await new.open(community)
         except BaseException:
             for loaded in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
                 del sys.modules[loaded]
@@ -390,353 +243,11 @@ class App:
             log.exception("teardown of %s before reload failed", name)
         self.plugins[name] = new
         self._check_capabilities()
-        self.dispatcher.rebuild(list(self.plugins.values()))
-        self._settings_cache = {k: v for k, v in self._settings_cache.items() if k[0] != name}
+        self.kernel.dispatcher.rebuild(list(self.plugins.values()))
+        self.kernel.plugin_settings.plugin_changed(name)
         log.info("plugin %s reloaded", name)
 
-    def missing_capabilities(
-        self, plugin: type[Plugin] | Plugin, platform: str
-    ) -> set[Capability]:
-        """What a plugin needs that a platform lacks."""
-        found = self.platforms.get(platform)
-        have = found.capabilities if found is not None else frozenset()
-        return set(plugin.needs) - set(have)
-
-    def has_capability(self, community: CommunityRef, capability: Capability) -> bool:
-        """Whether the community's platform offers ``capability``."""
-        platform = self.platforms.get(community.platform)
-        return platform is not None and capability in platform.capabilities
-
-    # -- settings -----------------------------------------------------------------------
-
-    async def settings_of(
-        self, plugin: Plugin, community: CommunityRef, channel: ChannelRef | None = None
-    ) -> BaseModel:
-        """A plugin's settings: defaults, then community values, then channel values."""
-        scope = f"channel:{channel.id}" if channel is not None else ""
-        key = (plugin.name, community.key, scope)
-        cached = self._settings_cache.get(key)
-        if cached is not None:
-            return cached
-        values = await self.db.settings_for(community.key, plugin.name, "")
-        if scope:
-            scoped: frozenset[str] = getattr(
-                plugin.settings, "channel_scoped", frozenset()
-            )
-            extra = await self.db.settings_for(community.key, plugin.name, scope)
-            values.update({k: v for k, v in extra.items() if k in scoped})
-        try:
-            model = plugin.settings.model_validate(values)
-        except ValidationError:
-            log.exception(
-                "stored settings of %s in %s are invalid; using defaults",
-                plugin.name,
-                community.key,
-            )
-            model = plugin.settings()
-        self._settings_cache[key] = model
-        return model
-
-    async def set_setting(
-        self,
-        plugin: Plugin,
-        community: CommunityRef,
-        key: str,
-        value: Any,
-        *,
-        translator: Translator,
-        channel: ChannelRef | None = None,
-    ) -> BaseModel:
-        """Validate and store one setting; nothing changes when it is refused.
-
-        ``value`` None resets the key to its default. Raises :class:`SettingError`.
-        """
-        fields = plugin.settings.model_fields
-        if key not in fields:
-            raise SettingError(
-                translator.t(
-                    "{plugin} has no setting “{key}”. Its settings are: {keys}.",
-                    plugin=plugin.name,
-                    key=key,
-                    keys=", ".join(fields),
-                )
-            )
-        scope = ""
-        if channel is not None:
-            if key not in getattr(plugin.settings, "channel_scoped", frozenset()):
-                raise SettingError(translator.t("“{key}” cannot be set per channel.", key=key))
-            scope = f"channel:{channel.id}"
-        current = await self.db.settings_for(community.key, plugin.name, scope)
-        candidate = dict(current)
-        if value is None:
-            candidate.pop(key, None)
-        else:
-            candidate[key] = value
-        try:
-            model = plugin.settings.model_validate(candidate)
-        except ValidationError as exc:
-            core = self.translator("core", translator.language, community)
-            problems = "; ".join(_explain(e, core) for e in exc.errors())
-            raise SettingError(
-                translator.t(
-                    "“{value}” is not allowed for {key}: {problem}",
-                    value=str(value),
-                    key=key,
-                    problem=problems,
-                )
-            ) from None
-        stored = None if value is None else model.model_dump(mode="json")[key]
-        await self.db.set_setting(community.key, plugin.name, scope, key, stored)
-        self._settings_cache = {
-            k: v
-            for k, v in self._settings_cache.items()
-            if not (k[0] == plugin.name and k[1] == community.key)
-        }
-        return model
-
-    # -- privilege ----------------------------------------------------------------------
-
-    async def privilege_of(self, community: CommunityRef, member: MemberRef) -> Privilege:
-        """The member's privilege.
-
-        Bot owners, then the platform's answer, the moderator role chosen in /setup, and
-        overrides.
-        """
-        if f"{member.platform}:{member.id}" in self.settings.owners:
-            return Privilege.OWNER
-        override = self.privilege_overrides.get((community.key, member.id))
-        platform = self.platforms.get(community.platform)
-        found = Privilege.MEMBER
-        if platform is not None:
-            found = await platform.privilege_of(community, member)
-        mod_role = self._communities.get(community.key, {}).get("mod_role")
-        if found < Privilege.MOD and mod_role and mod_role in await self.member_roles(
-            community, member
-        ):
-            found = Privilege.MOD
-        return max(found, override) if override is not None else found
-
-    async def record_reward(
-        self, community: CommunityRef, member: MemberRef, reward: Reward, *, revoke: bool
-    ) -> None:
-        """Remember who holds which badge (and the role that came with it)."""
-        await self.db.record_reward(
-            community.key, member.id, reward.badge, reward.role.id if reward.role else None,
-            self.clock.now(), revoke=revoke,
-        )
-
-    async def member_badges(self, community: CommunityRef, member: MemberRef) -> set[str]:
-        """Badges granted to a member through the core, on any platform."""
-        return {badge for badge, _ in await self.db.rewards_of(community.key, member.id)}
-
-    async def member_roles(self, community: CommunityRef, member: MemberRef) -> set[str]:
-        """Role ids a member holds.
-
-        The platform's own answer where it has roles, plus roles granted through the core.
-        """
-        roles = {role for _, role in await self.db.rewards_of(community.key, member.id) if role}
-        platform = self.platforms.get(community.platform)
-        ask = getattr(platform, "member_roles", None)
-        if ask is not None:
-            found = await ask(community, member)
-            if found is not None:
-                roles |= set(found)
-        return roles
-
-    async def refuse(self, ctx: Context, spec: CommandSpec) -> None:
-        """Tell a member they may not run a command."""
-        core = self.translator("core", ctx.language, ctx.community)
-        names = {
-            Privilege.MOD: core.plain("moderators"),
-            Privilege.ADMIN: core.plain("admins"),
-            Privilege.OWNER: core.plain("the owner"),
-        }
-        await ctx.reply(
-            core.t(
-                "Sorry, /{name} is only for {who}.",
-                name=spec.name,
-                who=names.get(spec.privilege, ""),
-            ),
-            private=True,
-        )
-
-    # -- commands -----------------------------------------------------------------------
-
-    def resolver(self, community: CommunityRef) -> Any:
-        """A function that finds a member, channel or role for a text argument."""
-        platform = self.platforms.get(community.platform)
-
-        async def resolve(kind: Kind, token: str) -> Any:
-            if platform is None:
-                return None
-            return await platform.resolve(community, kind, token)
-
-        return resolve
-
-    async def convert_options(self, spec: CommandSpec, event: CommandInvoked) -> dict[str, Any]:
-        """Check typed options from a platform against the declaration."""
-        options = event.options or {}
-        resolve = self.resolver(event.community)
-        timezone = await self.timezone_of(event.community)
-        out: dict[str, Any] = {}
-        from bot.core.commands import ArgumentError
-        from bot.core.i18n import N_
-
-        for param in spec.params:
-            if param.name not in options or options[param.name] is None:
-                if param.required:
-                    raise ArgumentError(
-                        N_("Missing argument “{name}”. Usage: {usage}"),
-                        {"name": param.name, "usage": spec.usage()},
-                    )
-                out[param.name] = param.default
-                continue
-            out[param.name] = await convert(
-                param, options[param.name], resolve, timezone, self.clock.now()
-            )
-        return out
-
-    # -- contexts -----------------------------------------------------------------------
-
-    def context_for_event(self, plugin: Plugin | None, event: Event) -> Context:
-        """The context a handler gets for an event."""
-        privilege = None
-        hint = getattr(event, "privilege_hint", None)
-        if hint is not None:
-            privilege = Privilege(hint)
-        return Context(
-            self,
-            plugin,
-            event.community,
-            channel=getattr(event, "channel", None),
-            member=getattr(event, "member", None),
-            event=event,
-            reply_handle=getattr(event, "reply_handle", None),
-            privilege=privilege,
-        )
-
-    def context_for(
-        self,
-        plugin: Plugin | None,
-        community: CommunityRef,
-        *,
-        channel: ChannelRef | None = None,
-        member: MemberRef | None = None,
-    ) -> Context:
-        """A context for work not started by an event."""
-        return Context(self, plugin, community, channel=channel, member=member)
-
-    def default_channel(self, community: CommunityRef) -> ChannelRef | None:
-        """Where automated posts go: the welcome channel if set, else the platform's."""
-        info = self._communities.get(community.key, {})
-        if info.get("welcome_channel"):
-            return ChannelRef(community.platform, str(info["welcome_channel"]))
-        platform = self.platforms.get(community.platform)
-        return platform.default_channel(community) if platform is not None else None
-
-    # -- jobs ---------------------------------------------------------------------------
-
-    def _misfire_of(self, plugin: str, job: str) -> Misfire:
-        found = self.plugins.get(plugin)
-        spec = found.jobs.get(job) if found is not None else None
-        return spec.misfire if spec is not None else Misfire.RUN_LATE
-
-    async def _fire(self, item: ScheduledRow, occurrence: datetime) -> None:
-        plugin = self.plugins.get(item.plugin)
-        community = CommunityRef.from_key(item.community)
-        if plugin is None or item.job not in plugin.jobs:
-            log.error(
-                "no job %s.%s for a scheduled item; it is recorded as fired", item.plugin, item.job
-            )
-            return
-        if not self.is_enabled(community, plugin):
-            log.info("skipped %s.%s in %s: plugin disabled", item.plugin, item.job, item.community)
-            return
-        ctx = self.context_for(plugin, community)
-        handler = getattr(plugin, plugin.jobs[item.job].handler)
-        data = {k: v for k, v in item.data.items() if not k.startswith("_")}
-        data["_occurrence"] = occurrence.isoformat()
-        try:
-            await handler(ctx, data)
-        except Exception as exc:
-            from bot.core.events import internal_id
-
-            self.dispatcher._failed(
-                plugin, Event(id=internal_id(f"job.{item.job}"), community=community), exc
-            )
-
-    # -- failures -----------------------------------------------------------------------
-
-    async def _report_failure(self, action: Action, reason: str, values: dict[str, Any]) -> None:
-        """Tell a community's admins that an action could not be carried out."""
-        if isinstance(action, SendMessage) and action.content.text.startswith("⚠"):
-            return  # a report that failed is logged, not reported again
-        community = action.community
-        info = self._communities.get(community.key, {})
-        channel = (
-            ChannelRef(community.platform, str(info["admin_channel"]))
-            if info.get("admin_channel")
-            else self.default_channel(community)
-        )
-        if channel is None:
-            log.error("no channel to report a failure in %s: %s", community.key, reason)
-            return
-        core = self.translator("core", self.language_for(community, None), community)
-        # adapters' reasons are msgids of their own domain (falling back to core)
-        local = self.translator(community.platform, self.language_for(community, None), community)
-        explained = local.t(reason, **values) if values else escape(local.plain(reason))
-        text = Markup("⚠ ") + core.t(
-            "I could not carry out an action ({kind}): {reason}",
-            kind=action.kind,
-            reason=explained,
-        )
-        await self.outbox.submit(
-            SendMessage(community=community, channel=channel, content=Content(text)),
-            direct=True,
-        )
-
-    # -- privacy ------------------------------------------------------------------------
-
-    async def export_member(self, member: MemberRef) -> dict[str, Any]:
-        """Everything every plugin and the core store about a member."""
-        data: dict[str, Any] = {"core": await self.db.export_member(member.platform, member.id)}
-        for name, plugin in self.plugins.items():
-            if name != "core":  # the framework's own plugin: its data is the core's above
-                data[name] = await plugin.export(member)
-        return data
-
-    async def forget_member(self, member: MemberRef) -> None:
-        """Erase a member from every plugin and core table."""
-        await self.counters.flush()
-        for plugin in self.plugins.values():
-            await plugin.forget(member)
-        await self.db.forget_member(member.platform, member.id)
-        for languages in self._languages.values():
-            languages.pop(member.id, None)
-        self._known_members = {k for k in self._known_members if k[1] != member.id}
 
 
 
-def _explain(error: Any, core: Translator) -> str:
-    """A pydantic error in words of the core catalog: what is allowed instead."""
-    kind = str(error.get("type", ""))
-    ctx = error.get("ctx") or {}
-    if kind in ("greater_than_equal", "greater_than"):
-        return core.plain("it must be at least {min}", min=ctx.get("ge", ctx.get("gt")))
-    if kind in ("less_than_equal", "less_than"):
-        return core.plain("it must be at most {max}", max=ctx.get("le", ctx.get("lt")))
-    if kind == "string_too_long":
-        return core.plain("it can be at most {max} characters long", max=ctx.get("max_length"))
-    if kind == "string_too_short":
-        return core.plain("it must be at least {min} characters long", min=ctx.get("min_length"))
-    if kind in ("int_parsing", "int_from_float", "int_type"):
-        return core.plain("it must be a whole number")
-    if kind in ("float_parsing", "float_type"):
-        return core.plain("it must be a number")
-    if kind in ("bool_parsing", "bool_type"):
-        return core.plain("it must be yes or no")
-    if kind in ("literal_error", "enum"):
-        return core.plain("it must be one of: {choices}", choices=str(ctx.get("expected", "")))
-    if kind in ("string_type", "string_parsing"):
-        return core.plain("it must be text")
-    return core.plain("it is not a valid value")
+__all__ = ["App", "SettingError"]

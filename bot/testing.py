@@ -28,7 +28,7 @@ from bot.app import App
 from bot.core.actions import Action, SendMessage
 from bot.core.clock import ManualClock
 from bot.core.commands import Duration
-from bot.core.platform import Delivered
+from bot.core.platform import Delivered, Progress
 from bot.core.plugin import Plugin
 from bot.core.refs import MemberRef
 from bot.settings import Settings
@@ -60,7 +60,16 @@ class _Recorder(Console):
         super().__init__(owner=owner, out=io.StringIO())
         self.sent: list[Sent] = []
 
-    async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
+    def rate_keys(self, action: Action) -> tuple[tuple[str, str], ...]:
+        """Nothing here is rate-limited."""
+        return ()
+
+    async def wait_ready(self) -> None:
+        """Always ready."""
+
+    async def deliver(
+        self, action: Action, reply_handle: Any = None, progress: Progress | None = None
+    ) -> Delivered:
         if isinstance(action, SendMessage):
             content = action.content
             to = None

@@ -28,7 +28,7 @@ from bot.core.actions import (
     SendMessage,
     SendPoll,
 )
-from bot.core.capabilities import Capability
+from bot.core.capabilities import DEFAULT_LIMITS, Capability
 from bot.core.commands import Duration, Kind
 from bot.core.events import (
     ButtonPressed,
@@ -42,7 +42,7 @@ from bot.core.events import (
 from bot.core.markup import Style, parse
 from bot.core.messages import Button, Content
 from bot.core.payloads import PayloadError, decode
-from bot.core.platform import Delivered
+from bot.core.platform import Delivered, Progress
 from bot.core.privilege import Privilege
 from bot.core.ratelimit import UNLIMITED
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
@@ -104,6 +104,7 @@ class Console:
         }
     )
     rate_profile = UNLIMITED
+    limits = DEFAULT_LIMITS
 
     def __init__(
         self,
@@ -162,7 +163,16 @@ class Console:
         """Everything automated goes to #general."""
         return self.channel
 
-    async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
+    def rate_keys(self, action: Action) -> tuple[tuple[str, str], ...]:
+        """Nothing here is rate-limited."""
+        return ()
+
+    async def wait_ready(self) -> None:
+        """Always ready."""
+
+    async def deliver(
+        self, action: Action, reply_handle: Any = None, progress: Progress | None = None
+    ) -> Delivered:
         """Print what the bot does."""
         message_id = f"m{next(self._ids)}"
         if isinstance(action, SendMessage):

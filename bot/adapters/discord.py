@@ -289,6 +289,7 @@ class DiscordPlatform:
             raise ValueError("the Discord adapter needs MAJLIS_DISCORD__TOKEN")
         self.settings = settings
         self.rate_profile = rate_profile
+        self.limits = limits.LIMITS
         self.client_options = dict(client_options or {})
         caps = {
             Capability.ROLES,

@@ -5,8 +5,10 @@ Values follow Discord's documentation for API v10.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
+from bot.core.capabilities import Limits, NativePollLimits
 from bot.core.ratelimit import Limit, RateProfile
 
 # -- sending ------------------------------------------------------------------------------
@@ -110,3 +112,16 @@ LOCALES: Final = (
     "nl", "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru",
     "uk", "hi", "th", "zh-CN", "ja", "zh-TW", "ko",
 )  # fmt: skip
+
+
+#: What plugins may know about Discord (``ctx.limits``).
+LIMITS: Final = Limits(
+    text_length=MESSAGE_CHARS,
+    native_poll=NativePollLimits(
+        max_options=POLL_ANSWERS,
+        max_option_length=POLL_ANSWER_CHARS,
+        max_question_length=POLL_QUESTION_CHARS,
+        max_duration=timedelta(hours=POLL_MAX_HOURS),
+        anonymous_votes_visible=True,
+    ),
+)

@@ -262,6 +262,7 @@ class TelegramPlatform:
             raise ValueError("the Telegram adapter needs MAJLIS_TELEGRAM__TOKEN")
         self.settings = settings
         self.rate_profile = rate_profile
+        self.limits = limits.LIMITS
         self.poll_timeout = poll_timeout
         self.app: App | None = None
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None

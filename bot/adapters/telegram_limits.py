@@ -7,8 +7,10 @@ broadcasting ("30 messages per second", "20 messages per minute to the same grou
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
+from bot.core.capabilities import Limits, NativePollLimits
 from bot.core.ratelimit import Limit, RateProfile
 
 #: ``callback_data`` of an inline keyboard button, in bytes (UTF-8).
@@ -62,4 +64,18 @@ RATE_PROFILE: Final = RateProfile(
         Limit("channel", CHAT_PER_SECOND, 1.0),
     ),
     concurrency=8,
+)
+
+
+#: What plugins may know about Telegram (``ctx.limits``): a native poll the bot closes must
+#: use ``open_period``, so it lasts at most ten minutes, and anonymous votes are not reported.
+LIMITS: Final = Limits(
+    text_length=MESSAGE_TEXT_CHARS,
+    native_poll=NativePollLimits(
+        max_options=POLL_OPTIONS_MAX,
+        max_option_length=POLL_OPTION_CHARS,
+        max_question_length=POLL_QUESTION_CHARS,
+        max_duration=timedelta(seconds=POLL_OPEN_PERIOD_MAX),
+        anonymous_votes_visible=False,
+    ),
 )

@@ -17,7 +17,7 @@ from bot.core.actions import (
     SendPoll,
 )
 from bot.core.capabilities import Capability
-from bot.core.events import Event
+from bot.core.events import ButtonPressed, CommandInvoked, Event
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, mention, to_markup
 from bot.core.messages import Attachment, Button, Card, Content, Reward, rows
@@ -26,10 +26,13 @@ from bot.core.refs import ChannelRef, CommunityRef, MemberRef
 
 log = logging.getLogger(__name__)
 
+#: Events whose context answers the member who caused them, in their language.
+_ANSWERED = (CommandInvoked, ButtonPressed)
+
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
-    from bot.app import App
+    from bot.core.kernel import Kernel
     from bot.core.plugin import Plugin
 
 
@@ -41,12 +44,16 @@ class Context:
         channel: The channel of the event (None for jobs and member events).
         member: Who acted (None for jobs).
         event: The event being handled, if any.
-        language: The resolved language: the member's choice, the platform's hint, the
-            community's language, then the default.
+        language: The language this context speaks. Answers to a member's own command
+            or button, and anything in a private chat, speak the member's language (their
+            choice, the platform's hint, then the community's); what the bot posts on its
+            own in a channel (a greeting, a kudos note, a level-up) speaks the community's,
+            whoever caused it. :attr:`personal` always speaks the acting member's.
     """
 
     __slots__ = (
         "_language",
+        "_personal",
         "_privilege",
         "_settings",
         "_translator",
@@ -62,7 +69,7 @@ class Context:
 
     def __init__(
         self,
-        app: App,
+        app: Kernel,
         plugin: Plugin | None,
         community: CommunityRef,
         *,
@@ -72,7 +79,7 @@ class Context:
         reply_handle: Any = None,
         privilege: Privilege | None = None,
     ) -> None:
-        """Bind a handler to the app for one piece of work."""
+        """Bind a handler to the kernel for one piece of work."""
         self.app = app
         self.plugin = plugin
         self.community = community
@@ -82,6 +89,7 @@ class Context:
         self.reply_handle = reply_handle
         self._language: str | None = None
         self._translator: Translator | None = None
+        self._personal: Translator | None = None
         self._privilege = privilege
         self._settings: BaseModel | None = None
         self.private_default = False
@@ -89,10 +97,31 @@ class Context:
     # -- language -----------------------------------------------------------------------
 
     @property
+    def kernel(self) -> Kernel:
+        """The services behind this context."""
+        return self.app
+
+    @property
+    def answering(self) -> bool:
+        """Whether this context answers the member rather than posts for the community.
+
+        True for their command or button and in a private chat.
+        """
+        return (
+            self.private_default
+            or type(self.event) in _ANSWERED
+            or bool(self.channel and self.channel.private)
+        )
+
+    @property
     def language(self) -> str:
         """The language this context speaks (resolved on first use)."""
         if self._language is None:
-            self._language = self.app.language_for(self.community, self.member)
+            communities = self.app.communities
+            if self.answering:
+                self._language = communities.member_language(self.community, self.member)
+            else:
+                self._language = communities.community_language(self.community)
         return self._language
 
     @property
@@ -102,6 +131,44 @@ class Context:
             domain = self.plugin.name if self.plugin is not None else "core"
             self._translator = self.app.translator(domain, self.language, self.community)
         return self._translator
+
+    @property
+    def personal(self) -> Translator:
+        """Strings in the acting member's own language, for what only they read (a DM)."""
+        if self._personal is None:
+            domain = self.plugin.name if self.plugin is not None else "core"
+            language = self.app.communities.member_language(self.community, self.member)
+            self._personal = self.app.translator(domain, language, self.community)
+        return self._personal
+
+    def for_member(self, member: MemberRef) -> Translator:
+        """Strings in ``member``'s own language (a DM to someone other than the actor)."""
+        domain = self.plugin.name if self.plugin is not None else "core"
+        language = self.app.communities.member_language(self.community, member)
+        return self.app.translator(domain, language, self.community)
+
+    @property
+    def limits(self) -> Any:
+        """The platform's declared limits (``ctx.limits.native_poll.max_options``)."""
+        return self.app.limits_of(self.community)
+
+    @property
+    def config(self) -> Any:
+        """The plugin's settings here, without waiting (loaded when the community opened)."""
+        if self._settings is None:
+            if self.plugin is None:
+                raise RuntimeError("core context has no plugin settings")
+            self._settings = self.app.plugin_settings.get(
+                self.plugin, self.community, self.channel
+            )
+        return self._settings
+
+    def spawn(self, work: Any) -> None:
+        """Run async work (a coroutine) from a synchronous handler, isolated like one."""
+        if self.plugin is None:
+            raise RuntimeError("core context cannot spawn plugin work")
+        event = self.event or Event(id="", community=self.community)
+        self.app.dispatcher.run(self.plugin, event, work)
 
     def t(self, message: str, /, **values: Any) -> Markup:
         """Translate a message; ``{placeholders}`` are filled and user text escaped."""
@@ -131,7 +198,9 @@ class Context:
         if self._settings is None:
             if self.plugin is None:
                 raise RuntimeError("core context has no plugin settings")
-            self._settings = await self.app.settings_of(self.plugin, self.community, self.channel)
+            self._settings = await self.app.plugin_settings.read(
+                self.plugin, self.community, self.channel
+            )
         return self._settings
 
     # -- answering ----------------------------------------------------------------------

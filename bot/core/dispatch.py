@@ -1,30 +1,49 @@
 """Routes events to plugin handlers, drops replays, isolates failures.
 
-This is the hot path: every message passes here. A handler coroutine is started eagerly:
-most finish without waiting (they count in memory), so no task is created for them; one
-that waits on I/O is moved into its own task at that point, so a slow handler delays no
-other. A handler that raises is logged with its plugin, event and community, counted,
-and stored; the others run regardless.
+This is the hot path: every message passes here. A handler is either synchronous
+(``def``: it runs inline, counts in memory, never waits — the hot-path handlers) or
+asynchronous (``async def``: it runs as its own task, so a slow handler delays no other
+and every ``await`` inside it — locks, timeouts, futures — belongs to that task). A handler
+that raises is logged with its plugin, event and community, counted and stored; admins are
+told once an hour per plugin, and the member whose command or button it was is answered.
+
+Before any handler sees an event of a community, the community is *opened* once: its
+record, members, languages and every plugin's settings are loaded and each plugin's
+:meth:`~bot.core.plugin.Plugin.open` hook has run. Events that arrive meanwhile wait, in
+order, and are handled in that order when it is done; so handlers never wait on a cache
+miss, and a cold start costs one load per community however many messages wait on it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import traceback
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Generator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.commands import ArgumentError, CommandSpec, parse_arguments
-from bot.core.events import ButtonPressed, CommandInvoked, Event
+from bot.core.commands import ArgumentError, CommandSpec, convert, parse_arguments
+from bot.core.events import (
+    ButtonPressed,
+    CommandInvoked,
+    CommunityJoined,
+    Event,
+    MemberJoined,
+    MemberLeft,
+)
+from bot.core.i18n import N_
 from bot.core.payloads import Payload
+from bot.core.refs import CommunityRef
 from bot.core.storage import event_digest
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core.commands import Kind
+    from bot.core.context import Context
+    from bot.core.kernel import Kernel
     from bot.core.plugin import Plugin
 
 log = logging.getLogger(__name__)
@@ -33,43 +52,46 @@ log = logging.getLogger(__name__)
 WINDOW_SIZE = 50_000
 #: How long handled ids are kept in the database (replays come within minutes).
 WINDOW_AGE = timedelta(hours=24)
+#: Admins hear about a failing plugin at most this often.
+FAILURE_NOTICE_INTERVAL = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A bound handler of a plugin."""
+    """A bound handler of a plugin; ``waits`` when it is a coroutine function."""
 
     plugin: Plugin
-    handler: Callable[..., Coroutine[Any, Any, Any]]
+    handler: Callable[..., Any]
+    waits: bool
 
 
-class _Resume:
-    """Re-yields what a started coroutine is waiting on to the task that now drives it."""
+@dataclass(slots=True)
+class _Opening:
+    """A community being opened: the events that wait for it, and who awaits it."""
 
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        return (yield self.value)
+    waiting: list[tuple[Event, asyncio.Future[None] | None]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
 
 
 class Dispatcher:
     """Delivers each event once to every enabled plugin that handles it."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, kernel: Kernel) -> None:
         """Start with no routes; :meth:`rebuild` reads them from the loaded plugins."""
-        self.app = app
+        self.kernel = kernel
         self._routes: dict[type[Event], tuple[Route, ...]] = {}
         self._buttons: dict[type[Payload], Route] = {}
         self._commands: dict[str, tuple[Plugin, CommandSpec]] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._persisted: set[str] = set()
+        self._persisted_until: datetime | None = None
         self._unsaved: list[str] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._open: set[str] = set()
+        self._opening: dict[str, _Opening] = {}
         self.errors: dict[str, int] = {}
         self._unsaved_errors: list[dict[str, Any]] = []
+        self._noticed: dict[tuple[str, str], datetime] = {}
         self.handled = 0
         self.dropped = 0
 
@@ -82,9 +104,12 @@ class Dispatcher:
         commands: dict[str, tuple[Plugin, CommandSpec]] = {}
         for plugin in plugins:
             for event_type, attr in plugin.handlers:
-                routes.setdefault(event_type, []).append(Route(plugin, getattr(plugin, attr)))
+                handler = getattr(plugin, attr)
+                routes.setdefault(event_type, []).append(
+                    Route(plugin, handler, inspect.iscoroutinefunction(handler))
+                )
             for payload_type, attr in plugin.buttons:
-                buttons[payload_type] = Route(plugin, getattr(plugin, attr))
+                buttons[payload_type] = Route(plugin, getattr(plugin, attr), True)
             for name, spec in plugin.commands.items():
                 if name in commands and commands[name][0] is not plugin:
                     log.error(
@@ -107,8 +132,9 @@ class Dispatcher:
 
     async def load_window(self, now: datetime) -> None:
         """Remember ids handled before the last stop, so their replays are dropped."""
-        self._persisted = set(await self.app.db.recent_events(now - WINDOW_AGE))
-        await self.app.db.prune_events(now - WINDOW_AGE)
+        self._persisted = set(await self.kernel.db.recent_events(now - WINDOW_AGE))
+        self._persisted_until = now + WINDOW_AGE
+        await self.kernel.db.prune_events(now - WINDOW_AGE)
 
     def _first_time(self, event: Event) -> bool:
         event_id = event.id
@@ -127,71 +153,193 @@ class Dispatcher:
 
     async def flush(self) -> None:
         """Store handled ids and errors (called every second with the counters)."""
+        db = self.kernel.db
+        now = self.kernel.clock.now()
         if self._unsaved:
             batch, self._unsaved = self._unsaved, []
             try:
-                await self.app.db.record_events(batch, self.app.clock.now())
+                await db.record_events(batch, now)
             except Exception:
                 self._unsaved[:0] = batch
                 raise
+        if self._persisted_until is not None and now >= self._persisted_until:
+            # ids from before the last start are past any replay: let them go, here and
+            # in the database (newer ones are dropped from memory by the window above)
+            self._persisted = set()
+            self._persisted_until = now + WINDOW_AGE
+            await db.prune_events(now - WINDOW_AGE)
         if self._unsaved_errors:
             errors, self._unsaved_errors = self._unsaved_errors, []
-            await self.app.db.record_errors(errors)
+            await db.record_errors(errors)
+
+    # -- opening communities ------------------------------------------------------------
+
+    def is_open(self, community: CommunityRef) -> bool:
+        """Whether the community's state is loaded for handlers."""
+        return community.key in self._open
+
+    async def open(self, community: CommunityRef, name: str = "") -> None:
+        """Load the community for handlers (once; concurrent callers share the work)."""
+        key = community.key
+        if key in self._open:
+            return
+        opening = self._opening.get(key)
+        if opening is None:
+            opening = self._opening[key] = _Opening()
+            opening.task = self._spawn(self._open_now(community, name, opening))
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        opening.waiting.append((_OPENED, waiter))
+        await waiter
+
+    async def _open_now(self, community: CommunityRef, name: str, opening: _Opening) -> None:
+        kernel = self.kernel
+        try:
+            await kernel.communities.open(community, name)
+            await kernel.plugin_settings.load(community)
+            for plugin in list(kernel.plugins.values()):
+                await self.open_plugin(plugin, community)
+        except Exception:
+            log.exception("could not open community %s; its events are handled anyway",
+                          community.key)
+        self._open.add(community.key)
+        del self._opening[community.key]
+        for event, waiter in opening.waiting:
+            if event is not _OPENED:
+                try:
+                    self._route(event)
+                except Exception:
+                    log.exception("could not dispatch %s", event.id)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    async def open_plugin(self, plugin: Plugin, community: CommunityRef) -> None:
+        """Run a plugin's ``open`` hook for a community (failures are isolated)."""
+        try:
+            await plugin.open(community)
+        except Exception as exc:
+            self.failed(plugin, Event(id="open", community=community), exc)
+
+    def forget_community(self, key: str) -> None:
+        """A community moved to a new id: it is opened again under the new one."""
+        self._open.discard(key)
 
     # -- dispatch -----------------------------------------------------------------------
 
     async def dispatch(self, event: Event) -> bool:
-        """Handle an event; False when it was a replay and was dropped."""
+        """Handle an event; False when it was a replay and was dropped.
+
+        Returns once every synchronous handler ran and every asynchronous one started.
+        """
         if event.deduplicate and not self._first_time(event):
             self.dropped += 1
             return False
-        self.handled += 1
-        app = self.app
-        if app.needs_observing(event):
-            await app.observe(event)
-        for route in self._routes.get(type(event), ()):
-            if app.is_enabled(event.community, route.plugin):
-                ctx = app.context_for_event(route.plugin, event)
-                self._start(route.plugin, event, route.handler(event, ctx))
-        if type(event) is CommandInvoked:
-            await self._command(event)
-        elif type(event) is ButtonPressed:
-            self._button(event)
+        key = event.community.key
+        if key not in self._open:
+            opening = self._opening.get(key)
+            if opening is None:
+                opening = self._opening[key] = _Opening()
+                opening.task = self._spawn(
+                    self._open_now(event.community, _name_of(event), opening)
+                )
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            opening.waiting.append((event, waiter))
+            await waiter
+        else:
+            await self._observe(event)
+            self._route(event)
+        await asyncio.sleep(0)  # let the handlers just started take their first step
         return True
 
     def submit(self, event: Event) -> None:
-        """Dispatch from synchronous code (a gateway parser) without a task per event.
+        """Dispatch from synchronous code (a gateway parser) without waiting.
 
-        The dispatch runs at once; only if it has to wait does it continue as a task.
+        Synchronous handlers run now; the event waits in order if its community is still
+        being opened.
         """
-        coro = self.dispatch(event)
-        try:
-            waiting = coro.send(None)
-        except StopIteration:
+        if event.deduplicate and not self._first_time(event):
+            self.dropped += 1
             return
-        except Exception:
-            log.exception("could not dispatch %s", event.id)
+        key = event.community.key
+        if key in self._open and not self._needs_recording(event):
+            self._route(event)
             return
-        self._continue(coro, waiting, lambda exc: log.error(
-            "could not dispatch %s", event.id, exc_info=(type(exc), exc, exc.__traceback__)
-        ))
+        if key not in self._open:
+            opening = self._opening.get(key)
+            if opening is None:
+                opening = self._opening[key] = _Opening()
+                opening.task = self._spawn(
+                    self._open_now(event.community, _name_of(event), opening)
+                )
+            opening.waiting.append((event, None))
+            return
+        self._spawn(self._observed_then_routed(event))
+
+    async def _observed_then_routed(self, event: Event) -> None:
+        await self._observe(event)
+        self._route(event)
+
+    def _needs_recording(self, event: Event) -> bool:
+        kind = type(event)
+        return kind is MemberJoined or kind is MemberLeft or kind is CommunityJoined
+
+    async def _observe(self, event: Event) -> None:
+        """Keep the core's community and member records current."""
+        kind = type(event)
+        communities = self.kernel.communities
+        if kind is MemberJoined or kind is MemberLeft:
+            member = event.member  # type: ignore[attr-defined]
+            at = event.at or self.kernel.clock.now()
+            if kind is MemberJoined:
+                await communities.joined(event.community, member, at)
+            else:
+                await communities.left(event.community, member, at)
+        elif kind is CommunityJoined:
+            name = event.name  # type: ignore[attr-defined]
+            if communities.name_seen(event.community, name):
+                await communities.update(event.community, name=name)
+
+    def _route(self, event: Event) -> None:
+        """Call every enabled plugin's handler for an opened community's event."""
+        self.handled += 1
+        kernel = self.kernel
+        kind = type(event)
+        member = getattr(event, "member", None)
+        if member is not None:
+            kernel.communities.seen(event.community, member)
+        if kind is MemberJoined or kind is MemberLeft or kind is CommunityJoined:
+            pass  # recorded by _observe before routing
+        for route in self._routes.get(kind, ()):
+            if kernel.switches.is_enabled(event.community, route.plugin):
+                ctx = kernel.context_for_event(route.plugin, event)
+                if route.waits:
+                    self._run(route.plugin, event, route.handler(event, ctx))
+                else:
+                    try:
+                        route.handler(event, ctx)
+                    except Exception as exc:
+                        self.failed(route.plugin, event, exc, ctx)
+        if kind is CommandInvoked:
+            self._spawn(self._command(event))  # type: ignore[arg-type]
+        elif kind is ButtonPressed:
+            self._button(event)  # type: ignore[arg-type]
 
     def _button(self, event: ButtonPressed) -> None:
         route = self._buttons.get(type(event.payload))
         if route is None:
             log.warning("no handler for button %s", type(event.payload).__name__)
             return
-        if not self.app.is_enabled(event.community, route.plugin):
+        if not self.kernel.switches.is_enabled(event.community, route.plugin):
             return
-        ctx = self.app.context_for_event(route.plugin, event)
+        ctx = self.kernel.context_for_event(route.plugin, event)
         ctx.private_default = True
-        self._start(route.plugin, event, route.handler(event.payload, ctx))
+        self._run(route.plugin, event, route.handler(event.payload, ctx), ctx)
 
     async def _command(self, event: CommandInvoked) -> None:
-        app = self.app
+        kernel = self.kernel
         found = self._commands.get(event.name)
-        if found is None or not app.is_enabled(event.community, found[0]):
-            ctx = app.context_for_event(None, event)
+        if found is None or not kernel.switches.is_enabled(event.community, found[0]):
+            ctx = kernel.context_for_event(None, event)
+            ctx.private_default = True
             await ctx.reply(
                 ctx.t(
                     "There is no command /{name} here. Send /help to see what you can use.",
@@ -201,8 +349,10 @@ class Dispatcher:
             )
             return
         plugin, spec = found
-        ctx = app.context_for_event(plugin, event)
+        ctx = kernel.context_for_event(plugin, event)
         ctx.private_default = spec.private
+        core = kernel.context_for_event(None, event)
+        core.private_default = True
         privilege = await ctx.privilege()
         if privilege < spec.privilege:
             log.warning(
@@ -213,74 +363,85 @@ class Dispatcher:
                 spec.privilege.name,
                 privilege.name,
             )
-            await app.refuse(ctx, spec)
+            await _refuse(core, spec)
             return
         if spec.direct_only and not (ctx.channel and ctx.channel.private):
-            core = app.context_for_event(None, event)
             await ctx.reply(
                 core.t("/{name} works only in a private chat with me.", name=spec.name),
                 private=True,
             )
             return
         try:
-            if event.options is not None:
-                kwargs = await app.convert_options(spec, event)
-            else:
-                kwargs = await parse_arguments(
-                    spec,
-                    event.text,
-                    app.resolver(event.community),
-                    await app.timezone_of(event.community),
-                    app.clock.now(),
-                )
+            kwargs = await self._arguments(spec, event)
         except ArgumentError as error:
-            core = app.context_for_event(None, event)
             await ctx.reply(core.t(error.message, **error.values), private=True)
             return
         handler = getattr(plugin, spec.handler)
-        self._start(plugin, event, handler(ctx, **kwargs))
-
-    def _start(self, plugin: Plugin, event: Event, coro: Coroutine[Any, Any, Any]) -> None:
         try:
-            waiting = coro.send(None)
-        except StopIteration:
-            return
+            await handler(ctx, **kwargs)
         except Exception as exc:
-            self._failed(plugin, event, exc)
-            return
-        self._continue(coro, waiting, lambda exc: self._failed(plugin, event, exc))
+            self.failed(plugin, event, exc, ctx)
 
-    def _continue(
-        self,
-        coro: Coroutine[Any, Any, Any],
-        waiting: Any,
-        failed: Callable[[Exception], None],
-    ) -> None:
-        """Hand a started coroutine that must wait over to a task of its own."""
-        task = asyncio.get_running_loop().create_task(self._drive(coro, waiting, failed))
+    async def _arguments(self, spec: CommandSpec, event: CommandInvoked) -> dict[str, Any]:
+        kernel = self.kernel
+        platform = kernel.platforms.get(event.community.platform)
+
+        async def resolve(kind: Kind, token: str) -> Any:
+            if platform is None:
+                return None
+            return await platform.resolve(event.community, kind, token)
+
+        timezone = kernel.communities.timezone(event.community)
+        now = kernel.clock.now()
+        if event.options is None:
+            return await parse_arguments(spec, event.text, resolve, timezone, now)
+        options = event.options
+        out: dict[str, Any] = {}
+        for param in spec.params:
+            if param.name not in options or options[param.name] is None:
+                if param.required:
+                    raise ArgumentError(
+                        N_("Missing argument “{name}”. Usage: {usage}"),
+                        {"name": param.name, "usage": spec.usage()},
+                    )
+                out[param.name] = param.default
+                continue
+            out[param.name] = await convert(param, options[param.name], resolve, timezone, now)
+        return out
+
+    # -- tasks and failures -------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
-    @staticmethod
-    async def _drive(
-        coro: Coroutine[Any, Any, Any], waiting: Any, failed: Callable[[Exception], None]
+    def _run(
+        self,
+        plugin: Plugin,
+        event: Event,
+        coro: Coroutine[Any, Any, Any],
+        ctx: Context | None = None,
+    ) -> None:
+        self._spawn(self._isolated(plugin, event, coro, ctx))
+
+    async def _isolated(
+        self,
+        plugin: Plugin,
+        event: Event,
+        coro: Coroutine[Any, Any, Any],
+        ctx: Context | None,
     ) -> None:
         try:
-            while True:
-                try:
-                    sent = await _Resume(waiting)
-                except BaseException as thrown:  # forward cancellation and errors
-                    waiting = coro.throw(thrown)
-                else:
-                    waiting = coro.send(sent)
-        except StopIteration:
-            return
-        except asyncio.CancelledError:
-            raise
+            await coro
         except Exception as exc:
-            failed(exc)
+            self.failed(plugin, event, exc, ctx)
 
-    def _failed(self, plugin: Plugin, event: Event, exc: Exception) -> None:
+    def failed(
+        self, plugin: Plugin, event: Event, exc: Exception, ctx: Context | None = None
+    ) -> None:
+        """Record a handler's failure; tell admins (hourly) and the member who asked."""
         name = plugin.name
         self.errors[name] = self.errors.get(name, 0) + 1
         log.error(
@@ -291,15 +452,54 @@ class Dispatcher:
             exc,
             exc_info=(type(exc), exc, exc.__traceback__),
         )
+        now = self.kernel.clock.now()
         self._unsaved_errors.append(
             {
-                "at": self.app.clock.now(),
+                "at": now,
                 "plugin": name,
                 "event": type(event).__name__,
                 "community": event.community.key,
                 "error": "".join(traceback.format_exception_only(exc)).strip()[:2000],
             }
         )
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if ctx is not None and type(event) in (CommandInvoked, ButtonPressed):
+            self._spawn(self._sorry(event))
+        noticed = self._noticed.get((name, event.community.key))
+        if noticed is None or now - noticed >= FAILURE_NOTICE_INTERVAL:
+            self._noticed[(name, event.community.key)] = now
+            loop.call_soon(lambda: self._spawn(self._tell_admins(name, event)))
+
+    async def _sorry(self, event: Event) -> None:
+        core = self.kernel.context_for_event(None, event)
+        core.private_default = True
+        try:
+            await core.reply(
+                core.t("Something went wrong on my side; the admins have been told. "
+                       "Please try again later."),
+                private=True,
+            )
+        except Exception:
+            log.exception("could not tell the member that %s failed", event.id)
+
+    async def _tell_admins(self, plugin: str, event: Event) -> None:
+        kernel = self.kernel
+        community = event.community
+        core = kernel.translator(
+            "core", kernel.communities.community_language(community), community
+        )
+        try:
+            await kernel.tell_admins(community, core.t(
+                "⚠ The plugin {plugin} failed while handling {event}. Its error count is in "
+                "/plugins and the details are in the log.",
+                plugin=plugin, event=type(event).__name__,
+            ))
+        except Exception:
+            log.exception("could not tell the admins of %s that %s failed", community.key,
+                          plugin)
 
     def error_count(self, plugin: str | None = None) -> int:
         """Failures since start, for one plugin or all."""
@@ -307,14 +507,43 @@ class Dispatcher:
             return sum(self.errors.values())
         return self.errors.get(plugin, 0)
 
+    def quiet(self) -> bool:
+        """Whether no handler task is running and no community is being opened."""
+        return not self._tasks and not self._opening
+
     async def idle(self) -> None:
-        """Wait for handlers that went on in their own tasks."""
+        """Wait for handlers that run in their own tasks."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def run(self, plugin: Plugin, event: Event, work: Awaitable[Any]) -> None:
+    def run(self, plugin: Plugin, event: Event, work: Awaitable[Any]) -> None:
         """Run work for a plugin with the same isolation as a handler."""
-        self._start(plugin, event, _as_coroutine(work))
+        self._run(plugin, event, _as_coroutine(work))
+
+
+#: A marker in an opening's queue: someone waits for the opening itself, not an event.
+_OPENED = Event(id="", community=CommunityRef("", ""))
+
+
+def _name_of(event: Event) -> str:
+    """The community's name when the event says it (only the bot's joining does)."""
+    return event.name if isinstance(event, CommunityJoined) else ""
+
+
+async def _refuse(core: Context, spec: CommandSpec) -> None:
+    """Tell a member they may not run a command."""
+    from bot.core.privilege import Privilege
+
+    names = {
+        Privilege.MOD: core.i18n.plain("moderators"),
+        Privilege.ADMIN: core.i18n.plain("admins"),
+        Privilege.OWNER: core.i18n.plain("the owner"),
+    }
+    await core.reply(
+        core.t("Sorry, /{name} is only for {who}.", name=spec.name,
+               who=names.get(spec.privilege, "")),
+        private=True,
+    )
 
 
 async def _as_coroutine(work: Awaitable[Any]) -> Any:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.actions import Action
-from bot.core.capabilities import Capability
+from bot.core.capabilities import Capability, Limits
 from bot.core.commands import Kind
 from bot.core.privilege import Privilege
 from bot.core.ratelimit import RateProfile
@@ -99,6 +99,7 @@ class Platform(Protocol):
     name: str
     capabilities: frozenset[Capability]
     rate_profile: RateProfile
+    limits: Limits
 
     async def start(self, app: App) -> None:
         """Connect and start translating events into ``app.dispatcher``."""

@@ -40,10 +40,11 @@ from bot.core.refs import ChannelRef, CommunityRef, MemberRef
 from bot.core.scheduler import Misfire
 
 if TYPE_CHECKING:
-    from bot.app import App
     from bot.core.context import Context
+    from bot.core.kernel import Kernel
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+H = TypeVar("H", bound=Callable[..., Any])
 K = TypeVar("K")
 
 
@@ -94,10 +95,14 @@ def command(
     return decorate
 
 
-def on(*events: type[Event]) -> Callable[[F], F]:
-    """Declare an event handler: ``async def h(self, event, ctx)``."""
+def on(*events: type[Event]) -> Callable[[H], H]:
+    """Declare an event handler: ``def h(self, event, ctx)`` or ``async def``.
 
-    def decorate(func: F) -> F:
+    A plain ``def`` runs inline on the hot path and must not wait (count in memory; use
+    ``ctx.spawn(coro)`` for the rare work that must); an ``async def`` runs in its own task.
+    """
+
+    def decorate(func: H) -> H:
         func.__majlis_events__ = events  # type: ignore[attr-defined]
         return func
 
@@ -172,11 +177,15 @@ class Plugin:
         cls.buttons = tuple(buttons)
         cls.jobs = jobs
 
-    def __init__(self, app: App) -> None:
-        """Bind the plugin to the running app's services."""
-        self.app = app
-        self.db = app.db
-        self.clock = app.clock
+    def __init__(self, kernel: Kernel) -> None:
+        """Bind the plugin to the kernel's services.
+
+        ``self.kernel`` holds them; ``self.app`` is the same object under its older name.
+        """
+        self.kernel = kernel
+        self.app = kernel
+        self.db = kernel.db
+        self.clock = kernel.clock
         self.log = logging.getLogger(f"majlis.plugins.{self.name}")
 
     # -- where the plugin's files are --------------------------------------------------
@@ -199,6 +208,14 @@ class Plugin:
     async def teardown(self) -> None:
         """Called at shutdown and before a reload; flush what is in memory."""
 
+    async def open(self, community: CommunityRef) -> None:
+        """Load what the plugin keeps in memory for a community.
+
+        Called once per community (and again for a reloaded plugin) before any of the
+        plugin's handlers sees an event of it; events wait meanwhile, in order. Handlers
+        can then read that state, and ``ctx.config``, without waiting.
+        """
+
     # -- privacy ------------------------------------------------------------------------
 
     async def export(self, member: MemberRef) -> dict[str, Any]:
@@ -214,7 +231,7 @@ class Plugin:
         self, community: CommunityRef, channel: ChannelRef | None = None
     ) -> BaseModel:
         """The plugin's settings in a community (and channel, where scoped)."""
-        return await self.app.settings_of(self, community, channel)
+        return await self.kernel.plugin_settings.read(self, community, channel)
 
     async def schedule(
         self,
@@ -236,13 +253,13 @@ class Plugin:
         """
         if job_name not in self.jobs:
             raise KeyError(f"{self.name}: no job named {job_name!r}")
-        return await self.app.scheduler.schedule(
+        return await self.kernel.scheduler.schedule(
             plugin=self.name,
             job=job_name,
             community=community,
             at=at,
             rule=rule,
-            timezone=timezone or await self.app.timezone_of(community),
+            timezone=timezone or self.kernel.communities.timezone(community),
             key=key,
             data=dict(data or {}),
             member=member,
@@ -250,19 +267,19 @@ class Plugin:
 
     async def unschedule(self, job_name: str, community: CommunityRef, key: str = "") -> bool:
         """Cancel a scheduled job; True if one was active."""
-        return await self.app.scheduler.cancel(self.name, job_name, community, key)
+        return await self.kernel.scheduler.cancel(self.name, job_name, community, key)
 
     async def next_runs(self, job_name: str, community: CommunityRef) -> dict[str, datetime]:
         """When each scheduled ``job_name`` of this plugin fires next, by its ``key``."""
-        return await self.app.scheduler.next_runs(self.name, job_name, community)
+        return await self.kernel.scheduler.next_runs(self.name, job_name, community)
 
     async def emit(self, event: Event) -> None:
         """Send an event to every plugin (plugins talk to each other this way)."""
-        await self.app.dispatcher.dispatch(event)
+        await self.kernel.dispatcher.dispatch(event)
 
     def accumulator(self, flush: Callable[[dict[K, int]], Awaitable[None]]) -> Accumulator[K]:
         """An in-memory counter flushed in batches at least every second and at shutdown."""
-        return self.app.counters.create(f"{self.name}", flush)
+        return self.kernel.counters.create(f"{self.name}", flush)
 
     def context(
         self,
@@ -272,7 +289,7 @@ class Plugin:
         member: MemberRef | None = None,
     ) -> Context:
         """A context for work not started by an event (jobs, background tasks)."""
-        return self.app.context_for(self, community, channel=channel, member=member)
+        return self.kernel.context_for(self, community, channel=channel, member=member)
 
 
 def _with(spec: CommandSpec, **changes: Any) -> CommandSpec:

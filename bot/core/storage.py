@@ -302,6 +302,66 @@ class Database:
         """Dispose of the engine."""
         await self.engine.dispose()
 
+    # -- dialect-neutral writes for plugins ---------------------------------------------
+
+    def insert(self, table: Table) -> Any:
+        """An INSERT of this database's dialect, so plugins never import one.
+
+        It has ``on_conflict_do_nothing`` and ``on_conflict_do_update(index_elements=...,
+        set_=...)``, the same API on SQLite and PostgreSQL.
+        """
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            return sqlite_insert(table)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+
+    def upsert_statement(
+        self,
+        table: Table,
+        keys: Sequence[str],
+        *,
+        add: Sequence[str] = (),
+        replace: Sequence[str] = (),
+    ) -> Any:
+        """An insert that merges into the row already stored under ``keys``.
+
+        On a conflict the new ``add`` columns are added to the stored ones and the
+        ``replace`` columns overwrite them; other columns are kept.
+        """
+        stmt = self.insert(table)
+        changes: dict[str, Any] = {c: table.c[c] + stmt.excluded[c] for c in add}
+        changes.update({c: stmt.excluded[c] for c in replace})
+        index = [table.c[k] for k in keys]
+        if not changes:
+            return stmt.on_conflict_do_nothing(index_elements=index)
+        return stmt.on_conflict_do_update(index_elements=index, set_=changes)
+
+    async def upsert(
+        self,
+        table: Table,
+        rows: Sequence[dict[str, Any]],
+        keys: Sequence[str],
+        *,
+        add: Sequence[str] = (),
+        replace: Sequence[str] = (),
+    ) -> None:
+        """Write a batch of rows in one transaction (see :meth:`upsert_statement`)."""
+        if not rows:
+            return
+        async with self.begin() as conn:
+            await conn.execute(self.upsert_statement(table, keys, add=add, replace=replace),
+                               list(rows))
+
+    async def insert_ignore(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert rows, skipping those whose key exists, in one transaction."""
+        if not rows:
+            return
+        async with self.begin() as conn:
+            await conn.execute(self.insert(table).on_conflict_do_nothing(), list(rows))
+
     # -- communities and members -------------------------------------------------
 
     async def ensure_community(self, key: str, platform: str, name: str, now: datetime) -> bool:
@@ -383,6 +443,18 @@ class Database:
             )
             return True
 
+    async def member_ids(self, community: str) -> set[str]:
+        """Every member id the core has recorded in a community."""
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(members.c.member).where(members.c.community == community)
+            )
+            return {r.member for r in rows}
+
+    async def add_members(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Record members first seen (rows of community, member, name, last_seen)."""
+        await self.insert_ignore(members, rows)
+
     async def member_languages(self, community: str) -> dict[str, str]:
         """Members' chosen languages in a community."""
         async with self.connect() as conn:
@@ -424,6 +496,18 @@ class Database:
                 )
             )
             return {r.key: r.value for r in rows}
+
+    async def community_settings(self, community: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """Every stored setting of a community, by (plugin, scope)."""
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(settings.c.plugin, settings.c.scope, settings.c.key, settings.c.value)
+                .where(settings.c.community == community)
+            )
+            for r in rows:
+                out.setdefault((r.plugin, r.scope), {})[r.key] = r.value
+        return out
 
     async def set_setting(
         self, community: str, plugin: str, scope: str, key: str, value: Any

@@ -257,8 +257,8 @@ async def test_group_migration_keeps_data(fake: FakeTelegram) -> None:
         async with app.db.connect() as conn:
             rows = (await conn.execute(select(waves.c.community, waves.c.count))).all()
         assert [tuple(r) for r in rows] == [("telegram:-1005", 1)]
-        assert "telegram:-1005" in app._communities
-        assert "telegram:-5" not in app._communities
+        assert app.communities.info(CommunityRef.from_key("telegram:-1005"))
+        assert not app.communities.info(CommunityRef.from_key("telegram:-5"))
 
 
 async def test_retry_after_burst_loses_nothing(fake: FakeTelegram) -> None:
