@@ -12,8 +12,10 @@ due items in time order instead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -38,6 +40,10 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE = timedelta(seconds=60)
 #: How often the database is re-read for items another process scheduled.
 POLL_INTERVAL_SECONDS = 60
+#: How long stopping waits for a firing in progress.
+STOP_WAIT_SECONDS = 5.0
+#: Due items read per query when many are due at once.
+DUE_BATCH = 500
 
 
 class Misfire(StrEnum):
@@ -130,13 +136,20 @@ class Scheduler:
         self._fire = fire
         self._misfire_of = misfire_of
         self._aps: AsyncIOScheduler | None = None
+        self._armed: datetime | None = None
+        self._running = asyncio.Lock()
         self.fired = 0
 
     # -- life cycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Catch up what was missed, then arm alarms for what is coming."""
-        await self.run_due()
+        """Catch up what was missed, then arm the alarm for the soonest item.
+
+        Only one alarm is armed at a time — for the earliest due item, read from the
+        ``next_run_at`` index — so start-up costs one query however many items are stored,
+        and a firing re-arms once. A slow poll is a safety net for items another process
+        stored.
+        """
         if not self.clock.manual:
             self._aps = AsyncIOScheduler(timezone=UTC)
             self._aps.add_job(
@@ -147,26 +160,43 @@ class Scheduler:
                 max_instances=1,
             )
             self._aps.start()
-            for item in await self.db.scheduled_items():
-                self._arm(item.id, item.next_run_at)
+        await self.run_due()
 
     async def stop(self) -> None:
         """Stop the alarms (what is stored stays)."""
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
+        self._armed = None
+        try:  # let a firing in progress finish, so its claim and its effects go together
+            async with asyncio.timeout(STOP_WAIT_SECONDS):
+                await self._running.acquire()
+            self._running.release()
+        except TimeoutError:
+            log.warning("a scheduled job was still running at shutdown")
 
-    def _arm(self, item_id: int, when: datetime | None) -> None:
+    def _arm(self, when: datetime | None) -> None:
+        """Set the one alarm to ``when`` if that is sooner than the one set."""
         if self._aps is None or when is None:
             return
+        if self._armed is not None and self._armed <= when:
+            return
+        self._armed = when
         self._aps.add_job(
-            self.run_due,
+            self._alarm,
             DateTrigger(run_date=when),
-            id=f"item-{item_id}",
+            id="majlis-alarm",
             replace_existing=True,
             misfire_grace_time=None,
             coalesce=True,
+            # re-armed from inside a firing that has not returned yet: run_due is
+            # serialized by its own lock, so a second instance must not be skipped
+            max_instances=4,
         )
+
+    async def _alarm(self) -> None:
+        self._armed = None
+        await self.run_due()
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -183,7 +213,11 @@ class Scheduler:
         data: dict[str, Any],
         member: MemberRef | None = None,
     ) -> int:
-        """Store an item (replacing one with the same key) and arm its alarm."""
+        """Store an item (replacing one with the same key) and arm its alarm.
+
+        An empty ``key`` stores a new item every call (two reminders asked for in the same
+        second are two items); a non-empty one replaces the item scheduled under it.
+        """
         check_timezone(timezone)
         now = self.clock.now()
         anchor = at or now
@@ -195,7 +229,7 @@ class Scheduler:
             if first is None:
                 raise ScheduleError("the recurrence rule never fires")
             data = {**data, "_anchor": anchor.isoformat()}
-        item_key = f"{plugin}:{job}:{community.key}:{key}"
+        item_key = f"{plugin}:{job}:{community.key}:{key or uuid.uuid4().hex}"
         item_id = await self.db.schedule_upsert(
             {
                 "key": item_key,
@@ -210,7 +244,7 @@ class Scheduler:
                 "member": member.id if member else None,
             }
         )
-        self._arm(item_id, first)
+        self._arm(first)
         return item_id
 
     async def next_runs(
@@ -231,18 +265,37 @@ class Scheduler:
     # -- firing -------------------------------------------------------------------------
 
     async def run_due(self) -> int:
-        """Fire every item whose time has come; returns how many fired."""
-        now = self.clock.now()
-        count = 0
-        for item in await self.db.scheduled_items():
-            if item.next_run_at is None or item.next_run_at > now:
-                if item.next_run_at is not None:
-                    self._arm(item.id, item.next_run_at)
-                continue
-            count += await self._run(item, now)
-        return count
+        """Fire every item whose time has come, soonest first; returns how many fired.
 
-    async def _run(self, item: ScheduledRow, now: datetime) -> int:
+        The due items are claimed together in one transaction, then fired in order.
+        """
+        async with self._running:
+            count = 0
+            while True:
+                now = self.clock.now()
+                due = await self.db.due_items(now, limit=DUE_BATCH)
+                if not due:
+                    break
+                plans = [self._plan(item, now) for item in due]
+                claimed = await self.db.claim_occurrences(
+                    [(item.id, occurrence, outcome, upcoming)
+                     for item, (occurrence, outcome, upcoming, _) in zip(due, plans,
+                                                                          strict=True)],
+                    now,
+                )
+                for item, plan, ok in zip(due, plans, claimed, strict=True):
+                    if ok:
+                        count += await self._fire_planned(item, plan)
+                if len(due) < DUE_BATCH:
+                    break
+            self._armed = None
+            self._arm(await self.db.earliest_due())
+            return count
+
+    def _plan(
+        self, item: ScheduledRow, now: datetime
+    ) -> tuple[datetime, str, datetime | None, bool]:
+        """What a due item's firing does: (occurrence, outcome, next run, late)."""
         occurrence = item.next_run_at
         assert occurrence is not None
         late = now - occurrence > MISFIRE_GRACE
@@ -253,9 +306,20 @@ class Scheduler:
             anchor = datetime.fromisoformat(item.data.get("_anchor", occurrence.isoformat()))
             # After a long outage, catch up once and carry on from now, not every missed time.
             upcoming = next_occurrence(item.rule, item.timezone, anchor, max(occurrence, now))
+        return occurrence, outcome, upcoming, late
+
+    async def _run(self, item: ScheduledRow, now: datetime) -> int:
+        plan = self._plan(item, now)
+        occurrence, outcome, upcoming, _ = plan
         if not await self.db.claim_occurrence(item.id, occurrence, now, outcome, upcoming):
             return 0
-        self._arm(item.id, upcoming)
+        return await self._fire_planned(item, plan)
+
+    async def _fire_planned(
+        self, item: ScheduledRow, plan: tuple[datetime, str, datetime | None, bool]
+    ) -> int:
+        occurrence, outcome, upcoming, late = plan
+        self._arm(upcoming)
         if outcome == "skipped":
             log.warning(
                 "skipped a missed firing of %s.%s in %s (due %s)",
@@ -279,14 +343,10 @@ class Scheduler:
         target = self.clock.now() + delta
         fired = 0
         while True:
-            items = [
-                i
-                for i in await self.db.scheduled_items()
-                if i.next_run_at is not None and i.next_run_at <= target
-            ]
-            if not items:
+            due = await self.db.due_items(target, limit=1)
+            if not due:
                 break
-            soonest = min(items, key=lambda i: (i.next_run_at or target, i.id))
+            soonest = due[0]
             assert soonest.next_run_at is not None
             if soonest.next_run_at > self.clock.now():
                 set_time(soonest.next_run_at)

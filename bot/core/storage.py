@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    bindparam,
     delete,
     event,
     func,
@@ -751,6 +752,29 @@ class Database:
             rows = await conn.execute(query.order_by(scheduled.c.next_run_at, scheduled.c.id))
             return [_scheduled_row(r) for r in rows]
 
+    async def due_items(self, until: datetime, limit: int | None = None) -> list[ScheduledRow]:
+        """Active items due at or before ``until``, soonest first (uses the index)."""
+        query = (
+            select(scheduled)
+            .where(scheduled.c.status == "active", scheduled.c.next_run_at <= until)
+            .order_by(scheduled.c.next_run_at, scheduled.c.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        async with self.connect() as conn:
+            return [_scheduled_row(r) for r in await conn.execute(query)]
+
+    async def earliest_due(self) -> datetime | None:
+        """When the soonest active item is due."""
+        async with self.connect() as conn:
+            return (
+                await conn.execute(
+                    select(func.min(scheduled.c.next_run_at)).where(
+                        scheduled.c.status == "active"
+                    )
+                )
+            ).scalar()
+
     async def scheduled_item(self, item_id: int) -> ScheduledRow | None:
         """One scheduled item by id."""
         async with self.connect() as conn:
@@ -802,6 +826,55 @@ class Database:
             return True
         except IntegrityError:
             return False
+
+    async def claim_occurrences(
+        self, claims: Sequence[tuple[int, datetime, str, datetime | None]], now: datetime
+    ) -> list[bool]:
+        """Claim many occurrences in one transaction (item, occurrence, outcome, next run).
+
+        Each answer is False where that occurrence was already recorded (it must not fire
+        again); the others are recorded and their items moved on, all or none.
+        """
+        if not claims:
+            return []
+        async with self.begin() as conn:
+            ids = [c[0] for c in claims]
+            taken = {
+                (r.item, r.occurrence)
+                for r in await conn.execute(
+                    select(job_runs.c.item, job_runs.c.occurrence).where(
+                        job_runs.c.item.in_(ids)
+                    )
+                )
+            }
+            claimed = [(c[0], c[1]) not in taken for c in claims]
+            fresh = [c for c, ok in zip(claims, claimed, strict=True) if ok]
+            if fresh:
+                await conn.execute(insert(job_runs), [
+                    {"item": i, "occurrence": o, "fired_at": now, "outcome": out}
+                    for i, o, out, _ in fresh
+                ])
+                for fired in (True, False):
+                    rows = [
+                        {"b_id": i, "b_next": nxt, "b_last": o,
+                         "b_status": "done" if nxt is None else "active"}
+                        for i, o, out, nxt in fresh
+                        if (out == "fired") is fired
+                    ]
+                    if not rows:
+                        continue
+                    values: dict[str, Any] = {
+                        "next_run_at": bindparam("b_next"), "status": bindparam("b_status")
+                    }
+                    if fired:
+                        values["last_fired_at"] = bindparam("b_last")
+                    await conn.execute(
+                        update(scheduled)
+                        .where(scheduled.c.id == bindparam("b_id"))
+                        .values(**values),
+                        rows,
+                    )
+        return claimed
 
     async def job_runs_of(self, item_id: int) -> list[tuple[datetime, str]]:
         """Recorded occurrences of an item."""
