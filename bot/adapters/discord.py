@@ -333,6 +333,7 @@ class DiscordPlatform:
         self._ready = asyncio.Event()
         self._stopping = False
         self._failure: asyncio.Future[GatewayFailed] | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._down_streak = 0  # connections lost in a row without READY or RESUMED since
         self._health: dict[str, Any] = {
             "connected": False, "reconnects": 0, "last_error": None, "failed": False,
@@ -527,7 +528,8 @@ class DiscordPlatform:
             self._failure.set_result(GatewayFailed(why))
             client = self.client
             if client is not None and not client.is_closed():
-                self._later(client.close())
+                # Not one of self._tasks: stop() awaits this same close, never cancels it.
+                self._closing = asyncio.get_running_loop().create_task(client.close())
 
     def _connected(self) -> None:
         self._down_streak = 0
@@ -904,14 +906,19 @@ class DiscordPlatform:
             log.info("could not defer interaction %s: %s", interaction.id, exc)
 
     def _where(self, interaction: discord.Interaction[Any]) -> tuple[CommunityRef, ChannelRef]:
+        """The community and channel of an interaction.
+
+        Some interactions come without a channel (user-installed apps, some contexts):
+        they get the member's own private place, so answers go to them privately and
+        nothing ever tries to post in a channel called "None".
+        """
         community = CommunityRef(PLATFORM, str(interaction.guild_id))
         channel = interaction.channel
-        ref = (
-            channel_ref(channel)
-            if channel is not None
-            else ChannelRef(PLATFORM, str(interaction.channel_id))
-        )
-        return community, ref
+        if channel is not None:
+            return community, channel_ref(channel)
+        if interaction.channel_id is not None:
+            return community, ChannelRef(PLATFORM, str(interaction.channel_id))
+        return community, ChannelRef(PLATFORM, f"dm:{interaction.user.id}", "", True)
 
     async def _command(self, interaction: discord.Interaction[Any]) -> None:
         assert self.app is not None
@@ -1118,11 +1125,7 @@ class DiscordPlatform:
     async def _send(
         self, action: SendMessage, handle: Any, progress: Progress | None
     ) -> Delivered:
-        content = action.content
-        parts = await self._parts(content)
-        if action.channel is None or not action.channel.id.isdigit():
-            # No channel, or the member's own private place (an interaction without one).
-            return await self._dm(action, parts, progress)
+        parts = await self._parts(action.content)
         if isinstance(handle, Handle) and action.reply_to and not handle.expired:
             try:
                 return await self._followup(action, handle, parts, progress)
@@ -1131,9 +1134,10 @@ class DiscordPlatform:
                     raise
                 log.info("interaction %s can no longer be answered (%s)",
                          handle.interaction.id, describe(exc))
-        if action.private:
-            # Never in the channel: by DM, or Undeliverable (the core posts its own
-            # separate fallback text, never this one).
+        if action.private or action.channel is None or not action.channel.id.isdigit():
+            # Private never goes to the channel: by DM, or Undeliverable (the core posts
+            # its own separate fallback text, never this one). No channel, or the member's
+            # own place (an interaction that came without one), is a DM too.
             return await self._dm(action, parts, progress)
         target = self._client.get_partial_messageable(int(action.channel.id))
         current_bucket.set((limits.ROUTE_MESSAGES, action.channel.id))
