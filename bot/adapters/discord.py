@@ -18,6 +18,7 @@ import hashlib
 import inspect
 import io
 import logging
+import math
 import random
 import re
 import time
@@ -335,6 +336,7 @@ class DiscordPlatform:
         self._failure: asyncio.Future[GatewayFailed] | None = None
         self._closing: asyncio.Task[None] | None = None
         self._down_streak = 0  # connections lost in a row without READY or RESUMED since
+        self._reached_ready = False  # in the current client.connect() run
         self._health: dict[str, Any] = {
             "connected": False, "reconnects": 0, "last_error": None, "failed": False,
             "skipped_payloads": 0,
@@ -479,6 +481,7 @@ class DiscordPlatform:
         delay = limits.RECONNECT_FIRST_SECONDS
         while not self._stopping:
             cause: BaseException | None = None
+            self._reached_ready = False
             try:
                 await client.connect(reconnect=True)
             except asyncio.CancelledError:
@@ -491,7 +494,7 @@ class DiscordPlatform:
             if client.is_closed() or self._failure_done():
                 self._give_up(self._health["last_error"])
                 return
-            if self._health["connected"]:
+            if self._reached_ready:  # it worked for a while: start the backoff afresh
                 delay = limits.RECONNECT_FIRST_SECONDS
             wait = delay * (0.5 + random.random() / 2)  # jitter: shards do not stampede
             log.error("Discord gateway connection ended (%s); reconnecting in %.1f s",
@@ -533,6 +536,7 @@ class DiscordPlatform:
 
     def _connected(self) -> None:
         self._down_streak = 0
+        self._reached_ready = True
         self._health["connected"] = True
         self._ready.set()
 
@@ -548,9 +552,8 @@ class DiscordPlatform:
     def health(self) -> dict[str, Any]:
         """For health checks: connected, reconnects, last_error, failed, skipped_payloads."""
         health = dict(self._health)
-        client = self.client
-        latency = client.latency if client is not None else float("nan")
-        health["latency"] = latency if latency == latency and latency != float("inf") else None
+        latency = self.client.latency if self.client is not None else None
+        health["latency"] = latency if latency is not None and math.isfinite(latency) else None
         return health
 
     async def wait_ready(self) -> None:
@@ -1096,6 +1099,7 @@ class DiscordPlatform:
                 :func:`bot.adapters.discord_errors.classify`).
         """
         self._client  # NotConnected before anything is tried  # noqa: B018
+        current_bucket.set(None)
         private = isinstance(action, SendMessage) and (
             action.private or action.channel is None
         )
