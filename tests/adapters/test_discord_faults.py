@@ -488,3 +488,22 @@ async def test_rate_keys_follow_discords_buckets() -> None:
     assert (by_name[limits.ROUTE_MESSAGES].count,
             by_name[limits.ROUTE_MESSAGES].seconds) == (5, 5.0)
     assert (by_name[limits.GLOBAL].count, by_name[limits.GLOBAL].seconds) == (50, 1.0)
+
+
+async def test_the_process_exits_non_zero_when_the_gateway_gives_up() -> None:
+    from bot.cli import _platforms
+
+    async with FakeDiscord() as fake:
+        fake.add_sample_guild()
+        settings = make_settings(plugins=["example"], discord=DiscordSettings(
+            token=SecretStr(DEFAULT_TOKEN), application_id=fake.application_id,
+            api_url=fake.api_url, gateway_url=fake.gateway_url,
+        ))
+        running_bot = asyncio.create_task(_platforms(settings))
+        await fake.wait_until_ready(timeout=15)
+        # The session ends and the token is refused when the bot identifies again (4004):
+        # discord.py closes its client, nothing can bring this process back.
+        fake.fail_next_identify()
+        await fake.drop_connection(resumable=False)
+        status = await asyncio.wait_for(running_bot, 30)
+    assert status == 1
