@@ -3,8 +3,13 @@
 Gateway events become core events whose ids carry Discord's own identity (message,
 interaction and member ids), so events replayed after a RESUME are dropped by the core.
 Interactions are acknowledged at once (deferred) and answered later through follow-ups by
-:meth:`DiscordPlatform.deliver`; after 15 minutes, or after a restart, answers go to the
-channel. Buttons are persistent: their ``custom_id`` is the packed payload (or a stored key),
+:meth:`DiscordPlatform.deliver`; after 15 minutes, after a restart, or when the
+interaction's webhook is gone, public answers go to the channel and private ones by DM
+(or not at all: a private text is never posted in a channel).
+
+The gateway connection is supervised (:meth:`DiscordPlatform.health`,
+:meth:`DiscordPlatform.failed`); a payload discord.py cannot parse is logged and skipped.
+Failures are classified by Discord's JSON error codes in :mod:`bot.adapters.discord_errors`. Buttons are persistent: their ``custom_id`` is the packed payload (or a stored key),
 decoded on every press, so no view registry is needed and presses survive restarts.
 Slash commands are built from the plugins' declarations in
 :mod:`bot.adapters.discord_commands`.
