@@ -5,14 +5,14 @@ interaction and member ids), so events replayed after a RESUME are dropped by th
 Interactions are acknowledged at once (deferred) and answered later through follow-ups by
 :meth:`DiscordPlatform.deliver`; after 15 minutes, after a restart, or when the
 interaction's webhook is gone, public answers go to the channel and private ones by DM
-(or not at all: a private text is never posted in a channel).
+(or not at all: a private text is never posted in a channel). Buttons are persistent:
+their ``custom_id`` is the packed payload (or a stored key), decoded on every press, so no
+view registry is needed and presses survive restarts. Slash commands are built from the
+plugins' declarations in :mod:`bot.adapters.discord_commands`.
 
 The gateway connection is supervised (:meth:`DiscordPlatform.health`,
 :meth:`DiscordPlatform.failed`); a payload discord.py cannot parse is logged and skipped.
-Failures are classified by Discord's JSON error codes in :mod:`bot.adapters.discord_errors`. Buttons are persistent: their ``custom_id`` is the packed payload (or a stored key),
-decoded on every press, so no view registry is needed and presses survive restarts.
-Slash commands are built from the plugins' declarations in
-:mod:`bot.adapters.discord_commands`.
+Failures are classified by Discord's JSON error codes in :mod:`bot.adapters.discord_errors`.
 """
 
 from __future__ import annotations
@@ -342,6 +342,7 @@ class DiscordPlatform:
         self._closing: asyncio.Task[None] | None = None
         self._down_streak = 0  # connections lost in a row without READY or RESUMED since
         self._reached_ready = False  # in the current client.connect() run
+        self._was_up = False  # connected at least once: the next READY/RESUMED reconnects
         self._health: dict[str, Any] = {
             "connected": False, "reconnects": 0, "last_error": None, "failed": False,
             "skipped_payloads": 0,
@@ -507,7 +508,6 @@ class DiscordPlatform:
             await self._close_socket(client)
             await asyncio.sleep(wait)
             delay = min(delay * limits.RECONNECT_FACTOR, limits.RECONNECT_MAX_SECONDS)
-            self._health["reconnects"] += 1
 
     @staticmethod
     async def _close_socket(client: discord.Client) -> None:
@@ -540,6 +540,10 @@ class DiscordPlatform:
                 self._closing = asyncio.get_running_loop().create_task(client.close())
 
     def _connected(self) -> None:
+        """READY or RESUMED: deliveries may go; a reconnection if it was up before."""
+        if self._was_up:
+            self._health["reconnects"] += 1
+        self._was_up = True
         self._down_streak = 0
         self._reached_ready = True
         self._health["connected"] = True

@@ -204,7 +204,7 @@ async def test_while_the_gateway_is_down_deliveries_wait_and_it_is_seen_in_healt
             delivered = await platform.deliver(post(guild, "after the outage"))
             up = platform.health()
     assert not down["connected"] and down["last_error"]
-    assert up["connected"] and not up["failed"]
+    assert up["connected"] and not up["failed"] and up["reconnects"] == 1
     assert texts(fake, guild.general_id) == ["after the outage"]
     assert delivered.message_id is not None
 
