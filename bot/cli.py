@@ -201,7 +201,12 @@ async def _platforms(settings: Settings) -> int:
     app = App(settings, platforms=platforms)
     await app.start()
     try:
-        await asyncio.Event().wait()
+        # A platform that gave up for good (the Discord gateway) ends the process with 1,
+        # so its supervisor restarts it; others have no failed() and run until stopped.
+        watched = [asyncio.ensure_future(p.failed()) for p in platforms if hasattr(p, "failed")]
+        forever = asyncio.ensure_future(asyncio.Event().wait())
+        done, _ = await asyncio.wait([*watched, forever], return_when=asyncio.FIRST_COMPLETED)
+        log.critical("stopping: %s", next(iter(done)).result())
+        return 1
     finally:
         await app.stop()
-    return 0

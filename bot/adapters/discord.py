@@ -3,27 +3,34 @@
 Gateway events become core events whose ids carry Discord's own identity (message,
 interaction and member ids), so events replayed after a RESUME are dropped by the core.
 Interactions are acknowledged at once (deferred) and answered later through follow-ups by
-:meth:`DiscordPlatform.deliver`; after 15 minutes, or after a restart, answers go to the
-channel. Buttons are persistent: their ``custom_id`` is the packed payload (or a stored key),
-decoded on every press, so no view registry is needed and presses survive restarts.
-Slash commands are built from the plugins' declarations in
-:mod:`bot.adapters.discord_commands`.
+:meth:`DiscordPlatform.deliver`; after 15 minutes, after a restart, or when the
+interaction's webhook is gone, public answers go to the channel and private ones by DM
+(or not at all: a private text is never posted in a channel). Buttons are persistent:
+their ``custom_id`` is the packed payload (or a stored key), decoded on every press, so no
+view registry is needed and presses survive restarts. Slash commands are built from the
+plugins' declarations in :mod:`bot.adapters.discord_commands`.
+
+The gateway connection is supervised (:meth:`DiscordPlatform.health`,
+:meth:`DiscordPlatform.failed`); a payload discord.py cannot parse is logged and skipped.
+Failures are classified by Discord's JSON error codes in :mod:`bot.adapters.discord_errors`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import io
 import logging
+import math
+import random
 import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
@@ -31,6 +38,7 @@ from discord.http import Route
 
 from bot.adapters import discord_limits as limits
 from bot.adapters.discord_commands import flatten_options, sync_commands
+from bot.adapters.discord_errors import classify, current_bucket, describe, set_where
 from bot.adapters.discord_gateway import (
     MEMBER_MESSAGE_TYPES,
     RefCache,
@@ -65,9 +73,11 @@ from bot.core.messages import Content
 from bot.core.payloads import Payload, PayloadError, decode, shorten
 from bot.core.platform import (
     Delivered,
+    DeliveryError,
     NeedsAdmin,
+    NotConnected,
     PermanentError,
-    RetryAfter,
+    Progress,
     TransientError,
     Undeliverable,
 )
@@ -113,6 +123,14 @@ EVENT_PLACE = N_("A Discord event needs a location or a voice or stage channel."
 #: Where the ids of scheduled events are kept (``app.db.kv_get``/``kv_set``), keyed by
 #: ``<community key>:<event key>``.
 KV_EVENTS = "discord.events"
+
+
+class GatewayFailed(RuntimeError):
+    """The gateway could not be kept up (bad token, refused intents, or repeated failures).
+
+    :meth:`DiscordPlatform.failed` resolves with it; the process should exit non-zero so
+    its supervisor (systemd, Docker, ...) restarts it or tells someone.
+    """
 
 
 @dataclass(slots=True)
@@ -277,6 +295,7 @@ class DiscordPlatform:
         *,
         rate_profile: RateProfile = limits.RATE_PROFILE,
         client_options: dict[str, Any] | None = None,
+        reconnect_attempts: int = limits.RECONNECT_ATTEMPTS,
     ) -> None:
         """Configure; nothing connects until :meth:`start`.
 
@@ -284,6 +303,8 @@ class DiscordPlatform:
             settings: Token, application id, URLs, intents and shards.
             rate_profile: The limits the outbox keeps (tests pass a faster one).
             client_options: Extra keyword arguments for the discord.py client.
+            reconnect_attempts: Connections lost in a row (without READY in between)
+                before the adapter gives up and :meth:`failed` resolves.
         """
         if settings.token is None:
             raise ValueError("the Discord adapter needs MAJLIS_DISCORD__TOKEN")
@@ -315,6 +336,18 @@ class DiscordPlatform:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._poll_choices: dict[tuple[int, int], set[int]] = {}  # (message, user) -> answers
         self._poll_seq = 0
+        self.reconnect_attempts = reconnect_attempts
+        self._ready = asyncio.Event()
+        self._stopping = False
+        self._failure: asyncio.Future[GatewayFailed] | None = None
+        self._closing: asyncio.Task[None] | None = None
+        self._down_streak = 0  # connections lost in a row without READY or RESUMED since
+        self._reached_ready = False  # in the current client.connect() run
+        self._was_up = False  # connected at least once: the next READY/RESUMED reconnects
+        self._health: dict[str, Any] = {
+            "connected": False, "reconnects": 0, "last_error": None, "failed": False,
+            "skipped_payloads": 0,
+        }
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -355,11 +388,42 @@ class DiscordPlatform:
             "on_guild_role_update", "on_guild_role_create", "on_guild_update",
             "on_raw_member_remove", "on_message", "on_raw_reaction_add",
             "on_raw_reaction_remove", "on_interaction", "on_raw_poll_vote_add",
-            "on_raw_poll_vote_remove",
+            "on_raw_poll_vote_remove", "on_resumed", "on_disconnect",
         ):  # fmt: skip
             setattr(client, event, getattr(self, "_" + event))
         self._fast_messages(client)
+        self._guard_parsers(client)
         return client
+
+    def _guard_parsers(self, client: discord.Client) -> None:
+        """Make every gateway parser skip (and log) a payload it cannot read.
+
+        discord.py runs parsers inside its receive loop without a ``try``: one odd payload
+        (a DM with ``guild_id: null``, member ``roles`` as objects, GUILD_MEMBER_UPDATE
+        without ``flags`` for a member not cached) ends ``client.connect()`` with the
+        exception, and with it every event, while REST calls go on as if all were well.
+        """
+        parsers: dict[str, Any] = client._connection.parsers
+        for name, parser in list(parsers.items()):
+            parsers[name] = self._guarded(name, parser)
+
+    def _guarded(self, name: str, parser: Any) -> Any:
+        health = self._health
+
+        def guarded(data: Any) -> None:
+            if type(data) is dict and "guild_id" in data and data["guild_id"] is None:
+                # Discord sends an explicit null on some DM payloads; discord.py reads
+                # the key's presence as "in a guild".
+                data = {k: v for k, v in data.items() if k != "guild_id"}
+            try:
+                parser(data)
+            except Exception as exc:
+                health["skipped_payloads"] += 1
+                # The payload itself is not logged: interaction payloads carry a token.
+                log.warning("skipped a Discord %s payload discord.py could not read: %r",
+                            name, exc, exc_info=exc)
+
+        return guarded
 
     def _fast_messages(self, client: discord.Client) -> None:
         """Translate guild MESSAGE_CREATE payloads directly (see discord_gateway)."""
@@ -381,41 +445,147 @@ class DiscordPlatform:
         state.parsers["MESSAGE_CREATE"] = parse_message_create
 
     async def start(self, app: App) -> None:
-        """Log in, connect to the gateway and wait for READY."""
+        """Log in, connect to the gateway under supervision and wait for READY.
+
+        Raises:
+            GatewayFailed: The gateway refused the bot for good before READY.
+        """
         self.app = app
         Route.BASE = self.settings.api_url.rstrip("/")
         if self.settings.gateway_url:
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.settings.gateway_url)
+        loop = asyncio.get_running_loop()
+        self._stopping = False
+        self._failure = loop.create_future()
         client = self._make_client()
         self.client = client
         assert self.settings.token is not None
         await client.login(self.settings.token.get_secret_value())
-        self._task = asyncio.get_running_loop().create_task(client.connect(reconnect=True))
-        ready = asyncio.ensure_future(client.wait_until_ready())
+        self._task = loop.create_task(self._supervise(client), name="discord-gateway")
+        ready: asyncio.Future[Any] = asyncio.ensure_future(self._ready.wait())
+        waiting: set[asyncio.Future[Any]] = {self._failure, ready}
         try:
             done, _ = await asyncio.wait(
-                {self._task, ready}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+                waiting, timeout=READY_TIMEOUT,
+                return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
             ready.cancel()
-        if self._task in done:
-            self._task.result()
-            raise RuntimeError("the Discord gateway connection ended before READY")
+        if self._failure in done:
+            raise self._failure.result()
         if not done:
             log.warning("Discord not ready after %ss; connecting in the background",
                         READY_TIMEOUT)
 
+    async def _supervise(self, client: discord.Client) -> None:
+        """Run ``client.connect()``; when it ends, log why, back off and connect again.
+
+        discord.py reconnects by itself after network errors and resumable closes; what
+        ends ``connect()`` is anything else (an exception in its receive loop, a close
+        code it treats as final). A client discord.py closed itself (bad token, refused
+        intents) cannot be reused: that is final at once.
+        """
+        delay = limits.RECONNECT_FIRST_SECONDS
+        while not self._stopping:
+            cause: BaseException | None = None
+            self._reached_ready = False
+            try:
+                await client.connect(reconnect=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                cause = exc
+            if self._stopping:
+                return
+            self._lost(describe(cause) if cause is not None else "connect() returned")
+            if client.is_closed() or self._failure_done():
+                self._give_up(self._health["last_error"])
+                return
+            if self._reached_ready:  # it worked for a while: start the backoff afresh
+                delay = limits.RECONNECT_FIRST_SECONDS
+            wait = delay * (0.5 + random.random() / 2)  # jitter: shards do not stampede
+            log.error("Discord gateway connection ended (%s); reconnecting in %.1f s",
+                      self._health["last_error"], wait, exc_info=cause)
+            await self._close_socket(client)
+            await asyncio.sleep(wait)
+            delay = min(delay * limits.RECONNECT_FACTOR, limits.RECONNECT_MAX_SECONDS)
+
+    @staticmethod
+    async def _close_socket(client: discord.Client) -> None:
+        """Close the websocket a failed ``connect()`` left open (its heartbeat still runs)."""
+        ws = getattr(client, "ws", None)
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await ws.close(code=4000)  # not 1000: that would end the session
+
+    def _failure_done(self) -> bool:
+        return self._failure is not None and self._failure.done()
+
+    def _lost(self, why: str) -> None:
+        """The gateway connection was lost: not ready, count it, give up when it repeats."""
+        self._ready.clear()
+        self._health["connected"] = False
+        self._health["last_error"] = why
+        self._down_streak += 1
+        if self._down_streak >= self.reconnect_attempts and not self._stopping:
+            self._give_up(f"{self._down_streak} connections in a row failed; last: {why}")
+
+    def _give_up(self, why: str) -> None:
+        self._health["failed"] = True
+        if self._failure is not None and not self._failure.done():
+            log.critical("Discord gateway given up: %s", why)
+            self._failure.set_result(GatewayFailed(why))
+            client = self.client
+            if client is not None and not client.is_closed():
+                # Not one of self._tasks: stop() awaits this same close, never cancels it.
+                self._closing = asyncio.get_running_loop().create_task(client.close())
+
+    def _connected(self) -> None:
+        """READY or RESUMED: deliveries may go; a reconnection if it was up before."""
+        if self._was_up:
+            self._health["reconnects"] += 1
+        self._was_up = True
+        self._down_streak = 0
+        self._reached_ready = True
+        self._health["connected"] = True
+        self._ready.set()
+
+    async def failed(self) -> GatewayFailed:
+        """Resolves (never raises) when the adapter gave up on the gateway.
+
+        The app should stop and the process exit non-zero; :func:`bot.cli.main` does.
+        """
+        if self._failure is None:
+            self._failure = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(self._failure)
+
+    def health(self) -> dict[str, Any]:
+        """For health checks: connected, reconnects, last_error, failed, skipped_payloads."""
+        health = dict(self._health)
+        latency = self.client.latency if self.client is not None else None
+        health["latency"] = latency if latency is not None and math.isfinite(latency) else None
+        return health
+
+    async def wait_ready(self) -> None:
+        """Return once the gateway is connected (READY or RESUMED) and deliveries can go."""
+        await self._ready.wait()
+
     async def stop(self) -> None:
         """Close the client and wait for its connection to end."""
+        self._stopping = True
         for task in list(self._tasks):
             task.cancel()
         client, self.client = self.client, None
+        self._ready.clear()
+        self._health["connected"] = False
         if client is not None:
             await client.close()
         connecting, self._task = self._task, None
         if connecting is not None and not connecting.done():
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+            try:
                 await asyncio.wait_for(connecting, 10.0)
+            except (asyncio.CancelledError, TimeoutError, Exception):
+                connecting.cancel()
 
     def _later(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -521,8 +691,12 @@ class DiscordPlatform:
             return False
         try:
             return await sync_commands(self.app, self.client.http, app_id, community)
-        except discord.HTTPException as exc:
-            log.warning("could not sync the commands of %s: %s", community, exc)
+        except Exception as exc:
+            # Whatever it was (an HTTP error, a body discord.py could not read), it must not
+            # escape into discord.py's "Ignoring exception in on_guild_available": the
+            # hash is not stored, so the next start or guild event tries again.
+            log.warning("could not sync the commands of %s: %s",
+                        community.key if community else "the application", describe(exc))
             return False
 
     async def commands_changed(self, community: CommunityRef) -> None:
@@ -544,7 +718,15 @@ class DiscordPlatform:
         return self.app.translator(PLATFORM, self.app.language_for(community, member), community)
 
     async def _on_ready(self) -> None:
+        self._connected()
         await self.sync(None)
+
+    async def _on_resumed(self) -> None:
+        self._connected()
+
+    async def _on_disconnect(self) -> None:
+        if not self._stopping:
+            self._lost("the gateway connection closed")
 
     async def _on_guild_available(self, guild: discord.Guild) -> None:
         client = self.client
@@ -737,14 +919,19 @@ class DiscordPlatform:
             log.info("could not defer interaction %s: %s", interaction.id, exc)
 
     def _where(self, interaction: discord.Interaction[Any]) -> tuple[CommunityRef, ChannelRef]:
+        """The community and channel of an interaction.
+
+        Some interactions come without a channel (user-installed apps, some contexts):
+        they get the member's own private place, so answers go to them privately and
+        nothing ever tries to post in a channel called "None".
+        """
         community = CommunityRef(PLATFORM, str(interaction.guild_id))
         channel = interaction.channel
-        ref = (
-            channel_ref(channel)
-            if channel is not None
-            else ChannelRef(PLATFORM, str(interaction.channel_id))
-        )
-        return community, ref
+        if channel is not None:
+            return community, channel_ref(channel)
+        if interaction.channel_id is not None:
+            return community, ChannelRef(PLATFORM, str(interaction.channel_id))
+        return community, ChannelRef(PLATFORM, f"dm:{interaction.user.id}", "", True)
 
     async def _command(self, interaction: discord.Interaction[Any]) -> None:
         assert self.app is not None
@@ -832,13 +1019,14 @@ class DiscordPlatform:
         except (discord.HTTPException, discord.InteractionResponded) as exc:
             log.info("could not answer autocomplete %s: %s", interaction.id, exc)
 
-    # -- outgoing -----------------------------------------------------------------------
+    # -- outgoing: the client and message parts ------------------------------------------
 
     @property
     def _client(self) -> discord.Client:
-        if self.client is None or self.client.is_closed():
-            raise TransientError("discord is not connected")
-        return self.client
+        client = self.client
+        if client is None or client.is_closed() or not self._ready.is_set():
+            raise NotConnected("discord is not connected")
+        return client
 
     async def _encode(self, payload: Payload) -> str:
         assert self.app is not None
@@ -871,89 +1059,186 @@ class DiscordPlatform:
         parts[-1].update(last)
         return parts
 
-    async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
-        """Carry out one action; Discord errors become the core's delivery errors."""
+    # -- the Platform protocol: rate buckets ---------------------------------------------
+
+    def rate_keys(self, action: Action) -> tuple[tuple[str, str], ...]:
+        """The per-route buckets (by major parameter) and the global one ``action`` uses.
+
+        An answer to an interaction goes through the interaction's webhook, which Discord
+        keeps outside the global limit; a reward without a role makes no call at all.
+        """
+        everything = (limits.GLOBAL, limits.GLOBAL_KEY)
+        community = action.community.id
+        if isinstance(action, SendMessage):
+            if action.reply_to and action.channel is not None:
+                return ((limits.ROUTE_FOLLOWUP, _reply_key(action)),)
+            if action.channel is None or not action.channel.id.isdigit():
+                return (everything, (limits.ROUTE_MESSAGES, _dm_key(action.member)))
+            return (everything, (limits.ROUTE_MESSAGES, action.channel.id))
+        if isinstance(action, EditMessage):
+            channel = action.channel.id if action.channel is not None else community
+            return (everything, (limits.ROUTE_EDIT, channel))
+        if isinstance(action, GrantReward):
+            role = action.reward.role
+            if role is None or not role.id.isdigit():
+                return ()
+            return (everything, (limits.ROUTE_ROLES, community))
+        if isinstance(action, SendPoll):
+            where = action.channel or self.default_channel(action.community)
+            return (everything, (limits.ROUTE_MESSAGES, where.id if where else community))
+        if isinstance(action, CreateThread):
+            where = action.channel or self.default_channel(action.community)
+            return (everything, (limits.ROUTE_THREADS, where.id if where else community))
+        if isinstance(action, ScheduleEvent):
+            return (everything, (limits.ROUTE_EVENTS, community))
+        return (everything,)
+
+    # -- outgoing -----------------------------------------------------------------------
+
+    async def deliver(
+        self, action: Action, reply_handle: Any = None, progress: Progress | None = None
+    ) -> Delivered:
+        """Carry out one action; Discord errors become the core's delivery errors.
+
+        ``progress`` (None: nothing done yet, no nonce) names the parts already delivered,
+        which are skipped; each part is recorded in it as soon as Discord accepted it.
+
+        Raises:
+            NotConnected: The gateway is not connected (or reconnecting).
+            DeliveryError: What Discord's answer means (see
+                :func:`bot.adapters.discord_errors.classify`).
+        """
+        self._client  # NotConnected before anything is tried  # noqa: B018
+        current_bucket.set(None)
+        private = isinstance(action, SendMessage) and (
+            action.private or action.channel is None
+        )
+        set_where(getattr(getattr(action, "channel", None), "id", None))
         try:
             if isinstance(action, SendMessage):
-                return await self._send(action, reply_handle)
+                return await self._send(action, reply_handle, progress)
             if isinstance(action, EditMessage):
                 return await self._edit(action)
             if isinstance(action, GrantReward):
                 return await self._reward(action)
             if isinstance(action, SendPoll):
-                return await self._poll(action)
+                return await self._poll(action, progress)
             if isinstance(action, CreateThread):
-                return await self._thread(action)
+                return await self._thread(action, progress)
             if isinstance(action, ScheduleEvent):
                 return await self._event(action)
-        except discord.RateLimited as exc:
-            raise RetryAfter(exc.retry_after) from None
-        except discord.HTTPException as exc:
-            if exc.status == 429:
-                raise RetryAfter(_retry_after(exc)) from None
-            if exc.status >= 500:
-                raise TransientError(f"discord {exc.status}: {exc.text}") from None
-            raise PermanentError(
-                self._t(action.community).plain(REFUSED, error=exc.text or str(exc.status))
-            ) from None
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise TransientError(repr(exc)) from None
-        raise PermanentError(self._t(action.community).plain(REFUSED, error=action.kind))
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            error = classify(exc, private=private)
+            log.info("delivery of %s in %s: %s -> %s", action.kind, action.community.key,
+                     describe(exc), type(error).__name__)
+            raise error from None
+        raise PermanentError(REFUSED, error=action.kind)
 
-    async def _send(self, action: SendMessage, handle: Any) -> Delivered:
-        client = self._client
-        content = action.content
-        if action.channel is None:
-            if action.member is None or not action.member.id.isdigit():
-                raise PermanentError(self._t(action.community).plain(REFUSED,
-                                                                     error="no recipient"))
-            dm = await client.create_dm(discord.Object(int(action.member.id)))
-            try:
-                delivered = await self._post(dm, content)
-            except discord.Forbidden as exc:
-                if exc.code == limits.CANNOT_MESSAGE_USER:
-                    raise Undeliverable(exc.text) from None
-                raise
-            if self.app is not None:
-                # DMs carry no guild: remember which one the bot wrote for, so presses on
-                # these buttons and the member's answers act there.
-                if content.buttons and delivered.message_id:
-                    await self.app.db.kv_set(KV_DM, delivered.message_id, action.community.id)
-                await self.app.db.kv_set(KV_DM, f"user:{action.member.id}",
-                                         action.community.id)
-            return delivered
+    async def _send(
+        self, action: SendMessage, handle: Any, progress: Progress | None
+    ) -> Delivered:
+        parts = await self._parts(action.content)
         if isinstance(handle, Handle) and action.reply_to and not handle.expired:
             try:
-                return await self._followup(handle, content, action.private)
-            except discord.NotFound:
-                log.info("interaction %s expired; answering in the channel",
-                         handle.interaction.id)
-        target = client.get_partial_messageable(int(action.channel.id))
-        return await self._post(target, content)
+                return await self._followup(action, handle, parts, progress)
+            except discord.HTTPException as exc:
+                if not _interaction_gone(exc):
+                    raise
+                log.info("interaction %s can no longer be answered (%s)",
+                         handle.interaction.id, describe(exc))
+        if action.private or action.channel is None or not action.channel.id.isdigit():
+            # Private never goes to the channel: by DM, or Undeliverable (the core posts
+            # its own separate fallback text, never this one). No channel, or the member's
+            # own place (an interaction that came without one), is a DM too.
+            return await self._dm(action, parts, progress)
+        target = self._client.get_partial_messageable(int(action.channel.id))
+        current_bucket.set((limits.ROUTE_MESSAGES, action.channel.id))
+        return await self._post(target, parts, progress)
 
-    async def _post(self, target: Any, content: Content) -> Delivered:
-        sent: Any = None
-        for part in await self._parts(content):
+    async def _dm(
+        self, action: SendMessage, parts: list[dict[str, Any]], progress: Progress | None
+    ) -> Delivered:
+        """Send privately to ``action.member``; Undeliverable when that cannot be done."""
+        member = action.member
+        if member is None or not member.id.isdigit():
+            if action.private:
+                raise Undeliverable("no member to answer privately")
+            raise PermanentError(REFUSED, error="no recipient")
+        client = self._client
+        current_bucket.set((limits.GLOBAL, limits.GLOBAL_KEY))
+        dm = await client.create_dm(discord.Object(int(member.id)))
+        current_bucket.set((limits.ROUTE_MESSAGES, _dm_key(member)))
+        try:
+            delivered = await self._post(dm, parts, progress)
+        except discord.HTTPException as exc:
+            if exc.code == limits.CANNOT_MESSAGE_USER or exc.status in (403, 404):
+                raise Undeliverable(describe(exc)) from None
+            raise
+        if self.app is not None:
+            # DMs carry no guild: remember which one the bot wrote for, so presses on
+            # these buttons and the member's answers act there.
+            if action.content.buttons and delivered.message_id:
+                await self.app.db.kv_set(KV_DM, delivered.message_id, action.community.id)
+            await self.app.db.kv_set(KV_DM, f"user:{member.id}", action.community.id)
+        return delivered
+
+    async def _post(
+        self, target: Any, parts: list[dict[str, Any]], progress: Progress | None,
+        first: int = 0,
+    ) -> Delivered:
+        """Create one message per part (part ``i`` is ``progress`` index ``first + i``).
+
+        Each carries the nonce of its part with ``enforce_nonce`` (discord.py sets it), so
+        a send whose answer was lost returns the first message when tried again.
+        """
+        last: str | None = None
+        for offset, part in enumerate(parts):
+            index = first + offset
+            done = _done(progress, index)
+            if done is not None:
+                last = done
+                continue
+            if progress is not None and progress.key:
+                part = {**part, "nonce": nonce(progress.key, index)}
             sent = await target.send(**part)
-        return Delivered(str(sent.id) if sent is not None else None)
+            last = str(sent.id)
+            if progress is not None:
+                progress.parts[index] = last
+        return Delivered(last)
 
-    async def _followup(self, handle: Handle, content: Content, private: bool) -> Delivered:
-        sent: Any = None
-        for part in await self._parts(content):
-            sent = await handle.interaction.followup.send(**part, ephemeral=private, wait=True)
-        return Delivered(str(sent.id) if sent is not None else None)
+    async def _followup(
+        self, action: SendMessage, handle: Handle, parts: list[dict[str, Any]],
+        progress: Progress | None,
+    ) -> Delivered:
+        current_bucket.set((limits.ROUTE_FOLLOWUP, _reply_key(action)))
+        last: str | None = None
+        for index, part in enumerate(parts):
+            done = _done(progress, index)
+            if done is not None:
+                last = done
+                continue
+            sent = await handle.interaction.followup.send(
+                **part, ephemeral=action.private, wait=True
+            )
+            last = str(sent.id)
+            if progress is not None:
+                progress.parts[index] = last
+        return Delivered(last)
 
     async def _edit(self, action: EditMessage) -> Delivered:
         client = self._client
         channel = action.channel
-        if channel is None or not action.message_id:
-            raise PermanentError(self._t(action.community).plain(REFUSED, error="no message"))
+        if channel is None or not channel.id.isdigit() or not action.message_id.isdigit():
+            raise PermanentError(REFUSED, error="no message")
         parts = await self._parts(action.content)
         part = parts[0] if len(parts) == 1 else {**parts[0], **parts[-1]}
         part.pop("files", None)
         message = client.get_partial_messageable(int(channel.id)).get_partial_message(
             int(action.message_id)
         )
+        current_bucket.set((limits.ROUTE_EDIT, channel.id))
         await message.edit(
             content=part.get("content"),
             embed=part.get("embed"),
@@ -973,6 +1258,7 @@ class DiscordPlatform:
         role = reward.role
         if role is None or not role.id.isdigit() or not member.id.isdigit():
             return Delivered(None)
+        current_bucket.set((limits.ROUTE_ROLES, community.id))
         try:
             if action.revoke:
                 await client.http.remove_role(int(community.id), int(member.id),
@@ -980,7 +1266,11 @@ class DiscordPlatform:
             else:
                 await client.http.add_role(int(community.id), int(member.id),
                                            int(role.id), reason="Majlis reward")
-        except discord.Forbidden:
+        except discord.HTTPException as exc:
+            if exc.code not in (limits.MISSING_PERMISSIONS, limits.MISSING_ACCESS) and (
+                exc.status != 403
+            ):
+                raise
             t = self._t(community, member)
             # An admin can fix this (permission, role order): the outbox reports it once
             # and retries, at once when the guild's roles change.
@@ -995,7 +1285,7 @@ class DiscordPlatform:
         found = guild.get_role(int(role.id)) if guild is not None else None
         return found.name if found is not None else (role.name or role.id)
 
-    async def _poll(self, action: SendPoll) -> Delivered:
+    async def _poll(self, action: SendPoll, progress: Progress | None = None) -> Delivered:
         """A native poll, checked against Discord's limits before it is sent."""
         t = self._t(action.community)
         n = len(action.options)
@@ -1016,12 +1306,15 @@ class DiscordPlatform:
         for answer in action.options:
             poll.add_answer(text=answer)
         channel = action.channel or self.default_channel(action.community)
-        if channel is None:
-            raise PermanentError(t.plain(REFUSED, error="no channel"))
-        sent = await self._client.get_partial_messageable(int(channel.id)).send(
-            poll=poll, allowed_mentions=discord.AllowedMentions.none()
+        if channel is None or not channel.id.isdigit():
+            raise PermanentError(REFUSED, error="no channel")
+        set_where(channel.id)
+        current_bucket.set((limits.ROUTE_MESSAGES, channel.id))
+        target = self._client.get_partial_messageable(int(channel.id))
+        return await self._post(
+            target, [{"poll": poll, "allowed_mentions": discord.AllowedMentions.none()}],
+            progress,
         )
-        return Delivered(str(sent.id))
 
 
     # -- threads and scheduled events -----------------------------------------------------
@@ -1034,19 +1327,29 @@ class DiscordPlatform:
             raise TransientError(f"message {outbox_id} not delivered yet")
         return int(found)
 
-    async def _thread(self, action: CreateThread) -> Delivered:
-        """A thread from one of the bot's messages, or a standalone (forum) thread."""
+    async def _thread(self, action: CreateThread, progress: Progress | None = None) -> Delivered:
+        """A thread from one of the bot's messages, or a standalone (forum) thread.
+
+        Part 0 is the thread itself (its id in ``progress``), parts 1... its posts.
+        """
         client = self._client
         channel = action.channel or self.default_channel(action.community)
         if channel is None or not channel.id.isdigit():
             raise PermanentError(REFUSED, error="no channel")
+        set_where(channel.id)
         name = action.name[: limits.THREAD_NAME_CHARS] or "…"
         parent = client.get_channel(int(channel.id))
         parts = await self._parts(action.content)
         has_post = bool(action.content.text or action.content.card or action.content.attachments
                         or action.content.buttons)
+        current_bucket.set((limits.ROUTE_THREADS, channel.id))
         try:
-            if action.from_message is not None:
+            made = _done(progress, 0)
+            if made is not None:
+                thread_id = int(made)
+                if isinstance(parent, discord.ForumChannel):
+                    parts, has_post = parts[1:], bool(parts[1:])
+            elif action.from_message is not None:
                 origin = await self._origin_message(action.from_message)
                 data: Any = await client.http.start_thread_with_message(
                     int(channel.id), origin, name=name,
@@ -1065,12 +1368,16 @@ class DiscordPlatform:
                     type=limits.PUBLIC_THREAD, invitable=True,
                 )
                 thread_id = int(data["id"])
+            if progress is not None:
+                progress.parts[0] = str(thread_id)
             if has_post:
-                target = client.get_partial_messageable(thread_id)
-                for part in parts:
-                    await target.send(**part)
-        except discord.Forbidden:
-            raise PermanentError(THREAD_REFUSED, name=name) from None
+                current_bucket.set((limits.ROUTE_MESSAGES, str(thread_id)))
+                await self._post(client.get_partial_messageable(thread_id), parts, progress, 1)
+        except discord.HTTPException as exc:
+            if exc.status == 403 or exc.code in (limits.MISSING_PERMISSIONS,
+                                                 limits.MISSING_ACCESS):
+                raise NeedsAdmin(THREAD_REFUSED, name=name) from None
+            raise
         return Delivered(str(thread_id))
 
     async def _event_payload(self, action: ScheduleEvent) -> dict[str, Any]:
@@ -1112,6 +1419,7 @@ class DiscordPlatform:
         guild_id = int(action.community.id)
         key = f"{action.community.key}:{action.event_key}"
         known = await self.app.db.kv_get(KV_EVENTS, key)
+        current_bucket.set((limits.ROUTE_EVENTS, action.community.id))
         try:
             if action.cancel:
                 if known is None:
@@ -1134,16 +1442,49 @@ class DiscordPlatform:
                 except discord.NotFound:
                     log.info("scheduled event %s is gone; creating it again", known)
             data = await http.create_guild_scheduled_event(guild_id, reason="Majlis", **body)
-        except discord.Forbidden:
-            raise PermanentError(EVENT_REFUSED, name=action.name) from None
+        except discord.HTTPException as exc:
+            if exc.status == 403 or exc.code in (limits.MISSING_PERMISSIONS,
+                                                 limits.MISSING_ACCESS):
+                raise NeedsAdmin(EVENT_REFUSED, name=action.name) from None
+            raise
         await self.app.db.kv_set(KV_EVENTS, key, str(data["id"]))
         return Delivered(str(data["id"]))
 
 
-def _retry_after(exc: discord.HTTPException) -> float:
-    """Seconds from a 429 that discord.py gave up on."""
-    headers = getattr(exc.response, "headers", None) or {}
-    try:
-        return max(float(headers.get("Retry-After", 1.0)), 0.05)
-    except (TypeError, ValueError):
-        return 1.0
+def nonce(key: str, index: int) -> str:
+    """The create-message nonce of part ``index`` of the action keyed ``key``.
+
+    Part 0 uses the key itself; later parts need their own (Discord would answer part 1
+    with part 0's message); a nonce longer than Discord allows becomes a digest.
+    """
+    value = key if index == 0 else f"{key}.{index}"
+    if len(value) > limits.NONCE_CHARS:
+        value = hashlib.blake2s(value.encode(), digest_size=12).hexdigest()
+    return value
+
+
+def _done(progress: Progress | None, index: int) -> str | None:
+    """The message id of a part already delivered (keys may come back as strings)."""
+    if progress is None or not progress.parts:
+        return None
+    parts: dict[Any, str] = progress.parts
+    return parts.get(index) or parts.get(str(index))
+
+
+def _dm_key(member: MemberRef | None) -> str:
+    """The bucket key of a member's DM channel (its id is only known once opened)."""
+    return f"dm:{member.id if member is not None else ''}"
+
+
+def _reply_key(action: SendMessage) -> str:
+    """The bucket key of an interaction's webhook (its token is only in the handle)."""
+    member = action.member.id if action.member is not None else ""
+    channel = action.channel.id if action.channel is not None else ""
+    return f"reply:{channel}:{member}"
+
+
+def _interaction_gone(exc: discord.HTTPException) -> bool:
+    """Whether a follow-up failed because the interaction's webhook is gone or expired."""
+    return exc.code in limits.EXPIRED_INTERACTION or (
+        isinstance(exc, discord.NotFound) and exc.code == 0
+    )

@@ -12,23 +12,62 @@ from bot.core.capabilities import Limits, NativePollLimits
 from bot.core.ratelimit import Limit, RateProfile
 
 # -- sending ------------------------------------------------------------------------------
-#: Requests per second across the whole bot.
+# Discord says not to hard-code per-route limits (they come back in the X-RateLimit-*
+# headers, and a 429 corrects any guess); these are the values Discord answers today, so the
+# outbox rarely gets to the 429 at all. Each limit is named after the route it models and
+# keyed by the route's major parameter (channel_id, guild_id, webhook id + token).
+
+#: Requests per second across the whole bot (interaction responses do not count).
 GLOBAL_REQUESTS_PER_SECOND: Final = 50
 #: Messages per window in one channel.
 CHANNEL_MESSAGES: Final = 5
 #: The per-channel window in seconds.
 CHANNEL_WINDOW_SECONDS: Final = 5.0
+#: Edits per window in one channel.
+CHANNEL_EDITS: Final = 5
+CHANNEL_EDIT_WINDOW_SECONDS: Final = 5.0
+#: Follow-ups per window on one interaction's webhook (id + token).
+WEBHOOK_MESSAGES: Final = 5
+WEBHOOK_WINDOW_SECONDS: Final = 2.0
+#: Role changes per window in one guild.
+GUILD_ROLE_CHANGES: Final = 10
+GUILD_ROLE_WINDOW_SECONDS: Final = 10.0
+#: Threads opened per window in one channel.
+CHANNEL_THREADS: Final = 5
+CHANNEL_THREAD_WINDOW_SECONDS: Final = 5.0
+#: Scheduled-event changes per window in one guild.
+GUILD_EVENT_CHANGES: Final = 5
+GUILD_EVENT_WINDOW_SECONDS: Final = 5.0
 #: Sends in flight at once.
 CONCURRENCY: Final = 16
+
+#: Limit names (``Limit.scope``): the global one and one per route.
+GLOBAL: Final = "global"
+#: The key of the global limit (one bucket for the whole bot).
+GLOBAL_KEY: Final = "*"
+ROUTE_MESSAGES: Final = "route:POST /channels/{channel_id}/messages"
+ROUTE_EDIT: Final = "route:PATCH /channels/{channel_id}/messages/{message_id}"
+ROUTE_FOLLOWUP: Final = "route:POST /webhooks/{application_id}/{interaction_token}"
+ROUTE_ROLES: Final = "route:PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+ROUTE_THREADS: Final = "route:POST /channels/{channel_id}/threads"
+ROUTE_EVENTS: Final = "route:POST /guilds/{guild_id}/scheduled-events"
 
 RATE_PROFILE: Final = RateProfile(
     "discord",
     (
-        Limit("global", GLOBAL_REQUESTS_PER_SECOND, 1.0),
-        Limit("channel", CHANNEL_MESSAGES, CHANNEL_WINDOW_SECONDS),
+        Limit(GLOBAL, GLOBAL_REQUESTS_PER_SECOND, 1.0),
+        Limit(ROUTE_MESSAGES, CHANNEL_MESSAGES, CHANNEL_WINDOW_SECONDS),
+        Limit(ROUTE_EDIT, CHANNEL_EDITS, CHANNEL_EDIT_WINDOW_SECONDS),
+        Limit(ROUTE_FOLLOWUP, WEBHOOK_MESSAGES, WEBHOOK_WINDOW_SECONDS),
+        Limit(ROUTE_ROLES, GUILD_ROLE_CHANGES, GUILD_ROLE_WINDOW_SECONDS),
+        Limit(ROUTE_THREADS, CHANNEL_THREADS, CHANNEL_THREAD_WINDOW_SECONDS),
+        Limit(ROUTE_EVENTS, GUILD_EVENT_CHANGES, GUILD_EVENT_WINDOW_SECONDS),
     ),
     CONCURRENCY,
 )
+
+#: Discord's ``nonce`` is at most this many characters.
+NONCE_CHARS: Final = 25
 
 # -- text ---------------------------------------------------------------------------------
 MESSAGE_CHARS: Final = 2000
@@ -99,11 +138,34 @@ EVENT_CANCELED: Final = 4
 EVENT_DEFAULT_SECONDS: Final = 3600
 
 # -- errors (JSON codes) ------------------------------------------------------------------
+UNKNOWN_CHANNEL: Final = 10003
+UNKNOWN_GUILD: Final = 10004
+UNKNOWN_MEMBER: Final = 10007
+UNKNOWN_MESSAGE: Final = 10008
+UNKNOWN_ROLE: Final = 10011
+UNKNOWN_USER: Final = 10013
+UNKNOWN_WEBHOOK: Final = 10015
 UNKNOWN_INTERACTION: Final = 10062
-CANNOT_MESSAGE_USER: Final = 50007
-MISSING_ACCESS: Final = 50001
-MISSING_PERMISSIONS: Final = 50013
 UNKNOWN_SCHEDULED_EVENT: Final = 10070
+MISSING_ACCESS: Final = 50001
+CANNOT_MESSAGE_USER: Final = 50007
+CANNOT_SEND_IN_VOICE_CHANNEL: Final = 50008
+MISSING_PERMISSIONS: Final = 50013
+INVALID_WEBHOOK_TOKEN: Final = 50027
+INVALID_FORM_BODY: Final = 50035
+#: "An invalid/expired interaction token" shows up as either of these.
+EXPIRED_INTERACTION: Final = frozenset({UNKNOWN_WEBHOOK, UNKNOWN_INTERACTION,
+                                        INVALID_WEBHOOK_TOKEN})
+#: "API resource overloaded, try again later".
+RESOURCE_OVERLOADED: Final = 130000
+
+# -- gateway supervision --------------------------------------------------------------------
+#: Backoff between reconnects after the gateway connection ended: first, factor, ceiling.
+RECONNECT_FIRST_SECONDS: Final = 1.0
+RECONNECT_FACTOR: Final = 2.0
+RECONNECT_MAX_SECONDS: Final = 120.0
+#: Connections in a row that end without reaching READY before the adapter gives up.
+RECONNECT_ATTEMPTS: Final = 8
 
 # -- locales ------------------------------------------------------------------------------
 #: Every locale Discord clients report (there is no Arabic one).

@@ -29,6 +29,7 @@ from tests.adapters.test_discord import FAST, MESSAGES, components, join, until
 from tests.conftest import make_settings
 from tests.fakes.discord_server import (
     DEFAULT_TOKEN,
+    UNKNOWN_WEBHOOK,
     FakeDiscord,
     RecordedRequest,
     SampleGuild,
@@ -163,6 +164,34 @@ async def test_a_poll_with_buttons_collects_votes_and_posts_a_chart(language: st
               newcomers=percent(0.0), beyond=percent(1.0)) in content
     assert results.files[0].filename == "poll-1.png"
     assert results.files[0].data.startswith(b"\x89PNG")
+
+
+async def test_a_vote_confirmation_whose_followup_fails_never_appears_in_the_channel() -> None:
+    async with FakeDiscord() as fake:
+        guild = fake.add_sample_guild()
+        async with running(fake, guild, [Polls]) as app:
+            await fake.wait_for_request("PUT", "/applications/{app_id}/guilds/{guild_id}/commands")
+            await fake.simulate_command(
+                "poll", user_id=guild.owner_id, channel_id=guild.general_id,
+                options=[command_option("question", "Lunch?"),
+                         command_option("options", "A | B"),
+                         command_option("duration", "1h")],
+            )
+            poll = await fake.wait_for_bot_message(guild.general_id,
+                                                   predicate=lambda m: bool(components(m)))
+            # The interaction's webhook is gone (404 Unknown Webhook) for every follow-up.
+            fake.fail_next("POST", WEBHOOK, UNKNOWN_WEBHOOK, times=None)
+            await fake.simulate_component(components(poll)[0]["custom_id"],
+                                          user_id=guild.alice_id, message_id=poll["id"])
+            counted = tr(app, "polls", "en", "Your vote for “{option}” is counted.", option="A")
+            dm = await fake.wait_for_bot_message(fake.dm_channel(guild.alice_id)["id"],
+                                                 timeout=15)
+            await app.settle()
+    public = [m["content"] for m in fake.bot_messages
+              if int(m["channel_id"]) == guild.general_id
+              and not int(m.get("flags") or 0) & EPHEMERAL]
+    assert counted in dm["content"]
+    assert not any(counted in text for text in public)
 
 
 # -- onboarding -----------------------------------------------------------------------------

@@ -115,6 +115,7 @@ __all__ = [
     "DISCORD_LOCALES",
     "INTERACTION_ALREADY_ACKNOWLEDGED",
     "INVALID_FORM_BODY",
+    "INVALID_WEBHOOK_TOKEN",
     "JSON",
     "METHOD_NOT_ALLOWED",
     "MISSING_ACCESS",
@@ -519,11 +520,17 @@ CANNOT_SEND_IN_NON_TEXT_CHANNEL: Final = DiscordError(
     400, 50008, "Cannot send messages in a non-text channel"
 )
 MISSING_PERMISSIONS: Final = DiscordError(403, 50013, "Missing Permissions")
+INVALID_WEBHOOK_TOKEN: Final = DiscordError(401, 50027, "Invalid Webhook Token")
 INVALID_FORM_BODY: Final = DiscordError(400, 50035, "Invalid Form Body")
 THREAD_ALREADY_CREATED: Final = DiscordError(
     400, 160004, "A thread has already been created for this message"
 )
 RATE_LIMITED: Final = DiscordError(429, 0, "You are being rate limited.")
+
+NONCE_WINDOW_SECONDS: Final = 300.0
+"""How long a create-message ``nonce`` with ``enforce_nonce`` is remembered ("a few minutes")."""
+MALFORMED_BODY: Final = b'{"id": "1", "channel_id": '
+"""What :meth:`FakeDiscord.malform_next` answers by default: JSON cut short."""
 
 _KNOWN_ERRORS: Final = {
     e.code: e
@@ -533,7 +540,7 @@ _KNOWN_ERRORS: Final = {
         UNKNOWN_INTERACTION, UNKNOWN_APPLICATION_COMMAND, UNKNOWN_GUILD_SCHEDULED_EVENT,
         INTERACTION_ALREADY_ACKNOWLEDGED, MISSING_ACCESS, CANNOT_EDIT_OTHER_USERS_MESSAGE,
         CANNOT_SEND_EMPTY_MESSAGE, CANNOT_SEND_MESSAGES_TO_USER, CANNOT_SEND_IN_NON_TEXT_CHANNEL,
-        MISSING_PERMISSIONS, INVALID_FORM_BODY, THREAD_ALREADY_CREATED,
+        MISSING_PERMISSIONS, INVALID_FORM_BODY, THREAD_ALREADY_CREATED, INVALID_WEBHOOK_TOKEN,
     )
 }  # fmt: skip
 _STATUS_MESSAGES: Final = {
@@ -1413,7 +1420,8 @@ class RecordedRequest:
     query (see ``query``). ``json`` is the JSON body, or the ``payload_json`` part of a multipart
     body (whose files are in ``files`` and other fields in ``form``). ``route`` is the route
     template that handled it (``None`` for unknown routes, which got a 404), ``params`` its
-    placeholders, ``injected`` whether :meth:`FakeDiscord.fail_next` answered it.
+    placeholders, ``injected`` whether :meth:`FakeDiscord.fail_next` answered it, ``malformed``
+    whether :meth:`FakeDiscord.malform_next` spoiled its (successful) answer.
     """
 
     method: str
@@ -1430,6 +1438,7 @@ class RecordedRequest:
     route: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     injected: bool = False
+    malformed: bool = False
     timestamp: float = field(default_factory=time.time, repr=False)
 
     @property
@@ -1728,6 +1737,15 @@ class _FailureRule:
     is_global: bool
     scope: str
     errors: JSON | None
+    after: int = 0
+
+
+@dataclass
+class _MalformRule:
+    method: str
+    pattern: re.Pattern[str]
+    remaining: int | None
+    body: bytes
 
 
 @dataclass
@@ -1973,12 +1991,18 @@ class FakeDiscord:
         self.resumes: list[ResumeInfo] = []
         self.interaction_callbacks: list[InteractionCallback] = []
         self.heartbeats = 0
+        self.refused_connections = 0
+        """Gateway connections refused while :attr:`gateway_down`."""
         self.internal_errors: list[str] = []
         """Tracebacks of bugs in the fake (raised at ``__aexit__`` if the test passed)."""
 
         self._sessions_by_id: dict[str, GatewaySession] = {}
         self._identify_failures: list[tuple[int, str]] = []
         self._failures: list[_FailureRule] = []
+        self._malformed: list[_MalformRule] = []
+        self._nonces: dict[tuple[int, str], tuple[float, int]] = {}
+        self.gateway_down = False
+        """Refuse gateway connections (HTTP 502 on the upgrade), as while Discord restarts."""
         self._custom_routes: list[_CustomRoute] = []
         self._connection_ids = iter(range(1, 1 << 30))
         self._changed = asyncio.Event()
@@ -2509,6 +2533,20 @@ class FakeDiscord:
         self._notify()
         return replayed
 
+    async def send_raw(self, text: str) -> int:
+        """Send ``text`` as a raw text frame (not JSON-encoded) to every live connection.
+
+        For frames a client must survive: truncated JSON, a HELLO without its interval, a
+        dispatch whose ``d`` is ``null``. Returns how many connections got it.
+        """
+        sent = 0
+        for conn in [c for c in self.connections if not c.closed and not c.ws.closed]:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await conn.ws.send_str(text)
+                sent += 1
+        self._notify()
+        return sent
+
     async def send_reconnect(self) -> None:
         """Send op 7 RECONNECT to live connections (discord.py closes and RESUMEs)."""
         for session in self._live_sessions():
@@ -2728,10 +2766,13 @@ class FakeDiscord:
         command_type: int = 1,
         target_id: SnowflakeLike | None = None,
         autocomplete: bool = False,
+        with_channel: bool = True,
     ) -> JSON:
         """Dispatch an APPLICATION_COMMAND interaction (slash command by default).
 
-        ``channel_id=None`` means the bot's DM with the user. The member's ``permissions``,
+        ``channel_id=None`` means the bot's DM with the user; ``with_channel=False`` leaves
+        ``channel`` and ``channel_id`` out of a guild interaction (Discord omits them in
+        some contexts, e.g. user-installed apps). The member's ``permissions``,
         ``app_permissions``, ``guild_locale`` and the command id (if registered) come from the
         fake's state; ``resolved`` is built from USER/CHANNEL/ROLE/MENTIONABLE options unless
         given. Returns the payload (its ``id``/``token`` identify the interaction).
@@ -2756,6 +2797,9 @@ class FakeDiscord:
             ),
             **ctx,
         )
+        if not with_channel:
+            payload.pop("channel", None)
+            payload.pop("channel_id", None)
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
 
@@ -2906,6 +2950,10 @@ class FakeDiscord:
             await asyncio.wait_for(asyncio.shield(conn.close_task), timeout=5.0)
 
     async def _handle_gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.gateway_down:
+            self.refused_connections += 1
+            self._notify()
+            return web.Response(status=502, text="502: Bad Gateway")
         ws = web.WebSocketResponse(max_msg_size=0, timeout=2.0, compress=False)
         await ws.prepare(request)
         compress = request.query.get("compress")
@@ -3295,8 +3343,12 @@ class FakeDiscord:
         is_global: bool = False,
         scope: str = "user",
         errors: JSON | None = None,
+        after: int = 0,
     ) -> None:
         """Answer the next ``times`` matching requests (``None`` = all) with a Discord error.
+
+        ``after`` lets that many matching requests through first (the second part of a
+        message fails, the first went out).
 
         ``status`` is an HTTP status or a :class:`DiscordError` (e.g.
         :data:`CANNOT_SEND_MESSAGES_TO_USER`, :data:`MISSING_PERMISSIONS`). The body is
@@ -3326,12 +3378,30 @@ class FakeDiscord:
                 is_global=is_global,
                 scope=scope,
                 errors=errors,
+                after=after,
             )
         )
 
+    def malform_next(
+        self,
+        method: str,
+        path: PathPattern,
+        *,
+        times: int | None = 1,
+        body: bytes = MALFORMED_BODY,
+    ) -> None:
+        """Carry out the next ``times`` matching requests, but answer a body a client cannot read.
+
+        The request takes effect (a message is created, commands are saved) and the answer
+        is ``200`` with ``Content-Type: application/json`` and ``body`` (default: JSON cut
+        short), as when a proxy truncates a response: the client cannot know it succeeded.
+        """
+        self._malformed.append(_MalformRule(method, compile_path_pattern(path), times, body))
+
     def clear_failures(self) -> None:
-        """Drop every pending :meth:`fail_next` rule."""
+        """Drop every pending :meth:`fail_next` and :meth:`malform_next` rule."""
         self._failures.clear()
+        self._malformed.clear()
 
     def add_route(
         self, method: str, path: PathPattern, handler: RouteHandler, *, times: int | None = None
@@ -3479,15 +3549,31 @@ class FakeDiscord:
             # A bug in the fake. Not a 500: discord.py would retry it for ~25 s.
             self.internal_errors.append(traceback.format_exc())
             reply = _Reply(400, {"message": f"FakeDiscord internal error: {exc!r}", "code": 0})
+        if 200 <= reply.status < 300 and not record.injected:
+            reply = self._malform(record, reply)
         record.status = reply.status
         record.response = reply.body
         self.requests.append(record)
         self._notify()
         return self._to_response(reply, record)
 
+    def _malform(self, record: RecordedRequest, reply: _Reply) -> _Reply:
+        for rule in self._malformed:
+            if _method_matches(rule.method, record.method) and rule.pattern.fullmatch(record.path):
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        self._malformed.remove(rule)
+                record.malformed = True
+                return _Reply(reply.status, rule.body, dict(reply.headers), "application/json")
+        return reply
+
     async def _route(self, record: RecordedRequest) -> _Reply:
         for rule in self._failures:
             if _method_matches(rule.method, record.method) and rule.pattern.fullmatch(record.path):
+                if rule.after > 0:
+                    rule.after -= 1
+                    continue
                 if rule.remaining is not None:
                     rule.remaining -= 1
                     if rule.remaining <= 0:
@@ -3577,6 +3663,10 @@ class FakeDiscord:
             )
         if reply.body is None:
             return web.Response(status=reply.status, headers=headers)
+        if isinstance(reply.body, bytes) and reply.content_type == "application/json":
+            # Exactly "application/json" (aiohttp would add a charset), so discord.py parses it.
+            headers["Content-Type"] = "application/json"
+            return web.Response(status=reply.status, body=reply.body, headers=headers)
         if isinstance(reply.body, bytes):
             return web.Response(
                 status=reply.status,
@@ -4145,9 +4235,35 @@ class FakeDiscord:
 
     async def _post_message(self, record: RecordedRequest) -> _Reply:
         channel = self._require_channel(record)
-        message = self._create_message(int(channel["id"]), self._body(record), record.files)
+        body = self._body(record)
+        earlier = self._earlier_by_nonce(int(channel["id"]), body)
+        if earlier is not None:
+            return _Reply(200, _copy(earlier))
+        message = self._create_message(int(channel["id"]), body, record.files)
+        self._remember_nonce(int(channel["id"]), body, message)
         await self._echo("MESSAGE_CREATE", self._with_gateway_fields(message))
         return _Reply(200, _copy(message))
+
+    def _earlier_by_nonce(self, channel_id: int, body: JSON) -> JSON | None:
+        """As Discord: with ``enforce_nonce``, a nonce seen within a few minutes returns the
+        message it created (no new message); if that message was deleted, 404 10008."""
+        nonce = body.get("nonce")
+        if isinstance(nonce, str) and len(nonce) > 25:
+            raise _form_error(("nonce",), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        if not body.get("enforce_nonce") or nonce is None:
+            return None
+        found = self._nonces.get((channel_id, str(nonce)))
+        if found is None or time.monotonic() - found[0] > NONCE_WINDOW_SECONDS:
+            return None
+        message = self.messages.get(found[1])
+        if message is None:
+            raise _HTTPError(UNKNOWN_MESSAGE)
+        return message
+
+    def _remember_nonce(self, channel_id: int, body: JSON, message: JSON) -> None:
+        nonce = body.get("nonce")
+        if body.get("enforce_nonce") and nonce is not None:
+            self._nonces[(channel_id, str(nonce))] = (time.monotonic(), int(message["id"]))
 
     async def _list_messages(self, record: RecordedRequest) -> _Reply:
         channel = self._require_channel(record)

@@ -717,3 +717,62 @@ async def test_custom_routes_and_internal_errors() -> None:
                         Route("GET", "/guilds/{guild_id}/bans", guild_id=world.guild_id)
                     )
     assert "KeyError" in server.internal_errors[0]
+
+
+# ------------------------------------------------------------------------------ misbehaving
+
+
+async def test_enforce_nonce_returns_the_earlier_message(
+    fake: FakeDiscord, world: SampleGuild, client: RecordingClient
+) -> None:
+    channel = client.get_channel(world.general_id)
+    assert isinstance(channel, discord.TextChannel)
+    first = await channel.send("once", nonce="mj1")
+    again = await channel.send("once", nonce="mj1")  # discord.py sends enforce_nonce: true
+    other = await channel.send("once", nonce="mj2")
+    assert again.id == first.id and other.id != first.id
+    assert [m["content"] for m in fake.bot_messages] == ["once", "once"]
+    with pytest.raises(discord.HTTPException) as too_long:
+        await channel.send("x", nonce="n" * 26)
+    assert too_long.value.code == 50035
+
+
+async def test_a_malformed_answer_is_given_after_the_request_took_effect(
+    fake: FakeDiscord, world: SampleGuild, client: RecordingClient
+) -> None:
+    channel = client.get_channel(world.general_id)
+    assert isinstance(channel, discord.TextChannel)
+    fake.malform_next("POST", "/channels/{channel_id}/messages")
+    with pytest.raises(ValueError):  # discord.py cannot read the body
+        await channel.send("sent anyway")
+    assert [m["content"] for m in fake.bot_messages] == ["sent anyway"]
+    assert fake.requests_matching("POST", "/channels/{channel_id}/messages")[0].malformed
+    assert (await channel.send("next")).content == "next"  # only once
+
+
+async def test_fail_next_after_lets_requests_through_first(
+    fake: FakeDiscord, world: SampleGuild, client: RecordingClient
+) -> None:
+    channel = client.get_channel(world.general_id)
+    assert isinstance(channel, discord.TextChannel)
+    fake.fail_next("POST", "/channels/{channel_id}/messages", 403, code=50013, after=1)
+    await channel.send("first")
+    with pytest.raises(discord.Forbidden):
+        await channel.send("second")
+    await channel.send("third")
+    assert [m["content"] for m in fake.bot_messages] == ["first", "third"]
+
+
+async def test_a_refused_gateway_and_raw_frames(
+    fake: FakeDiscord, world: SampleGuild, client: RecordingClient
+) -> None:
+    fake.gateway_down = True
+    await fake.drop_connection(abrupt=True)
+    for _ in range(500):
+        if fake.refused_connections:
+            break
+        await asyncio.sleep(0.01)
+    assert fake.refused_connections >= 1
+    fake.gateway_down = False
+    await fake.wait_until_ready()
+    assert await fake.send_raw('{"op": 11}') >= 1  # a heartbeat ack as raw text: accepted
