@@ -81,3 +81,135 @@ async def test_help_lists_only_what_the_member_may_use(world_factory: WorldFacto
     assert not any("/pause" in line for line in member)
     refused = world.bot_lines(await world.play("/pause"))
     assert refused == ["Majlis: (only sara sees) Sorry, /pause is only for admins."]
+
+
+# -- wave-1 correctness: handlers run in their own task ----------------------------------
+
+class Writer(Plugin):
+    """Writes one row per message with a read-modify-write, as a careless plugin would."""
+
+    name = "writer"
+
+    @on(MessagePosted)
+    async def write(self, event: MessagePosted, ctx: Context) -> None:
+        async with self.db.begin() as conn:
+            found = await self.db.kv_get("writer", "count") or 0
+            await asyncio.sleep(0)  # another handler may run here: the lock must hold
+            await self.db.kv_set("writer", "count", found + 1)
+            del conn
+
+
+class SharedWait(Plugin):
+    """Two handlers awaiting the same future (a shared cache load)."""
+
+    name = "sharedwait"
+    future: asyncio.Future[None] | None = None
+    woke = 0
+
+    @on(MessagePosted)
+    async def first(self, event: MessagePosted, ctx: Context) -> None:
+        await self._wait()
+
+    @on(MessagePosted)
+    async def second(self, event: MessagePosted, ctx: Context) -> None:
+        await self._wait()
+
+    async def _wait(self) -> None:
+        if SharedWait.future is None:
+            SharedWait.future = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_later(0.01, SharedWait.future.set_result, None)
+        await SharedWait.future
+        SharedWait.woke += 1
+
+
+class TimesOut(Plugin):
+    """A handler whose own timeout fires: it must cancel the handler, not the caller."""
+
+    name = "timesout"
+
+    @on(MessagePosted)
+    async def wait(self, event: MessagePosted, ctx: Context) -> None:
+        async with asyncio.timeout(0.01):
+            await asyncio.sleep(1)
+
+
+async def test_writes_of_concurrent_handlers_are_not_lost_in_memory(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory([Writer])
+    for i in range(300):
+        await world.app.dispatcher.dispatch(posted(f"w{i}", "hello"))
+    await world.app.settle()
+    assert await world.app.db.kv_get("writer", "count") == 300
+    assert world.app.dispatcher.error_count() == 0
+
+
+async def test_two_handlers_may_await_the_same_future(world_factory: WorldFactory) -> None:
+    SharedWait.future, SharedWait.woke = None, 0
+    world = await world_factory([SharedWait])
+    await world.app.dispatcher.dispatch(posted("s1", "hello"))
+    await world.app.settle()
+    assert SharedWait.woke == 2
+    assert world.app.dispatcher.error_count("sharedwait") == 0
+
+
+async def test_a_handlers_timeout_does_not_cancel_the_gateway(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory([TimesOut])
+
+    async def gateway() -> str:
+        world.app.dispatcher.submit(posted("t1", "hello"))
+        await asyncio.sleep(0.05)
+        return "still reading frames"
+
+    assert await asyncio.create_task(gateway()) == "still reading frames"
+    await world.app.settle()
+    assert world.app.dispatcher.error_count("timesout") == 1
+
+
+# -- names, failures ------------------------------------------------------------------------
+
+async def test_the_community_name_is_not_taken_from_a_command(
+    world_factory: WorldFactory,
+) -> None:
+    from bot import CommandInvoked, CommunityJoined
+
+    world = await world_factory([])
+    stranger = CommunityRef("console", "elsewhere")
+    await world.app.dispatcher.dispatch(CommandInvoked(
+        id="c1", community=stranger, member=MemberRef("console", "bob", "bob"),
+        channel=ChannelRef("console", "general"), name="help", text=""))
+    await world.app.settle()
+    assert world.app.community_info(stranger)["name"] != "help"
+    await world.app.dispatcher.dispatch(CommunityJoined(id="j1", community=stranger,
+                                                        name="Book Club"))
+    assert world.app.community_info(stranger)["name"] == "Book Club"
+
+
+class Fails(Plugin):
+    name = "fails"
+
+    @on(MessagePosted)
+    def explode(self, event: MessagePosted, ctx: Context) -> None:
+        raise RuntimeError("boom")
+
+    from bot import N_, command
+
+    @command("fail", help=N_("Fail"))
+    async def fail(self, ctx: Context) -> None:
+        raise RuntimeError("boom")
+
+
+async def test_a_failing_plugin_is_reported_to_admins_hourly_and_the_member_answered(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory([Fails])
+    out = world.bot_lines(await world.play(":as sara", "hello", "again", "/fail"))
+    notices = [line for line in out if "The plugin fails failed" in line]
+    assert len(notices) == 1  # once an hour per plugin, however often it fails
+    assert "Majlis: (only sara sees) Something went wrong on my side; the admins have been " \
+        "told. Please try again later." in out
+    assert world.app.dispatcher.error_count("fails") == 3
+    out = world.bot_lines(await world.play(":advance 61m", "hello"))
+    assert sum("The plugin fails failed" in line for line in out) == 1
