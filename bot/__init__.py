@@ -3,6 +3,7 @@
 Plugins import only the public names re-exported here.
 """
 
+from bot import pictures  # text in pictures (Pillow, matplotlib): shaping and direction
 from bot.core.capabilities import Capability
 from bot.core.clock import Clock, ManualClock, SystemClock
 from bot.core.commands import ArgumentError, Duration
@@ -78,5 +79,6 @@ __all__ = [
     "job",
     "on",
     "on_button",
+    "pictures",
     "plugin_metadata",
 ]
