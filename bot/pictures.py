@@ -320,3 +320,49 @@ def pillow_fit(text: str, *, size: int, width: float) -> str:
             break
         head = head[:-1]
     return head.rstrip() + "…"
+
+
+def mpl_bar_values(
+    axes: Any, positions: Sequence[float], counts: Sequence[float], values: Sequence[str], *,
+    rtl: bool, size: float = 10.0,
+) -> list[Any]:
+    """Write ``values`` just past the end of horizontal bars, and widen the axis to hold them.
+
+    The axis must already grow right to left when ``rtl`` (``axes.invert_xaxis()``); each
+    text then runs leftwards from its bar, away from the labels on the right. Returns the
+    matplotlib texts (their extents tell whether anything overlaps).
+    """
+    direction: Direction = "rtl" if rtl else "ltr"
+    gap = -4 if rtl else 4  # points between the bar's end and its value
+    texts = [
+        axes.annotate(
+            for_matplotlib(value, direction), (count, position), xytext=(gap, 0),
+            textcoords="offset points", va="center", ha="right" if rtl else "left",
+            fontsize=size, annotation_clip=False, **mpl_text_options(),
+        )
+        for position, count, value in zip(positions, counts, values, strict=True)
+    ]
+    fit_bar_values(axes, counts, texts)
+    return texts
+
+
+def fit_bar_values(axes: Any, counts: Sequence[float], texts: Sequence[Any]) -> None:
+    """Set the value axis so that every bar's value text ends inside the axes."""
+    figure = axes.figure
+    renderer = figure.canvas.get_renderer()
+    limit = float(max([*counts, 1]))
+    axes.set_xlim(*((limit, 0.0) if axes.xaxis_inverted() else (0.0, limit)))
+    for _ in range(3):  # the layout moves when the limits do; converges in one or two
+        figure.draw_without_rendering()
+        width = axes.get_window_extent(renderer).width
+        needed = limit
+        for count, text in zip(counts, texts, strict=True):
+            extent = text.get_window_extent(renderer)
+            anchor = axes.transData.transform((count, 0))[0]
+            overhang = max(abs(extent.x1 - anchor), abs(anchor - extent.x0)) + 2
+            if overhang < width:
+                needed = max(needed, count * width / (width - overhang))
+        if needed <= limit * 1.001:
+            return
+        limit = needed * 1.02
+        axes.set_xlim(*((limit, 0.0) if axes.xaxis_inverted() else (0.0, limit)))
