@@ -243,7 +243,8 @@ def draw_line(
     x, y = xy
     if align == "right":
         x -= width
-    draw.text((x, y), shown, font=font, fill=fill, **options)
+    # Whole pixels: the same line draws the same wherever it stands, and crisply.
+    draw.text((round(x), round(y)), shown, font=font, fill=fill, **options)
     return width
 
 
