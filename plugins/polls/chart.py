@@ -29,6 +29,12 @@ def has_votes(counts: Sequence[int]) -> bool:
     return any(c > 0 for c in counts)
 
 
+def winners_of(counts: Sequence[int]) -> list[int]:
+    """Indexes of the options with the most votes (none when nobody voted)."""
+    top = max(counts, default=0)
+    return [i for i, c in enumerate(counts) if c == top] if top else []
+
+
 def default_values(counts: Sequence[int], total: int | None = None) -> list[str]:
     """"12 · 40%" per option: the count and its share of ``total`` (default: all votes).
 
@@ -47,8 +53,8 @@ def _lines(text: str, *, size: float, width: float, most: int) -> str:
 
 def results_figure(
     title: str, labels: Sequence[str], counts: Sequence[int], *, rtl: bool = False,
-    highlight: Sequence[int] = (), values: Sequence[str] | None = None, caption: str = "",
-    total: int | None = None,
+    highlight: Sequence[int] | None = None, values: Sequence[str] | None = None,
+    caption: str = "", total: int | None = None,
 ) -> Figure:
     """The results figure, laid out (see :func:`bar_chart` for the arguments)."""
     direction: pictures.Direction = "rtl" if rtl else "ltr"
@@ -63,7 +69,7 @@ def results_figure(
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
-    winners = set(highlight)
+    winners = set(winners_of(counts) if highlight is None else highlight)
     axes.barh(positions, list(counts), color=[WINNER if i in winners else OTHER
                                                for i in positions])
     axes.set_yticks(positions, [pictures.mpl_lines(label, direction) for label in shown_labels],
@@ -93,8 +99,8 @@ def results_figure(
 
 def bar_chart(
     title: str, labels: Sequence[str], counts: Sequence[int], *, rtl: bool = False,
-    highlight: Sequence[int] = (), values: Sequence[str] | None = None, caption: str = "",
-    total: int | None = None,
+    highlight: Sequence[int] | None = None, values: Sequence[str] | None = None,
+    caption: str = "", total: int | None = None,
 ) -> bytes:
     """A PNG of one horizontal bar per option, first option on top.
 
@@ -103,7 +109,8 @@ def bar_chart(
         labels: Option texts.
         counts: Votes per option.
         rtl: Lay out for a right-to-left language: bars grow leftwards, labels on the right.
-        highlight: Indexes of the winning options: a stronger colour and ★.
+        highlight: Indexes of the winning options: a stronger colour and ★; default the
+            options with the most votes (none when nobody voted); ``()`` marks none.
         values: The text at the end of each bar, translated ("12 votes · 40%"); default
             :func:`default_values`.
         caption: A line under the bars, translated: the total and the winner.
@@ -119,8 +126,8 @@ def bar_chart(
 
 def results_chart(
     title: str, labels: Sequence[str], counts: Sequence[int], *, rtl: bool = False,
-    highlight: Sequence[int] = (), values: Sequence[str] | None = None, caption: str = "",
-    total: int | None = None,
+    highlight: Sequence[int] | None = None, values: Sequence[str] | None = None,
+    caption: str = "", total: int | None = None,
 ) -> bytes | None:
     """:func:`bar_chart`, or None when nobody voted (there is nothing to show)."""
     if not has_votes(counts):
