@@ -67,7 +67,8 @@ def test_a_long_question_is_wrapped_inside_the_picture_in_reading_order() -> Non
     title = figure.get_suptitle()
     assert title.count("\n") >= 1
     renderer = figure.canvas.get_renderer()
-    extent = figure._suptitle.get_window_extent(renderer)  # noqa: SLF001 - what was drawn
+    (shown,) = [t for t in figure.texts if t.get_text() == title]
+    extent = shown.get_window_extent(renderer)
     assert figure.bbox.x0 <= extent.x0 and extent.x1 <= figure.bbox.x1
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -99,8 +100,8 @@ def test_labels_values_and_question_do_not_overlap() -> None:
         axes = figure.axes[0]
         labels = [t.get_window_extent(renderer) for t in axes.get_yticklabels()]
         values = [t.get_window_extent(renderer) for t in axes.texts]
-        others = [figure._suptitle.get_window_extent(renderer),  # noqa: SLF001
-                  figure._supxlabel.get_window_extent(renderer)]  # noqa: SLF001
+        others = [t.get_window_extent(renderer) for t in figure.texts]  # question, caption
+        assert len(others) == 2
         boxes = labels + values + others
         for i, a in enumerate(boxes):
             assert figure.bbox.x0 <= a.x0 and a.x1 <= figure.bbox.x1
