@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from plugins.onboarding.chart import funnel_figure, funnel_png
-from tests.test_pictures import grey, mpl_word, shows
+from tests.test_pictures import grey, mpl_word, needs_shaping_matplotlib, shows
 
 LABELS_AR = ["انضموا", "وافقوا على القواعد", "اختاروا اهتماماتهم", "أول رسالة", "ثاني رسالة"]
 LABELS_EN = ["Joined", "Accepted the rules", "Picked interests", "First message",
@@ -30,6 +30,7 @@ def apart(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
 
 
+@needs_shaping_matplotlib
 def test_every_arabic_label_and_the_title_read_as_written() -> None:
     ink = grey(funnel_png(TITLE_AR, LABELS_AR, COUNTS, values(), rtl=True))
     # The reference: raw matplotlib (which shapes Arabic itself) given each label as typed.
@@ -38,6 +39,7 @@ def test_every_arabic_label_and_the_title_read_as_written() -> None:
     assert shows(ink, mpl_word(TITLE_AR, 12)) is not None
 
 
+@needs_shaping_matplotlib
 def test_no_value_touches_a_label_in_the_picture() -> None:
     for labels, rtl in ((LABELS_AR, True), (LABELS_EN, False)):
         ink = grey(funnel_png("t", labels, COUNTS, values(), rtl=rtl))

@@ -16,7 +16,7 @@ from plugins.polls.chart import (
     results_chart,
     results_figure,
 )
-from tests.test_pictures import grey, mpl_word, shows
+from tests.test_pictures import grey, mpl_word, needs_shaping_matplotlib, shows
 
 QUESTION_AR = "أين نلتقي؟"
 OPTIONS_AR = ["مقهى", "حديقة", "عبر الإنترنت"]
@@ -25,6 +25,7 @@ LONG = ("Where should we meet for the spring gathering, given that half of us li
 RLM = "\u200f"
 
 
+@needs_shaping_matplotlib
 def test_arabic_question_and_options_read_as_written() -> None:
     ink = grey(bar_chart(QUESTION_AR, OPTIONS_AR, [2, 1, 0], rtl=True, highlight=[0]))
     for option in OPTIONS_AR:
@@ -51,6 +52,7 @@ def test_each_bar_shows_its_votes_and_share_and_the_winner_is_marked() -> None:
     assert np.abs(darkest - target).max() < 40
 
 
+@needs_shaping_matplotlib
 def test_translated_values_and_caption_are_drawn_in_arabic_order() -> None:
     values = ["2 صوتان · 67%", "صوت واحد · 33%", "0"]
     caption = "صوّت 3 أعضاء · الفائز: مقهى"
