@@ -3,7 +3,9 @@
 Plugins import only the public names re-exported here.
 """
 
-from bot import pictures  # text in pictures (Pillow, matplotlib): shaping and direction
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from bot.core.capabilities import Capability
 from bot.core.clock import Clock, ManualClock, SystemClock
 from bot.core.commands import ArgumentError, Duration
@@ -34,6 +36,17 @@ from bot.core.privilege import Privilege
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
 from bot.core.scheduler import Misfire
 from bot.core.storage import plugin_metadata
+
+if TYPE_CHECKING:
+    from bot import pictures
+
+
+def __getattr__(name: str) -> Any:
+    # ``pictures`` (text in pictures) loads Pillow and matplotlib: only when a plugin asks.
+    if name == "pictures":
+        return importlib.import_module("bot.pictures")
+    raise AttributeError(f"module 'bot' has no attribute {name!r}")
+
 
 __all__ = [
     "N_",
