@@ -92,8 +92,8 @@ def by_hand(text: str, direction: Direction | None = None) -> str:
 
     For a library that draws code points one by one, left to right.
     """
-    if not _NEEDS_HAND.search(text):
-        return text
+    if direction != "rtl" and not _NEEDS_HAND.search(text):
+        return text  # nothing to join and nothing to reverse
     base = {"rtl": "R", "ltr": "L"}.get(direction or "")
     return str(get_display(arabic_reshaper.reshape(text), base_dir=base))
 

@@ -147,6 +147,9 @@ def test_text_goes_as_typed_to_a_library_that_lays_out_and_by_hand_to_one_that_d
     assert pictures.for_pillow("Sara") == ("Sara", {})
     # A right-to-left line with Latin and digits: the Latin run keeps its own order.
     assert pictures.by_hand("سارة Sara 12", "rtl") == "Sara 12 " + SARA_ON_SCREEN
+    # Digits alone in a right-to-left line: the first number typed stands at the right.
+    assert pictures.by_hand("10 · 100%", "rtl") == "100% · 10"
+    assert pictures.by_hand("10 · 100%") == "10 · 100%"
 
 
 def test_pillow_with_raqm_gets_the_typed_text_and_the_line_direction() -> None:
