@@ -3,9 +3,6 @@
 Plugins import only the public names re-exported here.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 from bot.core.capabilities import Capability
 from bot.core.clock import Clock, ManualClock, SystemClock
 from bot.core.commands import ArgumentError, Duration
@@ -36,17 +33,6 @@ from bot.core.privilege import Privilege
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
 from bot.core.scheduler import Misfire
 from bot.core.storage import plugin_metadata
-
-if TYPE_CHECKING:
-    from bot import pictures
-
-
-def __getattr__(name: str) -> Any:
-    # ``pictures`` (text in pictures) loads Pillow and matplotlib: only when a plugin asks.
-    if name == "pictures":
-        return importlib.import_module("bot.pictures")
-    raise AttributeError(f"module 'bot' has no attribute {name!r}")
-
 
 __all__ = [
     "N_",
@@ -95,3 +81,12 @@ __all__ = [
     "pictures",
     "plugin_metadata",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ``pictures`` (text in pictures) loads Pillow and matplotlib: only when first asked for.
+    if name == "pictures":
+        import importlib
+
+        return importlib.import_module("bot.pictures")
+    raise AttributeError(f"module 'bot' has no attribute {name!r}")
