@@ -95,7 +95,9 @@ def by_hand(text: str, direction: Direction | None = None) -> str:
     if direction != "rtl" and not _NEEDS_HAND.search(text):
         return text  # nothing to join and nothing to reverse
     base = {"rtl": "R", "ltr": "L"}.get(direction or "")
-    return str(get_display(arabic_reshaper.reshape(text), base_dir=base))
+    shown = str(get_display(arabic_reshaper.reshape(text), base_dir=base))
+    # Direction marks and joiners have done their work; drawn one by one they would be boxes.
+    return "".join(ch for ch in shown if unicodedata.category(ch) != "Cf")
 
 
 def wrap(text: str, fits: Callable[[str], bool]) -> list[str]:

@@ -142,6 +142,7 @@ def test_text_goes_as_typed_to_a_library_that_lays_out_and_by_hand_to_one_that_d
     by_hand_only: None,
 ) -> None:
     assert pictures.by_hand(SARA) == SARA_ON_SCREEN
+    assert pictures.by_hand("\u200f" + SARA + "\u200d") == SARA_ON_SCREEN  # marks not drawn
     assert pictures.for_pillow(SARA)[0] == SARA_ON_SCREEN
     assert pictures.for_matplotlib(SARA) == SARA_ON_SCREEN
     assert pictures.for_pillow("Sara") == ("Sara", {})
