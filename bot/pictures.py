@@ -233,33 +233,96 @@ def for_pillow(text: str, direction: Direction | None = None) -> tuple[str, dict
     return by_hand(text, direction), {}
 
 
+@cache
+def _basic_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+
+
+Piece = tuple[str, ImageFont.FreeTypeFont, dict[str, Any]]
+_PLACEHOLDERS = [chr(c) for c in range(0x2500, 0x2580)]  # box drawing: bidi class ON
+
+
+def pillow_pieces(text: str, size: int, direction: Direction | None = None) -> list[Piece]:
+    """One line as Pillow must draw it: (text, font, options) pieces, left to right.
+
+    One piece unless the line has emoji: Pillow draws a string in one font, so a line with
+    emoji is put in visual order here, each emoji run standing in for a neutral character,
+    and drawn piece by piece in the text and the emoji font.
+    """
+    emoji = emoji_font()
+    text = drawable(text, [text_font_path(), *([emoji] if emoji else [])])
+    text_map = _charmap(text_font_path())
+    runs: list[str] = []  # emoji runs, in typed order
+    logical: list[str | int] = []  # the line's characters, an emoji run by its index
+    in_run = False
+    for ch in text:
+        if ord(ch) not in text_map and not _drawable_anyway(ch):
+            if in_run:
+                runs[-1] += ch
+            else:
+                runs.append(ch)
+                logical.append(len(runs) - 1)
+                in_run = True
+        elif in_run and _drawable_anyway(ch) and not ch.isspace():
+            runs[-1] += ch  # a joiner, selector or skin tone belongs to its emoji
+        else:
+            logical.append(ch)
+            in_run = False
+    free = [p for p in _PLACEHOLDERS if p not in text]
+    if emoji is None or not runs or len(runs) > len(free):
+        shown, options = for_pillow(text, direction)
+        return [(shown, pillow_font(size), options)]
+    marked = "".join(free[x] if isinstance(x, int) else x for x in logical)
+    back = {free[i]: run for i, run in enumerate(runs)}
+    emoji_map = _charmap(str(emoji))
+    plain, pieces = "", list[Piece]()
+    for ch in by_hand(marked, direction or base_direction(text)):
+        if ch not in back:
+            plain += ch
+            continue
+        if plain:
+            pieces.append((plain, _basic_font(text_font_path(), size), {}))
+            plain = ""
+        # Drawn glyph by glyph: joiners and skin tones (which a monochrome font cannot
+        # show) would be boxes.
+        glyphs = "".join(c for c in back[ch] if ord(c) in emoji_map and not _drawable_anyway(c))
+        pieces.append((glyphs, _basic_font(str(emoji), size), {}))
+    if plain:
+        pieces.append((plain, _basic_font(text_font_path(), size), {}))
+    return pieces
+
+
+def pillow_length(text: str, size: int, direction: Direction | None = None) -> float:
+    """The width in px of one line of ``text`` at ``size``."""
+    return sum(float(font.getlength(piece, **options))
+               for piece, font, options in pillow_pieces(text, size, direction))
+
+
 def draw_line(
     draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, *, size: int,
     fill: tuple[int, int, int], align: Literal["left", "right"] = "left",
     direction: Direction | None = None,
 ) -> float:
     """Draw one line with its left (or right) edge at ``xy``; return its width in px."""
-    font = pillow_font(size)
-    shown, options = for_pillow(text, direction)
-    width = float(draw.textlength(shown, font=font, **options))
+    pieces = pillow_pieces(text, size, direction)
+    width = sum(float(font.getlength(piece, **options)) for piece, font, options in pieces)
     x, y = xy
     if align == "right":
         x -= width
-    # Whole pixels: the same line draws the same wherever it stands, and crisply.
-    draw.text((round(x), round(y)), shown, font=font, fill=fill, **options)
+    # Pieces share the text font's baseline; whole pixels, so the same line draws the same
+    # wherever it stands, and crisply.
+    baseline = y + pillow_font(size).getmetrics()[0]
+    for piece, font, options in pieces:
+        draw.text((round(x), round(baseline)), piece, font=font, fill=fill, anchor="ls",
+                  **options)
+        x += float(font.getlength(piece, **options))
     return width
 
 
 def pillow_wrap(text: str, *, size: int, width: float) -> list[str]:
     """``text`` wrapped to lines at most ``width`` px wide in the text font at ``size``."""
-    font = pillow_font(size)
     direction = base_direction(text)
-
-    def fits(line: str) -> bool:
-        shown, options = for_pillow(line, direction)
-        return float(font.getlength(shown, **options)) <= width
-
-    return wrap(text, fits)
+    return wrap(text, lambda line: pillow_length(line, size, direction) <= width)
 
 
 # -- matplotlib -------------------------------------------------------------------------
@@ -314,13 +377,9 @@ def pillow_fit(text: str, *, size: int, width: float) -> str:
     lines = pillow_wrap(text, size=size, width=width)
     if len(lines) <= 1:
         return text
-    font = pillow_font(size)
     direction = base_direction(text)
     head = lines[0]
-    while head:
-        shown, options = for_pillow(head + "…", direction)
-        if float(font.getlength(shown, **options)) <= width:
-            break
+    while head and pillow_length(head + "…", size, direction) > width:
         head = head[:-1]
     return head.rstrip() + "…"
 

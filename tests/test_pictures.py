@@ -55,12 +55,13 @@ def crop(ink: np.ndarray) -> np.ndarray:
     return ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
 
 
-def pillow_word(text: str, size: int, *, raqm: bool = False, **options: str) -> np.ndarray:
+def pillow_word(text: str, size: int, *, raqm: bool = False, font: str = DEJAVU,
+                **options: str) -> np.ndarray:
     """``text`` drawn alone by Pillow (basic layout unless ``raqm``), cropped to its ink."""
     engine = ImageFont.Layout.RAQM if raqm else ImageFont.Layout.BASIC
-    font = ImageFont.truetype(DEJAVU, size, layout_engine=engine)
-    image = Image.new("L", (int(font.getlength(text, **options)) + 40, size * 2), 0)
-    ImageDraw.Draw(image).text((20, size // 3), text, font=font, fill=255, **options)
+    face = ImageFont.truetype(font, size, layout_engine=engine)
+    image = Image.new("L", (int(face.getlength(text, **options)) + 40, size * 2), 0)
+    ImageDraw.Draw(image).text((20, size // 3), text, font=face, fill=255, **options)
     return crop(grey(image))
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import features
 
+from bot import pictures
 from plugins.contributions.card import CardData, render_card
 from tests.test_pictures import (
     SARA,
@@ -59,5 +60,7 @@ def test_a_long_name_or_an_emoji_never_runs_off_the_card_or_draws_a_box() -> Non
     columns = np.nonzero(ink.sum(0) > 0.05)[0]
     assert columns.min() >= MARGIN - 2 and columns.max() <= WIDTH - MARGIN
     ink = arabic_card("سارة 🌸")[NAME_ROWS]
-    assert shows(ink, pillow_word(SARA_ON_SCREEN, 36)) is not None
-    assert shows(ink, pillow_word("U+1F338", 36)) is not None  # named, where no font has it
+    name = shows(ink, pillow_word(SARA_ON_SCREEN, 36))
+    flower = shows(ink, pillow_word("🌸", 36, font=str(pictures.emoji_font())))
+    assert name is not None and flower is not None
+    assert flower[1] < name[1]  # typed after the name: to its left in Arabic
