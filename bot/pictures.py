@@ -9,8 +9,10 @@ module asks the libraries first and is the only place that decides.
 
 Lines are wrapped in logical order and each line is laid out on its own with the direction
 of the whole paragraph, as the bidi algorithm prescribes (UAX #9, rules L1-L4 per line).
-Characters no available font can draw (emoji, mostly) are replaced by a readable code
-(``U+1F355``) instead of a box.
+Emoji come from a monochrome emoji font (Noto Emoji, from the ``manimgx-fonts`` package):
+matplotlib falls back to it by itself; Pillow draws one font per string, so a Pillow line
+with emoji is ordered here and drawn in pieces. Characters no available font has are
+replaced by a readable code (``U+1F355``) instead of a box.
 """
 
 from __future__ import annotations
