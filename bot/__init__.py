@@ -88,5 +88,15 @@ __all__ = [
     "next_occurrence",
     "on",
     "on_button",
+    "pictures",
     "plugin_metadata",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ``pictures`` (text in pictures) loads Pillow and matplotlib: only when first asked for.
+    if name == "pictures":
+        import importlib
+
+        return importlib.import_module("bot.pictures")
+    raise AttributeError(f"module 'bot' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """The rank card: a PNG with the member's name, level, progress bar, rank and badges.
 
-Arabic text is shaped (``arabic_reshaper``) and put in visual order (``bidi``) before
-drawing, with DejaVu Sans (shipped with matplotlib), which has Arabic glyphs.
+Text goes through ``bot``'s picture helpers, which leave shaping and right-to-left order to
+Pillow where it has libraqm and do it by hand only where it does not.
 """
 
 from __future__ import annotations
@@ -9,19 +9,24 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Literal
 
-import arabic_reshaper
-from bidi.algorithm import get_display
-from matplotlib import font_manager
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from bot import pictures
 
 WIDTH, HEIGHT = 800, 220
+MARGIN = 30
 BACKGROUND = (35, 39, 42)
 FOREGROUND = (240, 240, 240)
 MUTED = (160, 165, 170)
 BAR_BACK = (72, 76, 82)
 BAR_FRONT = (88, 101, 242)
+NAME_TOP, NAME_SIZE = 20, 36
+LABELS_TOP, LABELS_SIZE = 70, 24
+BAR_TOP, BAR_BOTTOM = 115, 145
+XP_TOP, XP_SIZE = 150, 20
+BADGES_TOP, BADGES_SIZE = 180, 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,46 +41,35 @@ class CardData:
     fraction: float
 
 
-@lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
-
-
-def shape(text: str) -> str:
-    """Text ready to draw: Arabic letters joined and the line in visual order."""
-    if not any("\u0590" <= ch <= "\u08ff" for ch in text):
-        return text
-    return str(get_display(arabic_reshaper.reshape(text)))
-
-
 def render_card(data: CardData, rtl: bool = False) -> bytes:
-    """Draw the card and return PNG bytes."""
+    """Draw the card and return PNG bytes; ``rtl`` lays it out right to left (Arabic)."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    margin = 30
+    room = WIDTH - 2 * MARGIN
+    align: Literal["left", "right"] = "right" if rtl else "left"
+    x = WIDTH - MARGIN if rtl else MARGIN
+    labels: pictures.Direction = "rtl" if rtl else "ltr"
 
-    def put(y: int, text: str, size: int, fill: tuple[int, int, int]) -> None:
-        font = _font(size)
-        shaped = shape(text)
-        if rtl:
-            width = draw.textlength(shaped, font=font)
-            draw.text((WIDTH - margin - width, y), shaped, font=font, fill=fill)
-        else:
-            draw.text((margin, y), shaped, font=font, fill=fill)
+    def put(y: int, text: str, size: int, fill: tuple[int, int, int],
+            direction: pictures.Direction | None) -> None:
+        line = pictures.pillow_fit(text, size=size, width=room)
+        pictures.draw_line(draw, (x, y), line, size=size, fill=fill, align=align,
+                           direction=direction)
 
-    put(20, data.name, 36, FOREGROUND)
-    put(70, f"{data.level_label}    {data.rank_label}", 24, MUTED)
-    top, bottom = 115, 145
-    draw.rounded_rectangle((margin, top, WIDTH - margin, bottom), radius=15, fill=BAR_BACK)
-    filled = int((WIDTH - 2 * margin) * max(0.0, min(1.0, data.fraction)))
+    # The name is the member's own text: its first strong letter decides its direction.
+    put(NAME_TOP, data.name, NAME_SIZE, FOREGROUND, None)
+    put(LABELS_TOP, f"{data.level_label}    {data.rank_label}", LABELS_SIZE, MUTED, labels)
+    draw.rounded_rectangle((MARGIN, BAR_TOP, WIDTH - MARGIN, BAR_BOTTOM), radius=15,
+                           fill=BAR_BACK)
+    filled = int(room * max(0.0, min(1.0, data.fraction)))
     if filled > 0:
         if rtl:
-            box = (WIDTH - margin - filled, top, WIDTH - margin, bottom)
+            box = (WIDTH - MARGIN - filled, BAR_TOP, WIDTH - MARGIN, BAR_BOTTOM)
         else:
-            box = (margin, top, margin + filled, bottom)
+            box = (MARGIN, BAR_TOP, MARGIN + filled, BAR_BOTTOM)
         draw.rounded_rectangle(box, radius=15, fill=BAR_FRONT)
-    put(150, data.xp_label, 20, MUTED)
-    put(180, data.badges_label, 20, FOREGROUND)
+    put(XP_TOP, data.xp_label, XP_SIZE, MUTED, labels)
+    put(BADGES_TOP, data.badges_label, BADGES_SIZE, FOREGROUND, labels)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
     return out.getvalue()

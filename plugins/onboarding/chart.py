@@ -1,8 +1,8 @@
 """The funnel as a horizontal bar chart (PNG), drawn with matplotlib's Agg backend.
 
-Arabic labels are shaped (``arabic_reshaper``) and put in visual order
-(``bidi.algorithm.get_display``) since matplotlib draws glyphs left to right; for
-right-to-left languages the bars grow from the right.
+Text goes through ``bot``'s picture helpers (matplotlib shapes Arabic itself where it has
+libraqm). For right-to-left languages the bars grow from the right, labels stand on the
+right and each value runs leftwards from its bar, so no value reaches a label.
 """
 
 from __future__ import annotations
@@ -10,20 +10,38 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-import arabic_reshaper
-import matplotlib
-from bidi.algorithm import get_display
-
-matplotlib.use("Agg")
-
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from bot import pictures
+
+BAR = "#3b7dd8"
 
 
-def shape(text: str, rtl: bool) -> str:
-    """Text ready for matplotlib: shaped and reordered when it is right to left."""
-    if not rtl:
-        return text
-    return str(get_display(arabic_reshaper.reshape(text)))
+def funnel_figure(
+    title: str, labels: Sequence[str], counts: Sequence[int], values: Sequence[str], *,
+    rtl: bool = False,
+) -> Figure:
+    """The funnel's figure, laid out (see :func:`funnel_png` for the arguments)."""
+    direction: pictures.Direction = "rtl" if rtl else "ltr"
+    text = pictures.mpl_text_options()
+    figure = Figure(figsize=(7, 0.6 * len(labels) + 1.4), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    positions = list(range(len(labels)))[::-1]
+    axes.barh(positions, counts, color=BAR)
+    axes.set_yticks(positions, [pictures.for_matplotlib(label, direction) for label in labels],
+                    **text)
+    axes.set_title(pictures.for_matplotlib(title, direction), loc="right" if rtl else "left",
+                   **text)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # members come whole
+    if rtl:
+        axes.invert_xaxis()
+        axes.yaxis.tick_right()
+    axes.spines[["top", "left" if rtl else "right"]].set_visible(False)
+    pictures.mpl_bar_values(axes, positions, counts, values, rtl=rtl)
+    return figure
 
 
 def funnel_png(
@@ -39,21 +57,7 @@ def funnel_png(
         values: The text written at the end of each bar ("12 · 40%").
         rtl: Right-to-left layout (Arabic).
     """
-    figure = Figure(figsize=(7, 0.6 * len(labels) + 1.4), dpi=100)
-    axes = figure.add_subplot()
-    positions = list(range(len(labels)))[::-1]
-    axes.barh(positions, counts, color="#3b7dd8")
-    axes.set_yticks(positions, [shape(label, rtl) for label in labels])
-    axes.set_title(shape(title, rtl))
-    top = max([*counts, 1])
-    axes.set_xlim(0, top * 1.25)
-    for position, count, value in zip(positions, counts, values, strict=True):
-        axes.text(count + top * 0.02, position, shape(value, rtl), va="center")
-    if rtl:
-        axes.invert_xaxis()
-        axes.yaxis.tick_right()
-    axes.spines[["top", "right" if not rtl else "left"]].set_visible(False)
-    figure.tight_layout()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    funnel_figure(title, labels, counts, values, rtl=rtl).savefig(
+        buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()

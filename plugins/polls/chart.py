@@ -1,72 +1,146 @@
-"""The results picture: a horizontal bar chart, with Arabic shaped and laid out right to left."""
+"""The results picture: one horizontal bar per option, with counts, percentages and the winner.
+
+Text goes through ``bot``'s picture helpers: Arabic is shaped and laid out right to left by
+matplotlib itself where it can (by hand where it cannot), long questions and options are
+wrapped line by line in reading order, and emoji are drawn from an emoji font (or named by
+code point, never a box). Words on the picture come translated from the plugin; this module
+writes only numbers and signs.
+"""
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import arabic_reshaper
-from bidi.algorithm import get_display
-from matplotlib import ft2font
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-# Matplotlib 3.11+ lays text out with libraqm (shaping and bidi); older ones draw
-# characters one by one, so Arabic must be shaped and reordered before drawing.
-SHAPES_ITSELF = bool(getattr(ft2font, "__libraqm_version__", ""))
-_RTL_LETTERS = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
-FONT = "DejaVu Sans"  # has Arabic glyphs
+from bot import pictures
+
+WIDTH = 7.0  # inches, at 100 dpi
+TITLE_SIZE, LABEL_SIZE, VALUE_SIZE, CAPTION_SIZE = 13.0, 10.0, 10.0, 10.0
+TITLE_LINES, LABEL_LINES = 4, 2
+WINNER, OTHER = "#2e7d32", "#90a4ae"
+WINNER_MARK = "★"  # in DejaVu Sans; says "winner" in no language in particular
 
 
-def visual(text: str, *, shapes_itself: bool = SHAPES_ITSELF) -> str:
-    """Text as matplotlib must be given it.
-
-    Unchanged where matplotlib shapes text itself; otherwise Arabic letters joined
-    (presentation forms) and right-to-left runs put in visual order.
-    """
-    if shapes_itself or not _RTL_LETTERS.search(text):
-        return text
-    return str(get_display(arabic_reshaper.reshape(text)))
+def has_votes(counts: Sequence[int]) -> bool:
+    """Whether there is anything to draw: a poll nobody voted in gets no chart."""
+    return any(c > 0 for c in counts)
 
 
-def bar_chart(
-    title: str, labels: Sequence[str], counts: Sequence[int], *, rtl: bool = False,
-    highlight: Sequence[int] = (),
-) -> bytes:
-    """A PNG of one horizontal bar per option, first option on top.
-
-    Args:
-        title: Shown above the bars.
-        labels: Option texts.
-        counts: Votes per option.
-        rtl: Lay out for a right-to-left language: bars grow leftwards, labels on the right.
-        highlight: Indexes of the winning options, drawn in a stronger colour.
-    """
-    height = 1.2 + 0.5 * len(labels)
-    figure = Figure(figsize=(7, height), dpi=100)
-    axes = figure.subplots()
-    positions = list(range(len(labels)))
-    colours = ["#2e7d32" if i in highlight else "#90a4ae" for i in positions]
-    axes.barh(positions, list(counts), color=colours)
-    axes.set_yticks(positions, [visual(label) for label in labels], fontname=FONT)
-    axes.invert_yaxis()
+def winners_of(counts: Sequence[int]) -> list[int]:
+    """Indexes of the options with the most votes (none when nobody voted)."""
     top = max(counts, default=0)
-    axes.set_xlim(0, max(top, 1) * 1.15)
-    for position, count in zip(positions, counts, strict=True):
-        axes.text(count, position, f" {count} " if count else " 0 ", va="center",
-                  ha="right" if rtl else "left", fontname=FONT)
+    return [i for i, c in enumerate(counts) if c == top] if top else []
+
+
+def default_values(counts: Sequence[int], total: int | None = None) -> list[str]:
+    """"12 · 40%" per option: the count and its share of ``total`` (default: all votes).
+
+    Plugins pass their own, formatted for the reader's locale; this is the fallback.
+    """
+    base = total if total else sum(counts)
+    return [f"{c} · {round(100 * c / base) if base else 0}%" for c in counts]
+
+
+def _lines(text: str, *, size: float, width: float, most: int) -> str:
+    lines = pictures.mpl_wrap(text, size=size, width=width)
+    if len(lines) > most:
+        lines = [*lines[: most - 1], lines[most - 1] + "…"]
+    return "\n".join(lines)
+
+
+def results_figure(
+    title: str, labels: Sequence[str], counts: Sequence[int], *, rtl: bool = False,
+    highlight: Sequence[int] | None = None, values: Sequence[str] | None = None,
+    caption: str = "", total: int | None = None,
+) -> Figure:
+    """The results figure, laid out (see :func:`bar_chart` for the arguments)."""
+    direction: pictures.Direction = "rtl" if rtl else "ltr"
+    text = pictures.mpl_text_options()
+    shown_title = _lines(title, size=TITLE_SIZE, width=WIDTH - 0.3, most=TITLE_LINES)
+    shown_labels = [_lines(label, size=LABEL_SIZE, width=WIDTH * 0.38, most=LABEL_LINES)
+                    for label in labels]
+    rows = sum(max(1, label.count("\n") + 1) for label in shown_labels)
+    height = 1.0 + 0.28 * (shown_title.count("\n") + 1) + 0.32 * rows + 0.25 * len(labels)
+    height += 0.3 if caption else 0.0
+    figure = Figure(figsize=(WIDTH, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    positions = list(range(len(labels)))
+    winners = set(winners_of(counts) if highlight is None else highlight)
+    axes.barh(positions, list(counts), color=[WINNER if i in winners else OTHER
+                                               for i in positions])
+    axes.set_yticks(positions, [pictures.mpl_lines(label, direction) for label in shown_labels],
+                    fontsize=LABEL_SIZE, multialignment="right" if rtl else "left", **text)
+    for i, tick in enumerate(axes.get_yticklabels()):
+        if i in winners:
+            tick.set_color(WINNER)
+    axes.invert_yaxis()
     if rtl:
         axes.invert_xaxis()
         axes.yaxis.tick_right()
     axes.xaxis.set_visible(False)
+    axes.tick_params(axis="y", length=0)
     for side in ("top", "right", "left", "bottom"):
         axes.spines[side].set_visible(False)
-    axes.set_title(visual(title), fontname=FONT, loc="right" if rtl else "left")
-    figure.tight_layout()
+    written = list(values) if values is not None else default_values(counts, total)
+    written = [f"{WINNER_MARK} {v}" if i in winners else v for i, v in enumerate(written)]
+    pictures.mpl_bar_values(axes, positions, counts, written, rtl=rtl, size=VALUE_SIZE)
+    figure.suptitle(pictures.mpl_lines(shown_title, direction), x=0.99 if rtl else 0.01,
+                    ha="right" if rtl else "left", fontsize=TITLE_SIZE, **text)
+    if caption:
+        figure.supxlabel(pictures.mpl_lines(caption, direction), x=0.99 if rtl else 0.01,
+                         ha="right" if rtl else "left", fontsize=CAPTION_SIZE, **text)
+    pictures.fit_bar_values(axes, counts, [t for t in axes.texts])
+    return figure
+
+
+def bar_chart(
+    title: str, labels: Sequence[str], counts: Sequence[int], *, rtl: bool = False,
+    highlight: Sequence[int] | None = None, values: Sequence[str] | None = None,
+    caption: str = "", total: int | None = None,
+) -> bytes:
+    """A PNG of one horizontal bar per option, first option on top.
+
+    Args:
+        title: The question, shown above the bars (wrapped when long).
+        labels: Option texts.
+        counts: Votes per option.
+        rtl: Lay out for a right-to-left language: bars grow leftwards, labels on the right.
+        highlight: Indexes of the winning options: a stronger colour and ★; default the
+            options with the most votes (none when nobody voted); ``()`` marks none.
+        values: The text at the end of each bar, translated ("12 votes · 40%"); default
+            :func:`default_values`.
+        caption: A line under the bars, translated: the total and the winner.
+        total: What percentages are shares of in the default values (the voters, for a
+            multiple-choice poll); default the sum of ``counts``.
+    """
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    results_figure(title, labels, counts, rtl=rtl, highlight=highlight, values=values,
+                   caption=caption, total=total).savefig(
+        buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def results_chart(
+    title: str, labels: Sequence[str], counts: Sequence[int], *, rtl: bool = False,
+    highlight: Sequence[int] | None = None, values: Sequence[str] | None = None,
+    caption: str = "", total: int | None = None,
+) -> bytes | None:
+    """:func:`bar_chart`, or None when nobody voted (there is nothing to show)."""
+    if not has_votes(counts):
+        return None
+    return bar_chart(title, labels, counts, rtl=rtl, highlight=highlight, values=values,
+                     caption=caption, total=total)
+
+
+def visual(text: str, *, shapes_itself: bool | None = None) -> str:
+    """Text as matplotlib must be given it (kept for callers of the old name).
+
+    ``shapes_itself`` overrides what the installed matplotlib is asked.
+    """
+    if shapes_itself is None:
+        return pictures.for_matplotlib(text)
+    return text if shapes_itself else pictures.by_hand(text)
