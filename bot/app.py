@@ -467,24 +467,13 @@ class App:
                 raise SettingError(translator.t("“{key}” cannot be set per channel.", key=key))
             scope = f"channel:{channel.id}"
         current = await self.db.settings_for(community.key, plugin.name, scope)
-        candidate = dict(current)
-        if value is None:
-            candidate.pop(key, None)
-        else:
-            candidate[key] = value
-        try:
-            model = plugin.settings.model_validate(candidate)
-        except ValidationError as exc:
-            core = self.translator("core", translator.language, community)
-            problems = "; ".join(_explain(e, core) for e in exc.errors())
-            raise SettingError(
-                translator.t(
-                    "“{value}” is not allowed for {key}: {problem}",
-                    value=str(value),
-                    key=key,
-                    problem=problems,
-                )
-            ) from None
+        from bot.core.validation import InvalidSetting, validated_setting
+
+        core = self.translator("core", translator.language, community)
+        try:  # text is parsed by the setting's type, then checked by the model
+            model = validated_setting(plugin.settings, current, key, value, translator, core)
+        except InvalidSetting as exc:
+            raise SettingError(exc.message) from None
         stored = None if value is None else model.model_dump(mode="json")[key]
         await self.db.set_setting(community.key, plugin.name, scope, key, stored)
         self._settings_cache = {
@@ -719,24 +708,6 @@ class App:
 
 def _explain(error: Any, core: Translator) -> str:
     """A pydantic error in words of the core catalog: what is allowed instead."""
-    kind = str(error.get("type", ""))
-    ctx = error.get("ctx") or {}
-    if kind in ("greater_than_equal", "greater_than"):
-        return core.plain("it must be at least {min}", min=ctx.get("ge", ctx.get("gt")))
-    if kind in ("less_than_equal", "less_than"):
-        return core.plain("it must be at most {max}", max=ctx.get("le", ctx.get("lt")))
-    if kind == "string_too_long":
-        return core.plain("it can be at most {max} characters long", max=ctx.get("max_length"))
-    if kind == "string_too_short":
-        return core.plain("it must be at least {min} characters long", min=ctx.get("min_length"))
-    if kind in ("int_parsing", "int_from_float", "int_type"):
-        return core.plain("it must be a whole number")
-    if kind in ("float_parsing", "float_type"):
-        return core.plain("it must be a number")
-    if kind in ("bool_parsing", "bool_type"):
-        return core.plain("it must be yes or no")
-    if kind in ("literal_error", "enum"):
-        return core.plain("it must be one of: {choices}", choices=str(ctx.get("expected", "")))
-    if kind in ("string_type", "string_parsing"):
-        return core.plain("it must be text")
-    return core.plain("it is not a valid value")
+    from bot.core.validation import explain
+
+    return explain(error, core)
