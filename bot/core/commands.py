@@ -278,7 +278,7 @@ async def parse_arguments(
 
     ``name=value`` sets an option by name (once); a date given so may be followed by a
     time (``until=2026-01-06 18:00``). An unknown ``name=value`` is refused with the list
-    of options, unless it falls into the free text of a last text parameter.
+    of options, unless a text parameter takes it (``/config p weights a=1``).
     """
     tokens = _tokens(text)
     named: dict[str, str] = {}
@@ -323,8 +323,8 @@ async def parse_arguments(
             values[param.name] = " ".join(positional[taken:])
             taken = len(positional)
             break
-        if taken in unknown:
-            break
+        if taken in unknown and param.kind is not Kind.STRING:
+            break  # an unknown option, unless a text parameter takes it as text
         values[param.name] = positional[taken]
         taken += 1
         if (

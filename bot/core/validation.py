@@ -271,17 +271,22 @@ def validated_setting(
         reasons = "; ".join(explain(e, core) for e in exc.errors() if _about(e, key)) or (
             "; ".join(explain(e, core) for e in exc.errors())
         )
-    message = translator.t(
-        "“{value}” is not allowed for {key}: {problem}",
-        value=quote(value if value is not None else ""),
-        key=key,
-        problem=reasons,
-    )
+    shown = quote(value if value is not None else "")
     if example:
-        message = translator.t(
-            "{message} Write it like this: {example}", message=message, example=example
+        raise InvalidSetting(
+            translator.t(
+                "“{value}” is not allowed for {key}: {problem}. Write it like this: {example}",
+                value=shown,
+                key=key,
+                problem=reasons,
+                example=example,
+            )
         )
-    raise InvalidSetting(message)
+    raise InvalidSetting(
+        translator.t(
+            "“{value}” is not allowed for {key}: {problem}", value=shown, key=key, problem=reasons
+        )
+    )
 
 
 def _about(error: Any, key: str) -> bool:
