@@ -408,15 +408,17 @@ async def convert(
 def check_bounds(param: ParamSpec, value: Any) -> Any:
     """Refuse values outside the declared bounds."""
     if isinstance(value, int | float) and not isinstance(value, bool):
+        # A number is shown as a number, unless it is too long to quote back whole.
+        given = value if len(str(value)) <= 20 and abs(value) < 1e15 else quote(value)
         if param.min is not None and value < param.min:
             raise ArgumentError(
                 N_("“{name}” must be at least {min}; you gave {value}."),
-                {"name": param.name, "min": param.min, "value": value},
+                {"name": param.name, "min": param.min, "value": given},
             )
         if param.max is not None and value > param.max:
             raise ArgumentError(
                 N_("“{name}” must be at most {max}; you gave {value}."),
-                {"name": param.name, "max": param.max, "value": value},
+                {"name": param.name, "max": param.max, "value": given},
             )
     if isinstance(value, str) and param.max_length is not None and len(value) > param.max_length:
         raise ArgumentError(

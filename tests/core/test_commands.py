@@ -165,6 +165,8 @@ async def test_key_value_text_in_a_free_text_argument_stays_text() -> None:
 @pytest.mark.parametrize(
     "text",
     ["x" * 10_000 + " @sara",
+     "9" * 4_000 + " @sara",
+     "-" + "9" * 10_000 + " @sara",
      "2 @sara multi after=" + "9" * 10_000,
      "2 @" + "n" * 10_000,
      '"Lunch?" "Pizza | Sushi" 2h 2026-01-06 3 ' + "y" * 10_000],
