@@ -24,8 +24,8 @@ from pydantic.fields import FieldInfo
 
 from bot.core.i18n import LOCALES_DIR, N_, Translator
 
-#: The most characters of a person's own input an error message quotes back.
-QUOTE_LIMIT = 80
+#: How much of a refused value an error quotes back (Discord allows 2,000 in all).
+QUOTE_CHARS = 80
 #: Timezones named in errors as examples of the form ``Region/City``.
 TIMEZONE_EXAMPLES = ("Asia/Riyadh", "Europe/Berlin")
 #: The database URLs Majlis runs on, each with an example.
@@ -40,12 +40,11 @@ _TRUE = frozenset({"yes", "y", "true", "on", "1", "نعم", "اي", "أجل"})
 _FALSE = frozenset({"no", "n", "false", "off", "0", "لا"})
 
 
-def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
-    """``value`` as text, cut to ``limit`` characters (with "…") so errors stay short."""
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """``value`` as text on one line, cut to ``limit`` characters with "…", for an error."""
     text = str(value)
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + "…"
+    text = " ".join(text.split()) if "\n" in text else text
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 # -- timezones ---------------------------------------------------------------------------
@@ -84,21 +83,18 @@ def timezone_suggestions(name: str, count: int = 3) -> list[str]:
     return [zones[z] for z in close]
 
 
-# -- command arguments -------------------------------------------------------------------
+# -- plugin settings typed as text -------------------------------------------------------
 
 
 @dataclass
 class Problem(Exception):
-    """Something typed that is wrong: ``message`` is a core msgid with ``values`` to fill."""
+    """Text not in a setting's shape: ``message`` is a core msgid with ``values`` to fill."""
 
     message: str
     values: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.message.format(**self.values)
-
-
-# -- plugin settings typed as text -------------------------------------------------------
 
 
 class InvalidSetting(ValueError):
@@ -254,7 +250,7 @@ def validated_setting(
     """The model with ``key`` set from typed ``value`` (None: back to the default).
 
     Raises :class:`InvalidSetting` with a localized message that quotes at most
-    :data:`QUOTE_LIMIT` characters of the value and shows the expected form by example.
+    :data:`QUOTE_CHARS` characters of the value and shows the expected form by example.
     """
     info = model.model_fields[key]
     candidate = dict(stored)
@@ -268,9 +264,9 @@ def validated_setting(
     except Problem as problem:
         reasons = core.plain(problem.message, **problem.values)
     except ValidationError as exc:
-        reasons = "; ".join(explain(e, core) for e in exc.errors() if _about(e, key)) or (
-            "; ".join(explain(e, core) for e in exc.errors())
-        )
+        reasons = "; ".join(
+            explain(e, core) for e in exc.errors() if _about(e, key)
+        ) or explain_errors(exc, core)
     shown = quote(value if value is not None else "")
     if example:
         raise InvalidSetting(
@@ -294,8 +290,13 @@ def _about(error: Any, key: str) -> bool:
     return bool(loc) and loc[0] == key
 
 
+def explain_errors(error: ValidationError, core: Translator) -> str:
+    """Every problem pydantic found, in words of the core catalog, joined by "; "."""
+    return "; ".join(explain(e, core) for e in error.errors())
+
+
 def explain(error: Any, core: Translator) -> str:
-    """A pydantic error in words of the core catalog: what is allowed instead.
+    """One pydantic error in words of the core catalog: what is allowed instead.
 
     An error inside a structured value names the part it is about (``poll_voted: …``).
     """
@@ -414,3 +415,26 @@ async def check_database(url: str) -> None:
             "Nothing was changed. Restore it from a backup, or point MAJLIS_DATABASE_URL at "
             "another file (a new one starts empty)."
         )
+
+
+__all__ = [
+    "QUOTE_CHARS",
+    "SUPPORTED_DATABASES",
+    "TIMEZONE_EXAMPLES",
+    "InvalidSetting",
+    "Problem",
+    "StartupError",
+    "check_database",
+    "database_url_problem",
+    "explain",
+    "explain_errors",
+    "find_timezone",
+    "known_languages",
+    "parse_setting",
+    "quote",
+    "setting_example",
+    "show_setting",
+    "timezone_suggestions",
+    "unknown_plugins",
+    "validated_setting",
+]
