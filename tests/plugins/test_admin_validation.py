@@ -160,3 +160,13 @@ async def test_plugins_error_counts_use_arabic_plurals() -> None:
         await club.says("sara", "hello again")
         await club.says("owner", "/plugins")
         assert "خطآن منذ تشغيل البوت" in club.expect("flaky", to="owner").text
+
+
+async def test_arabic_digits_and_yes_no_are_accepted_for_plain_settings() -> None:
+    from plugins.example import Example
+
+    async with FakeCommunity([Example, Admin], language="ar") as club:
+        await club.says("owner", "/config example max_reminder_days ٧")
+        await club.says("owner", "/config example greet لا")
+        model = await club.app.settings_of(club.app.plugins["example"], club.platform.community)
+        assert (model.max_reminder_days, model.greet) == (7, False)  # type: ignore[attr-defined]
