@@ -5,12 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
 import sys
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from bot.core.validation import StartupError, check_database, unknown_plugins
 from bot.settings import ConfigError, Settings, load_settings
 
+if TYPE_CHECKING:
+    from bot.app import App
+
 log = logging.getLogger("majlis")
+
+#: Signals that stop the bot cleanly: ``app.stop()`` saves the outbox and flushes counters.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def _logging(level: str) -> None:
@@ -72,12 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if found else 0
     try:
         settings = load_settings()
+        if args.command != "db":
+            _check_plugin_names(settings)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
     _logging(settings.log_level)
     if args.command == "check":
-        return _check(settings)
+        return asyncio.run(_check(settings))
     if args.command == "db":
         return asyncio.run(_revision(settings, args.plugin, args.message))
     if args.command == "console" or (
@@ -89,9 +103,26 @@ def main(argv: list[str] | None = None) -> int:
     return asyncio.run(_platforms(settings))
 
 
-def _check(settings: Settings) -> int:
+def _check_plugin_names(settings: Settings) -> None:
+    """Refuse plugin names in the settings that no installed plugin has."""
+    if not settings.plugins and not settings.disabled_by_default:
+        return
+    from bot.loader import discover
+
+    found, failures = discover(None)
+    lines = unknown_plugins(settings, [f.cls.name for f in found] + [f.name for f in failures])
+    if lines:
+        raise ConfigError("\n".join(["configuration problem (plugin names):", *lines]))
+
+
+async def _check(settings: Settings) -> int:
     import json
 
+    try:
+        await check_database(settings.database_url)
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(json.dumps(settings.redacted(), indent=2, ensure_ascii=False))
     platforms = [
         name
@@ -154,35 +185,71 @@ async def _console(settings: Settings, script: Path | None, database: str | None
         clock = ManualClock(datetime.now(UTC).replace(second=0, microsecond=0))
     console = Console(settings.console.community, settings.console.owner)
     app = App(settings, clock=clock, platforms=[console])
-    await app.start()
-    try:
+
+    async def play() -> None:
         if script is not None:
             await console.run_lines(script.read_text(encoding="utf-8").splitlines())
-        elif sys.stdin.isatty():
+            return
+        interactive = sys.stdin.isatty()
+        if interactive:
             logging.getLogger().setLevel(logging.WARNING)
             print(
                 f"Majlis playground — you are {console.owner}, the owner. "
                 "Type /help, a message, or :as NAME, :advance 1d … (Ctrl-D to quit)"
             )
-            loop = asyncio.get_running_loop()
+        async for line in _input_lines(lambda: f"{console.acting}> " if interactive else None):
+            await console.run_line(line)
+
+    return await _serve(app, settings, play)
+
+
+async def _input_lines(prompt: Callable[[], str | None]) -> AsyncIterator[str]:
+    """Lines from standard input, read in a thread so the loop stays free for signals.
+
+    With a prompt (a terminal), the next line is asked for only after the previous one
+    was played, so the prompt names whoever is acting by then.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    ready = threading.Event()
+
+    def put(line: str | None) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        except RuntimeError:  # the loop is gone: the bot is stopping
+            pass
+
+    def read() -> None:
+        pending = b""
+        try:
             while True:
-                line = await loop.run_in_executor(None, _prompt, console.acting)
-                if line is None:
+                shown = prompt()
+                if shown is not None:
+                    ready.wait()
+                    ready.clear()
+                    put(input(shown))
+                    continue
+                # os.read, not sys.stdin: a daemon thread must hold no lock of sys.stdin
+                # when the interpreter exits after a signal.
+                chunk = os.read(0, 65536)
+                if not chunk:
                     break
-                await console.run_line(line)
-        else:
-            for line in sys.stdin:
-                await console.run_line(line)
-    finally:
-        await app.stop()
-    return 0
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    put(line.decode("utf-8", "replace"))
+            if pending:
+                put(pending.decode("utf-8", "replace"))
+        except (EOFError, OSError, ValueError):
+            pass
+        finally:
+            put(None)
 
-
-def _prompt(acting: str) -> str | None:
-    try:
-        return input(f"{acting}> ")
-    except EOFError:
-        return None
+    ready.set()
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    while (line := await queue.get()) is not None:
+        yield line
+        ready.set()
 
 
 async def _platforms(settings: Settings) -> int:
@@ -199,14 +266,95 @@ async def _platforms(settings: Settings) -> int:
 
         platforms.append(TelegramPlatform(settings.telegram))
     app = App(settings, platforms=platforms)
-    await app.start()
+    return await _serve(app, settings, None)
+
+
+async def _serve(
+    app: App, settings: Settings, work: Callable[[], Awaitable[None]] | None
+) -> int:
+    """Start ``app``, run ``work`` (or wait) until it ends or SIGTERM/SIGINT, stop the app.
+
+    A start-up problem is one message on stderr and exit code 2, with no traceback; the
+    database is checked (read-only) before anything is migrated or written.
+    """
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    installed = []
+    for sig in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(sig, stopping.set)
+        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+            continue
+        installed.append(sig)
     try:
+        try:
+            await check_database(settings.database_url)
+            await app.start()
+        except Exception as exc:
+            message = _startup_problem(exc, settings)
+            if message is None:
+                raise
+            print(message, file=sys.stderr)
+            await _stop_quietly(app)
+            return 2
+        tasks: set[asyncio.Future[Any]] = {asyncio.ensure_future(stopping.wait())}
+        job = asyncio.ensure_future(work()) if work is not None else None
+        if job is not None:
+            tasks.add(job)
         # A platform that gave up for good (the Discord gateway) ends the process with 1,
         # so its supervisor restarts it; others have no failed() and run until stopped.
-        watched = [asyncio.ensure_future(p.failed()) for p in platforms if hasattr(p, "failed")]
-        forever = asyncio.ensure_future(asyncio.Event().wait())
-        done, _ = await asyncio.wait([*watched, forever], return_when=asyncio.FIRST_COMPLETED)
-        log.critical("stopping: %s", next(iter(done)).result())
-        return 1
+        watched = {
+            asyncio.ensure_future(p.failed())
+            for p in app.platforms.values()
+            if hasattr(p, "failed")
+        }
+        tasks |= watched
+        gave_up = None
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            gave_up = next((t for t in done if t in watched), None)
+            if gave_up is not None:
+                log.critical("stopping: %s", gave_up.result())
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if stopping.is_set():
+                log.info("stopping on a signal")
+            await app.stop()
+        if gave_up is not None:
+            return 1
+        if job is not None and not job.cancelled() and job.exception() is not None:
+            raise job.exception()  # type: ignore[misc]
     finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    return 0
+
+
+def _startup_problem(exc: Exception, settings: Settings) -> str | None:
+    """The one message for an operator that ``exc`` at start-up deserves, or None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    if isinstance(exc, StartupError):
+        return f"cannot start: {exc}"
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    if isinstance(exc, DBAPIError):
+        reason = " ".join(str(exc.orig).split())[:200]
+        return (
+            f"cannot start: the database {where} cannot be used ({reason}). Nothing was "
+            "changed. Check MAJLIS_DATABASE_URL, the file or server, and its permissions."
+        )
+    if isinstance(exc, SQLAlchemyError):
+        reason = " ".join(str(exc).split())[:200]
+        return f"cannot start: the database {where} cannot be opened ({type(exc).__name__}: " \
+            f"{reason}). Check MAJLIS_DATABASE_URL."
+    return None
+
+
+async def _stop_quietly(app: App) -> None:
+    try:
         await app.stop()
+    except Exception:
+        log.debug("stopping after a failed start raised", exc_info=True)

@@ -6,20 +6,33 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings.exceptions import SettingsError
+
+from bot.core import validation
 
 DEFAULT_CONFIG = Path("config/bot.toml")
+#: Platforms an owner can be named on (``platform:id``).
+OWNER_PLATFORMS = ("discord", "telegram", "console")
+#: Keys whose given value is never echoed in an error (it may hold a password or token).
+SECRET_KEYS = ("token", "secret", "database_url")
+
+#: A list in the environment: JSON (``["a", "b"]``) or comma-separated (``a,b``).
+NameList = Annotated[list[str], NoDecode]
 
 
 class DiscordSettings(BaseModel):
@@ -75,22 +88,67 @@ class Settings(BaseSettings):
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}$")
     timezone: str = "UTC"
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
-    plugins: list[str] | None = None
-    disabled_by_default: list[str] = []
-    owners: list[str] = []
+    plugins: NameList | None = None
+    disabled_by_default: NameList = []
+    owners: NameList = []
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
     console: ConsoleSettings = ConsoleSettings()
 
+    @field_validator("plugins", "disabled_by_default", "owners", mode="before")
+    @classmethod
+    def _name_list(cls, value: Any) -> Any:
+        """Environment lists may be JSON or comma-separated; TOML gives lists already."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError(
+                    'not a valid JSON list; write ["a", "b"] or simply a,b'
+                ) from None
+        return [item.strip() for item in text.split(",") if item.strip()]
+
+    @field_validator("owners")
+    @classmethod
+    def _owner_ids(cls, value: list[str]) -> list[str]:
+        for owner in value:
+            platform, sep, ident = owner.partition(":")
+            if not sep or platform not in OWNER_PLATFORMS or not ident.strip():
+                raise ValueError(
+                    f"{validation.quote(owner, 40)!r} is not PLATFORM:ID; each owner is one of "
+                    f"{', '.join(OWNER_PLATFORMS)} and the member's id, like discord:1234 or "
+                    "telegram:5678"
+                )
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        found = validation.find_timezone(value)
+        if found is None:
+            examples = ", ".join((*validation.TIMEZONE_EXAMPLES, "UTC"))
+            near = validation.timezone_suggestions(value)
+            hint = f" (perhaps {', '.join(near)})" if near else ""
+            raise ValueError(f"must be an IANA timezone, Region/City like {examples}{hint}")
+        return found
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA timezone such as UTC or Asia/Riyadh") from None
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        known = validation.known_languages()
+        if known and value not in known:
+            raise ValueError(f"Majlis speaks {', '.join(known)}; choose one of them")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        problem = validation.database_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @classmethod
@@ -136,18 +194,39 @@ def load_settings(**overrides: Any) -> Settings:
             tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    heading = f"configuration problem (file {path}, environment MAJLIS_*, or .env):"
     try:
         return Settings(**overrides)
+    except SettingsError as exc:
+        raise ConfigError(f"{heading}\n{_undecodable(exc)}") from None
     except ValidationError as exc:
-        lines = [f"configuration problem (file {path}, environment MAJLIS_*, or .env):"]
+        lines = [heading]
         for error in exc.errors():
-            key = ".".join(str(p) for p in error["loc"])
-            env = "MAJLIS_" + "__".join(str(p) for p in error["loc"]).upper()
+            loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
+            key = ".".join(loc)
+            env = "MAJLIS_" + "__".join(loc).upper()
             given = error.get("input")
             shown = (
                 ""
-                if isinstance(given, dict) or "token" in key or "secret" in key
-                else (f" (given: {given!r})")
+                if isinstance(given, dict | list) or any(s in key for s in SECRET_KEYS)
+                else f" (given: {validation.quote(repr(given))})"
             )
-            lines.append(f"  - {key} [{env}]: {error['msg']}{shown}")
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"  - {key} [{env}]: {message}{shown}")
         raise ConfigError("\n".join(lines)) from None
+
+
+def _undecodable(exc: SettingsError) -> str:
+    """The line for a value pydantic-settings could not even decode (never echoing it)."""
+    found = re.search(r'field "([^"]+)"', str(exc))
+    name = found.group(1) if found else ""
+    env = f"MAJLIS_{name.upper()}"
+    annotation = Settings.model_fields[name].annotation if name in Settings.model_fields else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        parts = ", ".join(f"{env}__{k.upper()}" for k in annotation.model_fields)
+        return (
+            f"  - {name} [{env}]: not a JSON object. Set its parts one by one ({parts}), "
+            f'or give a JSON object like {env}=\'{{"{next(iter(annotation.model_fields))}": '
+            "...}'"
+        )
+    return f"  - {name or '?'} [{env}]: this value cannot be read (JSON expected)"

@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.settings import ConfigError, load_settings
 from tests.conftest import ROOT
 
 
@@ -37,3 +40,32 @@ def test_broken_toml_names_the_file(tmp_path: Path) -> None:
     result = run("check", env={"MAJLIS_CONFIG": str(bad)})
     assert result.returncode == 2
     assert str(bad) in result.stderr and "not valid TOML" in result.stderr
+
+
+def test_lists_in_the_environment_may_be_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAJLIS_OWNERS", "telegram:1, discord:22")
+    monkeypatch.setenv("MAJLIS_PLUGINS", "polls,admin")
+    monkeypatch.setenv("MAJLIS_DISABLED_BY_DEFAULT", '["example"]')
+    settings = load_settings(_env_file=None)
+    assert settings.owners == ["telegram:1", "discord:22"]
+    assert settings.plugins == ["polls", "admin"]
+    assert settings.disabled_by_default == ["example"]
+
+
+def test_a_nested_value_that_is_not_json_names_its_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAJLIS_TELEGRAM", "123:s3cr3t-value")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    message = str(caught.value)
+    assert "telegram [MAJLIS_TELEGRAM]: not a JSON object" in message
+    assert "MAJLIS_TELEGRAM__TOKEN" in message
+    assert "s3cr3t" not in message
+
+
+def test_a_database_password_is_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAJLIS_DATABASE_URL", "postgresql://majlis:hunter2@db/majlis")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    message = str(caught.value)
+    assert "write postgresql+asyncpg://majlis:***@db/majlis" in message
+    assert "hunter2" not in message

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.core.i18n import N_
 from bot.core.privilege import Privilege
 from bot.core.refs import ChannelRef, MemberRef, RoleRef
+from bot.core.validation import quote
 
 NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,32}$")
 MAX_OPTIONS = 25
@@ -28,6 +29,8 @@ _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
 _QUOTES = {'"': '"', "'": "'", "“": "”", "«": "»", "„": "“"}
+#: What an unknown ``key=value`` token's key looks like (anything else is plain text).
+_OPTION = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 class Duration(timedelta):
@@ -221,33 +224,40 @@ _KINDS: dict[type, Kind] = {
 def tokenize(text: str) -> list[str]:
     """Split arguments on spaces, keeping quoted parts ("…", '…', “…”, «…») together.
 
-    An unclosed quote runs to the end of the text.
+    An unclosed quote runs to the end of the text; ``key="a b"`` is one token ``key=a b``.
     """
-    tokens: list[str] = []
+    return [token for token, _quoted in _tokens(text)]
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """Tokens, each with whether it was quoted as a whole (then it is never ``key=value``)."""
+    tokens: list[tuple[str, bool]] = []
     buf: list[str] = []
-    quote: str | None = None
+    quote_end: str | None = None
     in_token = False
+    whole = False
     for char in text:
-        if quote is not None:
-            if char == quote:
-                quote = None
+        if quote_end is not None:
+            if char == quote_end:
+                quote_end = None
             else:
                 buf.append(char)
             continue
-        if char in _QUOTES and not buf:
-            quote = _QUOTES[char]
+        if char in _QUOTES and (not buf or (buf[-1] == "=" and not whole)):
+            whole = whole or not buf
+            quote_end = _QUOTES[char]
             in_token = True
             continue
         if char.isspace():
             if in_token:
-                tokens.append("".join(buf))
+                tokens.append(("".join(buf), whole))
                 buf.clear()
-                in_token = False
+                in_token = whole = False
             continue
         buf.append(char)
         in_token = True
     if in_token:
-        tokens.append("".join(buf))
+        tokens.append(("".join(buf), whole))
     return tokens
 
 
@@ -264,38 +274,82 @@ async def parse_arguments(
     timezone: str = "UTC",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Turn ``text`` into keyword arguments for the handler, or raise ArgumentError."""
-    tokens = tokenize(text)
+    """Turn ``text`` into keyword arguments for the handler, or raise ArgumentError.
+
+    ``name=value`` sets an option by name (once); a date given so may be followed by a
+    time (``until=2026-01-06 18:00``). An unknown ``name=value`` is refused with the list
+    of options, unless a text parameter takes it (``/config p weights a=1``).
+    """
+    tokens = _tokens(text)
     named: dict[str, str] = {}
     positional: list[str] = []
+    unknown: dict[int, str] = {}
     by_name = {p.name: p for p in spec.params}
-    for token in tokens:
+    index = 0
+    while index < len(tokens):
+        token, quoted = tokens[index]
+        index += 1
         key, eq, value = token.partition("=")
-        if eq and key in by_name:
-            named[key] = value
+        name = key.lower()
+        if quoted or not eq:
+            positional.append(token)
+        elif name in by_name:
+            if name in named:
+                raise ArgumentError(
+                    N_("“{name}” is given twice; give it once. Usage: {usage}"),
+                    {"name": name, "usage": spec.usage()},
+                )
+            if (
+                by_name[name].kind is Kind.DATETIME
+                and index < len(tokens)
+                and not tokens[index][1]
+                and _DATE.fullmatch(value.translate(_ARABIC_DIGITS))
+                and _TIME.fullmatch(tokens[index][0].translate(_ARABIC_DIGITS))
+            ):
+                value += " " + tokens[index][0]
+                index += 1
+            named[name] = value
         else:
+            if _OPTION.fullmatch(key):
+                unknown[len(positional)] = key
             positional.append(token)
     values: dict[str, Any] = {}
     free = [p for p in spec.params if p.name not in named]
-    for index, param in enumerate(free):
-        if not positional:
+    taken = 0
+    for number, param in enumerate(free):
+        if taken >= len(positional):
             break
-        if param.greedy and index == len(free) - 1:
-            values[param.name] = " ".join(positional)
-            positional = []
-        else:
-            values[param.name] = positional.pop(0)
-            if (
-                param.kind is Kind.DATETIME
-                and positional
-                and _DATE.fullmatch(values[param.name].translate(_ARABIC_DIGITS))
-                and _TIME.fullmatch(positional[0].translate(_ARABIC_DIGITS))
-            ):
-                values[param.name] += " " + positional.pop(0)
-    if positional:
+        if param.greedy and number == len(free) - 1:
+            values[param.name] = " ".join(positional[taken:])
+            taken = len(positional)
+            break
+        if taken in unknown and param.kind is not Kind.STRING:
+            break  # an unknown option, unless a text parameter takes it as text
+        values[param.name] = positional[taken]
+        taken += 1
+        if (
+            param.kind is Kind.DATETIME
+            and taken < len(positional)
+            and _DATE.fullmatch(values[param.name].translate(_ARABIC_DIGITS))
+            and _TIME.fullmatch(positional[taken].translate(_ARABIC_DIGITS))
+        ):
+            values[param.name] += " " + positional[taken]
+            taken += 1
+    left = positional[taken:]
+    stray = [i for i in unknown if i >= taken]
+    if stray:
+        raise ArgumentError(
+            N_("Unknown option “{option}”. The options of /{command} are: {options}."),
+            {
+                "option": quote(unknown[min(stray)], 40),
+                "command": spec.name,
+                "options": ", ".join(p.name for p in spec.params),
+            },
+        )
+    if left:
         raise ArgumentError(
             N_("Too many arguments: “{extra}”. Usage: {usage}"),
-            {"extra": " ".join(positional), "usage": spec.usage()},
+            {"extra": quote(" ".join(left)), "usage": spec.usage()},
         )
     values.update(named)
     out: dict[str, Any] = {}
@@ -354,15 +408,17 @@ async def convert(
 def check_bounds(param: ParamSpec, value: Any) -> Any:
     """Refuse values outside the declared bounds."""
     if isinstance(value, int | float) and not isinstance(value, bool):
+        # A number is shown as a number, unless it is too long to quote back whole.
+        given = value if len(str(value)) <= 20 and abs(value) < 1e15 else quote(value)
         if param.min is not None and value < param.min:
             raise ArgumentError(
                 N_("“{name}” must be at least {min}; you gave {value}."),
-                {"name": param.name, "min": param.min, "value": value},
+                {"name": param.name, "min": param.min, "value": given},
             )
         if param.max is not None and value > param.max:
             raise ArgumentError(
                 N_("“{name}” must be at most {max}; you gave {value}."),
-                {"name": param.name, "max": param.max, "value": value},
+                {"name": param.name, "max": param.max, "value": given},
             )
     if isinstance(value, str) and param.max_length is not None and len(value) > param.max_length:
         raise ArgumentError(
@@ -417,4 +473,4 @@ _ERRORS: dict[Kind, str] = {
 
 
 def _error_values(param: ParamSpec, raw: Any) -> dict[str, Any]:
-    return {"value": str(raw), "name": param.name, "choices": ", ".join(param.choices)}
+    return {"value": quote(raw), "name": param.name, "choices": ", ".join(param.choices)}

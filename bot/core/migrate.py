@@ -20,6 +20,8 @@ from alembic.util import rev_id
 from sqlalchemy import Connection, MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.validation import StartupError
+
 log = logging.getLogger(__name__)
 
 CORE_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -35,8 +37,12 @@ class MigrationSource:
     metadata: MetaData
 
 
-class SchemaMismatch(RuntimeError):
+class SchemaMismatch(StartupError, RuntimeError):
     """The database's tables differ from what the code declares."""
+
+
+class UnknownRevision(StartupError):
+    """The database was migrated by code this process does not have (newer, or not loaded)."""
 
 
 def _script(sources: list[MigrationSource]) -> ScriptDirectory:
@@ -61,8 +67,16 @@ def _upgrade(conn: Connection, sources: list[MigrationSource]) -> None:
             env.run_migrations()
 
 
-def _diff(conn: Connection, sources: list[MigrationSource]) -> list[Any]:
-    diffs: list[Any] = []
+def _unknown(conn: Connection, sources: list[MigrationSource]) -> list[str]:
+    """Revisions recorded in the database that no branch here declares."""
+    script = _script(sources)
+    known = {rev.revision for rev in script.walk_revisions()}
+    current = MigrationContext.configure(conn).get_current_heads()
+    return [rev for rev in current if rev not in known]
+
+
+def _diff(conn: Connection, sources: list[MigrationSource]) -> dict[str, list[Any]]:
+    diffs: dict[str, list[Any]] = {}
     for source in sources:
         own = set(source.metadata.tables)
         context = MigrationContext.configure(
@@ -74,20 +88,39 @@ def _diff(conn: Connection, sources: list[MigrationSource]) -> list[Any]:
                 "compare_type": False,
             },
         )
-        diffs.extend(compare_metadata(context, source.metadata))
+        found = compare_metadata(context, source.metadata)
+        if found:
+            diffs[source.label] = found
     return diffs
 
 
 async def upgrade(engine: AsyncEngine, sources: list[MigrationSource]) -> None:
-    """Apply every branch's pending revisions, then refuse a mismatched schema."""
+    """Apply every branch's pending revisions, then refuse a mismatched schema.
+
+    A database that records revisions none of ``sources`` knows is refused before any
+    change: a newer Majlis (or a plugin not loaded now) wrote it.
+    """
+    where = engine.url.render_as_string(hide_password=True)
+    async with engine.connect() as conn:
+        unknown = await conn.run_sync(_unknown, sources)
+    if unknown:
+        raise UnknownRevision(
+            f"the database {where} records migration {', '.join(unknown)}, which this "
+            "Majlis does not know: a newer version of Majlis, or a plugin that is not loaded "
+            "now (MAJLIS_PLUGINS), wrote it. Nothing was changed. Run the newer version, "
+            "load that plugin, or point MAJLIS_DATABASE_URL at another database."
+        )
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade, sources)
     async with engine.connect() as conn:
         diffs = await conn.run_sync(_diff, sources)
     if diffs:
+        first = next(iter(diffs))
+        details = "; ".join(f"{label}: {found[:3]}" for label, found in diffs.items())
         raise SchemaMismatch(
-            "the database schema does not match the declared tables "
-            f"(a migration is missing?): {diffs[:5]}"
+            f"the tables of {', '.join(diffs)} differ from the database {where}: a migration "
+            f"is missing. Write one with: python run.py db revision {first} -m "
+            f'"{first} tables" (details: {details[:600]})'
         )
 
 

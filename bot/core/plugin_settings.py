@@ -162,7 +162,7 @@ class PluginSettings:
             SettingError: the key does not exist, is not channel-scoped, or the value is
                 refused by the plugin's model.
         """
-        from bot.core.validation import explain_errors, quote
+        from bot.core.validation import InvalidSetting, quote, validated_setting
 
         fields = plugin.settings.model_fields
         if key not in fields:
@@ -183,22 +183,12 @@ class PluginSettings:
             scope = _scope(channel)
         await self.load(community)
         raw = self._raw[community.key]
-        candidate = dict(raw.get((plugin.name, scope), {}))
-        if value is None:
-            candidate.pop(key, None)
-        else:
-            candidate[key] = value
         try:
-            model = plugin.settings.model_validate(candidate)
-        except ValidationError as exc:
-            raise SettingError(
-                translator.t(
-                    "“{value}” is not allowed for {key}: {problem}",
-                    value=quote(str(value)),
-                    key=key,
-                    problem=explain_errors(exc, core),
-                )
-            ) from None
+            model = validated_setting(
+                plugin.settings, raw.get((plugin.name, scope), {}), key, value, translator, core
+            )
+        except InvalidSetting as exc:
+            raise SettingError(exc.message) from None
         stored = None if value is None else model.model_dump(mode="json")[key]
         await self.db.set_setting(community.key, plugin.name, scope, key, stored)
         values = dict(raw.get((plugin.name, scope), {}))

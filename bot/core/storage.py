@@ -362,6 +362,18 @@ class Database:
             return
         async with self.begin() as conn:
             await conn.execute(self.insert(table).on_conflict_do_nothing(), list(rows))
+    async def integrity_problems(self, limit: int = 5) -> list[str]:
+        """What SQLite's ``PRAGMA quick_check`` finds in the file (empty: sound, or not SQLite).
+
+        Opened read-only, beside the engine, so a damaged file is never written to; a
+        missing file is a new database and has nothing to check.
+        """
+        if not self.is_sqlite or self.in_memory:
+            return []
+        path = Path(self.engine.url.database or "")
+        if not path.is_file():
+            return []
+        return await asyncio.to_thread(_quick_check, path, limit)
 
     # -- communities and members -------------------------------------------------
 
@@ -1028,6 +1040,27 @@ def _scheduled_row(r: Any) -> ScheduledRow:
         r.status,
         r.last_fired_at,
     )
+
+
+def _quick_check(path: Path, limit: int) -> list[str]:
+    import sqlite3
+
+    # Without a write-ahead log beside it the file alone is the database: "immutable"
+    # reads it without creating -wal/-shm files; with one, read-only mode reads both.
+    wal = path.with_name(path.name + "-wal")
+    flag = "mode=ro" if wal.exists() else "immutable=1"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{flag}", uri=True)
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    try:
+        rows = conn.execute(f"PRAGMA quick_check({int(limit)})").fetchall()
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+    found = [str(row[0]) for row in rows]
+    return [] if found == ["ok"] else found
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

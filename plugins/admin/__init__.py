@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 
@@ -30,6 +29,7 @@ from bot import (
     on_button,
 )
 from bot.core.commands import Param
+from plugins.admin.values import find_zone, quote, typed, zone_suggestions
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,11 @@ class Admin(Plugin):
                 plugin.description) if plugin.description else ""
             lines.append(Markup("• **{name}** — {state}{sep}{about}").format(
                 name=name, state=state, sep=" — " if about else "", about=about))
+            errors = self.app.dispatcher.error_count(name)
+            if errors:
+                lines.append(ctx.tn("  ⚠ {n} error since the bot started (see the log)",
+                                    "  ⚠ {n} errors since the bot started (see the log)",
+                                    errors))
             missing = self.app.unavailable.get((name, platform))
             if missing:
                 lines.append(ctx.t("  unavailable here: it needs {what}",
@@ -143,14 +148,15 @@ class Admin(Plugin):
             log.exception("reload of %s failed; the old version keeps running", name)
             await ctx.reply(ctx.t("Reloading {name} failed, so the old version keeps running. "
                                   "The error: {error}",
-                                  name=name, error=f"{type(exc).__name__}: {exc}"))
+                                  name=name, error=quote(type(exc).__name__ + ": " + str(exc),
+                                                         200)))
             return
         await ctx.reply(ctx.t("{name} was reloaded.", name=name))
 
     async def _unknown_plugin(self, ctx: Context, name: str) -> None:
         names = ", ".join(sorted(n for n in self.app.plugins if n != "core"))
         await ctx.reply(ctx.t("There is no plugin “{name}”. The plugins are: {names}.",
-                              name=name, names=names), private=True)
+                              name=quote(name, 40), names=names), private=True)
 
     async def complete_plugin(self, ctx: Context, partial: str) -> list[str]:
         """Autocomplete for plugin names."""
@@ -198,7 +204,8 @@ class Admin(Plugin):
             await ctx.reply(getattr(exc, "message", str(exc)), private=True)
             return
         log.info("setting %s.%s in %s set to %r by %s", found.name, key, ctx.community.key,
-                 new_value, ctx.member.id if ctx.member else "?")
+                 quote(new_value) if new_value is not None else None,
+                 ctx.member.id if ctx.member else "?")
         shown = _show_value(ctx, getattr(model, key))
         if new_value is None:
             await ctx.reply(ctx.t("{plugin}.{key} is back to its default: {value}",
@@ -212,7 +219,8 @@ class Admin(Plugin):
         fields = plugin.settings.model_fields
         if only is not None and only not in fields:
             await ctx.reply(ctx.t("{plugin} has no setting “{key}”. Its settings are: {keys}.",
-                                  plugin=plugin.name, key=only, keys=", ".join(fields) or "—"),
+                                  plugin=plugin.name, key=quote(only, 40),
+                                  keys=", ".join(fields) or "—"),
                             private=True)
             return
         if not fields:
@@ -275,7 +283,7 @@ class Admin(Plugin):
         if wanted in languages:
             return wanted
         await ctx.reply(ctx.t("“{code}” is not a language I speak. Choose one of: {choices}.",
-                              code=code, choices=", ".join(languages)), private=True)
+                              code=quote(code, 40), choices=", ".join(languages)), private=True)
         return None
 
     @command("timezone", help=N_("Set the community's timezone, like Asia/Riyadh"),
@@ -284,10 +292,15 @@ class Admin(Plugin):
         self, ctx: Context, zone: Annotated[str, Param(help=N_("An IANA timezone name"))]
     ) -> None:
         """Change the timezone dates and schedules are read in."""
-        name = zone.strip()
-        if not _valid_zone(name):
-            await ctx.reply(ctx.t("“{zone}” is not a timezone; use a name like Asia/Riyadh, "
-                                  "Africa/Cairo or UTC.", zone=name), private=True)
+        name = find_zone(zone)
+        if name is None:
+            near = zone_suggestions(zone)
+            message = ctx.t("“{zone}” is not a timezone. Use a region and a city, like "
+                            "Asia/Riyadh or Europe/Berlin, or UTC.", zone=quote(zone.strip(), 60))
+            if near:
+                message = ctx.t("{message} Perhaps: {zones}", message=message,
+                                zones=", ".join(near))
+            await ctx.reply(message, private=True)
             return
         await self.app.update_community(ctx.community, timezone=name)
         await ctx.reply(ctx.t("The timezone is now {zone}.", zone=name))
@@ -369,8 +382,8 @@ class Admin(Plugin):
                 await self.app.update_community(ctx.community, welcome_channel=value)
             elif payload.step == "alerts":
                 await self.app.update_community(ctx.community, admin_channel=value)
-            elif payload.step == "timezone" and _valid_zone(value):
-                await self.app.update_community(ctx.community, timezone=value)
+            elif payload.step == "timezone" and find_zone(value) is not None:
+                await self.app.update_community(ctx.community, timezone=find_zone(value))
         await self._step(ctx, steps[steps.index(payload.step) + 1])
 
     # -- privacy ------------------------------------------------------------------------
@@ -449,6 +462,8 @@ def _show_value(ctx: Context, value: Any) -> str:
         return value.name or value.id
     if isinstance(value, int | float):
         return ctx.i18n.number(value)
+    if isinstance(value, dict | list | tuple | set | frozenset):
+        return typed(value) or "—"
     return str(value)
 
 
@@ -460,13 +475,3 @@ def _language_name(code: str, display: str) -> str:
     except (UnknownLocaleError, ValueError):
         return code
     return name or code
-
-
-def _valid_zone(name: str) -> bool:
-    if not name or name.startswith("/") or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True

@@ -103,3 +103,76 @@ async def test_datetimes_are_read_in_the_community_timezone() -> None:
     spec = build_spec(h, name="at", help="", privilege=Privilege.MEMBER, private=False)
     args = await parse_arguments(spec, "2026-12-01 18:00", resolve, "Asia/Riyadh")
     assert args["when"] == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+
+async def poll_like(
+    self: object,
+    ctx: object,
+    question: str,
+    options: str,
+    duration: Duration | None = None,
+    until: datetime | None = None,
+    multiple: int = 1,
+) -> None: ...
+
+
+POLL = build_spec(poll_like, name="poll", help="", privilege=Privilege.MEMBER, private=False)
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+async def refused(spec: Any, text: str) -> str:
+    """The error a member reads, filled in as the dispatcher fills it."""
+    with pytest.raises(ArgumentError) as caught:
+        await parse_arguments(spec, text, resolve, "Asia/Riyadh", NOW)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"Lunch?" "Pizza | Sushi" until=2026-01-06 18:00',
+     '"Lunch?" "Pizza | Sushi" until="2026-01-06 18:00"',
+     '"Lunch?" "Pizza | Sushi" until=٢٠٢٦-٠١-٠٦ ١٨:٠٠ multiple=2'],
+)
+async def test_a_named_deadline_takes_a_date_and_time_in_the_community_timezone(
+    text: str,
+) -> None:
+    args = await parse_arguments(POLL, text, resolve, "Asia/Riyadh", NOW)
+    assert args["until"] == datetime(2026, 1, 6, 15, 0, tzinfo=UTC)  # 18:00 in Riyadh
+    assert args["duration"] is None
+    assert args["options"] == "Pizza | Sushi"
+
+
+async def test_an_unknown_option_is_named_with_the_options_there_are() -> None:
+    message = await refused(POLL, '"Lunch?" "Pizza | Sushi" colour=red')
+    assert message == (
+        "Unknown option “colour”. The options of /poll are: "
+        "question, options, duration, until, multiple."
+    )
+
+
+async def test_an_option_given_twice_is_refused() -> None:
+    message = await refused(POLL, '"Lunch?" "Pizza | Sushi" duration=2h duration=3d')
+    assert message.startswith("“duration” is given twice; give it once.")
+
+
+async def test_key_value_text_in_a_free_text_argument_stays_text() -> None:
+    args = await parse_arguments(SPEC, "3 @sara multi 2h set colour=red please", resolve)
+    assert args["note"] == "set colour=red please"
+    args = await parse_arguments(POLL, '"x=1?" "a=b | c"', resolve)
+    assert args["question"] == "x=1?"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x" * 10_000 + " @sara",
+     "9" * 4_000 + " @sara",
+     "-" + "9" * 10_000 + " @sara",
+     "2 @sara multi after=" + "9" * 10_000,
+     "2 @" + "n" * 10_000,
+     '"Lunch?" "Pizza | Sushi" 2h 2026-01-06 3 ' + "y" * 10_000],
+)
+async def test_errors_quote_at_most_about_80_characters_of_what_was_typed(text: str) -> None:
+    spec = POLL if text.startswith('"Lunch') else SPEC
+    message = await refused(spec, text)
+    assert len(message) < 250, message
+    assert "…" in message

@@ -1,0 +1,65 @@
+"""The command line: SIGTERM and SIGINT stop the bot cleanly, with its data written."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+#: A bound so a broken stop fails the test instead of hanging it (not a timing check).
+GUARD = 60
+
+
+def _lines(stream: object, into: queue.Queue[str | None]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        into.put(line)
+    into.put(None)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_bot_cleanly_and_its_xp_is_written(
+    sig: signal.Signals, tmp_path: Path
+) -> None:
+    database = tmp_path / "majlis.db"
+    bot = subprocess.Popen(
+        [sys.executable, "run.py", "console", "--database", f"sqlite+aiosqlite:///{database}"],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={"PATH": "", "PYTHONUNBUFFERED": "1"},
+    )
+    out: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_lines, args=(bot.stdout, out), daemon=True).start()
+    try:
+        assert bot.stdin is not None
+        # stdin stays open: only the signal can end this session.
+        bot.stdin.write(":as sara\nhello everyone, this is sara speaking\n")
+        bot.stdin.flush()
+        seen = []
+        while not any("earned the badge “First words”" in line for line in seen):
+            line = out.get(timeout=GUARD)
+            assert line is not None, "".join(seen)
+            seen.append(line)
+        # The XP of that message sits in memory until the next flush, or app.stop().
+        bot.send_signal(sig)
+        code = bot.wait(timeout=GUARD)
+        errors = bot.stderr.read() if bot.stderr else ""
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    assert code == 0, errors
+    assert "Traceback" not in errors
+    assert "stopping on a signal" in errors
+    with sqlite3.connect(database) as conn:
+        xp = conn.execute(
+            "SELECT SUM(xp) FROM contributions_xp_daily WHERE member = 'sara'"
+        ).fetchone()[0]
+    conn.close()
+    assert xp == 15
