@@ -198,6 +198,7 @@ class Admin:
         if config.step_intro:
             stages.insert(stages.index("first_message_at"), "intro")
         since = ctx.now() - timedelta(days=days)
+        await self.plugin.flush_progress()  # messages counted in memory count here too
         counts = await self.plugin.store.funnel(ctx.community.key, since, stages)
         words = ctx.i18n
         labels = render.stage_labels(words, ["joined", *stages])
