@@ -247,9 +247,11 @@ class Flow:
             return words.t("Write a few words after /intro, e.g. /intro Hello, I am Sara and "
                            "I love hiking.")
         if len(text) > limit:
-            return words.t("Your introduction has {length} characters; at most {limit} are "
-                           "allowed. Please shorten it and send it again.",
-                           length=words.number(len(text)), limit=words.number(limit))
+            return words.tn("Your introduction has {n} character; at most {limit} are "
+                            "allowed. Please shorten it and send it again.",
+                            "Your introduction has {n} characters; at most {limit} are "
+                            "allowed. Please shorten it and send it again.", len(text),
+                            limit=limit)
         if not await self.store.store_intro(community.key, member.id, text,
                                             self.plugin.clock.now()):
             return words.t("You have already introduced yourself. Thank you!")

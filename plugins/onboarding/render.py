@@ -142,10 +142,12 @@ def intro_hint(words: Words, limit: int) -> Markup:
 def intro_prompt(words: Words, limit: int) -> tuple[Markup, list[Button]]:
     """The introduction prompt, answered by the member's next private message."""
     return (
-        words.t("✍️ Introduce yourself to the community: who you are and what brings you "
-                "here. Reply to me in our private chat, or send /intro followed by your text "
-                "(at most {limit} characters), and I will post it for everyone.",
-                limit=words.number(limit)),
+        words.tn("✍️ Introduce yourself to the community: who you are and what brings you "
+                 "here. Reply to me in our private chat, or send /intro followed by your text "
+                 "(at most {n} character), and I will post it for everyone.",
+                 "✍️ Introduce yourself to the community: who you are and what brings you "
+                 "here. Reply to me in our private chat, or send /intro followed by your text "
+                 "(at most {n} characters), and I will post it for everyone.", limit),
         [Button(words.plain("Skip"), SkipIntro(), style=ButtonStyle.SECONDARY)],
     )
 

@@ -240,7 +240,11 @@ async def test_arabic_introduction(world_factory: Any) -> None:
     world = await world_factory([Onboarding], language="ar")
     lines = world.bot_lines(await world.play(":as سارة", "/onboarding", "/intro أحب القراءة"))
     assert any("عرّف المجتمع بنفسك" in line and "تخطٍّ" in line for line in lines)
+    assert any("(بحدّ أقصى 500 حرف)" in line for line in lines)  # a count takes its plural
     assert "Majlis: رحّبوا معنا بـ@سارة: أحب القراءة" in lines
+    lines = world.bot_lines(await world.play(":as عمر", "/intro " + "ب" * 501))
+    assert "Majlis: (only عمر sees) يتكوّن تعريفك من 501 حرف، والحد الأقصى المسموح به هو " \
+        "500. يُرجى اختصاره وإرساله من جديد." in lines
 
 
 async def test_public_greeting_speaks_the_community_the_private_flow_the_member(
