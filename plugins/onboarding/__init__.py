@@ -40,7 +40,7 @@ from bot import (
 from plugins.onboarding.admin import Admin
 from plugins.onboarding.flow import Flow
 from plugins.onboarding.payloads import Accept, Done, SkipIntro, Start, Toggle
-from plugins.onboarding.progress import ProgressBook, Step
+from plugins.onboarding.progress import ProgressBook
 from plugins.onboarding.rules import render_template, template_problem
 from plugins.onboarding.settings import MAX_INTRO, Interest, OnboardingSettings
 from plugins.onboarding.store import Store
@@ -140,7 +140,7 @@ class Onboarding(Plugin):
             return
         config: OnboardingSettings = ctx.config
         step = self.progress.posted(ctx.community.key, member.id, event.at or ctx.now(), config)
-        if step is not Step.NOTHING:
+        if step:  # rare: a first message or a graduation
             ctx.spawn(self.flow.after_message(event, ctx, config, step))
 
     # -- the member's flow ----------------------------------------------------------------

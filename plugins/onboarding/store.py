@@ -20,9 +20,6 @@ from plugins.onboarding.tables import members
 
 JoinOutcome = Literal["new", "back", "duplicate"]
 
-#: Funnel stages after "joined", as columns of the members table (counted when not NULL).
-STAGES = ("accepted_at", "interests_at", "intro", "first_message_at", "second_message_at")
-
 _c = members.c
 _PROGRESS = (_c.member, _c.joined_at, _c.messages, _c.first_message_at, _c.second_message_at,
              _c.newcomer)
