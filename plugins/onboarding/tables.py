@@ -8,8 +8,7 @@ list), so renaming an interest keeps every member's choice.
 
 from sqlalchemy import Boolean, Column, Integer, String, Table
 
-from bot import plugin_metadata
-from bot.core.storage import UTCDateTime
+from bot import UTCDateTime, plugin_metadata
 
 metadata = plugin_metadata()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot import (
     ChannelRef,
@@ -22,6 +23,7 @@ from bot.core.actions import SendMessage
 from bot.core.context import Context
 from bot.core.markup import Style, parse
 from plugins.onboarding import Onboarding, OnboardingSettings, render_template, template_problem
+from plugins.onboarding.tables import members
 
 SETUP = (
     "/onboarding_setup rules Be kind.",
@@ -126,11 +128,14 @@ async def test_raid_of_fifteen_joins_batches_greetings_and_loses_nobody(
     alerts = [line for line in said if "🚨 Moderators" in line]
     assert len(singles) == 10 and len(alerts) == 1
     lines = world.bot_lines(await world.play(":advance 2m"))
-    batch = [line for line in lines if "new members:" in line]
-    assert len(batch) == 1
+    # one greeting with the count of those still waiting, never a list of every name
+    assert [line for line in lines if "new member" in line] == [
+        "Majlis: Welcome to our 5 new members!"]
     greeted = {line.split(", ")[1].split("!")[0] for line in singles}
-    batched = set(batch[0].split(": ", 2)[2].split("!")[0].split(", "))
-    assert greeted | batched == set(names) and not greeted & batched
+    assert len(greeted) == 10
+    async with world.app.db.connect() as conn:
+        rows = (await conn.execute(select(members.c.member, members.c.greeted))).all()
+    assert sorted(r.member for r in rows) == names and all(r.greeted for r in rows)
 
 
 async def test_nudge_once_graduation_and_funnel(world_factory: Any) -> None:
@@ -235,4 +240,60 @@ async def test_arabic_introduction(world_factory: Any) -> None:
     world = await world_factory([Onboarding], language="ar")
     lines = world.bot_lines(await world.play(":as سارة", "/onboarding", "/intro أحب القراءة"))
     assert any("عرّف المجتمع بنفسك" in line and "تخطٍّ" in line for line in lines)
+    assert any("(بحدّ أقصى 500 حرف)" in line for line in lines)  # a count takes its plural
     assert "Majlis: رحّبوا معنا بـ@سارة: أحب القراءة" in lines
+    lines = world.bot_lines(await world.play(":as عمر", "/intro " + "ب" * 501))
+    assert "Majlis: (only عمر sees) يتكوّن تعريفك من 501 حرف، والحد الأقصى المسموح به هو " \
+        "500. يُرجى اختصاره وإرساله من جديد." in lines
+
+
+async def test_public_greeting_speaks_the_community_the_private_flow_the_member(
+    world_factory: Any,
+) -> None:
+    world = await world_factory([Onboarding], language="ar")
+    community = CommunityRef("console", "local")
+    await world.play("/onboarding_setup rules كونوا لطفاء.")
+    start = len(world.console.transcript)
+    lina = MemberRef("console", "lina", "lina", "en")  # her client speaks English
+    await world.app.dispatcher.dispatch(MemberJoined(id="j-lina", community=community,
+                                                     member=lina))
+    await world.app.settle()
+    lines = world.bot_lines(world.console.transcript[start:])
+    assert "Majlis: أهلًا بك في Majlis playground يا lina! 👋" in lines  # everyone reads it
+    rules = next(line for line in lines if "(DM to lina)" in line)
+    assert "Please accept them to continue." in rules and "[1 I accept the rules]" in rules
+    # a greeting sent by DM is hers alone: her language
+    await world.play("/onboarding_setup set greet_in dm")
+    start = len(world.console.transcript)
+    sam = MemberRef("console", "sam", "sam", "en")
+    await world.app.dispatcher.dispatch(MemberJoined(id="j-sam", community=community,
+                                                     member=sam))
+    await world.app.settle()
+    lines = world.bot_lines(world.console.transcript[start:])
+    assert "Majlis: (DM to sam) Welcome to Majlis playground, sam! 👋" in lines
+
+
+async def test_setup_rules_on_several_lines_and_greeting_reset(world_factory: Any) -> None:
+    world = await world_factory([Onboarding])
+    lines = world.bot_lines(await world.play(
+        "/onboarding_setup rules Be kind.\\n  No spam.",
+        "/onboarding_setup greeting Hi {name}!",
+        "/onboarding_setup greeting",
+        ":as sara"))
+    assert "Majlis: (only owner sees) Greeting reset to the default. Use /onboarding_setup " \
+        "preview to see it." in lines
+    assert "Majlis: Welcome to Majlis playground, sara! 👋" in lines
+    rules = next(line for line in lines if "(DM to sara)" in line)
+    assert "Be kind.\nNo spam.\n" in rules and "\\n" not in rules
+
+
+async def test_funnel_leaves_out_rules_nobody_was_asked_to_accept(world_factory: Any) -> None:
+    world = await world_factory([Onboarding])
+    await world.play(":as sara", "hello", ":as owner")
+    lines = world.bot_lines(await world.play("/onboarding_funnel 7"))
+    text = "\n".join(lines)
+    assert "Joined: 1 · 100%" in text and "First message: 1 · 100%" in text
+    assert "Accepted the rules" not in text
+    lines = world.bot_lines(await world.play("/onboarding_setup rules Be kind.",
+                                             "/onboarding_funnel 7"))
+    assert "Accepted the rules: 1 · 100%" in "\n".join(lines)  # sara passed it by joining

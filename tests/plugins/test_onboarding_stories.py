@@ -42,12 +42,17 @@ def test_onboarding_story_in_english(tmp_path: Path) -> None:
         "read <b>a lot</b>." in lines
     assert "[2026-01-05 09:00] Majlis: Welcome back, omar! Your earlier choices are kept." in lines
     assert sum("🚨 Moderators" in line for line in lines) == 1
-    assert "[2026-01-05 10:01] Majlis: Welcome to our 5 new members: j11, j12, j13, j14, j15! " \
-        "Press the button to get started. [1 Get started]" in lines
+    assert "[2026-01-05 10:01] Majlis: Welcome to our 5 new members! Press the button to get " \
+        "started. [1 Get started]" in lines  # a count, never a list of every name
     assert sum("We would love to hear from you" in line for line in lines) == 1
     assert "[2026-01-13 00:05] Majlis: (badge removed from sara: newcomer)" in lines
     assert sum("(DM to omar) 🎉 You are all set!" in line for line in lines) == 1
     assert any("(image: onboarding-funnel.png" in line for line in lines)
+    assert any("Greeting reset to the default." in line for line in lines)
+    # public in the community's language; lina's private steps follow her language
+    assert "[2026-01-13 10:02] Majlis: Welcome to Majlis playground, lina! 👋" in lines
+    assert "[2026-01-13 10:02] Majlis: (DM to lina) 📜 قواعدنا" in lines
+    assert "Ask before you send a private message." in lines  # a rule on a line of its own
 
 
 def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
@@ -61,3 +66,8 @@ def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
         "الأسبوع" in lines
     assert any("قمع الترحيب، آخر 30 " in line for line in lines)
     assert any("(image: onboarding-funnel.png" in line for line in lines)
+    assert not any("ع11" in line and "أهلًا بأعضائنا" in line for line in lines)  # no names
+    assert any("أُعيدت رسالة الترحيب إلى الرسالة الافتراضية" in line for line in lines)
+    assert "[2026-01-13 10:02] Majlis: أهلًا بك في Majlis playground يا لينا! 👋" in lines
+    assert "[2026-01-13 10:02] Majlis: (DM to لينا) 📜 Our rules" in lines
+    assert "استأذن قبل أن تراسل أحدًا على الخاص." in lines
