@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(exc, file=sys.stderr)
             return 2
-        print(f"created {folder}; next: write tables.py, then "
-              f"python run.py db revision {args.name} -m \"{args.name} tables\"")
+        print(f"created {folder} (it runs as it is); after each change to its tables.py: "
+              f"python run.py db revision {args.name} -m \"what changed\"")
         return 0
 
     if args.command == "i18n":

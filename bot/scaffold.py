@@ -1,20 +1,30 @@
 """``python run.py new-plugin NAME``: copy the example plugin under a new name.
 
-Identifiers (``Example`` -> ``Name``), the plugin name, gettext domain, table prefix,
-payload prefixes and the catalogs are renamed; the example's migrations are left out
-because the new tables need their own first revision.
+The copy has the template's package shape (``__init__.py``, ``settings.py``, ``store.py``,
+``render.py``, ``tables.py``, ``migrations/``, ``README.md``) with identifiers
+(``Example`` -> ``Name``), the plugin name, gettext domain, table prefix and payload
+prefixes renamed, and the catalogs copied. The example's revisions are not copied: the new
+plugin gets one first revision of its own, generated from its renamed ``tables.py``, so it
+starts (and passes the schema check) straight away.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
+import sys
 from pathlib import Path
 
+from sqlalchemy import MetaData, create_engine
+
+from bot.core import migrate, storage
 from bot.loader import PLUGINS_DIR
 
 TEMPLATE = "example"
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+#: What is copied from the template besides its Python modules.
+EXTRA_FILES = ("README.md",)
 
 
 def _rename(text: str, name: str) -> str:
@@ -45,12 +55,51 @@ def new_plugin(name: str, plugins: Path = PLUGINS_DIR, locales: Path | None = No
         out = target / relative
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(_rename(path.read_text(encoding="utf-8"), name), encoding="utf-8")
-    readme = source / "README.md"
-    if readme.exists():
-        (target / "README.md").write_text(_rename(readme.read_text(encoding="utf-8"), name),
-                                          encoding="utf-8")
+    for extra in EXTRA_FILES:
+        if (source / extra).exists():
+            text = _rename((source / extra).read_text(encoding="utf-8"), name)
+            (target / extra).write_text(text, encoding="utf-8")
     for po in sorted(locales.glob(f"*/LC_MESSAGES/{TEMPLATE}.po")):
         copy = po.with_name(f"{name}.po")
         if not copy.exists():
             shutil.copyfile(po, copy)
+    if (target / "tables.py").exists():
+        first_revision(name, target)
     return target
+
+
+def first_revision(name: str, folder: Path) -> Path:
+    """Write the first revision of ``folder/tables.py`` into ``folder/migrations``.
+
+    ``tables.py`` imports only ``bot``, so it is loaded from its file without importing
+    the new package; the revision is the difference to an empty in-memory database.
+    """
+    metadata = _load_metadata(name, folder / "tables.py")
+    sources = [
+        migrate.MigrationSource("core", migrate.CORE_VERSIONS, storage.metadata),
+        migrate.MigrationSource(name, folder / "migrations", metadata),
+    ]
+    engine = create_engine("sqlite://")
+    try:
+        with engine.begin() as conn:
+            migrate._upgrade(conn, sources)
+        with engine.connect() as conn:
+            return migrate._render(conn, sources[1], f"{name} tables", sources)
+    finally:
+        engine.dispose()
+
+
+def _load_metadata(name: str, path: Path) -> MetaData:
+    module_name = f"_majlis_new_plugin_{name}_tables"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"{path} cannot be loaded")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(module_name, None)
+    metadata = getattr(module, "metadata", None)
+    if not isinstance(metadata, MetaData):
+        raise ValueError(f"{path} defines no `metadata`")
+    return metadata

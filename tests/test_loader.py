@@ -6,7 +6,6 @@ import importlib.metadata
 import logging
 import sys
 import types
-from pathlib import Path
 
 import pytest
 
@@ -149,31 +148,3 @@ class Probe(Plugin):
         finally:
             sys.path.remove(folder)
             sys.modules.pop("majlis_reload_probe", None)
-
-
-def test_new_plugin_copies_the_template_under_the_new_name(tmp_path: Path) -> None:
-    import shutil
-
-    from bot.loader import PLUGINS_DIR
-    from bot.scaffold import new_plugin
-
-    plugins = tmp_path / "plugins"
-    shutil.copytree(PLUGINS_DIR / "example", plugins / "example",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    locales = tmp_path / "locales"
-    for language in ("en", "ar"):
-        (locales / language / "LC_MESSAGES").mkdir(parents=True)
-        shutil.copyfile(PLUGINS_DIR.parent / "locales" / language / "LC_MESSAGES" / "example.po",
-                        locales / language / "LC_MESSAGES" / "example.po")
-    folder = new_plugin("book_club", plugins, locales)
-    code = (folder / "__init__.py").read_text()
-    assert 'name = "book_club"' in code
-    assert "class BookClub(Plugin)" in code
-    assert 'prefix="book_club.wave"' in code
-    assert '"book_club_waves"' in (folder / "tables.py").read_text()
-    assert not list((folder / "migrations").iterdir())
-    assert (locales / "ar" / "LC_MESSAGES" / "book_club.po").exists()
-    with pytest.raises(ValueError, match="exists already"):
-        new_plugin("book_club", plugins, locales)
-    with pytest.raises(ValueError, match="lower case"):
-        new_plugin("Bad-Name", plugins, locales)

@@ -1,7 +1,10 @@
 """The example plugin: the template maintainers copy (``python run.py new-plugin NAME``).
 
-It greets newcomers with a button, counts waves in its own table, and sets reminders
-with a scheduled job — every part a real plugin has, in one small file.
+It greets newcomers with a button, counts waves and messages, cheers at message
+milestones and sets reminders with a scheduled job. This module is the table of contents:
+the Plugin class with its settings, commands, handlers and jobs, each thin and delegating to
+``settings.py`` (the model), ``store.py`` (queries and the batched writer), ``render.py``
+(texts and buttons) and ``tables.py`` (tables; revisions in ``migrations/``).
 """
 
 from __future__ import annotations
@@ -9,101 +12,94 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from bot import (
     N_,
-    Button,
-    ButtonStyle,
+    CommunityRef,
     Context,
     Duration,
     MemberJoined,
     MemberRef,
-    Payload,
+    MessagePosted,
+    Param,
     Plugin,
     command,
     job,
     on,
     on_button,
 )
-from bot.core.commands import Param
-from plugins.example.tables import metadata, waves
 
+from . import render
+from .render import Wave
+from .settings import ExampleSettings
+from .store import ExampleStore, PostKey
+from .tables import metadata
 
-class ExampleSettings(BaseModel):
-    """What admins can change with /config example."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    greet: bool = Field(default=True, description=N_("Greet members when they join"))
-    max_reminder_days: int = Field(
-        default=30, ge=1, le=365, description=N_("The longest reminder a member may set, in days")
-    )
-
-
-class Wave(Payload, prefix="example.wave"):
-    """The "wave back" button under a greeting."""
-
-    member: str
+__all__ = ["Example", "ExampleSettings", "Wave"]
 
 
 class Example(Plugin):
-    """Greets, counts waves, sets reminders."""
+    """Greets, counts waves and messages, cheers at milestones, sets reminders."""
 
     name = "example"
     description = N_("A small plugin to copy: greetings, a button, a reminder job")
     settings = ExampleSettings
     tables = metadata
-    stores = N_("How many times you waved, and reminders you asked for until they are sent.")
+    stores = N_(
+        "How many times you waved and how many messages you posted, and reminders you "
+        "asked for until they are sent."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Set up the store, the in-memory counts and their batched writer."""
+        super().__init__(*args, **kwargs)
+        self.store = ExampleStore(self)
+        # Messages per member, per community key: loaded by open(), kept current in memory.
+        self.counts: dict[str, dict[str, int]] = {}
+        # What is not stored yet; flushed in one transaction at least every second.
+        self.posted = self.accumulator(self.store.add_posts)
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    async def open(self, community: CommunityRef) -> None:
+        """Load the community's message counts before its first event reaches a handler."""
+        self.counts[community.key] = await self.store.post_counts(community.key)
+
+    async def teardown(self) -> None:
+        """Write the counts still in memory (at shutdown and before a reload)."""
+        await self.posted.flush()
+
+    # -- handlers -----------------------------------------------------------------------
+
+    @on(MessagePosted)
+    def count_message(self, event: MessagePosted, ctx: Context) -> None:
+        """Count a message in memory; on the hot path, so no database and no waiting."""
+        counts = self.counts.setdefault(event.community.key, {})
+        total = counts.get(event.member.id, 0) + 1
+        counts[event.member.id] = total
+        key: PostKey = (event.community.key, event.member.id)
+        self.posted.add(key)
+        every: int = ctx.config.milestone
+        if every and total % every == 0:
+            # The rare follow-up that must wait runs as its own task.
+            ctx.spawn(ctx.send(render.milestone(ctx, event.member, total)))
 
     @on(MemberJoined)
     async def greet(self, event: MemberJoined, ctx: Context) -> None:
-        """Welcome a newcomer with a button."""
-        config: ExampleSettings = await ctx.settings()
+        """Welcome a newcomer with a button (in the community's language)."""
+        config: ExampleSettings = ctx.config
         if not config.greet:
             return
-        await ctx.send(
-            ctx.t("Welcome, {name}! 👋", name=event.member.display_name),
-            buttons=[
-                Button(
-                    ctx.i18n.plain("Wave back"), Wave(event.member.id), style=ButtonStyle.PRIMARY
-                )
-            ],
-        )
+        text, buttons = render.greeting(ctx, event.member)
+        await ctx.send(text, buttons=buttons)
 
     @on_button(Wave)
     async def wave(self, payload: Wave, ctx: Context) -> None:
         """Count the wave and answer the member who pressed."""
         assert ctx.member is not None
-        count = await self._add_wave(ctx.community.key, ctx.member.id)
-        await ctx.reply(
-            ctx.tn("You have waved {n} time.", "You have waved {n} times.", count),
-            private=False,
-        )
+        count = await self.store.add_wave(ctx.community.key, ctx.member.id)
+        await ctx.reply(render.waved(ctx, count), private=False)
 
-    async def _add_wave(self, community: str, member: str) -> int:
-        async with self.db.begin() as conn:
-            changed = await conn.execute(
-                update(waves)
-                .where(waves.c.community == community, waves.c.member == member)
-                .values(count=waves.c.count + 1)
-            )
-            if not changed.rowcount:
-                await conn.execute(
-                    sqlite_insert(waves).values(community=community, member=member, count=1)
-                    if self.db.is_sqlite
-                    else waves.insert().values(community=community, member=member, count=1)
-                )
-            count = (
-                await conn.execute(
-                    select(waves.c.count).where(
-                        waves.c.community == community, waves.c.member == member
-                    )
-                )
-            ).scalar_one()
-        return int(count)
+    # -- commands and jobs --------------------------------------------------------------
 
     @command("remind", help=N_("Remind me of something later, e.g. /remind 2h call Sara"))
     async def remind(
@@ -114,23 +110,17 @@ class Example(Plugin):
     ) -> None:
         """Schedule a reminder job for the member."""
         assert ctx.member is not None
-        config: ExampleSettings = await ctx.settings()
+        config: ExampleSettings = ctx.config
         if after > timedelta(days=config.max_reminder_days):
-            await ctx.reply(
-                ctx.tn(
-                    "Reminders can be at most {n} day away.",
-                    "Reminders can be at most {n} days away.",
-                    config.max_reminder_days,
-                ),
-                private=True,
-            )
+            await ctx.reply(render.too_far(ctx, config.max_reminder_days), private=True)
             return
         due = ctx.now() + after
+        # No key: every /remind is its own item, so two asked for in the same second both
+        # fire (a key built from member and time would make the second replace the first).
         await self.schedule(
             "remind",
             ctx.community,
             at=due,
-            key=f"{ctx.member.id}:{int(due.timestamp())}",
             data={
                 "member": ctx.member.id,
                 "name": ctx.member.name,
@@ -139,42 +129,28 @@ class Example(Plugin):
             },
             member=ctx.member,
         )
-        await ctx.reply(ctx.t("I will remind you at {when}.", when=due))
+        await ctx.reply(render.will_remind(ctx, due))
 
     @job("remind")
     async def send_reminder(self, ctx: Context, data: dict[str, Any]) -> None:
         """Post the reminder, mentioning only the member who asked."""
         member = MemberRef(ctx.community.platform, data["member"], data.get("name", ""))
-        ctx = self.context(ctx.community, member=member)  # the member's own language
-        await ctx.send(
-            ctx.t(
-                "⏰ {member}, you asked me to remind you: {text}",
-                member=ctx.mention(member),
-                text=data["text"],
-            ),
-            mentions=[member],
-        )
+        # A job posts for the community, so it speaks the community's language.
+        ctx = self.context(ctx.community, member=member)
+        await ctx.send(render.reminder(ctx, member, data["text"]), mentions=[member])
+
+    # -- privacy ------------------------------------------------------------------------
 
     async def export(self, member: MemberRef) -> dict[str, Any]:
-        """The member's wave counts."""
-        async with self.db.connect() as conn:
-            rows = await conn.execute(
-                select(waves.c.community, waves.c.count).where(waves.c.member == member.id)
-            )
-            return {
-                "waves": [
-                    {"community": r.community, "count": r.count}
-                    for r in rows
-                    if r.community.startswith(member.platform + ":")
-                ]
-            }
+        """The member's wave and message counts (the last second's counts included)."""
+        await self.posted.flush()
+        return await self.store.export(member)
 
     async def forget(self, member: MemberRef) -> None:
-        """Erase the member's wave counts (their reminders go with the core's schedule)."""
-        async with self.db.begin() as conn:
-            await conn.execute(
-                delete(waves).where(
-                    waves.c.member == member.id,
-                    waves.c.community.startswith(member.platform + ":"),
-                )
-            )
+        """Erase the member's counts (their reminders go with the core's schedule)."""
+        # Flush first, so no count of theirs still in memory is written after the delete.
+        await self.posted.flush()
+        await self.store.forget(member)
+        for community, counts in self.counts.items():
+            if community.startswith(member.platform + ":"):
+                counts.pop(member.id, None)

@@ -1,0 +1,87 @@
+"""``run.py new-plugin NAME`` makes a plugin in the template's shape that loads and runs."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.loader import PLUGINS_DIR, plugin_class
+from bot.scaffold import new_plugin
+from bot.testing import FakeCommunity
+
+#: The package shape every plugin follows (docs/plugins.md).
+SHAPE = {"__init__.py", "settings.py", "store.py", "render.py", "tables.py", "README.md"}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> tuple[Path, Path]:
+    """A plugins folder holding only the template, and its catalogs."""
+    plugins = tmp_path / "plugins"
+    shutil.copytree(PLUGINS_DIR / "example", plugins / "example",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    locales = tmp_path / "locales"
+    for language in ("en", "ar"):
+        (locales / language / "LC_MESSAGES").mkdir(parents=True)
+        shutil.copyfile(PLUGINS_DIR.parent / "locales" / language / "LC_MESSAGES" / "example.po",
+                        locales / language / "LC_MESSAGES" / "example.po")
+    return plugins, locales
+
+
+@pytest.fixture
+def importable(workspace: tuple[Path, Path]) -> Iterator[Path]:
+    """The temporary plugins folder on ``sys.path`` (its packages import as top level)."""
+    folder = str(workspace[0])
+    sys.path.insert(0, folder)
+    try:
+        yield workspace[0]
+    finally:
+        sys.path.remove(folder)
+        for module in [m for m in sys.modules if m == "book_club" or m.startswith("book_club.")]:
+            del sys.modules[module]
+
+
+def test_new_plugin_copies_the_template_under_the_new_name(
+    workspace: tuple[Path, Path],
+) -> None:
+    plugins, locales = workspace
+    folder = new_plugin("book_club", plugins, locales)
+    assert {p.name for p in folder.iterdir()} >= SHAPE
+    code = (folder / "__init__.py").read_text()
+    assert 'name = "book_club"' in code
+    assert "class BookClub(Plugin)" in code
+    assert 'prefix="book_club.wave"' in (folder / "render.py").read_text()
+    assert '"book_club_waves"' in (folder / "tables.py").read_text()
+    # One first revision of its own, not the template's chain.
+    (revision,) = (folder / "migrations").glob("*.py")
+    text = revision.read_text()
+    assert "branch_labels = ('book_club',)" in text
+    assert "down_revision = None" in text
+    assert "'book_club_waves'" in text and "'book_club_posts'" in text
+    assert "example" not in text
+    assert (locales / "ar" / "LC_MESSAGES" / "book_club.po").exists()
+    with pytest.raises(ValueError, match="exists already"):
+        new_plugin("book_club", plugins, locales)
+    with pytest.raises(ValueError, match="lower case"):
+        new_plugin("Bad-Name", plugins, locales)
+
+
+async def test_a_new_plugin_loads_and_runs_its_command_and_button(
+    workspace: tuple[Path, Path], importable: Path
+) -> None:
+    plugins, locales = workspace
+    new_plugin("book_club", plugins, locales)
+    cls = plugin_class("book_club")
+    assert cls.name == "book_club"
+    async with FakeCommunity([cls]) as club:
+        await club.joins("sara")
+        club.expect("Welcome, sara! 👋", buttons=["Wave back"])
+        await club.presses("sara", "Wave back")
+        club.expect("You have waved 1 time.")
+        await club.says("sara", "/remind 2h call the venue")
+        club.expect("I will remind you at")
+        fired = await club.advance("2h")
+        assert [s.text for s in fired] == ["⏰ @sara, you asked me to remind you: call the venue"]
