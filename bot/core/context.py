@@ -136,13 +136,15 @@ class Context:
 
     # -- answering ----------------------------------------------------------------------
 
-    def _subjects(self, *members: MemberRef | None) -> tuple[str, ...]:
+    def _subjects(self, *members: MemberRef | str | None) -> tuple[str, ...]:
         """Ids of the members an action is about: who acted, whom the event names, ``members``.
 
         Stored with the action so erasing a member finds it even where the text names
         them only by display name.
         """
-        ids = dict.fromkeys(m.id for m in (self.member, *members) if m is not None)
+        ids = dict.fromkeys(
+            m if isinstance(m, str) else m.id for m in (self.member, *members) if m is not None
+        )
         event = self.event
         if event is not None:
             for name in ("member", "reply_to_member", "author"):
@@ -212,18 +214,21 @@ class Context:
         card: Card | None = None,
         attachments: Sequence[Attachment] = (),
         mentions: Sequence[MemberRef] = (),
+        about: Sequence[MemberRef | str] = (),
     ) -> int:
         """Post in a channel (held while the community is paused); returns the outbox id.
 
         Without ``channel``: the event's channel, else the community's default channel.
-        ``mentions`` lists the only members this message may ping.
+        ``mentions`` lists the only members this message may ping. ``about`` names (by
+        reference or id) other members the text names without mentioning them, so
+        erasing one of them erases this post's text too.
         """
         return await self.app.outbox.submit(
             SendMessage(
                 community=self.community,
                 channel=channel or self.channel or self.app.default_channel(self.community),
                 content=self._content(text, buttons, card, attachments, mentions),
-                subjects=self._subjects(*mentions),
+                subjects=self._subjects(*mentions, *about),
             )
         )
 

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.core.actions import Action, EditMessage, SendMessage
+from bot.core.i18n import N_
 from bot.core.platform import (
     Delivered,
     NeedsAdmin,
@@ -455,9 +456,9 @@ class Outbox:
             if lane.free <= 0 or not lane.ready:
                 lane.stalled.add(bucket)
                 return
+            # only this bucket's own wait: a waiter then held by the global limit queues
+            # there by age, beside everyone else's (else slow buckets would lose to it)
             wait = lane.limiter.bucket_wait(bucket, now)
-            if bucket != GLOBAL:
-                wait = max(wait, lane.limiter.bucket_wait(GLOBAL, now))
             if wait > 0:
                 lane.arm(bucket, now + wait)
                 return
@@ -670,12 +671,12 @@ class Outbox:
                 state = await self.db.outbox_state(action.original)
                 if state is None:
                     raise PermanentError(
-                        "The message to edit is older than the {days} days the bot keeps "
-                        "track of.",
+                        N_("The message to edit is older than the {days} days the bot keeps "
+                           "track of."),
                         days=KEEP_FINISHED.days,
                     )
                 if state[0] in (FAILED, UNDELIVERABLE):
-                    raise PermanentError("The message to edit was never delivered.")
+                    raise PermanentError(N_("The message to edit was never delivered."))
                 message_id = state[1]
             if message_id is None:
                 raise _NotYet(f"original message {action.original} not delivered yet")

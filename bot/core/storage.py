@@ -591,6 +591,10 @@ class Database:
             outbox_id = int(key[0])
             named = sorted(set(subjects))
             if named:
+                # SQLite may reuse the id of a deleted last row: drop any index rows left
+                await conn.execute(
+                    delete(outbox_subjects).where(outbox_subjects.c.outbox_id == outbox_id)
+                )
                 await conn.execute(
                     insert(outbox_subjects),
                     [{"outbox_id": outbox_id, "member": m} for m in named],
@@ -879,11 +883,14 @@ class Database:
             # The outbox through its member index only (never a scan of every action).
             named = select(outbox_subjects.c.outbox_id).where(outbox_subjects.c.member == member)
             mine = outbox.c.community.startswith(prefix) & outbox.c.id.in_(named)
-            await conn.execute(
-                delete(outbox).where(
-                    outbox.c.member == member, outbox.c.community.startswith(prefix)
+            theirs = outbox.c.member == member, outbox.c.community.startswith(prefix)
+            gone = list((await conn.execute(select(outbox.c.id).where(*theirs))).scalars())
+            for start in range(0, len(gone), 500):
+                chunk = gone[start : start + 500]
+                await conn.execute(
+                    delete(outbox_subjects).where(outbox_subjects.c.outbox_id.in_(chunk))
                 )
-            )
+                await conn.execute(delete(outbox).where(outbox.c.id.in_(chunk)))
             await conn.execute(
                 delete(scheduled).where(
                     scheduled.c.member == member, scheduled.c.community.startswith(prefix)

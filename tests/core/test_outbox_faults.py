@@ -163,11 +163,11 @@ def dm(member: MemberRef, text: str, **kwargs: Any) -> SendMessage:
 
 async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
     """Let the outbox work until ``condition`` holds (fails the test after ``seconds``)."""
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), seconds)
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the outbox never got there")
 
 
 # -- 1. buckets ------------------------------------------------------------------------
