@@ -70,8 +70,28 @@ PENDING, HELD, SENT, FAILED, UNDELIVERABLE = "pending", "held", "sent", "failed"
 
 Report = Callable[[Action, str, dict[str, Any]], Awaitable[None]]
 
+#: Where a send waits when every delivery slot (``RateProfile.concurrency``) is taken.
+SLOTS: Bucket = ("slots", "")
 # Timer kinds in a lane's heap.
 _STREAM, _BUCKET, _PARKED = 0, 1, 2
+
+
+class _Parts(dict[int, str]):
+    """``Progress.parts`` that tells the outbox at once when the adapter records a part.
+
+    The part is then stored while the adapter goes on to the next one, so a crash right
+    after part 1 does not post part 1 again at the next start.
+    """
+
+    __slots__ = ("on_change",)
+
+    def __init__(self, parts: dict[int, str], on_change: Callable[[], None]) -> None:
+        super().__init__(parts)
+        self.on_change = on_change
+
+    def __setitem__(self, key: int, value: str) -> None:
+        super().__setitem__(key, value)
+        self.on_change()
 
 
 @dataclass(slots=True)
@@ -88,6 +108,8 @@ class _Queued:
     failing_since: datetime | None = None
     failing_mono: float | None = None
     handle: Any = None
+    writing: asyncio.Task[None] | None = None
+    finished: bool = False
 
 
 class _Lane:
@@ -111,10 +133,10 @@ class _Lane:
         self.size = 0  # actions in streams and parked, in flight included
         # (time, seq, kind, key, generation)
         self.timers: list[tuple[float, int, int, Any, int]] = []
-        self.waiters: dict[Bucket, list[tuple[int, str, int]]] = {}
+        # (rank, action id, stream, generation); see Outbox._try for the rank
+        self.waiters: dict[Bucket, list[tuple[int, int, str, int]]] = {}
         self.armed: dict[Bucket, float] = {}
         self.stalled: set[Bucket] = set()
-        self.runnable: deque[tuple[str, int]] = deque()
         self.seq = 0
         self.ready = False
         self.paused_until = 0.0
@@ -126,6 +148,10 @@ class _Lane:
         if self.rate_keys is not None:
             return tuple(self.rate_keys(action))
         return legacy_keys(self.platform.rate_profile, action.channel_key, action.community.id)
+
+    def own_window(self, keys: tuple[Bucket, ...]) -> bool:
+        windows = self.limiter.windows
+        return any(key[0] in windows and key != GLOBAL for key in keys)
 
     @property
     def free(self) -> int:
@@ -232,14 +258,18 @@ class Outbox:
         parts: dict[int, str] | None = None,
     ) -> _Queued:
         done = dict(parts or {})
-        return _Queued(
-            action_id,
-            action,
-            direct,
-            lane.keys_of(action),
-            progress=Progress(f"mj{action_id}", dict(done)),
-            saved_parts=done,
-        )
+        item = _Queued(action_id, action, direct, lane.keys_of(action), saved_parts=done)
+        item.progress = Progress(f"mj{action_id}", _Parts(done, lambda: self._part_done(item)))
+        return item
+
+    def _part_done(self, item: _Queued) -> None:
+        if item.writing is None or item.writing.done():
+            item.writing = asyncio.get_running_loop().create_task(self._write_parts(item))
+
+    async def _write_parts(self, item: _Queued) -> None:
+        # runs once the adapter yields; a last part is stored with the "sent" mark instead
+        if not item.finished:
+            await self._save_progress(item)
 
     # -- submitting ---------------------------------------------------------------------
 
@@ -419,25 +449,35 @@ class Outbox:
             self._try(lane, sk, asyncio.get_running_loop().time())
 
     def _try(self, lane: _Lane, sk: str, now: float) -> None:
-        """Deliver the head of stream ``sk`` now, or file it where it waits."""
+        """Deliver the head of stream ``sk`` now, or file it where it waits.
+
+        Held by the global limit (or by all delivery slots being taken), the longest
+        streams go first when their own (chat, channel) bucket bounds them: such a stream
+        can take no more of the global rate than its own bucket allows, so a busy channel
+        keeps its pace while a burst of DMs shares the rest. Among equals, the oldest
+        action goes first.
+        """
         stream = lane.streams.get(sk)
         if not stream or sk in lane.in_flight:
             return
         gen = lane.gen[sk] = lane.gen.get(sk, 0) + 1  # older entries for sk are stale now
         head = stream[0]
         if not lane.ready:
-            lane.runnable.append((sk, gen))
-            return
+            return  # every stream is tried again once the platform is ready
         if head.ready_at > now:
             lane.timer(head.ready_at, _STREAM, sk, gen)
             return
         wait, why = lane.limiter.wait(head.keys, now)
-        if wait > 0 and why is not None:
-            heapq.heappush(lane.waiters.setdefault(why, []), (head.id, sk, gen))
-            lane.arm(why, now + wait)
-            return
-        if lane.free <= 0:
-            lane.runnable.append((sk, gen))
+        if wait <= 0 and lane.free <= 0:
+            why = SLOTS
+        if why is not None:
+            shared = why in (GLOBAL, SLOTS) and lane.own_window(head.keys)
+            rank = -len(stream) if shared else 0
+            heapq.heappush(lane.waiters.setdefault(why, []), (rank, head.id, sk, gen))
+            if why == SLOTS:
+                lane.stalled.add(SLOTS)  # released as deliveries finish
+            else:
+                lane.arm(why, now + wait)
             return
         lane.limiter.record(head.keys, now)
         head.sent_at = now
@@ -462,20 +502,16 @@ class Outbox:
             if wait > 0:
                 lane.arm(bucket, now + wait)
                 return
-            _, sk, gen = heapq.heappop(heap)
+            _, _, sk, gen = heapq.heappop(heap)
             if not self._stale(lane, sk, gen):
                 self._try(lane, sk, now)
         lane.waiters.pop(bucket, None)
 
     def _pump(self, lane: _Lane) -> None:
-        """Use free delivery slots: runnable streams first, then stalled buckets."""
+        """Use free delivery slots for what waits on them and on buckets that stalled."""
         if not lane.ready:
             return
         now = asyncio.get_running_loop().time()
-        while lane.runnable and lane.free > 0:
-            sk, gen = lane.runnable.popleft()
-            if not self._stale(lane, sk, gen):
-                self._try(lane, sk, now)
         while lane.stalled and lane.free > 0:
             self._release(lane, lane.stalled.pop(), now)
 
@@ -598,6 +634,9 @@ class Outbox:
             done = await self._transient(item, exc)
         else:
             done = True
+            item.finished = True
+            if item.writing is not None and not item.writing.done():
+                await item.writing
             self.stats["sent"] += 1
             self._remember(item.id, result.message_id)
             parts = item.progress.parts
@@ -657,9 +696,12 @@ class Outbox:
         return False
 
     async def _save_progress(self, item: _Queued) -> None:
-        """Store the parts the adapter delivered so far, if any changed."""
+        """Store the parts the adapter delivered so far, until what is stored is current."""
+        writing = item.writing
+        if writing is not None and writing is not asyncio.current_task() and not writing.done():
+            await writing
         parts = item.progress.parts
-        if parts != item.saved_parts:
+        while parts != item.saved_parts:
             snapshot = dict(parts)
             await self.db.outbox_progress(item.id, snapshot)
             item.saved_parts = snapshot
