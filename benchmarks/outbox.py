@@ -286,6 +286,7 @@ def before_outbox() -> type[Any] | None:
     exec(compile(ratelimit_src, "old_ratelimit", "exec"), old_rl.__dict__)
     sys.modules["old_ratelimit"] = old_rl
     old = types.ModuleType("old_outbox")
+    sys.modules["old_outbox"] = old  # dataclasses look their module up
     source = outbox_src.replace("from bot.core.ratelimit import", "from old_ratelimit import")
     exec(compile(source, "old_outbox", "exec"), old.__dict__)
     return old.Outbox  # type: ignore[no-any-return]

@@ -243,9 +243,9 @@ async def faults(count: int) -> None:
 # -- the SIGKILL loop ---------------------------------------------------------------------
 
 
-async def child(db: Path, ledger: Path, count: int) -> None:
+async def child(db: Path, ledger: Path, count: int, faults: bool) -> None:
     """Queue the workload once (in batches, recorded), then deliver until told to stop."""
-    platform = Misbehaving(seed=os.getpid(), ledger=ledger)
+    platform = Misbehaving(seed=os.getpid(), ledger=ledger, faults=faults)
     app = app_for(platform, f"sqlite+aiosqlite:///{db}")
     await app.start()
     tune(app)
@@ -262,10 +262,11 @@ async def child(db: Path, ledger: Path, count: int) -> None:
     await app.stop()
 
 
-def kill_loop(count: int, kills: int) -> None:
+def kill_loop(count: int, kills: int, faults: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         db, ledger = Path(folder) / "k.db", Path(folder) / "ledger"
-        command = [sys.executable, __file__, "--child", str(db), str(ledger), str(count)]
+        command = [sys.executable, __file__, "--child", str(db), str(ledger), str(count),
+                   "yes" if faults else "no"]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         rng = random.Random(4)
         started = time.monotonic()
@@ -292,8 +293,10 @@ def kill_loop(count: int, kills: int) -> None:
             if not all(posted[(f"mj{action_id}", str(p))] for p in range(parts)):
                 lost += 1
         twice = sum(n - 1 for n in posted.values() if n > 1)
-        print(f"SIGKILL loop: {kills} kills, {len(report)} actions stored ({queued} queued by "
-              f"the load), drained: {'yes' if b'drained' in out else 'no'}, in {took:.0f}s")
+        what = "with API faults" if faults else "healthy API"
+        print(f"SIGKILL loop ({what}): {kills} kills, {len(report)} actions stored "
+              f"({queued} queued by the load), drained: "
+              f"{'yes' if b'drained' in out else 'no'}, in {took:.0f}s")
         print(f"  lost: {lost} (goal 0); parts posted twice: {twice} (goal 0); resends the "
               f"nonce absorbed: {absorbed} (a platform without nonces would show these twice)")
 
@@ -327,14 +330,18 @@ def main() -> None:
     parser.add_argument("--sends", type=int, default=10_000)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--load", type=int, default=3000, help="actions in the SIGKILL loop")
-    parser.add_argument("--child", nargs=3, metavar=("DB", "LEDGER", "COUNT"))
+    parser.add_argument("--kill-faults", choices=["yes", "no"], default="yes",
+                        help="inject API faults during the SIGKILL loop too")
+    parser.add_argument("--child", nargs=4, metavar=("DB", "LEDGER", "COUNT", "FAULTS"))
     args = parser.parse_args()
     if args.child:
-        asyncio.run(child(Path(args.child[0]), Path(args.child[1]), int(args.child[2])))
+        db, ledger, count, faulty = args.child
+        asyncio.run(child(Path(db), Path(ledger), int(count), faulty == "yes"))
         return
-    asyncio.run(faults(args.sends))
+    if args.sends:
+        asyncio.run(faults(args.sends))
     if args.kills:
-        kill_loop(args.load, args.kills)
+        kill_loop(args.load, args.kills, args.kill_faults == "yes")
 
 
 if __name__ == "__main__":
