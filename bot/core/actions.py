@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -10,14 +11,22 @@ from bot.core.messages import Content, Reward
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
 
 _kinds: dict[str, type[Action]] = {}
+#: A member mention in markup, ``[name](member:ID)`` (see :func:`bot.core.markup.mention`).
+_MENTION = re.compile(r"\]\(member:([^)\s]+)\)")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Action:
-    """Something to do on a platform, in a community."""
+    """Something to do on a platform, in a community.
+
+    ``subjects`` are the ids of the members the action is about (who acted, who is
+    mentioned or named, who receives it): the outbox indexes them so erasing a member
+    finds exactly the stored actions that name them, even by display name only.
+    """
 
     kind: ClassVar[str] = ""
     community: CommunityRef
+    subjects: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -33,6 +42,21 @@ class Action:
     def channel_key(self) -> str:
         """Actions with the same key are delivered in order (one channel, one member)."""
         return f"community:{self.community.id}"
+
+    def members_named(self) -> frozenset[str]:
+        """Every member id the action names: its subjects, recipient and mentions."""
+        named = set(self.subjects)
+        recipient = self.recipient
+        if recipient is not None:
+            named.add(recipient.id)
+        for name in ("member", "content", "fallback"):
+            value = getattr(self, name, None)
+            if isinstance(value, MemberRef):
+                named.add(value.id)
+            elif isinstance(value, Content):
+                named.update(value.mention_ids)
+                named.update(_MENTION.findall(str(value.text)))
+        return frozenset(named)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe form for the outbox table."""
@@ -94,8 +118,10 @@ def _load(_hint: Any, value: Any) -> Any:
 class SendMessage(Action):
     """Post ``content`` in a channel, or privately to ``member``.
 
-    ``reply_to`` answers an event's reply handle (kept in memory by the outbox: an
-    interaction cannot outlive a restart, so after one the answer goes to the channel).
+    ``reply_to`` answers an event: the platform id of the message answered when the core
+    knows it (else ``"event"``), stored with the action so a reply queued at shutdown
+    still answers that message after a restart. The event's reply handle itself is kept
+    in memory by the outbox, and its JSON form (``to_json``) is stored when it has one.
     ``private`` asks for an answer only the member sees where the platform can.
     ``fallback`` is posted in ``fallback_channel`` when a private message cannot be
     delivered (DMs closed, bot not started).

@@ -205,6 +205,33 @@ class Context:
 
     # -- answering ----------------------------------------------------------------------
 
+    def _subjects(self, *members: MemberRef | str | None) -> tuple[str, ...]:
+        """Ids of the members an action is about: who acted, whom the event names, ``members``.
+
+        Stored with the action so erasing a member finds it even where the text names
+        them only by display name.
+        """
+        ids = dict.fromkeys(
+            m if isinstance(m, str) else m.id for m in (self.member, *members) if m is not None
+        )
+        event = self.event
+        if event is not None:
+            for name in ("member", "reply_to_member", "author"):
+                value = getattr(event, name, None)
+                if isinstance(value, MemberRef):
+                    ids[value.id] = None
+            for value in getattr(event, "mentions", ()):
+                if isinstance(value, MemberRef):
+                    ids[value.id] = None
+        return tuple(ids)
+
+    def _reply_target(self) -> str | None:
+        """What a reply answers, stored with it: the event's message id when it has one."""
+        if self.reply_handle is None:
+            return None
+        message_id = getattr(self.event, "message_id", None)
+        return str(message_id) if message_id else "event"
+
     def _content(
         self,
         text: str,
@@ -238,9 +265,10 @@ class Context:
                 community=self.community,
                 channel=self.channel,
                 content=self._content(text, buttons, card, attachments),
-                reply_to="event" if self.reply_handle is not None else None,
+                reply_to=self._reply_target(),
                 private=private,
                 member=self.member,
+                subjects=self._subjects(),
             ),
             direct=True,
             reply_handle=self.reply_handle,
@@ -255,17 +283,21 @@ class Context:
         card: Card | None = None,
         attachments: Sequence[Attachment] = (),
         mentions: Sequence[MemberRef] = (),
+        about: Sequence[MemberRef | str] = (),
     ) -> int:
         """Post in a channel (held while the community is paused); returns the outbox id.
 
         Without ``channel``: the event's channel, else the community's default channel.
-        ``mentions`` lists the only members this message may ping.
+        ``mentions`` lists the only members this message may ping. ``about`` names (by
+        reference or id) other members the text names without mentioning them, so
+        erasing one of them erases this post's text too.
         """
         return await self.app.outbox.submit(
             SendMessage(
                 community=self.community,
                 channel=channel or self.channel or self.app.default_channel(self.community),
                 content=self._content(text, buttons, card, attachments, mentions),
+                subjects=self._subjects(*mentions, *about),
             )
         )
 
@@ -303,6 +335,7 @@ class Context:
                 content=self._content(text, buttons, card, attachments),
                 fallback=self._content(fallback_text, buttons, None, (), (member,)),
                 fallback_channel=self.channel or self.app.default_channel(self.community),
+                subjects=self._subjects(member),
             ),
             direct=direct,
         )
@@ -323,6 +356,7 @@ class Context:
                 channel=channel or self.channel,
                 original=original,
                 content=self._content(text, buttons, card, ()),
+                subjects=self._subjects(),
             )
         )
 
@@ -340,6 +374,7 @@ class Context:
                 reward=reward,
                 revoke=revoke,
                 channel=self.channel,
+                subjects=self._subjects(member),
             )
         )
 
@@ -363,6 +398,7 @@ class Context:
                 duration=duration,
                 multiple=multiple,
                 anonymous=anonymous,
+                subjects=self._subjects(),
             )
         )
 
@@ -403,6 +439,7 @@ class Context:
                 name=name.strip(),
                 content=self._content(text, buttons, card, ()),
                 from_message=from_message,
+                subjects=self._subjects(),
             )
         )
 
@@ -455,6 +492,7 @@ class Context:
                 event_key=key,
                 cancel=cancel,
                 post_channel=post_channel,
+                subjects=self._subjects(),
             )
         )
 

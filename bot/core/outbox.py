@@ -1,34 +1,47 @@
 """Every outgoing action: stored first, delivered within rate limits, never lost.
 
 An action is written to the database before it is tried, so a restart resumes what was
-not yet delivered. One worker per platform picks the oldest action that its rate
-limits allow, keeping order within a channel, and hands it to the adapter. "Retry after"
-answers block the channel (or the whole bot) for as long as the platform says;
-transient failures back off and retry; a permanent failure is recorded and reported to
-the community's admins. While a community is paused, automated posts are held — kept,
-not dropped — and direct replies to commands still go out.
+not yet delivered. One worker per platform waits until its adapter is connected, then
+delivers the oldest action of each ordering stream (one channel, one member) as soon as
+the action's rate-limit buckets allow; "retry after" answers block the bucket the
+platform refused (or every send) for as long as it says, and never count as attempts.
+Server and network errors back off with jitter within a time budget; what fails for good
+is logged and reported to the community's admins. Each part of a multi-part action is
+delivered once: the adapter records parts in a :class:`~bot.core.platform.Progress` the
+outbox stores with the action. While a community is paused, automated posts are held —
+kept, not dropped — and direct replies to commands still go out.
+
+Scheduling is by ready time, not by rescanning the queue: a stream whose head waits for a
+bucket is parked on that bucket, and a timer per bucket releases its oldest waiters as
+the window frees, so a delivery costs O(log n) however many actions wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import inspect
 import logging
+import random
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.core.actions import Action, EditMessage, SendMessage
+from bot.core.i18n import N_
 from bot.core.platform import (
     Delivered,
     NeedsAdmin,
+    NotConnected,
     PermanentError,
     Platform,
+    Progress,
     RetryAfter,
-    TransientError,
     Undeliverable,
 )
-from bot.core.ratelimit import RateLimiter
+from bot.core.ratelimit import GLOBAL, Bucket, RateLimiter, legacy_keys
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -36,15 +49,49 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+#: Server and network errors are retried for this long (from the first one), then dropped.
+RETRY_BUDGET_SECONDS = 3600.0
+#: Backoff after the n-th consecutive error: ``base * 2**n`` capped, half of it jittered.
+BACKOFF_BASE_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
+#: After "not connected" although the adapter said it was ready: a short constant pause,
+#: so a reconnecting adapter is not hammered (no exponential block, no attempt counted).
+NOT_CONNECTED_PAUSE_SECONDS = 0.5
 #: Waiting for an admin to fix permissions: retry this often, this many times (3 days).
 ADMIN_FIX_RETRY_SECONDS = 3600.0
 ADMIN_FIX_ATTEMPTS = 72
+#: Delivered (and finally failed) actions are kept this long for edits, then pruned.
+KEEP_FINISHED = timedelta(days=7)
+PRUNE_EVERY_SECONDS = 3600.0
+#: Platform message ids remembered in memory (older ones are read from the database).
+MESSAGE_IDS_KEPT = 4096
 #: Statuses of stored actions.
 PENDING, HELD, SENT, FAILED, UNDELIVERABLE = "pending", "held", "sent", "failed", "undeliverable"
 
 Report = Callable[[Action, str, dict[str, Any]], Awaitable[None]]
+
+#: Where a send waits when every delivery slot (``RateProfile.concurrency``) is taken.
+SLOTS: Bucket = ("slots", "")
+# Timer kinds in a lane's heap.
+_STREAM, _BUCKET, _PARKED = 0, 1, 2
+
+
+class _Parts(dict[int, str]):
+    """``Progress.parts`` that tells the outbox at once when the adapter records a part.
+
+    The part is then stored while the adapter goes on to the next one, so a crash right
+    after part 1 does not post part 1 again at the next start.
+    """
+
+    __slots__ = ("on_change",)
+
+    def __init__(self, parts: dict[int, str], on_change: Callable[[], None]) -> None:
+        super().__init__(parts)
+        self.on_change = on_change
+
+    def __setitem__(self, key: int, value: str) -> None:
+        super().__setitem__(key, value)
+        self.on_change()
 
 
 @dataclass(slots=True)
@@ -52,24 +99,73 @@ class _Queued:
     id: int
     action: Action
     direct: bool
+    keys: tuple[Bucket, ...] = ()
     attempts: int = 0
-    ready_at: float = 0.0
+    ready_at: float = 0.0  # loop time before which it is not tried (backoff)
     sent_at: float = 0.0
-    parked: bool = False  # waiting for an admin's fix: does not hold up its channel
+    progress: Progress = field(default_factory=Progress)
+    saved_parts: dict[int, str] = field(default_factory=dict)
+    failing_since: datetime | None = None
+    failing_mono: float | None = None
+    handle: Any = None
+    writing: asyncio.Task[None] | None = None
+    finished: bool = False
 
 
 class _Lane:
-    """One platform's queue and worker."""
+    """One platform's queue, buckets and worker."""
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.limiter = RateLimiter(platform.rate_profile)
-        self.queue: dict[int, _Queued] = {}
+        self.concurrency = max(platform.rate_profile.concurrency, 1)
+        self.rate_keys = getattr(platform, "rate_keys", None)
+        self.wait_ready = getattr(platform, "wait_ready", None)
+        try:
+            self.takes_progress = "progress" in inspect.signature(platform.deliver).parameters
+        except (TypeError, ValueError):
+            self.takes_progress = False
+        # ordering streams: the head is the only one tried; it stays first while in flight
+        self.streams: dict[str, deque[_Queued]] = {}
+        self.gen: dict[str, int] = {}
         self.in_flight: set[str] = set()
+        self.parked: dict[int, tuple[str, _Queued]] = {}
+        self.size = 0  # actions in streams and parked, in flight included
+        # (time, seq, kind, key, generation)
+        self.timers: list[tuple[float, int, int, Any, int]] = []
+        # (rank, action id, stream, generation); see Outbox._try for the rank
+        self.waiters: dict[Bucket, list[tuple[int, int, str, int]]] = {}
+        self.armed: dict[Bucket, float] = {}
+        self.stalled: set[Bucket] = set()
+        self.seq = 0
+        self.ready = False
+        self.paused_until = 0.0
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self.semaphore = asyncio.Semaphore(platform.rate_profile.concurrency)
         self.tasks: set[asyncio.Task[None]] = set()
+
+    def keys_of(self, action: Action) -> tuple[Bucket, ...]:
+        if self.rate_keys is not None:
+            return tuple(self.rate_keys(action))
+        return legacy_keys(self.platform.rate_profile, action.channel_key, action.community.id)
+
+    def own_window(self, keys: tuple[Bucket, ...]) -> bool:
+        windows = self.limiter.windows
+        return any(key[0] in windows and key != GLOBAL for key in keys)
+
+    @property
+    def free(self) -> int:
+        return self.concurrency - len(self.in_flight)
+
+    def timer(self, at: float, kind: int, key: Any, gen: int = 0) -> None:
+        self.seq += 1
+        heapq.heappush(self.timers, (at, self.seq, kind, key, gen))
+        self.wake.set()
+
+    def arm(self, bucket: Bucket, at: float) -> None:
+        if self.armed.get(bucket, float("inf")) > at:
+            self.armed[bucket] = at
+            self.timer(at, _BUCKET, bucket)
 
 
 class Outbox:
@@ -81,18 +177,29 @@ class Outbox:
         self.clock = clock
         self._report = report
         self._lanes: dict[str, _Lane] = {}
-        self._handles: dict[int, Any] = {}
-        self._message_ids: dict[int, str | None] = {}
+        self._message_ids: OrderedDict[int, str | None] = OrderedDict()
         self._waiters: dict[int, asyncio.Future[str | None]] = {}
+        self._live: set[int] = set()
         self._paused: set[str] = set()
         self._idle = asyncio.Event()
         self._idle.set()
-        self.stats = {"sent": 0, "retry_after": 0, "failed": 0, "undeliverable": 0, "retried": 0}
+        self._pruner: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.retry_budget = RETRY_BUDGET_SECONDS
+        self.backoff_base = BACKOFF_BASE_SECONDS
+        self.not_connected_pause = NOT_CONNECTED_PAUSE_SECONDS
+        self.stats = {
+            "sent": 0, "retry_after": 0, "failed": 0, "undeliverable": 0, "retried": 0,
+            "not_connected": 0,
+        }  # fmt: skip
 
     # -- life cycle ---------------------------------------------------------------------
 
     async def start(self, platforms: dict[str, Platform], paused: set[str]) -> None:
-        """Load what was not delivered before the last stop and start the workers."""
+        """Load what was not delivered before the last stop and start the workers.
+
+        Workers deliver nothing before their adapter says it is ready.
+        """
         self._paused = set(paused)
         for name, platform in platforms.items():
             self._lanes[name] = _Lane(platform)
@@ -101,29 +208,68 @@ class Outbox:
             if lane is None:
                 log.warning("outbox: no platform %s for stored action %s", row.platform, row.id)
                 continue
-            lane.queue[row.id] = _Queued(
-                row.id, Action.from_json(row.action), row.direct, row.attempts
-            )
+            if "kind" not in row.action:
+                # erased at the member's request while it waited: nothing left to say
+                log.info("outbox: stored action %s was redacted; not sent", row.id)
+                await self.db.outbox_update([row.id], status=FAILED, error="redacted")
+                continue
+            action = Action.from_json(row.action)
+            item = self._item(lane, row.id, action, row.direct, row.progress)
+            item.attempts = row.attempts
+            item.failing_since = row.failing_since
+            if row.reply is not None:
+                restore = getattr(lane.platform, "restore_handle", None)
+                item.handle = restore(row.reply) if restore is not None else None
+            self._enqueue(lane, item)
+        loop = asyncio.get_running_loop()
         for lane in self._lanes.values():
-            lane.task = asyncio.get_running_loop().create_task(self._work(lane))
-            lane.wake.set()
+            lane.task = loop.create_task(self._work(lane))
+        self._pruner = loop.create_task(self._prune_loop())
         self._update_idle()
 
     async def stop(self) -> None:
         """Stop the workers; undelivered actions stay stored for the next start."""
+        self._stopping = True
+        tasks: list[asyncio.Task[Any]] = []
+        if self._pruner is not None:
+            tasks.append(self._pruner)
         for lane in self._lanes.values():
             if lane.task is not None:
-                lane.task.cancel()
-            for task in list(lane.tasks):
-                task.cancel()
-        for lane in self._lanes.values():
-            waiting = [t for t in (lane.task, *lane.tasks) if t is not None]
-            for task in waiting:
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
+                tasks.append(lane.task)
+            tasks.extend(lane.tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        self._pruner = None
         self._lanes.clear()
+        self._live.clear()
+        self._stopping = False
+
+    def _item(
+        self,
+        lane: _Lane,
+        action_id: int,
+        action: Action,
+        direct: bool,
+        parts: dict[int, str] | None = None,
+    ) -> _Queued:
+        done = dict(parts or {})
+        item = _Queued(action_id, action, direct, lane.keys_of(action), saved_parts=done)
+        item.progress = Progress(f"mj{action_id}", _Parts(done, lambda: self._part_done(item)))
+        return item
+
+    def _part_done(self, item: _Queued) -> None:
+        if item.writing is None or item.writing.done():
+            item.writing = asyncio.get_running_loop().create_task(self._write_parts(item))
+
+    async def _write_parts(self, item: _Queued) -> None:
+        # runs once the adapter yields; a last part is stored with the "sent" mark instead
+        if not item.finished:
+            await self._save_progress(item)
 
     # -- submitting ---------------------------------------------------------------------
 
@@ -133,11 +279,13 @@ class Outbox:
         """Store an action and queue it; returns its outbox id.
 
         ``direct`` marks an answer to a member's own command or button: it goes out even
-        while the community is paused.
+        while the community is paused. A reply handle with a ``to_json()`` is stored in
+        that form too, so the adapter (``restore_handle``) can still answer after a restart.
         """
         platform = action.community.platform
         held = not direct and action.community.key in self._paused
         recipient = action.recipient
+        to_json = getattr(reply_handle, "to_json", None)
         action_id = await self.db.outbox_add(
             action.community.key,
             platform,
@@ -146,24 +294,29 @@ class Outbox:
             status=HELD if held else PENDING,
             member=recipient.id if recipient else None,
             now=self.clock.now(),
+            subjects=action.members_named(),
+            reply=to_json() if callable(to_json) else None,
         )
-        if reply_handle is not None:
-            self._handles[action_id] = reply_handle
         if not held:
             lane = self._lanes.get(platform)
             if lane is None:
                 raise RuntimeError(f"no platform {platform!r} is running")
-            lane.queue[action_id] = _Queued(action_id, action, direct)
+            item = self._item(lane, action_id, action, direct)
+            item.handle = reply_handle
+            self._enqueue(lane, item)
             self._idle.clear()
-            lane.wake.set()
         return action_id
 
     async def delivered(self, action_id: int, timeout: float | None = None) -> str | None:
-        """Wait until an action is delivered; the platform's message id."""
+        """Wait until an action is delivered; the platform's message id (None if it failed)."""
         if action_id in self._message_ids:
             return self._message_ids[action_id]
         future = self._waiters.get(action_id)
         if future is None:
+            if action_id not in self._live:
+                state = await self.db.outbox_state(action_id)
+                if state is None or (state[0] != PENDING and state[0] != HELD):
+                    return state[1] if state is not None and state[0] == SENT else None
             future = asyncio.get_running_loop().create_future()
             self._waiters[action_id] = future
         return await asyncio.wait_for(asyncio.shield(future), timeout)
@@ -173,15 +326,15 @@ class Outbox:
         async def quiet() -> None:
             while True:
                 await self._idle.wait()
-                if all(not lane.queue and not lane.in_flight for lane in self._lanes.values()):
+                if all(lane.size == 0 for lane in self._lanes.values()):
                     return
                 self._idle.clear()
 
         await asyncio.wait_for(quiet(), timeout)
 
     def queued(self) -> int:
-        """How many actions wait in memory across platforms."""
-        return sum(len(lane.queue) for lane in self._lanes.values())
+        """How many actions wait in memory across platforms (not counting those in flight)."""
+        return sum(lane.size - len(lane.in_flight) for lane in self._lanes.values())
 
     # -- pause --------------------------------------------------------------------------
 
@@ -192,13 +345,22 @@ class Outbox:
     def wake(self, community_key: str) -> int:
         """Retry now what waits in a community (an admin changed roles or permissions)."""
         woken = 0
+        now = asyncio.get_running_loop().time()
         for lane in self._lanes.values():
-            for item in lane.queue.values():
-                if item.action.community.key == community_key and item.ready_at:
-                    item.ready_at = 0.0
+            for action_id, (_, item) in list(lane.parked.items()):
+                if item.action.community.key == community_key:
+                    self._unpark(lane, action_id, now)
                     woken += 1
-            if woken:
-                lane.wake.set()
+            for sk, stream in lane.streams.items():
+                head = stream[0]
+                if (
+                    head.action.community.key == community_key
+                    and head.ready_at > now
+                    and sk not in lane.in_flight
+                ):
+                    head.ready_at = 0.0
+                    self._try(lane, sk, now)
+                    woken += 1
         return woken
 
     def renamed(self, old: str, new: str) -> None:
@@ -211,12 +373,33 @@ class Outbox:
         """Hold every automated post of a community; returns how many were held now."""
         self._paused.add(community_key)
         await self.db.update_community(community_key, paused=True)
-        held = []
+        held: list[int] = []
+        now = asyncio.get_running_loop().time()
         for lane in self._lanes.values():
-            for item in list(lane.queue.values()):
+            for action_id, (_, item) in list(lane.parked.items()):
                 if item.action.community.key == community_key and not item.direct:
-                    del lane.queue[item.id]
-                    held.append(item.id)
+                    del lane.parked[action_id]
+                    lane.size -= 1
+                    held.append(action_id)
+            for sk in list(lane.streams):
+                stream = lane.streams[sk]
+                flying = stream[0] if sk in lane.in_flight else None
+                keep = deque(
+                    i for i in stream
+                    if i is flying or i.action.community.key != community_key or i.direct
+                )  # fmt: skip
+                if len(keep) == len(stream):
+                    continue
+                kept = {i.id for i in keep}
+                held.extend(i.id for i in stream if i.id not in kept)
+                lane.size -= len(stream) - len(keep)
+                if keep:
+                    lane.streams[sk] = keep
+                    self._try(lane, sk, now)
+                else:
+                    del lane.streams[sk]
+                    lane.gen.pop(sk, None)
+        self._live.difference_update(held)
         await self.db.outbox_update(held, status=HELD)
         self._update_idle()
         return len(held)
@@ -228,85 +411,212 @@ class Outbox:
         ids = set(await self.db.outbox_release(community_key))
         if ids:
             for row in await self.db.outbox_pending([PENDING]):
-                if row.id in ids and row.platform in self._lanes:
+                if row.id in ids and row.platform in self._lanes and "kind" in row.action:
                     lane = self._lanes[row.platform]
-                    lane.queue[row.id] = _Queued(row.id, Action.from_json(row.action), row.direct)
-                    lane.wake.set()
+                    item = self._item(
+                        lane, row.id, Action.from_json(row.action), row.direct, row.progress
+                    )
+                    self._enqueue(lane, item)
             self._idle.clear()
         return len(ids)
 
-    # -- the worker ---------------------------------------------------------------------
+    # -- scheduling (no awaits: runs between deliveries on the event loop) ----------------
 
     def _update_idle(self) -> None:
-        if all(not lane.queue and not lane.in_flight for lane in self._lanes.values()):
+        if all(lane.size == 0 for lane in self._lanes.values()):
             self._idle.set()
         else:
             self._idle.clear()
 
+    def _enqueue(self, lane: _Lane, item: _Queued) -> None:
+        sk = item.action.channel_key
+        lane.size += 1
+        self._live.add(item.id)
+        stream = lane.streams.get(sk)
+        if stream is None:
+            lane.streams[sk] = deque((item,))
+            self._try(lane, sk, asyncio.get_running_loop().time())
+            return
+        if item.id > stream[-1].id:
+            stream.append(item)
+            return
+        # an older action comes back (resumed, woken): it goes before newer ones, but never
+        # before a head already in flight
+        first = 1 if sk in lane.in_flight else 0
+        items = sorted([*list(stream)[first:], item], key=lambda i: i.id)
+        lane.streams[sk] = deque([*list(stream)[:first], *items])
+        if not first:
+            self._try(lane, sk, asyncio.get_running_loop().time())
+
+    def _try(self, lane: _Lane, sk: str, now: float) -> None:
+        """Deliver the head of stream ``sk`` now, or file it where it waits.
+
+        Held by the global limit (or by all delivery slots being taken), the longest
+        streams go first when their own (chat, channel) bucket bounds them: such a stream
+        can take no more of the global rate than its own bucket allows, so a busy channel
+        keeps its pace while a burst of DMs shares the rest. Among equals, the oldest
+        action goes first.
+        """
+        stream = lane.streams.get(sk)
+        if not stream or sk in lane.in_flight:
+            return
+        gen = lane.gen[sk] = lane.gen.get(sk, 0) + 1  # older entries for sk are stale now
+        head = stream[0]
+        if not lane.ready:
+            return  # every stream is tried again once the platform is ready
+        if head.ready_at > now:
+            lane.timer(head.ready_at, _STREAM, sk, gen)
+            return
+        wait, why = lane.limiter.wait(head.keys, now)
+        if wait <= 0 and lane.free <= 0:
+            why = SLOTS
+        if why is not None:
+            shared = why in (GLOBAL, SLOTS) and lane.own_window(head.keys)
+            rank = -len(stream) if shared else 0
+            heapq.heappush(lane.waiters.setdefault(why, []), (rank, head.id, sk, gen))
+            if why == SLOTS:
+                lane.stalled.add(SLOTS)  # released as deliveries finish
+            else:
+                lane.arm(why, now + wait)
+            return
+        lane.limiter.record(head.keys, now)
+        head.sent_at = now
+        lane.in_flight.add(sk)
+        task = asyncio.get_running_loop().create_task(self._deliver(lane, sk, head))
+        lane.tasks.add(task)
+        task.add_done_callback(lane.tasks.discard)
+
+    def _stale(self, lane: _Lane, sk: str, gen: int) -> bool:
+        return lane.gen.get(sk) != gen or sk in lane.in_flight or sk not in lane.streams
+
+    def _release(self, lane: _Lane, bucket: Bucket, now: float) -> None:
+        """A bucket's window freed: try its oldest waiters while it allows sends."""
+        heap = lane.waiters.get(bucket)
+        while heap:
+            if lane.free <= 0 or not lane.ready:
+                lane.stalled.add(bucket)
+                return
+            # only this bucket's own wait: a waiter then held by the global limit queues
+            # there by age, beside everyone else's (else slow buckets would lose to it)
+            wait = lane.limiter.bucket_wait(bucket, now)
+            if wait > 0:
+                lane.arm(bucket, now + wait)
+                return
+            _, _, sk, gen = heapq.heappop(heap)
+            if not self._stale(lane, sk, gen):
+                self._try(lane, sk, now)
+        lane.waiters.pop(bucket, None)
+
+    def _pump(self, lane: _Lane) -> None:
+        """Use free delivery slots for what waits on them and on buckets that stalled."""
+        if not lane.ready:
+            return
+        now = asyncio.get_running_loop().time()
+        while lane.stalled and lane.free > 0:
+            self._release(lane, lane.stalled.pop(), now)
+
+    def _fire(self, lane: _Lane, now: float) -> None:
+        while lane.timers and lane.timers[0][0] <= now:
+            at, _, kind, key, gen = heapq.heappop(lane.timers)
+            if kind == _BUCKET:
+                if lane.armed.get(key) == at:
+                    del lane.armed[key]
+                    self._release(lane, key, now)
+            elif kind == _PARKED:
+                if key in lane.parked:
+                    self._unpark(lane, key, now)
+            elif not self._stale(lane, key, gen):
+                self._try(lane, key, now)
+
+    def _unpark(self, lane: _Lane, action_id: int, now: float) -> None:
+        _, item = lane.parked.pop(action_id)
+        lane.size -= 1
+        item.ready_at = 0.0
+        self._enqueue(lane, item)
+
+    # -- the worker ---------------------------------------------------------------------
+
     async def _work(self, lane: _Lane) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            if not lane.ready:
+                await self._wait_ready(lane)
+                lane.ready = True
+                # everything filed while not ready is re-filed by its buckets now
+                now = loop.time()
+                for sk in list(lane.streams):
+                    self._try(lane, sk, now)
             lane.wake.clear()
-            now = loop.time()
-            soonest: float | None = None
-            seen: set[str] = set()
-            for item in list(lane.queue.values()):
-                key = item.action.channel_key
-                if item.parked and item.ready_at > now:
-                    soonest = min(soonest or item.ready_at - now, item.ready_at - now)
-                    continue
-                if key in seen or key in lane.in_flight:
-                    seen.add(key)
-                    continue
-                seen.add(key)
-                group = item.action.community.id
-                wait = max(item.ready_at - now, lane.limiter.wait(key, group, now))
-                if wait > 0:
-                    soonest = wait if soonest is None else min(soonest, wait)
-                    continue
-                if lane.semaphore.locked():
-                    break
-                await lane.semaphore.acquire()
-                lane.limiter.record(key, group, now)
-                item.sent_at = now
-                lane.in_flight.add(key)
-                del lane.queue[item.id]
-                task = loop.create_task(self._deliver(lane, item))
-                lane.tasks.add(task)
-                task.add_done_callback(lane.tasks.discard)
+            self._fire(lane, loop.time())
+            self._pump(lane)
             self._update_idle()
+            delay = max(lane.timers[0][0] - loop.time(), 0.0) if lane.timers else None
             try:
-                await asyncio.wait_for(lane.wake.wait(), soonest)
+                await asyncio.wait_for(lane.wake.wait(), delay)
             except TimeoutError:
                 pass
 
-    async def _deliver(self, lane: _Lane, item: _Queued) -> None:
-        key = item.action.channel_key
-        requeue = False
+    async def _wait_ready(self, lane: _Lane) -> None:
+        loop = asyncio.get_running_loop()
+        pause = lane.paused_until - loop.time()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        if lane.wait_ready is not None:
+            await lane.wait_ready()
+
+    async def _deliver(self, lane: _Lane, sk: str, item: _Queued) -> None:
+        loop = asyncio.get_running_loop()
+        done = False  # the action leaves its stream (sent, failed, parked)
         try:
             action = await self._prepare(item.action)
-            result: Delivered = await lane.platform.deliver(action, self._handles.get(item.id))
+            if lane.takes_progress:
+                result: Delivered = await lane.platform.deliver(
+                    action, item.handle, progress=item.progress
+                )
+            else:
+                result = await lane.platform.deliver(action, item.handle)
         except RetryAfter as exc:
+            # never an attempt: the platform's wait is honoured for its bucket only
             self.stats["retry_after"] += 1
-            loop = asyncio.get_running_loop()
-            lane.limiter.unrecord(key, item.action.community.id, item.sent_at)
-            lane.limiter.block(exc.scope, key, loop.time() + exc.seconds)
-            item.attempts += 1
-            requeue = item.attempts < MAX_ATTEMPTS * 4
-            if not requeue:
-                await self._fail(item, f"rate limited {item.attempts} times")
+            lane.limiter.unrecord(item.keys, item.sent_at)
+            until = loop.time() + exc.seconds
+            bucket = GLOBAL if exc.scope == "global" else exc.bucket
+            if bucket is not None:
+                lane.limiter.block(bucket, until)
+            elif item.keys:
+                for key in item.keys:
+                    if key != GLOBAL:
+                        lane.limiter.block(key, until)
+            if (bucket is None and not any(k != GLOBAL for k in item.keys)) or (
+                bucket is not None and bucket != GLOBAL and bucket not in item.keys
+            ):
+                item.ready_at = until  # a wait no bucket of this action would honour
+            await self._save_progress(item)
+        except NotConnected:
+            # not an attempt, nothing blocked: wait for the adapter, then go on
+            self.stats["not_connected"] += 1
+            lane.limiter.unrecord(item.keys, item.sent_at)
+            lane.ready = False
+            lane.paused_until = loop.time() + self.not_connected_pause
+            lane.wake.set()
+            await self._save_progress(item)
         except Undeliverable as exc:
+            done = True
+            await self._save_progress(item)
             await self._undeliverable(item, str(exc))
         except NeedsAdmin as exc:
+            done = True
             item.attempts += 1
+            await self._save_progress(item)
             if item.attempts == 1:
                 await self._report(item.action, exc.reason, exc.values)
             if item.attempts >= ADMIN_FIX_ATTEMPTS:
                 await self._fail(item, str(exc))
             else:
-                requeue = True
-                item.parked = True
-                item.ready_at = asyncio.get_running_loop().time() + ADMIN_FIX_RETRY_SECONDS
+                # parked: does not hold up its channel; retried hourly or when woken
+                lane.parked[item.id] = (sk, item)
+                lane.size += 1
+                lane.timer(loop.time() + ADMIN_FIX_RETRY_SECONDS, _PARKED, item.id)
                 await self.db.outbox_update(
                     [item.id],
                     attempts=item.attempts,
@@ -314,52 +624,113 @@ class Outbox:
                     error=str(exc),
                 )
         except PermanentError as exc:
+            done = True
+            await self._save_progress(item)
             await self._fail(item, str(exc), exc.reason, exc.values)
         except asyncio.CancelledError:
+            await asyncio.shield(self._save_progress(item))
             raise
-        except (TransientError, Exception) as exc:
-            item.attempts += 1
-            self.stats["retried"] += 1
-            if item.attempts >= MAX_ATTEMPTS:
-                await self._fail(item, repr(exc))
-            else:
-                log.warning("delivery of %s failed (%r); retrying", item.id, exc)
-                item.ready_at = asyncio.get_running_loop().time() + min(
-                    2.0**item.attempts, MAX_BACKOFF_SECONDS
-                )
-                requeue = True
-                await self.db.outbox_update(
-                    [item.id],
-                    attempts=item.attempts,
-                    not_before=self.clock.now() + timedelta(seconds=2.0**item.attempts),
-                    error=repr(exc),
-                )
+        except Exception as exc:  # TransientError, and whatever an adapter did not expect
+            done = await self._transient(item, exc)
         else:
+            done = True
+            item.finished = True
+            if item.writing is not None and not item.writing.done():
+                await item.writing
             self.stats["sent"] += 1
-            self._message_ids[item.id] = result.message_id
-            await self.db.outbox_update([item.id], status=SENT, result=result.message_id)
+            self._remember(item.id, result.message_id)
+            parts = item.progress.parts
+            await self.db.outbox_update(
+                [item.id],
+                status=SENT,
+                result=result.message_id,
+                progress={str(k): v for k, v in parts.items()} if parts else None,
+                failing_since=None,
+            )
             self._resolve(item.id, result.message_id)
         finally:
-            lane.in_flight.discard(key)
-            lane.semaphore.release()
-            if requeue:
-                lane.queue[item.id] = item
-                # keep id order so the channel's order holds
-                lane.queue = dict(sorted(lane.queue.items()))
-            if not requeue:
-                self._handles.pop(item.id, None)
-            lane.wake.set()
+            lane.in_flight.discard(sk)
+            stream = lane.streams.get(sk)
+            if done and stream and stream[0] is item:
+                stream.popleft()
+                lane.size -= 1
+                if item.id not in lane.parked:
+                    self._live.discard(item.id)
+            if stream is not None and not stream:
+                del lane.streams[sk]
+                lane.gen.pop(sk, None)
+            if not self._stopping:
+                self._try(lane, sk, loop.time())
+                self._pump(lane)
+                lane.wake.set()
             self._update_idle()
+
+    async def _transient(self, item: _Queued, exc: Exception) -> bool:
+        """Back off and retry within the time budget; True when dropped for good."""
+        loop = asyncio.get_running_loop()
+        await self._save_progress(item)
+        item.attempts += 1
+        self.stats["retried"] += 1
+        now = self.clock.now()
+        if item.failing_since is None:
+            item.failing_since = now
+        if item.failing_mono is None:
+            item.failing_mono = loop.time()
+        failing_for = max(
+            (now - item.failing_since).total_seconds(), loop.time() - item.failing_mono
+        )
+        if failing_for >= self.retry_budget:
+            await self._fail(item, f"gave up after {failing_for:.0f}s of errors: {exc!r}")
+            return True
+        ceiling = min(self.backoff_base * 2.0 ** min(item.attempts, 30), MAX_BACKOFF_SECONDS)
+        delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+        log.warning("delivery of %s failed (%r); retrying in %.1fs", item.id, exc, delay)
+        item.ready_at = loop.time() + delay
+        await self.db.outbox_update(
+            [item.id],
+            attempts=item.attempts,
+            not_before=now + timedelta(seconds=delay),
+            failing_since=item.failing_since,
+            error=repr(exc),
+        )
+        return False
+
+    async def _save_progress(self, item: _Queued) -> None:
+        """Store the parts the adapter delivered so far, until what is stored is current."""
+        writing = item.writing
+        if writing is not None and writing is not asyncio.current_task() and not writing.done():
+            await writing
+        parts = item.progress.parts
+        while parts != item.saved_parts:
+            snapshot = dict(parts)
+            await self.db.outbox_progress(item.id, snapshot)
+            item.saved_parts = snapshot
 
     async def _prepare(self, action: Action) -> Action:
         if isinstance(action, EditMessage):
             message_id = self._message_ids.get(action.original)
             if message_id is None:
-                message_id = await self.db.outbox_result(action.original)
+                state = await self.db.outbox_state(action.original)
+                if state is None:
+                    raise PermanentError(
+                        N_("The message to edit is older than the {days} days the bot keeps "
+                           "track of."),
+                        days=KEEP_FINISHED.days,
+                    )
+                if state[0] in (FAILED, UNDELIVERABLE):
+                    raise PermanentError(N_("The message to edit was never delivered."))
+                message_id = state[1]
             if message_id is None:
-                raise TransientError(f"original message {action.original} not delivered yet")
+                raise _NotYet(f"original message {action.original} not delivered yet")
             return replace(action, message_id=message_id)
         return action
+
+    def _remember(self, action_id: int, message_id: str | None) -> None:
+        ids = self._message_ids
+        ids[action_id] = message_id
+        ids.move_to_end(action_id)
+        while len(ids) > MESSAGE_IDS_KEPT:
+            ids.popitem(last=False)
 
     def _resolve(self, action_id: int, message_id: str | None) -> None:
         future = self._waiters.pop(action_id, None)
@@ -371,6 +742,26 @@ class Outbox:
         if action_id in self._message_ids:
             return self._message_ids[action_id]
         return await self.db.outbox_result(action_id)
+
+    # -- housekeeping ---------------------------------------------------------------------
+
+    async def prune(self) -> int:
+        """Delete finished actions older than :data:`KEEP_FINISHED`; returns how many."""
+        return await self.db.outbox_prune(
+            self.clock.now() - KEEP_FINISHED, [SENT, FAILED, UNDELIVERABLE]
+        )
+
+    async def _prune_loop(self) -> None:
+        while True:
+            try:
+                pruned = await self.prune()
+                if pruned:
+                    log.info("outbox: pruned %d finished actions", pruned)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox: pruning failed")
+            await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
     async def _fail(
         self,
@@ -396,8 +787,13 @@ class Outbox:
                     community=action.community,
                     channel=action.fallback_channel,
                     content=action.fallback,
+                    subjects=action.subjects,
                 ),
                 direct=item.direct,
             )
         else:
             log.info("action %s undeliverable and has no fallback: %s", item.id, error)
+
+
+class _NotYet(Exception):
+    """An edit whose original is not delivered yet: retried like a transient error."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -137,7 +137,7 @@ outbox = Table(
     Column("community", String(96), nullable=False),
     Column("platform", String(16), nullable=False),
     Column("action", JSON, nullable=False),
-    Column("member", String(64)),
+    Column("member", String(64), index=True),
     Column("direct", Boolean, nullable=False, default=False),
     Column("status", String(16), nullable=False, index=True),
     Column("attempts", Integer, nullable=False, default=0),
@@ -145,6 +145,21 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("result", String(200)),
     Column("error", Text),
+    #: Parts already delivered (``{"0": message id, ...}``): a retry or a restart skips them.
+    Column("progress", JSON),
+    #: The JSON form of the event's reply handle, when the adapter gives one.
+    Column("reply", JSON),
+    #: When server or network errors began: their retries stop after a time budget.
+    Column("failing_since", UTCDateTime),
+)
+
+#: Which members each stored action names (recipient, actor, mentions, names in the text):
+#: erasing a member reads this index instead of every action's JSON.
+outbox_subjects = Table(
+    "core_outbox_subjects",
+    metadata,
+    Column("outbox_id", Integer, primary_key=True),
+    Column("member", String(64), primary_key=True, index=True),
 )
 
 scheduled = Table(
@@ -211,6 +226,7 @@ member_rewards = Table(
 )
 
 Index("ix_core_outbox_due", outbox.c.status, outbox.c.not_before)
+Index("ix_core_outbox_done", outbox.c.status, outbox.c.created_at)
 
 
 def event_digest(event_id: str) -> str:
@@ -230,6 +246,9 @@ class OutboxRow:
     status: str
     attempts: int
     not_before: datetime
+    progress: dict[int, str] | None = None
+    reply: Any = None
+    failing_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -645,8 +664,10 @@ class Database:
         status: str,
         member: str | None,
         now: datetime,
+        subjects: Iterable[str] = (),
+        reply: Any = None,
     ) -> int:
-        """Store an outgoing action; returns its id."""
+        """Store an outgoing action and the members it names; returns its id."""
         async with self.begin() as conn:
             result = await conn.execute(
                 insert(outbox).values(
@@ -659,11 +680,23 @@ class Database:
                     attempts=0,
                     not_before=now,
                     created_at=now,
+                    reply=reply,
                 )
             )
             key = result.inserted_primary_key
             assert key is not None
-            return int(key[0])
+            outbox_id = int(key[0])
+            named = sorted(set(subjects))
+            if named:
+                # SQLite may reuse the id of a deleted last row: drop any index rows left
+                await conn.execute(
+                    delete(outbox_subjects).where(outbox_subjects.c.outbox_id == outbox_id)
+                )
+                await conn.execute(
+                    insert(outbox_subjects),
+                    [{"outbox_id": outbox_id, "member": m} for m in named],
+                )
+            return outbox_id
 
     async def outbox_pending(self, statuses: Sequence[str]) -> list[OutboxRow]:
         """Stored actions in the given states, oldest first."""
@@ -681,6 +714,9 @@ class Database:
                     r.status,
                     r.attempts,
                     r.not_before,
+                    {int(k): str(v) for k, v in r.progress.items()} if r.progress else None,
+                    r.reply,
+                    r.failing_since,
                 )
                 for r in rows
             ]
@@ -708,6 +744,45 @@ class Database:
                     update(outbox).where(outbox.c.id.in_(ids)).values(status="pending")
                 )
             return ids
+
+    async def outbox_progress(self, outbox_id: int, parts: dict[int, str]) -> None:
+        """Remember which parts of an action were delivered (and their message ids)."""
+        async with self.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id)
+                .values(progress={str(k): v for k, v in parts.items()})
+            )
+
+    async def outbox_state(self, outbox_id: int) -> tuple[str, str | None] | None:
+        """A stored action's status and delivered message id (None: no such action)."""
+        async with self.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(outbox.c.status, outbox.c.result).where(outbox.c.id == outbox_id)
+                )
+            ).first()
+            return (row.status, row.result) if row is not None else None
+
+    async def outbox_prune(self, before: datetime, statuses: Sequence[str]) -> int:
+        """Delete finished actions created before ``before``; returns how many."""
+        async with self.begin() as conn:
+            ids = list(
+                (
+                    await conn.execute(
+                        select(outbox.c.id).where(
+                            outbox.c.status.in_(statuses), outbox.c.created_at < before
+                        )
+                    )
+                ).scalars()
+            )
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                await conn.execute(
+                    delete(outbox_subjects).where(outbox_subjects.c.outbox_id.in_(chunk))
+                )
+                await conn.execute(delete(outbox).where(outbox.c.id.in_(chunk)))
+            return len(ids)
 
     async def outbox_result(self, outbox_id: int) -> str | None:
         """The platform message id a delivered action produced."""
@@ -974,11 +1049,17 @@ class Database:
                     members.c.member == member, members.c.community.startswith(prefix)
                 )
             )
-            await conn.execute(
-                delete(outbox).where(
-                    outbox.c.member == member, outbox.c.community.startswith(prefix)
+            # The outbox through its member index only (never a scan of every action).
+            named = select(outbox_subjects.c.outbox_id).where(outbox_subjects.c.member == member)
+            mine = outbox.c.community.startswith(prefix) & outbox.c.id.in_(named)
+            theirs = outbox.c.member == member, outbox.c.community.startswith(prefix)
+            gone = list((await conn.execute(select(outbox.c.id).where(*theirs))).scalars())
+            for start in range(0, len(gone), 500):
+                chunk = gone[start : start + 500]
+                await conn.execute(
+                    delete(outbox_subjects).where(outbox_subjects.c.outbox_id.in_(chunk))
                 )
-            )
+                await conn.execute(delete(outbox).where(outbox.c.id.in_(chunk)))
             await conn.execute(
                 delete(scheduled).where(
                     scheduled.c.member == member, scheduled.c.community.startswith(prefix)
@@ -995,24 +1076,27 @@ class Database:
                     settings.c.scope == f"member:{member}", settings.c.community.startswith(prefix)
                 )
             )
-            # Messages that named the member (greetings, mentions, buttons): keep the row
-            # (its platform message id serves later edits), drop what it said. Held posts
+            # Messages that named the member (greetings, mentions, buttons, names): keep the
+            # row (its platform message id serves later edits), drop what it said. Held posts
             # stay whole: they must still go out when the community resumes.
-            finished = await conn.execute(
-                select(outbox.c.id, outbox.c.action, outbox.c.error).where(
-                    outbox.c.community.startswith(prefix), outbox.c.status != "held"
-                )
+            await conn.execute(
+                update(outbox)
+                .where(mine, outbox.c.status != "held")
+                .values(action={"redacted": True}, error=None, reply=None)
             )
-            for row in finished.all():
-                if member in json.dumps(row.action, ensure_ascii=False) or (
-                    row.error and member in row.error
-                ):
-                    await conn.execute(
-                        update(outbox)
-                        .where(outbox.c.id == row.id)
-                        .values(action={"kind": row.action.get("kind"), "redacted": True},
-                                error=None)
-                    )
+            # The index forgets them too, except where a held post (or another platform's
+            # member with the same id) still names them.
+            kept = (
+                select(outbox.c.id)
+                .where(
+                    outbox.c.id == outbox_subjects.c.outbox_id,
+                    or_(outbox.c.status == "held", ~outbox.c.community.startswith(prefix)),
+                )
+                .exists()
+            )
+            await conn.execute(
+                delete(outbox_subjects).where(outbox_subjects.c.member == member, ~kept)
+            )
 
 
 def _insert_ignore(conn: AsyncConnection, table: Table) -> Any:
@@ -1079,6 +1163,7 @@ __all__ = [
     "UTCDateTime",
     "event_digest",
     "metadata",
+    "outbox_subjects",
     "plugin_metadata",
 ]
 

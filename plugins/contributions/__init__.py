@@ -828,7 +828,8 @@ class Contributions(Plugin):
                                    name=known.name if known and known.name else member_id,
                                    badge=ctx.i18n.plain(BADGES.get(badge, badge))))
         lines.append(ctx.t("Thank you all for making this community what it is!"))
-        await ctx.send("\n".join(str(line) for line in lines))
+        named = [m for m, _ in top] + [m for m, _ in new_badges]
+        await ctx.send("\n".join(str(line) for line in lines), about=named)
 
     @job("active")
     async def active(self, ctx: Context, data: dict[str, Any]) -> None:

@@ -45,14 +45,15 @@ async def test_accumulator_sums_and_keeps_a_failed_batch() -> None:
 
 def test_rate_windows_and_refunds() -> None:
     limiter = RateLimiter(RateProfile("t", (Limit("channel", 2, 1.0),), margin=0.0))
-    limiter.record("c1", "g", 0.0)
-    limiter.record("c1", "g", 0.1)
-    assert limiter.wait("c1", "g", 0.2) == pytest.approx(0.8)
-    assert limiter.wait("c2", "g", 0.2) == 0
-    limiter.unrecord("c1", "g", 0.1)  # the platform refused that one
-    assert limiter.wait("c1", "g", 0.2) == 0
-    limiter.block("global", "c1", 5.0)
-    assert limiter.wait("c2", "g", 1.0) == pytest.approx(4.0)
+    c1, c2 = (("channel", "c1"),), (("channel", "c2"),)
+    limiter.record(c1, 0.0)
+    limiter.record(c1, 0.1)
+    assert limiter.wait(c1, 0.2)[0] == pytest.approx(0.8)
+    assert limiter.wait(c2, 0.2)[0] == 0
+    limiter.unrecord(c1, 0.1)  # the platform refused that one
+    assert limiter.wait(c1, 0.2)[0] == 0
+    limiter.block(("global", "*"), 5.0)
+    assert limiter.wait(c2, 1.0)[0] == pytest.approx(4.0)
 
 
 def test_content_survives_the_outbox_table() -> None:
