@@ -928,7 +928,7 @@ class FakeTelegram:
         self,
         method: str,
         error_code: int = 429,
-        description: str = "Too Many Requests: retry after 1",
+        description: str | None = None,
         retry_after: int | None = 1,
         times: int = 1,
         *,
@@ -937,13 +937,21 @@ class FakeTelegram:
         """Make the next *times* calls of *method* fail with Telegram's error shape.
 
         For ``error_code=429`` the body carries ``parameters.retry_after`` (PTB raises
-        ``telegram.error.RetryAfter``); other codes only carry *parameters* if given, e.g.
+        ``telegram.error.RetryAfter``) and, by default, Telegram's description "Too Many
+        Requests: retry after N"; 500 and 502 answer "Internal Server Error" and "Bad
+        Gateway" (PTB raises ``NetworkError``); other codes only carry *parameters* if given, e.g.
         ``fail_next("sendMessage", 400, "Bad Request: chat not found")`` or
         ``parameters={"migrate_to_chat_id": -100123}``. Failures queue up in order.
         """
         params = dict(parameters or {})
         if error_code == 429 and retry_after is not None:
             params.setdefault("retry_after", retry_after)
+        if description is None:
+            description = {
+                429: f"Too Many Requests: retry after {params.get('retry_after', 1)}",
+                500: "Internal Server Error",
+                502: "Bad Gateway",
+            }.get(error_code, f"Error {error_code}")
         failure = _Failure(ApiError(error_code, description, params or None), times)
         self._failures.setdefault(method.lower(), deque()).append(failure)
 
