@@ -1120,14 +1120,7 @@ class TelegramPlatform:
         """A message to ``action.member``'s private chat (``ctx.dm``)."""
         if action.member is None:
             raise PermanentError(REFUSED, error="no recipient")
-        try:
-            return await self._to_private_chat(action, progress)
-        except Undeliverable:
-            if action.fallback is not None:
-                self._fallbacks[self._fallback_key(action.community, action.fallback)] = (
-                    time.monotonic()
-                )
-            raise
+        return await self._to_private_chat(action, progress)
 
     async def _private(self, action: SendMessage, progress: Progress) -> Delivered:
         """A private reply in a group, sent to the member's private chat with the bot."""
@@ -1139,17 +1132,24 @@ class TelegramPlatform:
         """Post in the member's private chat, or raise :class:`Undeliverable`.
 
         An anonymous admin (posting as the group) has no private chat; a member who never
-        started the bot, or blocked it, cannot be written to.
+        started the bot, or blocked it, cannot be written to. The outbox then posts the
+        action's fallback, whose buttons become deep links into the private chat.
         """
         member = action.member
         assert member is not None
-        if not member.id.isdigit():
-            raise Undeliverable("this member has no private chat with the bot")
         try:
-            done = await self._post(int(member.id), None, action.content, action.community,
-                                    progress=progress)
-        except tg_error.Forbidden as exc:
-            raise Undeliverable(exc.message) from None
+            if not member.id.isdigit():
+                raise Undeliverable("this member has no private chat with the bot")
+            try:
+                done = await self._post(int(member.id), None, action.content,
+                                        action.community, progress=progress)
+            except tg_error.Forbidden as exc:
+                raise Undeliverable(exc.message) from None
+        except Undeliverable:
+            if action.fallback is not None:
+                key = self._fallback_key(action.community, action.fallback)
+                self._fallbacks[key] = time.monotonic()
+            raise
         if action.content.buttons and done.message_id is not None and self.app is not None:
             # Presses in the private chat belong to the community the message came from.
             await self.app.db.kv_set(KV_PRIVATE, f"{member.id}:{done.message_id}",
