@@ -7,7 +7,6 @@ broadcasting ("30 messages per second", "20 messages per minute to the same grou
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Final
 
 from bot.core.ratelimit import Limit, RateProfile
@@ -28,12 +27,11 @@ POLL_OPTIONS_MAX: Final = 12
 #: Characters of a poll question and of one option.
 POLL_QUESTION_CHARS: Final = 300
 POLL_OPTION_CHARS: Final = 100
-#: ``open_period`` of a poll, in seconds.
+#: ``open_period`` of a poll, in seconds. The bot closes its native polls through
+#: ``open_period``, so a longer poll must be refused (or made with buttons) before it is
+#: confirmed: delivery refuses it.
 POLL_OPEN_PERIOD_MIN: Final = 5
 POLL_OPEN_PERIOD_MAX: Final = 600
-#: The longest a native poll may stay open: a longer poll must be refused (or made with
-#: buttons) before it is confirmed, since delivery would refuse it.
-NATIVE_POLL_MAX_DURATION: Final = timedelta(seconds=POLL_OPEN_PERIOD_MAX)
 #: ``setMyCommands``: commands per scope and language, name and description lengths.
 COMMANDS_MAX: Final = 100
 COMMAND_NAME_CHARS: Final = 32

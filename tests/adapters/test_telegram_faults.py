@@ -235,6 +235,24 @@ async def test_rejected_token_is_never_printed(
         await app.stop()
 
 
+async def test_token_redacted_from_any_logger_and_traceback(
+    fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with running(fake, plugins=[]) as (_app, _platform):
+        url = f"{fake.base_url}{TOKEN}/sendMessage"
+        late = logging.getLogger("tests.some_library_loaded_later.client")
+        late.info("HTTP Request: POST %s", url)
+        try:
+            raise ConnectionError(f"cannot reach {url}")
+        except ConnectionError:
+            late.exception("request to %r failed", url)
+    records = [r for r in caplog.records if r.name.startswith("tests.some_library")]
+    assert len(records) == 2 and "<token>/sendMessage" in records[0].getMessage()
+    assert TOKEN not in caplog.text and "<token>" in caplog.text
+    assert "ConnectionError: cannot reach" in caplog.text  # the traceback is kept, redacted
+
+
 async def test_rejected_token_in_the_terminal(fake: FakeTelegram, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAJLIS_")}
     env.update(
@@ -283,7 +301,7 @@ def test_rate_keys_follow_telegram_buckets() -> None:
     assert (limits.GROUP, "-1001") in platform.rate_keys(role)
     names = {limit.scope for limit in RATE_PROFILE.limits}
     assert names == {limits.GLOBAL, limits.CHAT, limits.GROUP, limits.CALLBACK}
-    assert limits.NATIVE_POLL_MAX_DURATION.total_seconds() == 600
+    assert limits.POLL_OPEN_PERIOD_MAX == 600
 
 
 async def test_not_connected_until_initialized(fake: FakeTelegram) -> None:
