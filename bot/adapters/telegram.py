@@ -237,6 +237,7 @@ class TelegramPlatform:
         *,
         rate_profile: RateProfile = limits.RATE_PROFILE,
         poll_timeout: int = 10,
+        callback_wait: float = limits.CALLBACK_REPLY_WAIT_SECONDS,
     ) -> None:
         """Configure; nothing connects until :meth:`start`.
 
@@ -244,12 +245,15 @@ class TelegramPlatform:
             settings: Token, API URL, webhook and perk chat settings.
             rate_profile: The limits the outbox keeps (tests pass a faster one).
             poll_timeout: Long-poll timeout of ``getUpdates`` in seconds.
+            callback_wait: Seconds a button press waits for a reply to answer it with
+                before it is answered empty (see ``CALLBACK_REPLY_WAIT_SECONDS``).
         """
         if settings.token is None:
             raise ValueError("the Telegram adapter needs MAJLIS_TELEGRAM__TOKEN")
         self.settings = settings
         self.rate_profile = rate_profile
         self.poll_timeout = poll_timeout
+        self.callback_wait = callback_wait
         self.app: App | None = None
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.username = ""
@@ -843,7 +847,7 @@ class TelegramPlatform:
         Telegram's client shows a spinner until the query is answered and refuses late
         answers; a reply that comes after this goes to the member's private chat.
         """
-        await asyncio.sleep(limits.CALLBACK_REPLY_WAIT_SECONDS)
+        await asyncio.sleep(self.callback_wait)
         try:
             await self._answer(handle)
         except tg_error.TelegramError as exc:

@@ -49,12 +49,13 @@ INVITE_LINK_MEMBER_LIMIT_MAX: Final = 99_999
 UPLOAD_BYTES: Final = 50 * 1024 * 1024
 PHOTO_BYTES: Final = 10 * 1024 * 1024
 
-#: How long a callback query waits for the handler's reply to answer it with (a toast or
-#: alert only the member sees) before it is answered empty. Telegram stops accepting the
-#: answer a few seconds after the press ("query is too old"; the limit is not documented)
-#: and the member's client shows a spinner until then; a reply that comes later is sent to
-#: the member's private chat instead.
-CALLBACK_REPLY_WAIT_SECONDS: Final = 1.0
+#: How long a callback query waits for the handler's reply to answer it with (an alert
+#: only the member sees) before it is answered empty. Telegram stops accepting the answer a
+#: few seconds after the press ("query is too old"; the limit is not documented) and the
+#: member's client shows a spinner until then; a reply that comes later goes to the
+#: member's private chat instead. Two seconds leave a busy bot room to confirm in place
+#: while keeping the spinner short for presses that get no reply.
+CALLBACK_REPLY_WAIT_SECONDS: Final = 2.0
 
 #: Limit names (``Limit.scope``) of the rate profile, as :meth:`rate_keys` returns them.
 GLOBAL: Final = "global"

@@ -7,6 +7,7 @@ polling and HTTP use real time with short long-poll timeouts.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ from plugins.contributions import Contributions
 from plugins.onboarding import Onboarding
 from plugins.onboarding.tables import interests, members
 from plugins.polls import Polls
-from tests.adapters.test_telegram import FAST, TOKEN, fake, keyboard, quiet
+from plugins.polls.tables import ballots
+from tests.adapters.test_telegram import CALLBACK_WAIT, FAST, TOKEN, fake, keyboard, quiet
 from tests.conftest import make_settings
 from tests.fakes.telegram_server import FakeTelegram, RecordedCall, group, user
 
@@ -140,6 +142,7 @@ async def running(
         TelegramSettings(token=SecretStr(TOKEN), api_url=fake.base_url, **telegram),
         rate_profile=FAST,
         poll_timeout=1,
+        callback_wait=CALLBACK_WAIT,
     )
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
     app = App(make_settings(database_url=database_url), clock=clock, platforms=[platform],
@@ -264,6 +267,18 @@ async def test_poll_votes_change_and_results_with_chart(
         assert arabic(text_of(late)) == (where.language == "ar")
 
 
+async def counted(app: App, n: int, timeout: float = 15.0) -> None:
+    """Wait until ``n`` ballots are stored (votes arrive through polling, in real time)."""
+    async def enough() -> None:
+        while True:
+            await quiet(app, 0.2)
+            async with app.db.connect() as conn:
+                if len((await conn.execute(select(ballots.c.voter))).all()) >= n:
+                    return
+
+    await asyncio.wait_for(enough(), timeout)
+
+
 async def test_native_poll_votes_are_counted_across_a_restart(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
@@ -280,11 +295,11 @@ async def test_native_poll_votes_are_counted_across_a_restart(
         assert sent.params.get("is_anonymous") in (False, "false")  # else no votes arrive
         poll_id = sent.result["poll"]["id"]
         fake.push(fake.poll_answer_update(poll_id, where.bob, [0]))
-        await quiet(app)
+        await counted(app, 1)
     async with running(fake, [Polls], database_url=url) as app:  # the mapping is stored
         fake.push(fake.poll_answer_update(poll_id, where.sara, [1]))
         fake.push(fake.poll_answer_update(poll_id, where.admin, [0]))
-        await quiet(app)
+        await counted(app, 3)
         await app.scheduler.advance(timedelta(minutes=11))
         results = await sent_to(fake, where.chat_id, "members voted")
         assert "3 members voted." in text_of(results)

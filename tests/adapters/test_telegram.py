@@ -41,6 +41,9 @@ from tests.fakes.telegram_server import (
 
 TOKEN = "123:ABC"
 FAST = RateProfile("test", (), 16)
+#: Presses wait this long for their reply before being answered empty: long enough that a
+#: reply on a busy test machine still comes as the answer (tests of the late path pass 1 s).
+CALLBACK_WAIT = 5.0
 GROUP = group(-1001, "Majlis")
 ALICE = user(42, "Alice", username="alice", language_code="en")
 BOB = user(43, "Bob", language_code="en")
@@ -82,6 +85,7 @@ async def running(
     database_url: str = "sqlite+aiosqlite://",
     plugins: Sequence[type[Plugin]] = (Example, Admin, Private),
     profile: RateProfile = FAST,
+    callback_wait: float = CALLBACK_WAIT,
     **telegram: Any,
 ) -> AsyncIterator[tuple[App, TelegramPlatform]]:
     """An app with the Telegram platform against ``fake``, stopped at the end."""
@@ -89,6 +93,7 @@ async def running(
         TelegramSettings(token=SecretStr(TOKEN), api_url=fake.base_url, **telegram),
         rate_profile=profile,
         poll_timeout=1,
+        callback_wait=callback_wait,
     )
     app = App(make_settings(database_url=database_url), clock=SystemClock(),
               platforms=[platform], plugins=list(plugins))

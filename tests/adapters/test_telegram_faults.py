@@ -119,7 +119,7 @@ async def test_reply_after_the_press_was_answered_goes_to_the_private_chat(
     fake: FakeTelegram,
 ) -> None:
     release.clear()
-    async with running(fake, plugins=[Faults]) as (app, _platform):
+    async with running(fake, plugins=[Faults], callback_wait=1.0) as (app, _platform):
         post = await button_post(fake)
         fake.allow_private(43)
         press = fake.callback_query_update(BOB, post.result, data_of(post, 1))
@@ -135,14 +135,13 @@ async def test_reply_after_the_press_was_answered_goes_to_the_private_chat(
 
 
 async def test_vote_answered_late_after_429_never_reaches_the_group(fake: FakeTelegram) -> None:
-    async with running(fake, plugins=[Faults]) as (app, _platform):
+    async with running(fake, plugins=[Faults], callback_wait=1.0) as (app, _platform):
         post = await button_post(fake)
         fake.allow_private(43)
-        # The answer carrying Bob's reply is refused for 2 s; his press is answered empty
-        # meanwhile, so the text goes to his private chat. Omar never started the bot: his
+        # The answer carrying Bob's reply is refused for 3 s; his press is answered empty
+        # after 1 s, so the text goes to his private chat. Omar never started the bot: his
         # reply is the answer if it comes in time, else it is dropped, never posted.
-        fake.fail_next("answerCallbackQuery", 429, "Too Many Requests: retry after 2",
-                       retry_after=2)
+        fake.fail_next("answerCallbackQuery", 429, retry_after=3)
         bob = fake.callback_query_update(BOB, post.result, data_of(post, 0))
         omar = fake.callback_query_update(OMAR, post.result, data_of(post, 0))
         fake.push(bob, omar)
@@ -155,7 +154,8 @@ async def test_vote_answered_late_after_429_never_reaches_the_group(fake: FakeTe
 
 
 async def test_several_presses_a_second_under_real_limits(fake: FakeTelegram) -> None:
-    async with running(fake, plugins=[Faults], profile=RATE_PROFILE) as (app, _platform):
+    async with running(fake, plugins=[Faults], callback_wait=1.0,
+                       profile=RATE_PROFILE) as (app, _platform):
         post = await button_post(fake)
         presses = [fake.callback_query_update(who, post.result, data_of(post, 0))
                    for who in (BOB, SARA, OMAR, BOB)]
