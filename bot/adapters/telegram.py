@@ -5,10 +5,18 @@ with the id ``tg:<update_id>``, so a redelivered update is dropped by the core. 
 actions are rendered to Telegram HTML (user text escaped) with inline keyboards whose
 payloads fit 64 bytes (longer ones are stored under a key, so buttons survive restarts).
 
-Private messages: Telegram lets a bot write only to members who started it. When a private
-message cannot be delivered the outbox posts the plugin's fallback in the group; this adapter
-turns that fallback's buttons into deep links ``https://t.me/<bot>?start=<key>`` whose
-``/start <key>`` opens the plugin's private flow as a button press.
+Private messages: Telegram lets a bot write only to members who started it. Private stays
+private: a private answer to a button press is the callback answer (a toast only the member
+sees) when it comes in time, else a message in the member's private chat with the bot; a
+private reply to a command in a group goes to that private chat; when the member never
+started the bot it is :class:`~bot.core.platform.Undeliverable` and never posted in the group.
+The outbox then posts the plugin's (public, separate) fallback; this adapter turns that
+fallback's buttons into deep links ``https://t.me/<bot>?start=<key>`` whose ``/start <key>``
+opens the plugin's private flow as a button press.
+
+Every callback query is answered once: with the reply's text if it comes within
+:data:`~bot.adapters.telegram_limits.CALLBACK_REPLY_WAIT_SECONDS`, else empty; a press
+delivered twice (same query id, or an update replayed after a restart) is not answered again.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import json
 import logging
 import secrets
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -48,6 +57,7 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.adapters import telegram_limits as limits
+from bot.adapters.telegram_logs import hide_token, redact
 from bot.adapters.telegram_render import content_plain, inline_keyboard, split_html
 from bot.core.actions import (
     Action,
@@ -79,7 +89,9 @@ from bot.core.messages import Content, Reward
 from bot.core.payloads import Payload, PayloadError, decode, shorten, stored_key
 from bot.core.platform import (
     Delivered,
+    NotConnected,
     PermanentError,
+    Progress,
     RetryAfter,
     TransientError,
     Undeliverable,
@@ -110,8 +122,10 @@ ALLOWED_UPDATES = [
 JOIN_WINDOW_SECONDS = 120.0
 #: How long a getChatMember answer is trusted.
 ADMIN_CACHE_SECONDS = 60.0
-#: A callback query not answered by a reply within this time is answered empty.
-CALLBACK_ANSWER_DELAY = 1.0
+#: How long a callback query id is remembered, so a redelivered press is not answered twice.
+CALLBACK_MEMORY_SECONDS = 600.0
+#: What Telegram says when a callback query can no longer be answered.
+QUERY_TOO_OLD = ("query is too old", "query id is invalid")
 #: Languages the command menus are registered in (besides the default menu).
 MENU_LANGUAGES = ("en", "ar")
 #: Rights the bot asks for as an administrator.
@@ -129,6 +143,8 @@ KV_EVENTS = "telegram.events"
 #: Private messages with buttons -> the community they were sent for (``chat:message``).
 KV_PRIVATE = "telegram.private"
 DEEP_LINK_PREFIX = "k"
+#: Part 0 of a reward whose invite waits for the member's ``/start`` (no private chat yet).
+HELD = "held"
 
 # Reasons for the admins' failure report (msgids).
 BLOCKED = N_("Telegram refused: {error}. Check that I am still in the chat and may post there.")
@@ -139,46 +155,17 @@ POLL_PERIOD = N_(
 )
 
 
-#: Loggers that may see the token (PTB logs its base URL, httpx every request URL).
-TOKEN_LOGGERS = (
-    "telegram",
-    "telegram.Bot",
-    "telegram.ext.ExtBot",
-    "telegram.ext.Updater",
-    "telegram.ext.Application",
-    "httpx",
-    "httpcore",
-)
-
-
-class RedactToken(logging.Filter):
-    """Replaces the bot token in log records with ``<token>``."""
-
-    def __init__(self, token: str) -> None:
-        """Hide ``token``."""
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record when it carries the token; never drop it."""
-        message = record.getMessage()
-        if self.token in message:
-            record.msg = message.replace(self.token, "<token>")
-            record.args = ()
-        return True
-
-
-def hide_token(token: str) -> None:
-    """Install :class:`RedactToken` on every logger that may see ``token``."""
-    for name in TOKEN_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactToken) and f.token == token for f in logger.filters):
-            logger.addFilter(RedactToken(token))
+class StartError(RuntimeError):
+    """Telegram could not be reached or refused the bot at start-up (no token in the text)."""
 
 
 @dataclass(slots=True)
 class Handle:
-    """How to answer one incoming message or button press (kept in memory by the outbox)."""
+    """How to answer one incoming message or button press (kept in memory by the outbox).
+
+    ``answered`` is set once the callback query was answered, or can no longer be (too old):
+    from then on a private reply goes to the member's private chat.
+    """
 
     chat_id: int
     message_id: int | None = None
@@ -250,6 +237,7 @@ class TelegramPlatform:
         *,
         rate_profile: RateProfile = limits.RATE_PROFILE,
         poll_timeout: int = 10,
+        callback_wait: float = limits.CALLBACK_REPLY_WAIT_SECONDS,
     ) -> None:
         """Configure; nothing connects until :meth:`start`.
 
@@ -257,6 +245,8 @@ class TelegramPlatform:
             settings: Token, API URL, webhook and perk chat settings.
             rate_profile: The limits the outbox keeps (tests pass a faster one).
             poll_timeout: Long-poll timeout of ``getUpdates`` in seconds.
+            callback_wait: Seconds a button press waits for a reply to answer it with
+                before it is answered empty (see ``CALLBACK_REPLY_WAIT_SECONDS``).
         """
         if settings.token is None:
             raise ValueError("the Telegram adapter needs MAJLIS_TELEGRAM__TOKEN")
@@ -264,6 +254,7 @@ class TelegramPlatform:
         self.rate_profile = rate_profile
         self.limits = limits.LIMITS
         self.poll_timeout = poll_timeout
+        self.callback_wait = callback_wait
         self.app: App | None = None
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.username = ""
@@ -275,13 +266,21 @@ class TelegramPlatform:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._secret = ""
+        self._ready = asyncio.Event()
+        #: Callback query id -> (when it arrived, its handle): a redelivered press is known.
+        self._callbacks: dict[str, tuple[float, Handle]] = {}
+        #: Parts delivered per action object, for an outbox that passes no ``progress``.
+        self._implicit: dict[int, Progress] = {}
 
     # -- life cycle ---------------------------------------------------------------------
 
     async def start(self, app: App) -> None:
-        """Build the PTB application, register menus, start polling or the webhook."""
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        logging.getLogger("httpcore").setLevel(logging.WARNING)
+        """Build the PTB application, register menus, start polling or the webhook.
+
+        Raises:
+            StartError: Telegram refused the token or could not be reached; the message
+                never quotes the token (PTB's own ``InvalidToken`` does).
+        """
         self.app = app
         assert self.settings.token is not None
         hide_token(self.settings.token.get_secret_value())
@@ -296,7 +295,19 @@ class TelegramPlatform:
         application = builder.build()
         application.add_handler(TypeHandler(Update, self._on_update), group=-1)
         self.application = application
-        await application.initialize()
+        try:
+            await application.initialize()
+        except (tg_error.TelegramError, OSError) as exc:
+            self.application = None
+            await application.bot.shutdown()
+            if isinstance(exc, tg_error.InvalidToken):
+                raise StartError(
+                    "Telegram rejected the bot token (MAJLIS_TELEGRAM__TOKEN); check it with "
+                    "@BotFather"
+                ) from None
+            # ``from None``: the chained PTB error would print the token with the traceback.
+            raise StartError(f"could not reach Telegram: {redact(str(exc))}") from None
+        self._ready.set()
         me = application.bot
         self.username = me.username or ""
         self.can_read_all = bool(getattr(me.bot, "can_read_all_group_messages", False))
@@ -315,6 +326,7 @@ class TelegramPlatform:
 
     async def stop(self) -> None:
         """Stop polling or the webhook server, then PTB."""
+        self._ready.clear()
         for task in list(self._tasks):
             task.cancel()
         application, self.application = self.application, None
@@ -366,6 +378,75 @@ class TelegramPlatform:
         return web.Response(status=200)
 
     # -- the Platform protocol: questions -----------------------------------------------
+
+    async def wait_ready(self) -> None:
+        """Return once the bot is initialized (its token accepted) and can deliver."""
+        await self._ready.wait()
+
+    def rate_keys(self, action: Action) -> tuple[tuple[str, str], ...]:
+        """The Telegram buckets ``action`` counts against.
+
+        Every message counts against the global limit and its chat's; a message *to* a
+        group or supergroup also against that group's per-minute limit. Callback answers
+        count against no chat. A private reply in a group is a callback answer or a
+        message in the member's private chat (which one is known only at delivery, so it
+        counts against both). An action that makes no message counts against nothing.
+        """
+        everywhere = (limits.GLOBAL, "")
+        if isinstance(action, SendMessage):
+            if action.channel is None:
+                if action.member is None:
+                    return ()
+                return (everywhere, (limits.CHAT, action.member.id))
+            chat = split_channel(action.channel.id)[0]
+            if action.private and chat < 0:
+                direct = (everywhere, (limits.CHAT, action.member.id)) if action.member else ()
+                if action.reply_to and self._fits_answer(action.content):
+                    return ((limits.CALLBACK, ""), *direct)
+                return direct
+            return self._message_keys(chat)
+        if isinstance(action, EditMessage):
+            channel_id = action.channel.id if action.channel else action.community.id
+            return (everywhere, (limits.CHAT, str(split_channel(channel_id)[0])))
+        if isinstance(action, SendPoll | CreateThread):
+            channel = action.channel or self.default_channel(action.community)
+            return self._message_keys(split_channel(channel.id)[0]) if channel else ()
+        if isinstance(action, ScheduleEvent):
+            channel = action.post_channel or self.default_channel(action.community)
+            return self._message_keys(split_channel(channel.id)[0]) if channel else ()
+        if isinstance(action, GrantReward):
+            return self._reward_keys(action)
+        return (everywhere,)
+
+    @staticmethod
+    def _message_keys(chat: int) -> tuple[tuple[str, str], ...]:
+        """A message to ``chat``: the global and chat buckets, and the group's if a group."""
+        keys = ((limits.GLOBAL, ""), (limits.CHAT, str(chat)))
+        return (*keys, (limits.GROUP, str(chat))) if chat < 0 else keys
+
+    def _reward_keys(self, action: GrantReward) -> tuple[tuple[str, str], ...]:
+        """A reward sends the perk invite privately and a badge note to the group, or nothing.
+
+        A plain badge or a title makes no message (a custom title is an admin call, not a
+        message), so it counts against no bucket.
+        """
+        keys: list[tuple[str, str]] = []
+        if self._perk_chat(action.reward) is not None and not action.revoke:
+            keys.append((limits.CHAT, action.member.id))
+        if action.reward.role is not None:
+            channel = action.channel or self.default_channel(action.community)
+            if channel is not None:
+                keys.extend(self._message_keys(split_channel(channel.id)[0])[1:])
+        return ((limits.GLOBAL, ""), *keys) if keys else ()
+
+    @staticmethod
+    def _fits_answer(content: Content) -> bool:
+        """Whether ``content`` can be a callback answer (a short text, nothing else)."""
+        return (
+            not content.buttons
+            and not content.attachments
+            and len(content_plain(content)) <= limits.CALLBACK_ANSWER_CHARS
+        )
 
     async def privilege_of(self, community: CommunityRef, member: MemberRef) -> Privilege:
         """Creator -> owner, administrator -> admin (``getChatMember``, cached a minute)."""
@@ -489,9 +570,10 @@ class TelegramPlatform:
             self._users[user.username.lower()] = member
         return member
 
-    async def _dispatch(self, event: Event) -> None:
+    async def _dispatch(self, event: Event) -> bool:
+        """Hand ``event`` to the core; False when the core had handled it before (a replay)."""
         assert self.app is not None
-        await self.app.dispatcher.dispatch(event)
+        return await self.app.dispatcher.dispatch(event)
 
     async def _translate(self, update: Update) -> None:
         eid = f"tg:{update.update_id}"
@@ -707,12 +789,17 @@ class TelegramPlatform:
     async def _callback(self, eid: str, update: Update) -> None:
         query = update.callback_query
         assert query is not None and self.app is not None
-        handle = Handle(query.from_user.id, callback_id=query.id)
+        if not self._first_press(query.id):
+            log.debug("callback query %s delivered again; answered once already", query.id)
+            return
         message = query.message
+        chat_id = message.chat.id if isinstance(message, Message) else query.from_user.id
+        handle = Handle(chat_id, callback_id=query.id)
+        self._callbacks[query.id] = (time.monotonic(), handle)
+        first = True
         try:
             if message is None or query.data is None or not isinstance(message, Message):
                 return
-            handle = Handle(message.chat.id, None, None, query.id)
             community = CommunityRef(PLATFORM, str(message.chat.id))
             if message.chat.type == "private":  # a private flow belongs to its group
                 where = f"{message.chat.id}:{message.message_id}"
@@ -726,7 +813,7 @@ class TelegramPlatform:
                 return
             channel = self._channel(message)
             handle.thread_id = channel_thread(channel)
-            await self._dispatch(
+            first = await self._dispatch(
                 ButtonPressed(
                     id=eid, community=community,
                     member=self._remember(query.from_user), channel=channel,
@@ -734,35 +821,80 @@ class TelegramPlatform:
                 )
             )
         finally:
-            self._later(self._answer_unanswered(handle))
+            if first:
+                self._later(self._answer_if_silent(handle))
+            else:  # replayed after a restart: the first delivery was answered (or expired)
+                handle.answered = True
+
+    def _first_press(self, query_id: str) -> bool:
+        """False for a callback query id seen within :data:`CALLBACK_MEMORY_SECONDS`."""
+        horizon = time.monotonic() - CALLBACK_MEMORY_SECONDS
+        known = self._callbacks
+        while known:
+            oldest = next(iter(known))
+            if known[oldest][0] > horizon:
+                break
+            del known[oldest]
+        return query_id not in known
 
     def _later(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _answer_unanswered(self, handle: Handle) -> None:
-        """Always answer a callback query: empty, if no reply answered it in time."""
-        await asyncio.sleep(CALLBACK_ANSWER_DELAY)
+    async def _answer_if_silent(self, handle: Handle) -> None:
+        """Answer a callback query empty if no reply answered it in time.
+
+        Telegram's client shows a spinner until the query is answered and refuses late
+        answers; a reply that comes after this goes to the member's private chat.
+        """
+        await asyncio.sleep(self.callback_wait)
+        try:
+            await self._answer(handle)
+        except tg_error.TelegramError as exc:
+            log.info("could not answer a callback query: %s", exc.message)
+        except NotConnected:
+            pass
+
+    async def _answer(self, handle: Handle, text: str | None = None) -> bool:
+        """Answer ``handle``'s callback query once; False if it was answered or is too old.
+
+        Raises:
+            telegram.error.TelegramError: Anything else (a 429 leaves it unanswered).
+        """
         async with handle.lock:
-            if handle.answered or handle.callback_id is None or self.application is None:
-                return
-            handle.answered = True
+            if handle.answered or handle.callback_id is None:
+                return False
             try:
-                await self.application.bot.answer_callback_query(handle.callback_id)
-            except tg_error.TelegramError as exc:
-                log.info("could not answer a callback query: %s", exc.message)
+                await self._bot.answer_callback_query(
+                    handle.callback_id, text=text, show_alert=bool(text)
+                )
+            except tg_error.BadRequest as exc:
+                if not any(m in exc.message.lower() for m in QUERY_TOO_OLD):
+                    raise
+                handle.answered = True  # it can no longer be answered: nobody else tries
+                log.info("callback query %s answered too late", handle.callback_id)
+                return False
+            handle.answered = True
+            return True
 
     async def _poll_answer(self, eid: str, update: Update) -> None:
+        """A vote in a native poll, reported under the poll message's id.
+
+        The outbox got the poll message's id back from delivering the ``SendPoll``, and
+        that is the id the plugin knows the poll by; Telegram's ``poll_id`` is mapped to it
+        through the kv store (``telegram.polls``), so votes count after a restart too.
+        """
         answer = update.poll_answer
         assert answer is not None and self.app is not None
-        chat = await self.app.db.kv_get(KV_POLLS, answer.poll_id)
-        if chat is None or answer.user is None:
+        known = await self.app.db.kv_get(KV_POLLS, answer.poll_id)
+        if known is None or answer.user is None:
             return
+        chat, _, message_id = str(known).partition("/")
         await self._dispatch(
             PollAnswered(
-                id=eid, community=CommunityRef(PLATFORM, str(chat)),
-                member=self._remember(answer.user), poll_id=answer.poll_id,
+                id=eid, community=CommunityRef(PLATFORM, chat),
+                member=self._remember(answer.user), poll_id=message_id or answer.poll_id,
                 options=tuple(answer.option_ids),
             )
         )
@@ -865,8 +997,8 @@ class TelegramPlatform:
 
     @property
     def _bot(self) -> Any:
-        if self.application is None:
-            raise TransientError("telegram is not connected")
+        if self.application is None or not self._ready.is_set():
+            raise NotConnected("telegram is not connected")
         return self.application.bot
 
     async def _encode(self, payload: Payload) -> str:
@@ -887,70 +1019,92 @@ class TelegramPlatform:
             )]])
         return markup
 
-    async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
-        """Carry out one action; Telegram errors become the core's delivery errors."""
+    async def deliver(
+        self, action: Action, reply_handle: Any = None, progress: Progress | None = None
+    ) -> Delivered:
+        """Carry out one action; Telegram errors become the core's delivery errors.
+
+        ``progress`` records each part (message) as soon as it is sent and skips parts
+        already sent, so a 429 on a picture never re-sends the text before it. An outbox
+        that passes none gets the same within this process: the parts are kept per action
+        object until it is delivered.
+        """
+        if self.application is None or not self._ready.is_set():
+            raise NotConnected("telegram is not connected")
+        implicit = progress is None
+        if progress is None:
+            progress = self._progress_of(action)
         try:
-            if isinstance(action, SendMessage):
-                return await self._send(action, reply_handle)
-            if isinstance(action, EditMessage):
-                return await self._edit(action)
-            if isinstance(action, GrantReward):
-                return await self._reward(action)
-            if isinstance(action, SendPoll):
-                return await self._poll(action)
-            if isinstance(action, CreateThread):
-                return await self._thread(action)
-            if isinstance(action, ScheduleEvent):
-                return await self._event(action)
+            delivered = await self._deliver(action, reply_handle, progress)
         except tg_error.RetryAfter as exc:
             retry = getattr(exc, "_retry_after", None)  # a timedelta; the property warns
             seconds = retry.total_seconds() if retry is not None else 1.0
-            raise RetryAfter(seconds) from None
+            bucket = self._refused_bucket(action, reply_handle)
+            raise RetryAfter(seconds, bucket[0] if bucket else "chat", bucket) from None
         except tg_error.Forbidden as exc:
             raise PermanentError(BLOCKED, error=exc.message) from None
         except tg_error.BadRequest as exc:
             raise PermanentError(REFUSED, error=exc.message) from None
         except (tg_error.TimedOut, tg_error.NetworkError) as exc:
-            raise TransientError(exc.message) from None
+            raise TransientError(redact(exc.message)) from None
+        if implicit:
+            self._implicit.pop(id(action), None)
+        return delivered
+
+    async def _deliver(self, action: Action, handle: Any, progress: Progress) -> Delivered:
+        if isinstance(action, SendMessage):
+            return await self._send(action, handle, progress)
+        if isinstance(action, EditMessage):
+            return await self._edit(action)
+        if isinstance(action, GrantReward):
+            return await self._reward(action, progress)
+        if isinstance(action, SendPoll):
+            return await self._poll(action)
+        if isinstance(action, CreateThread):
+            return await self._thread(action, progress)
+        if isinstance(action, ScheduleEvent):
+            return await self._event(action, progress)
         raise PermanentError(REFUSED, error=action.kind)
+
+    def _progress_of(self, action: Action) -> Progress:
+        """The parts sent so far of ``action`` (this object), kept until it is collected."""
+        found = self._implicit.get(id(action))
+        if found is None:
+            found = self._implicit[id(action)] = Progress()
+            weakref.finalize(action, self._implicit.pop, id(action), None)
+        return found
+
+    def _refused_bucket(self, action: Action, handle: Any) -> tuple[str, str] | None:
+        """The bucket a 429 most likely refused: Telegram does not say which one."""
+        if (
+            isinstance(handle, Handle)
+            and handle.callback_id
+            and not handle.answered
+            and isinstance(action, SendMessage)
+            and action.private
+        ):
+            return (limits.CALLBACK, "")
+        keys = self.rate_keys(action)
+        return keys[-1] if keys else None
 
     def _fallback_key(self, community: CommunityRef, content: Content) -> str:
         return community.key + json.dumps(content.to_json(), sort_keys=True)
 
-    async def _send(self, action: SendMessage, handle: Any) -> Delivered:
+    async def _send(self, action: SendMessage, handle: Any, progress: Progress) -> Delivered:
         content = action.content
         if action.channel is None:
-            if action.member is None:
-                raise PermanentError(REFUSED, error="no recipient")
-            try:
-                done = await self._post(int(action.member.id), None, content, action.community)
-            except tg_error.Forbidden as exc:
-                if action.fallback is not None:
-                    self._fallbacks[self._fallback_key(action.community, action.fallback)] = (
-                        time.monotonic()
-                    )
-                raise Undeliverable(exc.message) from None
-            if content.buttons and done.message_id is not None and self.app is not None:
-                await self.app.db.kv_set(KV_PRIVATE, f"{action.member.id}:{done.message_id}",
-                                         action.community.key)
-            return done
-        if (
-            isinstance(handle, Handle)
-            and handle.callback_id
-            and action.private
-            and not content.buttons
-            and not content.attachments
-        ):
-            text = content_plain(content)
-            if len(text) <= limits.CALLBACK_ANSWER_CHARS:
-                async with handle.lock:
-                    if not handle.answered:
-                        handle.answered = True
-                        await self._bot.answer_callback_query(
-                            handle.callback_id, text=text, show_alert=True
-                        )
-                        return Delivered(None)
+            return await self._direct(action, progress)
         chat_id, thread = split_channel(action.channel.id)
+        callback = handle if isinstance(handle, Handle) and handle.callback_id else None
+        if action.private:
+            if callback is not None:
+                if self._fits_answer(content):
+                    if await self._answer(callback, content_plain(content)):
+                        return Delivered(None)
+                else:
+                    await self._stop_spinner(callback)
+            if chat_id < 0:  # a group: private text goes to the member's private chat only
+                return await self._private(action, progress)
         deep = self._fallbacks.pop(self._fallback_key(action.community, content), None)
         reply = (
             handle.message_id
@@ -958,7 +1112,54 @@ class TelegramPlatform:
             else None
         )
         return await self._post(chat_id, thread, content, action.community, reply=reply,
-                                deep=deep is not None)
+                                deep=deep is not None, progress=progress)
+
+    async def _stop_spinner(self, handle: Handle) -> None:
+        """Answer a press empty now: its reply comes as a message, not as the answer."""
+        try:
+            await self._answer(handle)
+        except tg_error.TelegramError as exc:
+            log.info("could not answer a callback query: %s", exc.message)
+
+    async def _direct(self, action: SendMessage, progress: Progress) -> Delivered:
+        """A message to ``action.member``'s private chat (``ctx.dm``)."""
+        if action.member is None:
+            raise PermanentError(REFUSED, error="no recipient")
+        return await self._to_private_chat(action, progress)
+
+    async def _private(self, action: SendMessage, progress: Progress) -> Delivered:
+        """A private reply in a group, sent to the member's private chat with the bot."""
+        if action.member is None:
+            raise Undeliverable("a private reply without a member")
+        return await self._to_private_chat(action, progress)
+
+    async def _to_private_chat(self, action: SendMessage, progress: Progress) -> Delivered:
+        """Post in the member's private chat, or raise :class:`Undeliverable`.
+
+        An anonymous admin (posting as the group) has no private chat; a member who never
+        started the bot, or blocked it, cannot be written to. The outbox then posts the
+        action's fallback, whose buttons become deep links into the private chat.
+        """
+        member = action.member
+        assert member is not None
+        try:
+            if not member.id.isdigit():
+                raise Undeliverable("this member has no private chat with the bot")
+            try:
+                done = await self._post(int(member.id), None, action.content,
+                                        action.community, progress=progress)
+            except tg_error.Forbidden as exc:
+                raise Undeliverable(exc.message) from None
+        except Undeliverable:
+            if action.fallback is not None:
+                key = self._fallback_key(action.community, action.fallback)
+                self._fallbacks[key] = time.monotonic()
+            raise
+        if action.content.buttons and done.message_id is not None and self.app is not None:
+            # Presses in the private chat belong to the community the message came from.
+            await self.app.db.kv_set(KV_PRIVATE, f"{member.id}:{done.message_id}",
+                                     action.community.key)
+        return done
 
     async def _post(
         self,
@@ -969,33 +1170,50 @@ class TelegramPlatform:
         *,
         reply: int | None = None,
         deep: bool = False,
+        progress: Progress | None = None,
+        first: int = 0,
     ) -> Delivered:
+        """Send ``content`` as text message(s) then one message per attachment.
+
+        Part ``first + i`` is the i-th message; each is recorded in ``progress`` once sent
+        and skipped when already there.
+        """
         bot = self._bot
+        parts = progress.parts if progress is not None else {}
         keyboard = await self._keyboard(community, content, deep=deep)
         chunks = split_html(content) or ([] if content.attachments else ["\u2060"])
-        last: Message | None = None
+        last: str | None = None
+        index = first
         for i, chunk in enumerate(chunks):
-            last = await bot.send_message(
-                chat_id,
-                chunk,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                message_thread_id=thread,
-                reply_parameters=ReplyParameters(reply, allow_sending_without_reply=True)
-                if reply and i == 0 else None,
-                reply_markup=keyboard if i == len(chunks) - 1 and not content.attachments
-                else None,
-            )
+            if index not in parts:
+                message = await bot.send_message(
+                    chat_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    message_thread_id=thread,
+                    reply_parameters=ReplyParameters(reply, allow_sending_without_reply=True)
+                    if reply and i == 0 else None,
+                    reply_markup=keyboard if i == len(chunks) - 1 and not content.attachments
+                    else None,
+                )
+                parts[index] = str(message.message_id)
+            last = parts[index]
+            index += 1
         for j, attachment in enumerate(content.attachments):
-            markup = keyboard if j == len(content.attachments) - 1 else None
-            upload = InputFile(attachment.data, filename=attachment.filename)
-            if attachment.image and len(attachment.data) <= limits.PHOTO_BYTES:
-                last = await bot.send_photo(chat_id, upload, message_thread_id=thread,
-                                            reply_markup=markup)
-            else:
-                last = await bot.send_document(chat_id, upload, message_thread_id=thread,
-                                               reply_markup=markup)
-        return Delivered(str(last.message_id) if last is not None else None)
+            if index not in parts:
+                markup = keyboard if j == len(content.attachments) - 1 else None
+                upload = InputFile(attachment.data, filename=attachment.filename)
+                if attachment.image and len(attachment.data) <= limits.PHOTO_BYTES:
+                    message = await bot.send_photo(chat_id, upload, message_thread_id=thread,
+                                                   reply_markup=markup)
+                else:
+                    message = await bot.send_document(chat_id, upload, message_thread_id=thread,
+                                                      reply_markup=markup)
+                parts[index] = str(message.message_id)
+            last = parts[index]
+            index += 1
+        return Delivered(last)
 
     async def _edit(self, action: EditMessage) -> Delivered:
         channel_id = action.channel.id if action.channel is not None else action.community.id
@@ -1016,12 +1234,14 @@ class TelegramPlatform:
                 raise
         return Delivered(action.message_id)
 
-    async def _reward(self, action: GrantReward) -> Delivered:
+    async def _reward(self, action: GrantReward, progress: Progress) -> Delivered:
         """Telegram has no roles: a custom title for admins, and for a role a badge message.
 
         The plugin that grants a reward announces it; this adds only what stands in for what
         Telegram cannot do: a role becomes a badge message in the group. A reward with a role
         or a ``perk_chat`` also brings a single-use invite to the perk chat, sent in private.
+        Part 0 is the invite (its private message id, or ``HELD`` when it waits for the
+        member's ``/start``), so a retry creates no second invite; the badge note follows.
         """
         assert self.app is not None
         community, member, reward = action.community, action.member, action.reward
@@ -1030,6 +1250,7 @@ class TelegramPlatform:
         if (
             reward.title
             and not action.revoke
+            and not progress.parts
             and int(community.id) < 0
             and await self.privilege_of(community, member) == Privilege.ADMIN
         ):
@@ -1051,26 +1272,39 @@ class TelegramPlatform:
         perk = self._perk_chat(reward)
         deep = False
         if perk is not None and not action.revoke:
-            link = await self._bot.create_chat_invite_link(
-                perk, member_limit=1, name=label[: limits.INVITE_LINK_NAME_CHARS]
-            )
-            note = Content(t.t("Your reward “{badge}” opens a perk chat. This invite link works "
-                               "once: {link}", badge=label, link=link.invite_link))
-            try:
-                await self._post(int(member.id), None, note, community)
-                if parts:
-                    parts.append(t.t("I sent you an invite link in private."))
-            except tg_error.Forbidden:
-                await self.app.db.kv_set(KV_INVITES, member.id, link.invite_link)
+            invited = progress.parts.get(0)
+            if invited is None:
+                invited = await self._invite(action, perk, label)
+                progress.parts[0] = invited
+            if invited == HELD:
                 parts.append(t.t("Open a private chat with me to receive your invite link."))
                 deep = True
+            elif parts:
+                parts.append(t.t("I sent you an invite link in private."))
         if not parts:
             return Delivered(None)
         channel = action.channel or self.default_channel(community)
         assert channel is not None
         chat_id, thread = split_channel(channel.id)
         return await self._post(chat_id, thread, Content(Markup(" ").join(parts)), community,
-                                deep=deep)
+                                deep=deep, progress=progress, first=1)
+
+    async def _invite(self, action: GrantReward, perk: int | str, label: str) -> str:
+        """Create a single-use perk invite and send it privately: the message id, or HELD."""
+        assert self.app is not None
+        member, community = action.member, action.community
+        link = await self._bot.create_chat_invite_link(
+            perk, member_limit=1, name=label[: limits.INVITE_LINK_NAME_CHARS]
+        )
+        t = self._t(community, member)
+        note = Content(t.t("Your reward “{badge}” opens a perk chat. This invite link works "
+                           "once: {link}", badge=label, link=link.invite_link))
+        try:
+            sent = await self._post(int(member.id), None, note, community)
+        except tg_error.Forbidden:
+            await self.app.db.kv_set(KV_INVITES, member.id, link.invite_link)
+            return HELD
+        return sent.message_id or HELD
 
     def _perk_chat(self, reward: Reward) -> int | str | None:
         """The chat a reward opens: its own ``perk_chat``, else the configured one for roles."""
@@ -1105,14 +1339,15 @@ class TelegramPlatform:
             open_period=period,
             message_thread_id=thread,
         )
-        if message.poll is not None:
-            await self.app.db.kv_set(KV_POLLS, message.poll.id, str(chat_id))
+        if message.poll is not None:  # votes name the poll; the plugin knows its message
+            await self.app.db.kv_set(KV_POLLS, message.poll.id,
+                                     f"{chat_id}/{message.message_id}")
         return Delivered(str(message.message_id))
 
 
     # -- threads and scheduled events (fallbacks) -----------------------------------------
 
-    async def _thread(self, action: CreateThread) -> Delivered:
+    async def _thread(self, action: CreateThread, progress: Progress) -> Delivered:
         """A forum topic in a forum supergroup; elsewhere the first post as a message.
 
         Fallback: in a group that is not a forum, or when the topic cannot be created
@@ -1129,7 +1364,10 @@ class TelegramPlatform:
         chat_id, thread = split_channel(channel.id)
         content = action.content
         has_post = bool(content.text or content.card or content.attachments or content.buttons)
-        if thread is None and chat_id < 0 and (await self._bot.get_chat(chat_id)).is_forum:
+        topic_id = progress.parts.get(0)  # the topic made by an earlier try, if any
+        if topic_id is None and thread is None and chat_id < 0 and (
+            await self._bot.get_chat(chat_id)
+        ).is_forum:
             try:
                 topic = await self._bot.create_forum_topic(
                     chat_id, action.name[: limits.FORUM_TOPIC_NAME_CHARS]
@@ -1138,9 +1376,12 @@ class TelegramPlatform:
                 log.info("no forum topic in %s (%s); posting a message instead", chat_id,
                          exc.message)
             else:
-                if has_post:
-                    await self._post(chat_id, topic.message_thread_id, content, community)
-                return Delivered(channel_of(chat_id, topic.message_thread_id).id)
+                topic_id = progress.parts[0] = str(topic.message_thread_id)
+        if topic_id is not None:
+            if has_post:
+                await self._post(chat_id, int(topic_id), content, community,
+                                 progress=progress, first=1)
+            return Delivered(channel_of(chat_id, int(topic_id)).id)
         reply: int | None = None
         if action.from_message is not None:
             found = await self.app.outbox.message_id(action.from_message)
@@ -1148,7 +1389,7 @@ class TelegramPlatform:
         heading = self._t(community).t("🧵 **{name}**", name=action.name)
         text = Markup("\n\n").join([heading, content.text]) if content.text else heading
         return await self._post(chat_id, thread, replace(content, text=text), community,
-                                reply=reply)
+                                reply=reply, progress=progress, first=1)
 
     def _event_text(self, action: ScheduleEvent) -> Markup:
         """An event's announcement: name, date and time in the community's timezone, place."""
@@ -1169,7 +1410,7 @@ class TelegramPlatform:
             lines.append(escape(action.description))
         return Markup("\n").join(lines)
 
-    async def _event(self, action: ScheduleEvent) -> Delivered:
+    async def _event(self, action: ScheduleEvent, progress: Progress) -> Delivered:
         """No scheduled events on Telegram: an announcement message, edited on updates.
 
         The announcement's chat and message id are kept under the event's key
@@ -1191,7 +1432,7 @@ class TelegramPlatform:
                 return Delivered(None)
             await self.app.db.kv_set(KV_EVENTS, key, None)
             return await self._post(int(old_chat), thread, content, community,
-                                    reply=int(old_message))
+                                    reply=int(old_message), progress=progress)
         if old_message:
             try:
                 return await self._edit(EditMessage(
@@ -1201,7 +1442,7 @@ class TelegramPlatform:
             except tg_error.BadRequest as exc:
                 log.info("event announcement %s is gone (%s); posting anew", old_message,
                          exc.message)
-        delivered = await self._post(chat_id, thread, content, community)
+        delivered = await self._post(chat_id, thread, content, community, progress=progress)
         await self.app.db.kv_set(KV_EVENTS, key, f"{chat_id}/{delivered.message_id}")
         return delivered
 

@@ -29,7 +29,9 @@ POLL_OPTIONS_MAX: Final = 12
 #: Characters of a poll question and of one option.
 POLL_QUESTION_CHARS: Final = 300
 POLL_OPTION_CHARS: Final = 100
-#: ``open_period`` of a poll, in seconds.
+#: ``open_period`` of a poll, in seconds. The bot closes its native polls through
+#: ``open_period``, so a longer poll must be refused (or made with buttons) before it is
+#: confirmed: delivery refuses it.
 POLL_OPEN_PERIOD_MIN: Final = 5
 POLL_OPEN_PERIOD_MAX: Final = 600
 #: ``setMyCommands``: commands per scope and language, name and description lengths.
@@ -49,19 +51,37 @@ INVITE_LINK_MEMBER_LIMIT_MAX: Final = 99_999
 UPLOAD_BYTES: Final = 50 * 1024 * 1024
 PHOTO_BYTES: Final = 10 * 1024 * 1024
 
-#: Sends per second for the whole bot.
+#: How long a callback query waits for the handler's reply to answer it with (an alert
+#: only the member sees) before it is answered empty. Telegram stops accepting the answer a
+#: few seconds after the press ("query is too old"; the limit is not documented) and the
+#: member's client shows a spinner until then; a reply that comes later goes to the
+#: member's private chat instead. Two seconds leave a busy bot room to confirm in place
+#: while keeping the spinner short for presses that get no reply.
+CALLBACK_REPLY_WAIT_SECONDS: Final = 2.0
+
+#: Limit names (``Limit.scope``) of the rate profile, as :meth:`rate_keys` returns them.
+GLOBAL: Final = "global"
+CHAT: Final = "chat"
+GROUP: Final = "group"
+CALLBACK: Final = "callback"
+
+#: Messages per second for the whole bot.
 GLOBAL_PER_SECOND: Final = 30
-#: Sends per minute to one group.
+#: Messages per minute to one group (messages *to* that group; not DMs nor callbacks).
 GROUP_PER_MINUTE: Final = 20
-#: Sends per second to one chat.
+#: Messages per second to one chat (a private chat or a group).
 CHAT_PER_SECOND: Final = 1
+#: Callback answers per second. Telegram documents no limit for them and they count
+#: against no chat; this only keeps a burst of presses from flooding the API.
+CALLBACK_PER_SECOND: Final = 30
 
 RATE_PROFILE: Final = RateProfile(
     "telegram",
     (
-        Limit("global", GLOBAL_PER_SECOND, 1.0),
-        Limit("group", GROUP_PER_MINUTE, 60.0),
-        Limit("channel", CHAT_PER_SECOND, 1.0),
+        Limit(GLOBAL, GLOBAL_PER_SECOND, 1.0),
+        Limit(GROUP, GROUP_PER_MINUTE, 60.0),
+        Limit(CHAT, CHAT_PER_SECOND, 1.0),
+        Limit(CALLBACK, CALLBACK_PER_SECOND, 1.0),
     ),
     concurrency=8,
 )

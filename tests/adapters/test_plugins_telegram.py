@@ -7,10 +7,12 @@ polling and HTTP use real time with short long-poll timeouts.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,11 +25,13 @@ from bot.core.clock import ManualClock
 from bot.core.plugin import Plugin
 from bot.core.refs import CommunityRef
 from bot.settings import TelegramSettings
+from plugins.admin import Admin
 from plugins.contributions import Contributions
 from plugins.onboarding import Onboarding
 from plugins.onboarding.tables import interests, members
 from plugins.polls import Polls
-from tests.adapters.test_telegram import FAST, TOKEN, fake, keyboard, quiet
+from plugins.polls.tables import ballots
+from tests.adapters.test_telegram import CALLBACK_WAIT, FAST, TOKEN, fake, keyboard, quiet
 from tests.conftest import make_settings
 from tests.fakes.telegram_server import FakeTelegram, RecordedCall, group, user
 
@@ -130,16 +134,19 @@ def arabic(text: str) -> bool:
 
 @asynccontextmanager
 async def running(
-    fake: FakeTelegram, plugins: Sequence[type[Plugin]], **telegram: Any
+    fake: FakeTelegram, plugins: Sequence[type[Plugin]], *,
+    database_url: str = "sqlite+aiosqlite://", **telegram: Any
 ) -> AsyncIterator[App]:
     """An app on a manual clock (starting now) with Telegram against ``fake``."""
     platform = TelegramPlatform(
         TelegramSettings(token=SecretStr(TOKEN), api_url=fake.base_url, **telegram),
         rate_profile=FAST,
         poll_timeout=1,
+        callback_wait=CALLBACK_WAIT,
     )
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
-    app = App(make_settings(), clock=clock, platforms=[platform], plugins=list(plugins))
+    app = App(make_settings(database_url=database_url), clock=clock, platforms=[platform],
+              plugins=list(plugins))
     await app.start()
     try:
         yield app
@@ -258,6 +265,77 @@ async def test_poll_votes_change_and_results_with_chart(
                                              button(poll, options[0])["callback_data"]))
         late = await fake.wait_for_call("answerCallbackQuery", after=n)
         assert arabic(text_of(late)) == (where.language == "ar")
+
+
+async def counted(app: App, n: int, timeout: float = 15.0) -> None:
+    """Wait until ``n`` ballots are stored (votes arrive through polling, in real time)."""
+    async def enough() -> None:
+        while True:
+            await quiet(app, 0.2)
+            async with app.db.connect() as conn:
+                if len((await conn.execute(select(ballots.c.voter))).all()) >= n:
+                    return
+
+    await asyncio.wait_for(enough(), timeout)
+
+
+async def test_native_poll_votes_are_counted_across_a_restart(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    where = ENGLISH
+    url = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
+    async with running(fake, [Polls], database_url=url) as app:
+        await prepare(app, where)
+        fake.set_member(where.chat_id, where.admin, "administrator")
+        fake.push(fake.message_update(
+            where.chat, where.admin, '/poll "Which day?" "Sat | Sun | Mon" native=yes '
+            "duration=10m"))
+        sent = await fake.wait_for_call("sendPoll", lambda c: c.ok)
+        assert int(sent.params["open_period"]) == 600
+        assert sent.params.get("is_anonymous") in (False, "false")  # else no votes arrive
+        poll_id = sent.result["poll"]["id"]
+        fake.push(fake.poll_answer_update(poll_id, where.bob, [0]))
+        await counted(app, 1)
+    async with running(fake, [Polls], database_url=url) as app:  # the mapping is stored
+        fake.push(fake.poll_answer_update(poll_id, where.sara, [1]))
+        fake.push(fake.poll_answer_update(poll_id, where.admin, [0]))
+        await counted(app, 3)
+        await app.scheduler.advance(timedelta(minutes=11))
+        results = await sent_to(fake, where.chat_id, "members voted")
+        assert "3 members voted." in text_of(results)
+        assert "Winner: <b>Sat</b>" in text_of(results)
+
+
+async def test_hidden_interim_results_and_forget_me_stay_private(fake: FakeTelegram) -> None:
+    where = ENGLISH
+    admin, bob = int(where.admin["id"]), int(where.bob["id"])
+    async with running(fake, [Polls, Admin]) as app:
+        await prepare(app, where)
+        fake.set_member(where.chat_id, where.admin, "administrator")
+        fake.allow_private(admin)
+        fake.push(fake.message_update(
+            where.chat, where.admin, '/poll "Which day?" "Sat | Sun" hidden=yes'))
+        poll = await sent_to(fake, where.chat_id, "Which day?", where=has_button("Sat"))
+        fake.push(fake.callback_query_update(where.bob, poll.result,
+                                             button(poll, "Sat")["callback_data"]))
+        await answered(fake, "Your vote for “Sat” is counted.")
+        fake.push(fake.message_update(where.chat, where.admin, "/poll_results 1"))
+        interim = await sent_to(fake, admin, "Interim results of poll #1")
+        assert "1 member voted." in text_of(interim)
+
+        fake.allow_private(bob)
+        fake.push(fake.message_update(where.chat, where.bob, "/forget_me"))
+        confirm = await sent_to(fake, bob, "Are you sure?", where=has_button("Yes"))
+        fake.push(fake.callback_query_update(where.bob, confirm.result,
+                                             button(confirm, "Yes")["callback_data"]))
+        await fake.wait_for_call(  # the goodbye: an answer to the press, or in private
+            "answerCallbackQuery", lambda c: c.ok and "Erasing your data" in text_of(c))
+        fake.push(fake.message_update(where.chat, where.sara, "/forget_me"))  # not started
+        await quiet(app)
+        group_texts = [text_of(c) for c in fake.calls_of(
+            "sendMessage", lambda c: chat_of(c) == where.chat_id)]
+        assert not [t for t in group_texts if "Interim results" in t or "member voted" in t]
+        assert not [t for t in group_texts if "Are you sure" in t or "Erasing" in t]
 
 
 # -- onboarding --------------------------------------------------------------------------

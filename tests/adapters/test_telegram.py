@@ -41,6 +41,9 @@ from tests.fakes.telegram_server import (
 
 TOKEN = "123:ABC"
 FAST = RateProfile("test", (), 16)
+#: Presses wait this long for their reply before being answered empty: long enough that a
+#: reply on a busy test machine still comes as the answer (tests of the late path pass 1 s).
+CALLBACK_WAIT = 5.0
 GROUP = group(-1001, "Majlis")
 ALICE = user(42, "Alice", username="alice", language_code="en")
 BOB = user(43, "Bob", language_code="en")
@@ -82,6 +85,7 @@ async def running(
     database_url: str = "sqlite+aiosqlite://",
     plugins: Sequence[type[Plugin]] = (Example, Admin, Private),
     profile: RateProfile = FAST,
+    callback_wait: float = CALLBACK_WAIT,
     **telegram: Any,
 ) -> AsyncIterator[tuple[App, TelegramPlatform]]:
     """An app with the Telegram platform against ``fake``, stopped at the end."""
@@ -89,6 +93,7 @@ async def running(
         TelegramSettings(token=SecretStr(TOKEN), api_url=fake.base_url, **telegram),
         rate_profile=profile,
         poll_timeout=1,
+        callback_wait=callback_wait,
     )
     app = App(make_settings(database_url=database_url), clock=SystemClock(),
               platforms=[platform], plugins=list(plugins))
@@ -182,8 +187,12 @@ async def test_member_joins_once_and_presses_greeting(
 
 async def test_command_with_arabic_arguments(fake: FakeTelegram) -> None:
     async with running(fake) as (app, _platform):
+        fake.push(fake.start_update(SARA))  # she started the bot: errors reach her privately
+        await fake.wait_for_call("sendMessage", lambda c: c.ok)
         fake.push(fake.message_update(GROUP, SARA, "/remind ساعتين اتصل"))
-        error = await fake.wait_for_call("sendMessage")
+        error = await fake.wait_for_call("sendMessage", lambda c: c.ok and "ساعتين" in str(
+            c.params.get("text")))
+        assert error.params["chat_id"] in (44, "44")  # the error is private, never the group
         assert any("\u0600" <= ch <= "\u06ff" for ch in error.params["text"])
         assert "Usage" not in error.params["text"]
         n = len(fake.calls)
@@ -198,8 +207,10 @@ async def test_command_with_arabic_arguments(fake: FakeTelegram) -> None:
 
 async def test_admin_command_refused_then_anonymous_admin(fake: FakeTelegram) -> None:
     async with running(fake) as (app, _platform):
+        fake.allow_private(43)
         fake.push(fake.message_update(GROUP, BOB, "/pause"))
-        await said(fake, "only for admins")
+        refusal = await said(fake, "only for admins")
+        assert refusal.params["chat_id"] in (43, "43")  # a private reply: Bob's private chat
         assert not app.outbox.is_paused("telegram:-1001")
         fake.push(fake.message_update(GROUP, None, "/pause", anonymous_admin=True))
         await said(fake, "Paused.")
@@ -279,6 +290,7 @@ async def test_retry_after_burst_loses_nothing(fake: FakeTelegram) -> None:
 
 async def test_redelivered_update_is_handled_once(fake: FakeTelegram) -> None:
     async with running(fake) as (app, _platform):
+        fake.allow_private(42)  # /help answers privately
         update = fake.message_update(GROUP, ALICE, "/remind 2h call Sara")
         fake.push(update)
         await said(fake, "I will remind you")

@@ -31,7 +31,13 @@ What the fake does
 * Telegram's documented error shapes are produced for the common failure modes (403 for users
   who never started the bot, 429 with ``parameters.retry_after``, 400 with
   ``parameters.migrate_to_chat_id`` for a migrated group, "message is not modified", ...) and
-  arbitrary failures can be injected with :meth:`FakeTelegram.fail_next`.
+  arbitrary failures can be injected with :meth:`FakeTelegram.fail_next` (429 with
+  ``retry_after``, 500, 502, ...).
+* Real-world faults: :meth:`FakeTelegram.drop_next` closes the connection without an answer
+  (before or after the method took effect, like a response lost on the way back), and a
+  ``callback_query`` answered too late (see ``callback_answer_timeout`` and
+  :meth:`FakeTelegram.expire_callback`) or a second time answers ``400 Bad Request: query is
+  too old and response timeout expired or query ID is invalid``.
 
 Only the error descriptions that Telegram is known to return verbatim are used verbatim; a few
 validation messages for rarely hit cases are approximations (noted where they are produced).
@@ -299,12 +305,14 @@ class RecordedCall:
     """The error the fake answered with, if any."""
     done: bool = False
     """Whether the answer has been produced (long-polling ``getUpdates`` is recorded early)."""
+    dropped: bool = False
+    """Whether the connection was closed instead of answering (see ``drop_next``)."""
     timestamp: float = dataclasses.field(default_factory=time.monotonic)
 
     @property
     def ok(self) -> bool:
-        """Whether the call was answered with ``"ok": true``."""
-        return self.done and self.error is None
+        """Whether the call took effect: answered ``"ok": true``, or dropped after running."""
+        return self.done and self.error is None and (not self.dropped or self.result is not None)
 
     def __iter__(self) -> Iterator[Any]:
         yield self.method
@@ -332,6 +340,12 @@ class _Signal:
 class _Failure:
     error: ApiError
     remaining: int
+
+
+@dataclass
+class _Drop:
+    remaining: int
+    after_processing: bool
 
 
 @dataclass
@@ -670,6 +684,8 @@ class FakeTelegram:
             ``400 Bad Request: chat not found``; by default a plausible chat is synthesized.
         can_read_all_group_messages: Reported by ``getMe`` (privacy mode is not emulated).
         default_member_status: ``getChatMember`` status for pairs never configured.
+        callback_answer_timeout: Seconds after it was pushed that a callback query can still
+            be answered (Telegram's limit is undocumented, a few seconds); None: no limit.
     """
 
     def __init__(
@@ -683,6 +699,7 @@ class FakeTelegram:
         strict_chats: bool = False,
         can_read_all_group_messages: bool = False,
         default_member_status: str = "member",
+        callback_answer_timeout: float | None = None,
     ) -> None:
         bot_id_text, _, _ = token.partition(":")
         if not bot_id_text.isdigit():
@@ -691,6 +708,7 @@ class FakeTelegram:
         self.bot_id = int(bot_id_text)
         self.bot_username = bot_username
         self.require_start = require_start
+        self.callback_answer_timeout = callback_answer_timeout
         self.enforce_allowed_updates = enforce_allowed_updates
         self.strict_chats = strict_chats
         self.default_member_status = _STATUS_ALIASES.get(
@@ -750,6 +768,9 @@ class FakeTelegram:
         self._poll_locations: dict[str, tuple[int, int]] = {}
         self._callback_ids: set[str] = set()
         self._answered_callbacks: set[str] = set()
+        self._callback_pushed: dict[str, float] = {}
+        self._expired_callbacks: set[str] = set()
+        self._drops: dict[str, deque[_Drop]] = {}
         self._topics: dict[tuple[int, int], JSONDict] = {}
         self._history: dict[int, JSONDict] = {}
         self._pending: list[JSONDict] = []
@@ -907,7 +928,7 @@ class FakeTelegram:
         self,
         method: str,
         error_code: int = 429,
-        description: str = "Too Many Requests: retry after 1",
+        description: str | None = None,
         retry_after: int | None = 1,
         times: int = 1,
         *,
@@ -916,15 +937,45 @@ class FakeTelegram:
         """Make the next *times* calls of *method* fail with Telegram's error shape.
 
         For ``error_code=429`` the body carries ``parameters.retry_after`` (PTB raises
-        ``telegram.error.RetryAfter``); other codes only carry *parameters* if given, e.g.
+        ``telegram.error.RetryAfter``) and, by default, Telegram's description "Too Many
+        Requests: retry after N"; 500 and 502 answer "Internal Server Error" and "Bad
+        Gateway" (PTB raises ``NetworkError``); other codes only carry *parameters* if given, e.g.
         ``fail_next("sendMessage", 400, "Bad Request: chat not found")`` or
         ``parameters={"migrate_to_chat_id": -100123}``. Failures queue up in order.
         """
         params = dict(parameters or {})
         if error_code == 429 and retry_after is not None:
             params.setdefault("retry_after", retry_after)
+        if description is None:
+            description = {
+                429: f"Too Many Requests: retry after {params.get('retry_after', 1)}",
+                500: "Internal Server Error",
+                502: "Bad Gateway",
+            }.get(error_code, f"Error {error_code}")
         failure = _Failure(ApiError(error_code, description, params or None), times)
         self._failures.setdefault(method.lower(), deque()).append(failure)
+
+    def drop_next(self, method: str, times: int = 1, *, after_processing: bool = False) -> None:
+        """Close the connection of the next *times* calls of *method* without an answer.
+
+        The client sees the server disconnect (PTB raises ``NetworkError``). With
+        *after_processing* the method takes effect first (a message is sent and recorded in
+        :attr:`calls` with its result), so only the answer is lost: what a retry must not
+        repeat. Drops are taken before failures queued with :meth:`fail_next`.
+        """
+        self._drops.setdefault(method.lower(), deque()).append(_Drop(times, after_processing))
+
+    def expire_callback(self, query_id: str) -> None:
+        """Make callback query *query_id* too old to answer (as Telegram does after a few
+        seconds): ``answerCallbackQuery`` then fails with "query is too old"."""
+        self._expired_callbacks.add(str(query_id))
+
+    def answered_callbacks(self, query_id: str) -> list[RecordedCall]:
+        """The successful ``answerCallbackQuery`` calls for *query_id*."""
+        return self.calls_of(
+            "answerCallbackQuery",
+            lambda c: c.ok and str(c.params.get("callback_query_id")) == str(query_id),
+        )
 
     def register(self, method: str, handler: MethodHandler) -> None:
         """Implement (or override) a Bot API *method* with ``async handler(params) -> result``."""
@@ -1480,6 +1531,7 @@ class FakeTelegram:
                     self.allow_private(user_id)
         elif kind == "callback_query":
             self._callback_ids.add(str(payload["id"]))
+            self._callback_pushed.setdefault(str(payload["id"]), time.monotonic())
             self._remember_user(payload.get("from"))
             if "message" in payload:
                 self._remember_chat(payload["message"]["chat"])
@@ -1548,6 +1600,9 @@ class FakeTelegram:
         call = RecordedCall(name, params, files, http_method=request.method)
         self.calls.append(call)
         self._calls_signal.fire()
+        drop = self._take_drop(raw_method)
+        if drop is not None:
+            return await self._drop(request, call, entry, after_processing=drop.after_processing)
         try:
             failure = self._take_failure(raw_method)
             if failure is not None:
@@ -1581,6 +1636,38 @@ class FakeTelegram:
                     content_type=part.content_type or "application/octet-stream",
                 )
         return web.Response(status=404)
+
+    def _take_drop(self, method: str) -> _Drop | None:
+        queue = self._drops.get(method.lower())
+        if not queue:
+            return None
+        drop = queue[0]
+        drop.remaining -= 1
+        if drop.remaining <= 0:
+            queue.popleft()
+        return drop
+
+    async def _drop(
+        self,
+        request: web.Request,
+        call: RecordedCall,
+        entry: tuple[str, MethodHandler] | None,
+        *,
+        after_processing: bool,
+    ) -> web.StreamResponse:
+        """Close the client's connection instead of answering (after running the method)."""
+        call.dropped = True
+        try:
+            if after_processing and entry is not None and call.method != "getUpdates":
+                call.result = await entry[1](call.params)
+        except ApiError as exc:
+            call.error = exc
+        finally:
+            call.done = True
+            self._calls_signal.fire()
+        if request.transport is not None:
+            request.transport.abort()  # no status line: the client sees a disconnect
+        return web.Response(status=200)  # never written: the transport is gone
 
     def _take_failure(self, method: str) -> ApiError | None:
         queue = self._failures.get(method.lower())
@@ -2000,7 +2087,13 @@ class FakeTelegram:
 
     async def _m_answer_callback_query(self, params: JSONDict) -> bool:
         query_id = str(_require(params, "callback_query_id"))
-        if query_id not in self._callback_ids or query_id in self._answered_callbacks:
+        pushed = self._callback_pushed.get(query_id)
+        late = (
+            query_id in self._expired_callbacks
+            or (self.callback_answer_timeout is not None and pushed is not None
+                and time.monotonic() - pushed > self.callback_answer_timeout)
+        )
+        if query_id not in self._callback_ids or query_id in self._answered_callbacks or late:
             raise _bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )

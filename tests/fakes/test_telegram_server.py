@@ -33,6 +33,7 @@ from telegram.error import (
     ChatMigrated,
     EndPointNotFound,
     Forbidden,
+    NetworkError,
     RetryAfter,
 )
 from telegram.ext import (
@@ -349,7 +350,7 @@ async def test_retry_after(fake: FakeTelegram) -> None:
     assert failed.error.payload() == {
         "ok": False,
         "error_code": 429,
-        "description": "Too Many Requests: retry after 1",
+        "description": "Too Many Requests: retry after 3",
         "parameters": {"retry_after": 3},
     }
     assert succeeded.ok
@@ -362,6 +363,44 @@ async def test_fail_next_other_codes_and_times(fake: FakeTelegram) -> None:
             with pytest.raises(BadRequest, match=r"(?i)chat not found"):
                 await app.bot.get_chat(GROUP["id"])
         assert (await app.bot.get_chat(GROUP["id"])).id == GROUP["id"]
+
+
+async def test_server_errors_and_dropped_connections(fake: FakeTelegram) -> None:
+    fake.allow_private(43)
+    fake.fail_next("sendMessage", 502)
+    fake.fail_next("sendMessage", 500)
+    async with build_app(fake) as app:
+        with pytest.raises(NetworkError, match="Bad Gateway"):
+            await app.bot.send_message(43, "one")
+        with pytest.raises(NetworkError, match="Internal Server Error"):
+            await app.bot.send_message(43, "two")
+        fake.drop_next("sendMessage")
+        with pytest.raises(NetworkError, match="disconnected"):
+            await app.bot.send_message(43, "lost on the way in")
+        fake.drop_next("sendMessage", after_processing=True)
+        with pytest.raises(NetworkError, match="disconnected"):
+            await app.bot.send_message(43, "lost on the way back")
+        assert (await app.bot.send_message(43, "fine")).text == "fine"
+    calls = fake.calls_of("sendMessage")
+    assert [c.ok for c in calls] == [False, False, False, True, True]
+    assert calls[2].dropped and calls[2].result is None  # never took effect
+    assert calls[3].dropped and calls[3].result["text"] == "lost on the way back"
+
+
+async def test_callback_answered_too_late(fake: FakeTelegram) -> None:
+    async with build_app(fake) as app:
+        fake.push(fake.callback_query_update(BOB, None, "x", inline_message_id="inl"))
+        expired = fake.pending_updates[-1]["callback_query"]["id"]
+        fake.expire_callback(expired)
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+            await app.bot.answer_callback_query(expired)
+        assert not fake.answered_callbacks(expired)
+    async with FakeTelegram(callback_answer_timeout=0.0) as strict, build_app(strict) as app:
+        strict.push(strict.callback_query_update(BOB, None, "x", inline_message_id="inl"))
+        query_id = strict.pending_updates[-1]["callback_query"]["id"]
+        await asyncio.sleep(0.01)
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+            await app.bot.answer_callback_query(query_id, text="late")
 
 
 async def test_private_chat_requires_start(fake: FakeTelegram) -> None:
