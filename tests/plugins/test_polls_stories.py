@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from itertools import combinations
+from pathlib import Path
+
+from tests.conftest import ROOT
 from tests.test_stories import run_story
 
 ONLY_POLLS = 'MAJLIS_PLUGINS=["polls"]'
@@ -45,3 +53,71 @@ def test_polls_story_in_arabic() -> None:
     assert "الفائز: مكتبة." in text
     assert "صوّت 3 أعضاء." in text
     assert "(image: poll-1.png, " in text
+
+
+def reach_from_the_script(name: str) -> set[str]:
+    """The "not among the most active 10%" share at the close, recomputed from the script.
+
+    Independent of the plugin: it reads who joined, who posted how often and who voted for
+    what from the story itself. A tie at the edge of the most active 10% could go either
+    way, so every way is computed; the story is only fair if they agree.
+    """
+    lines = (ROOT / "stories" / name).read_text(encoding="utf-8").splitlines()
+    messages: dict[str, int] = {}
+    votes: dict[str, int] = {}
+    acting, options, clock, deadline = "owner", 0, timedelta(), None
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith(":as "):
+            acting = line.split(maxsplit=1)[1]
+            if acting != "owner":  # the console's owner is there from the start
+                messages.setdefault(acting, 0)
+        elif line.startswith(":advance "):
+            amount = line.split()[1]
+            clock += timedelta(**{{"h": "hours", "d": "days", "m": "minutes"}[amount[-1]]:
+                                  int(amount[:-1])})
+        elif line.startswith(":press ") and deadline is not None and clock < deadline:
+            pressed = int(line.split()[1])
+            if pressed <= options:
+                votes[acting] = pressed
+            else:
+                votes.pop(acting, None)  # "withdraw my vote"
+        elif line.startswith("/poll ") and deadline is None and "duration=2d" in line:
+            options = line.split('"')[3].count("|") + 1
+            deadline = clock + timedelta(days=2)
+        elif not line.startswith((":", "/")):
+            messages[acting] = messages.get(acting, 0) + 1
+    posters = [m for m, n in messages.items() if n > 0]
+    top = max(1, int(len(messages) * 0.10))
+    shares = set()
+    for usual in combinations(posters, min(top, len(posters))):
+        # a valid "most active" set: nobody outside it posted more than anyone inside
+        if min(messages[m] for m in usual) >= max(
+                (messages[m] for m in posters if m not in usual), default=0):
+            beyond = sum(1 for voter in votes if voter not in usual)
+            shares.add(f"{round(100 * beyond / len(votes))}%")
+    return shares
+
+
+def test_the_story_reach_matches_its_messages_and_votes() -> None:
+    shares = reach_from_the_script("polls_en.txt")
+    assert len(shares) == 1, shares
+    (share,) = shares
+    text = run_story("polls_en.txt", ONLY_POLLS)
+    closed = text.split("Poll #1 is closed: Where shall we meet?", 1)[1]
+    assert f"{share} are not among the most active 10% of members." in closed.split("\n[")[0]
+
+
+def test_the_story_reads_the_same_on_a_file_database(tmp_path: Path) -> None:
+    def run(*database: str) -> str:
+        return subprocess.run(
+            [sys.executable, "run.py", "console", "--script", "stories/polls_en.txt",
+             *database],
+            cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=120,
+            env={"PATH": "", "PYTHONIOENCODING": "utf-8", "MAJLIS_PLUGINS": '["polls"]'},
+            check=True,
+        ).stdout
+
+    on_file = run("--database", f"sqlite+aiosqlite:///{tmp_path / 'story.db'}")
+    assert re.sub(r"\d+ bytes", "", on_file) == re.sub(r"\d+ bytes", "", run())
