@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 from bot import Capability, ChannelRef, CommunityRef, Context, PollClosed, internal_id
 from plugins.polls import render
 from plugins.polls.activity import ActivityBook
-from plugins.polls.rules import Outcome, Seen, check_native, check_poll, outcome
+from plugins.polls.rules import (
+    Outcome,
+    Seen,
+    active_members,
+    check_native,
+    check_poll,
+    outcome,
+    quorum_needed,
+)
 from plugins.polls.settings import PollsSettings
 from plugins.polls.store import PollStore
 
@@ -58,6 +66,13 @@ class Lifecycle:
         """The community's activity (loaded already, except for work outside any event)."""
         await self.plugin.open(community)
         return self.activity.members(community.key)
+
+    async def needed(self, community: CommunityRef, row: Any, now: datetime) -> int:
+        """The poll's quorum as it stands (a share of active members moves with them)."""
+        if not row.quorum_percent:
+            return int(row.quorum)
+        active = active_members(await self.members(community), now)
+        return quorum_needed(row.quorum, row.quorum_percent, active)
 
     def shared(self, community: CommunityRef, row: Any) -> Context:
         """A context in the community's language for messages everyone reads."""
@@ -108,7 +123,8 @@ class Lifecycle:
                 question, new.choices, duration=new.deadline - now, multiple=new.multiple > 1,
                 anonymous=new.anonymous)
         else:
-            text, buttons = render.poll_message(shared, row, await self.store.tally(row))
+            text, buttons = render.poll_message(shared, row, await self.store.tally(row),
+                                                await self.needed(ctx.community, row, now))
             outbox_id = await shared.send(text, buttons=buttons)
         await self.store.set_message(poll_id, outbox_id)
         if use_native:
@@ -138,7 +154,9 @@ class Lifecycle:
                         or row.native_id is not None):
                     return
                 shared = self.shared(community, row)
-                text, buttons = render.poll_message(shared, row, await self.store.tally(row))
+                text, buttons = render.poll_message(
+                    shared, row, await self.store.tally(row),
+                    await self.needed(community, row, shared.now()))
                 await shared.edit(row.message, text, buttons=buttons, channel=shared.channel)
         finally:
             self._refreshing.discard(poll_id)
@@ -168,10 +186,11 @@ class Lifecycle:
         await plugin.unschedule("remind", community, str(poll_id))
         shared = self.shared(community, row)
         if row.message is not None and row.native_id is None:
-            await shared.edit(row.message, render.closed_message(shared, row),
+            await shared.edit(row.message, render.closed_message(shared, row, tally),
                               channel=shared.channel)
-        await shared.send(render.results(shared, row, result, final=True),
-                          attachments=[render.chart(shared, row, tally)])
+        # a chart of nothing but empty bars tells nobody anything
+        pictures = [render.chart(shared, row, tally)] if tally.voters else []
+        await shared.send(render.results(shared, row, result, final=True), attachments=pictures)
         winners = tally.winners()
         await plugin.emit(PollClosed(
             id=internal_id("polls.closed"), community=community, at=now, poll_id=row.id,

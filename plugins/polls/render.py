@@ -47,8 +47,13 @@ def who_may_vote(ctx: Context, row: Any) -> Markup:
     return ctx.t("Only members who joined before the poll opened can vote.")
 
 
-def poll_message(ctx: Context, row: Any, tally: Tally) -> tuple[Markup, list[Button]]:
-    """The open poll: question, how to vote, live counts (unless hidden), deadline, buttons."""
+def poll_message(
+    ctx: Context, row: Any, tally: Tally, needed: int = 0
+) -> tuple[Markup, list[Button]]:
+    """The open poll: how to vote, live counts (unless hidden), quorum, deadline, buttons.
+
+    ``needed`` is the quorum as it stands (0: none).
+    """
     parts = [ctx.t("📊 **{question}** (poll #{id})", question=row.question, id=row.id)]
     modes = [
         ctx.t("Single choice.") if row.max_choices == 1 else ctx.tn(
@@ -64,6 +69,9 @@ def poll_message(ctx: Context, row: Any, tally: Tally) -> tuple[Markup, list[But
     else:
         parts.extend(lines(ctx, row, tally))
     parts.append(ctx.tn("{n} member has voted.", "{n} members have voted.", tally.voters))
+    if needed:
+        parts.append(ctx.tn("Quorum: {n} member must vote for the result to count.",
+                            "Quorum: {n} members must vote for the result to count.", needed))
     parts.append(ctx.t("Closes {when}.", when=row.deadline))
     buttons = [
         Button(short_label(option, LABEL_LIMIT), Vote(row.id, i), style=ButtonStyle.PRIMARY)
@@ -74,9 +82,25 @@ def poll_message(ctx: Context, row: Any, tally: Tally) -> tuple[Markup, list[But
     return Markup("\n").join(parts), buttons
 
 
-def closed_message(ctx: Context, row: Any) -> Markup:
-    """What the poll message becomes once the poll is closed."""
-    return ctx.t("📊 **{question}** (poll #{id}) — closed.", question=row.question, id=row.id)
+def closed_message(ctx: Context, row: Any, tally: Tally) -> Markup:
+    """What the poll message becomes once closed: the final counts and winner, no buttons."""
+    head = ctx.t("📊 **{question}** (poll #{id}) — closed.", question=row.question, id=row.id)
+    return Markup("\n").join([
+        head, *lines(ctx, row, tally),
+        ctx.tn("{n} member voted.", "{n} members voted.", tally.voters),
+        verdict(ctx, row, tally),
+    ])
+
+
+def verdict(ctx: Context, row: Any, tally: Tally) -> Markup:
+    """The winner, the tie, or that nobody voted."""
+    winners = tally.winners()
+    if not winners:
+        return ctx.t("No votes were cast.")
+    if len(winners) == 1:
+        return ctx.t("Winner: **{option}**.", option=row.options[winners[0]])
+    quoted = [ctx.i18n.plain("“{option}”", option=row.options[i]) for i in winners]
+    return ctx.t("Tie between {options}.", options=ctx.i18n.plain(", ").join(quoted))
 
 
 def results(ctx: Context, row: Any, outcome: Outcome, *, final: bool) -> Markup:
@@ -89,14 +113,7 @@ def results(ctx: Context, row: Any, outcome: Outcome, *, final: bool) -> Markup:
                      question=row.question)
     parts = [head, *lines(ctx, row, tally)]
     parts.append(ctx.tn("{n} member voted.", "{n} members voted.", tally.voters))
-    winners = tally.winners()
-    if not winners:
-        parts.append(ctx.t("No votes were cast."))
-    elif len(winners) == 1:
-        parts.append(ctx.t("Winner: **{option}**.", option=row.options[winners[0]]))
-    else:
-        quoted = [ctx.i18n.plain("“{option}”", option=row.options[i]) for i in winners]
-        parts.append(ctx.t("Tie between {options}.", options=ctx.i18n.plain(", ").join(quoted)))
+    parts.append(verdict(ctx, row, tally))
     if outcome.needed:
         parts.append(
             ctx.tn("Quorum met: {voters} voted, {n} needed.",
@@ -137,6 +154,8 @@ def vote_reply(ctx: Context, row: Any, option: int, result: VoteResult) -> Marku
         )
     if result == "changed":
         return ctx.t("You changed your vote to “{option}”.", option=name)
+    if result == "unpicked":
+        return ctx.t("You took back your vote for “{option}”.", option=name)
     return ctx.t("Your vote for “{option}” is counted.", option=name)
 
 

@@ -103,10 +103,17 @@ def quorum_needed(quorum: int, quorum_percent: int, active: int) -> int:
 
 
 def usual_voices(members: dict[str, Seen]) -> set[str]:
-    """The most active 10% of members by message count (at least one; ties by member id)."""
-    ranked = sorted((item for item in members.items() if item[1].messages > 0),
-                    key=lambda item: (-item[1].messages, item[0]))
-    return {member for member, _ in ranked[: max(1, int(len(members) * USUAL_VOICES))]}
+    """The most active 10% of members by message count (at least one), ties included.
+
+    Tied members share a rank: whoever posted as much as the last of the top 10% is a usual
+    voice too, so the figure never depends on member ids or names.
+    """
+    counts = sorted((s.messages for s in members.values() if s.messages > 0), reverse=True)
+    if not counts:
+        return set()
+    top = max(1, int(len(members) * USUAL_VOICES))
+    least = counts[min(top, len(counts)) - 1]
+    return {member for member, seen in members.items() if seen.messages >= least}
 
 
 def outcome(

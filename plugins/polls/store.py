@@ -168,6 +168,11 @@ class PollStore:
             )).rowcount
             if dropped:
                 return "changed"
+            if not added and row.max_choices > 1:
+                # a second press on a chosen option of a multiple-choice poll un-picks it
+                await conn.execute(delete(ballots).where(
+                    ballots.c.poll == row.id, ballots.c.voter == key, ballots.c.option == option))
+                return "unpicked"
             if not added:
                 return "already"
             if row.max_choices > 1:
