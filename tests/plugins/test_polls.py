@@ -419,3 +419,15 @@ def test_tied_members_share_a_rank_among_the_usual_voices() -> None:
     members["omar"] = Seen(at, at, 3)
     assert usual_voices(members) == {"omar"}
     assert usual_voices({f"q{i}": Seen(at, None, 0) for i in range(3)}) == set()
+
+
+async def test_the_reminder_speaks_the_members_own_language(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory([Polls])
+    await world.play(":as sara", "/poll_remind on", ":as owner", CREATE)
+    # her own choice (as /language records it); the community speaks English
+    await world.app.kernel.communities.set_member_language(
+        world.console.community, world.console.members["sara"], "ar")
+    lines = world.bot_lines(await world.play(":advance 47h"))
+    assert len(lines) == 1 and lines[0].startswith("Majlis: (DM to sara) الاستطلاع رقم 1 «Where")
