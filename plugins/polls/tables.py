@@ -8,8 +8,7 @@ ballot can be tied back to anyone. A native poll (the platform's own) has a row 
 
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
-from bot import plugin_metadata
-from bot.core.storage import UTCDateTime
+from bot import UTCDateTime, plugin_metadata
 
 metadata = plugin_metadata()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from bot import ButtonPressed, ChannelRef, Event, ManualClock, MemberRef, PollCl
 from bot.adapters.console import PLATFORM
 from plugins.polls import Polls, Vote, Withdraw, split_options, voter_key
 from plugins.polls.chart import bar_chart, visual
+from plugins.polls.rules import Seen, usual_voices
 from plugins.polls.tables import ballots, polls
 from tests.conftest import ConsoleWorld, WorldFactory
 
@@ -350,3 +351,83 @@ def test_chart_is_a_png_and_shapes_arabic() -> None:
     png = bar_chart("أين نلتقي؟", ["مقهى", "حديقة"], [2, 1], rtl=True, highlight=[0])
     assert png.startswith(b"\x89PNG")
     assert bar_chart("Q", ["A", "B"], [0, 0]).startswith(b"\x89PNG")
+
+
+async def test_the_closed_poll_keeps_its_final_counts_and_winner(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory([Polls])
+    await world.play(CREATE, ":as sara", ":press 3", ":as omar", ":press 3", ":as lina",
+                     ":press 1")
+    lines = await world.play(":advance 3d")
+    edited = next(line for line in lines if "(edited" in line)
+    assert "Where shall we meet? (poll #1) — closed." in edited
+    assert "3. Library — 2 votes (67%)" in edited
+    assert "3 members voted." in edited and "Winner: Library." in edited
+    assert "[1 Cafe]" not in edited  # no buttons any more
+
+
+async def test_the_open_poll_shows_its_quorum(world_factory: WorldFactory) -> None:
+    world = await world_factory([Polls])
+    for name in ("a", "b", "c", "d"):
+        await world.play(f":as {name}", "hello")
+    lines = world.bot_lines(await world.play(":as owner", CREATE + " quorum_percent=50"))
+    # four members posted in the last 30 days: 50% is 2
+    assert any("Quorum: 2 members must vote for the result to count." in line
+               for line in lines)
+    lines = world.bot_lines(await world.play('/poll "Tea?" "Yes | No" quorum=1'))
+    assert any("Quorum: 1 member must vote for the result to count." in line for line in lines)
+    lines = world.bot_lines(await world.play('/poll "Cake?" "Yes | No"'))
+    assert not any("Quorum" in line for line in lines)
+
+
+async def test_a_multiple_choice_voter_can_take_back_one_option(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory([Polls])
+    await world.play(CREATE + " multiple=2", ":as sara", ":press 1", ":press 3")
+    lines = world.bot_lines(await world.play(":press 1"))
+    assert "Majlis: (only sara sees) You took back your vote for “Cafe”." in lines
+    assert any("1. Cafe — 0 votes (0%)" in line and "3. Library — 1 vote (100%)" in line
+               for line in lines)
+    assert [r.option for r in await ballot_rows(world)] == [2]
+    # in a single-choice poll a second press changes nothing
+    await world.play(":as owner", '/poll "Tea?" "Yes | No"', ":as sara", ":press 1")
+    lines = world.bot_lines(await world.play(":press 1"))
+    assert lines == ["Majlis: (only sara sees) You already chose “Yes”."]
+
+
+async def test_no_chart_is_posted_for_a_poll_nobody_voted_in(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory([Polls])
+    await world.play(CREATE)
+    text = "\n".join(await world.play(":advance 3d"))
+    assert "Poll #1 is closed: Where shall we meet?" in text
+    assert "No votes were cast." in text
+    assert "(image:" not in text
+
+
+def test_tied_members_share_a_rank_among_the_usual_voices() -> None:
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    members = {name: Seen(at, at, 1) for name in ("omar", "sara")}
+    members.update({f"q{i}": Seen(at, None, 0) for i in range(8)})
+    # ten members: the most active 10% is one member, but two posted the most, equally
+    assert usual_voices(members) == {"omar", "sara"}
+    renamed = {"zed" if k == "omar" else k: v for k, v in members.items()}
+    assert usual_voices(renamed) == {"zed", "sara"}  # names never decide
+    members["omar"] = Seen(at, at, 3)
+    assert usual_voices(members) == {"omar"}
+    assert usual_voices({f"q{i}": Seen(at, None, 0) for i in range(3)}) == set()
+
+
+async def test_the_reminder_speaks_the_members_own_language(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory([Polls])
+    await world.play(":as sara", "/poll_remind on", ":as owner", CREATE)
+    # her own choice (as /language records it); the community speaks English
+    await world.app.kernel.communities.set_member_language(
+        world.console.community, world.console.members["sara"], "ar")
+    lines = world.bot_lines(await world.play(":advance 47h"))
+    assert len(lines) == 1 and lines[0].startswith("Majlis: (DM to sara) الاستطلاع رقم 1 «Where")

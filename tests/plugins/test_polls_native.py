@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import ManualClock, MemberRef
+from bot import Limits, ManualClock, MemberRef, NativePollLimits
 from bot.app import App
 from bot.core.actions import Action, EditMessage, SendMessage, SendPoll
 from bot.core.capabilities import Capability
@@ -36,9 +36,11 @@ class NativePlatform:
     name = "native"
     capabilities = frozenset({Capability.NATIVE_POLLS, Capability.EDIT_MESSAGES})
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits | None = None) -> None:
         self.rate_profile = RateProfile("native", (), 4)
         self.actions: list[Action] = []
+        if limits is not None:
+            self.limits = limits
 
     async def start(self, app: App) -> None: ...
 
@@ -79,10 +81,12 @@ _ids = iter(range(1, 1_000_000))
 
 
 async def create(app: App, **options: Any) -> None:
+    """``/poll`` with native=yes; an option given as None is left out."""
+    given = {"question": "Lunch?", "options": "Rice | Fish | Soup", "duration": "1h",
+             "native": True, **options}
     await app.dispatcher.dispatch(CommandInvoked(
         id=f"cmd:{next(_ids)}", community=COMMUNITY, member=ADMIN, channel=CHANNEL, name="poll",
-        options={"question": "Lunch?", "options": "Rice | Fish | Soup", "duration": "1h",
-                 "native": True, **options},
+        options={k: v for k, v in given.items() if v is not None},
     ))
     await app.settle()
 
@@ -163,3 +167,66 @@ async def test_votes_after_the_close_are_ignored(world: tuple[App, NativePlatfor
     await app.settle()
     await answer(app, OMAR, poll_id, 1)
     assert await ballot_rows(app) == [("sara", 0)]
+
+
+#: A platform whose native polls last at most ten minutes and hide anonymous votes from bots.
+SHORT = Limits(native_poll=NativePollLimits(
+    max_options=12, max_option_length=100, max_question_length=300,
+    max_duration=timedelta(seconds=600), anonymous_votes_visible=False,
+))
+
+
+@pytest.fixture
+async def short() -> AsyncIterator[tuple[App, NativePlatform]]:
+    platform = NativePlatform(SHORT)
+    app = App(make_settings(), clock=ManualClock(), platforms=[platform], plugins=[Polls])
+    await app.start()
+    await app.register_community(COMMUNITY)
+    try:
+        yield app, platform
+    finally:
+        await app.stop()
+
+
+async def poll_count(app: App) -> int:
+    async with app.db.connect() as conn:
+        return len((await conn.execute(select(polls.c.id))).all())
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"duration": None},  # the default: 72 hours
+         "A native poll here can stay open at most 10 minutes, and this one would stay open "
+         "3 days. Give a shorter duration (like duration=10m), or leave out native=yes"),
+        ({"duration": "1h"}, "at most 10 minutes, and this one would stay open 60 minutes."),
+        ({"duration": "5m", "anonymous": True},
+         "The bot cannot see the votes of an anonymous native poll here, so it could not count "
+         "them. Leave out anonymous=yes for a public native poll, or leave out native=yes"),
+        ({"duration": "5m", "options": " | ".join(f"o{i}" for i in range(13))},
+         "Native polls here allow at most 12 options of up to 100 characters"),
+    ],
+)
+async def test_what_the_platform_cannot_hold_is_refused_before_anything_is_posted(
+    short: tuple[App, NativePlatform], options: dict[str, Any], said: str,
+) -> None:
+    app, platform = short
+    await create(app, **options)
+    assert not any(isinstance(a, SendPoll) for a in platform.actions)
+    assert await poll_count(app) == 0
+    assert not any("posted" in text for text in platform.texts())
+    assert [t for t in platform.texts() if said in t], platform.texts()
+
+
+async def test_a_short_public_native_poll_is_posted_and_counted(
+    short: tuple[App, NativePlatform],
+) -> None:
+    app, platform = short
+    await create(app, duration="10m")
+    poll_id, sent = the_poll(platform)
+    assert sent.duration == timedelta(minutes=10) and not sent.anonymous
+    assert "Your native poll is posted." in platform.texts()
+    await answer(app, SARA, poll_id, 2)
+    await app.scheduler.advance(timedelta(minutes=11))
+    await app.settle()
+    assert "1 member voted." in platform.texts()[-1]
