@@ -183,7 +183,7 @@ class NaiveXP(Plugin):
         )
         self.last[key] = (at.timestamp() if earns else (last[0] if last else 0.0),
                           text.casefold())
-        stmt = Contributions._insert(self, xp_daily).values(  # type: ignore[arg-type]
+        stmt = self.db.insert(xp_daily).values(
             community=key[0], member=key[1], day=at.date().isoformat(), xp=XP if earns else 0)
         stmt = stmt.on_conflict_do_update(
             index_elements=[xp_daily.c.community, xp_daily.c.member, xp_daily.c.day],
@@ -247,7 +247,7 @@ async def breakdown(data: list[Any], warm: list[Any], folder: Path) -> str:
     plugin = app.plugins[Contributions.name]
     timings = {}
     for label, enabled in (("core dispatch", False), ("dispatch + plugin", True)):
-        app._enabled[(community.key, plugin.name)] = enabled
+        await app.set_enabled(community, plugin.name, enabled)
         started = time.perf_counter()
         for i, event in enumerate(events):
             assert event is not None
