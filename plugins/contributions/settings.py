@@ -104,7 +104,7 @@ class ContributionsSettings(BaseModel):
                                description=N_("Events attended for the Event regular badge"))
     role_rewards: dict[RewardKey, RoleId] = Field(
         default_factory=dict, max_length=100,
-        examples=["level:5=ROLE_ID, badge:helper=ROLE_ID"],
+        examples=["level:5=123456789, badge:helper=987654321"],
         description=N_("Roles to grant, like level:5=ROLE, badge:helper=ROLE (role ids)"))
     role_mode: Literal["stack", "replace"] = Field(
         default="stack", description=N_("Level roles: stack them or replace the previous one"))
