@@ -175,7 +175,7 @@ def message_xp(member: MemberState, text: str, now: float, *, earns: bool, xp: i
     if (
         earns
         and len(text) >= min_length
-        and (not text or digest != member.last_hash)
+        and (not text or (digest != member.last_hash and digest not in member.earned))
         and now - member.last_xp >= cooldown
     ):
         amount = int(xp * multiplier)
