@@ -2,8 +2,9 @@
 
 Read top-down: the Plugin class below holds the settings, handlers, commands and jobs, each
 thin; the rules live in ``rules.py`` (pure), queries and batched writers in ``store.py``,
-texts and the rank card in ``render.py`` (and ``card.py``), the settings model in
-``settings.py``, level curves in ``levels.py``, tables in ``tables.py``.
+level-ups, badges and role rewards in ``rewards.py``, texts and the rank card in
+``render.py`` (and ``card.py``), the settings model in ``settings.py``, level curves in
+``levels.py``, tables in ``tables.py``.
 
 Hot path: the message and reaction handlers are plain ``def``s. A community's state (every
 member's XP, level, cooldown, streak, badges; recent days of the ledger; kudos caps) is
@@ -33,13 +34,12 @@ from bot import (
     Privilege,
     ReactionAdded,
     ReactionRemoved,
-    Reward,
-    RoleRef,
     command,
     job,
     on,
 )
 from plugins.contributions import levels, render, rules
+from plugins.contributions.rewards import Rewards
 from plugins.contributions.rules import BADGES, STREAK_DAYS, CommunityState, MemberState
 from plugins.contributions.settings import DEFAULT_PHRASES, ContributionsSettings
 from plugins.contributions.store import Store
@@ -70,6 +70,7 @@ class Contributions(Plugin):
         """No community is loaded yet; XP, names, tallies and kudos go to batched writers."""
         super().__init__(kernel)
         self.store = Store(self.db)
+        self.rewards = Rewards(self, self.store)
         self._communities: dict[str, CommunityState] = {}
         self._days: dict[int, str] = {}
         self._lock = asyncio.Lock()
@@ -164,11 +165,11 @@ class Contributions(Plugin):
             cooldown=config.cooldown_seconds)
         level = self._add_xp(state, author.id, member, amount, day)
         if level is not None:
-            ctx.spawn(self._level_up(ctx, state, author, level, config))
+            ctx.spawn(self.rewards.level_up(ctx, state, author, level, config))
         if "first_message" not in member.badges:
-            self._badge(ctx, state, author, member, "first_message", config)
+            self.rewards.badge(ctx, state, author, member, "first_message", config)
         if member.streak >= STREAK_DAYS and "streak_7" not in member.badges:
-            self._badge(ctx, state, author, member, "streak_7", config)
+            self.rewards.badge(ctx, state, author, member, "streak_7", config)
         for target in rules.thanked(text, event.mentions, author, config.thanks_phrases):
             ctx.spawn(self._kudos(ctx, state, author, target, "", config, reply=False))
 
@@ -190,7 +191,7 @@ class Contributions(Plugin):
         _, day = self._day(event.at or self.clock.now())
         level = self._add_xp(state, author.id, member, config.reaction_xp, day)
         if level is not None:
-            ctx.spawn(self._level_up(ctx, state, author, level, config))
+            ctx.spawn(self.rewards.level_up(ctx, state, author, level, config))
 
     @on(ReactionRemoved)
     def unreacted(self, event: ReactionRemoved, ctx: Context) -> None:
@@ -211,7 +212,7 @@ class Contributions(Plugin):
         self._add_xp(state, author_id, member, -amount, day)
         if member.level < old:
             author = event.author or MemberRef(event.community.platform, author_id, member.name)
-            ctx.spawn(self._dropped(ctx, state, author, member.level, ctx.config))
+            ctx.spawn(self.rewards.dropped(ctx, state, author, member.level, ctx.config))
 
     @on(ContributionMade)
     def contributed(self, event: ContributionMade, ctx: Context) -> None:
@@ -227,11 +228,11 @@ class Contributions(Plugin):
         count = rules.tally(state, event.member.id, event.kind)
         self.tallies.add((state.key, event.member.id, event.kind))
         if level is not None:
-            ctx.spawn(self._level_up(ctx, state, event.member, level, config))
+            ctx.spawn(self.rewards.level_up(ctx, state, event.member, level, config))
         if event.kind == "event_attended" and count >= config.event_regular:
-            self._badge(ctx, state, event.member, member, "event_regular", config)
+            self.rewards.badge(ctx, state, event.member, member, "event_regular", config)
         if event.kind == "suggestion_adopted":
-            self._badge(ctx, state, event.member, member, "idea_adopted", config)
+            self.rewards.badge(ctx, state, event.member, member, "idea_adopted", config)
 
     # -- kudos ------------------------------------------------------------------------------
 
@@ -263,7 +264,7 @@ class Contributions(Plugin):
         member = self._member(state, receiver)
         level = self._add_xp(state, receiver.id, member, config.kudos_xp, day)
         if karma >= config.helper_kudos:
-            self._badge(ctx, state, receiver, member, "helper", config)
+            self.rewards.badge(ctx, state, receiver, member, "helper", config)
         return self._kudos_posted(ctx, state, giver, receiver, reason, karma, level, config,
                                   reply=reply)
 
@@ -277,7 +278,7 @@ class Contributions(Plugin):
         else:
             await ctx.send(text, mentions=[receiver])
         if level is not None:
-            await self._level_up(ctx, state, receiver, level, config)
+            await self.rewards.level_up(ctx, state, receiver, level, config)
 
     @command("kudos", help=N_("Thank a member: /kudos @member [reason]"))
     async def kudos_command(
@@ -323,93 +324,15 @@ class Contributions(Plugin):
             return
         await ctx.reply(render.award(self._public(ctx), member.display_name, points, reason))
         if level is not None:
-            await self._level_up(ctx, state, member, level, ctx.config)
-
-    # -- levels, badges, rewards ----------------------------------------------------------
-
-    async def _level_up(self, ctx: Context, state: CommunityState, member: MemberRef,
-                        level: int, config: ContributionsSettings) -> None:
-        role = config.role_for(f"level:{level}")
-        if config.level_up == "off" and not role:
-            return
-        mctx = self.context(ctx.community, channel=ctx.channel, member=member)
-        if config.level_up == "channel":
-            await mctx.send(render.level_up(mctx.i18n, mctx.mention(member), level),
-                            mentions=[member])
-        elif config.level_up == "dm":
-            await mctx.dm(member, render.level_up(mctx.personal, mctx.mention(member), level))
-        if role:
-            if config.role_mode == "replace":
-                await self._revoke_levels(mctx, state, member)
-            await self._grant(mctx, state, member, f"level:{level}", role,
-                              render.level_title(mctx.i18n, level))
-
-    def _badge(self, ctx: Context, state: CommunityState, ref: MemberRef, member: MemberState,
-               badge: str, config: ContributionsSettings) -> None:
-        """Give a badge once: marked in memory now, recorded and announced in a task."""
-        if badge in member.badges:
-            return
-        member.badges.add(badge)
-        ctx.spawn(self._badge_posted(ctx, state, ref, badge, config))
-
-    async def _badge_posted(self, ctx: Context, state: CommunityState, ref: MemberRef,
-                            badge: str, config: ContributionsSettings) -> None:
-        await self.store.record_badge(state.key, ref.id, badge, ctx.now())
-        mctx = self.context(ctx.community, channel=ctx.channel, member=ref)
-        await mctx.send(render.badge_earned(mctx.i18n, mctx.mention(ref), badge),
-                        mentions=[ref])
-        await self._grant(mctx, state, ref, f"badge:{badge}", config.role_for(f"badge:{badge}"),
-                          render.badge_title(mctx.i18n, badge))
-
-    async def _grant(self, ctx: Context, state: CommunityState, member: MemberRef, key: str,
-                     role: str | None, title: str) -> None:
-        """Grant a reward; role rewards are recorded so /rewards_retry can grant them again."""
-        role_ref = RoleRef(ctx.community.platform, role) if role else None
-        await ctx.grant(member, Reward(badge=key.split(":", 1)[1], role=role_ref, title=title))
-        if role:
-            await self.store.record_reward(state.key, member.id, key, role, ctx.now())
-
-    async def _revoke_levels(self, ctx: Context, state: CommunityState,
-                             member: MemberRef) -> None:
-        for reward_key, role in await self.store.take_rewards(state.key, member.id):
-            await ctx.grant(member, Reward(badge=reward_key.split(":", 1)[1],
-                                           role=RoleRef(ctx.community.platform, role)),
-                            revoke=True)
-
-    async def _dropped(self, ctx: Context, state: CommunityState, member: MemberRef, level: int,
-                       config: ContributionsSettings) -> None:
-        """After XP was lost, revoke level roles above ``level``.
-
-        In ``replace`` mode the highest configured level role still earned is granted again.
-        """
-        rows = await self.store.take_rewards(state.key, member.id, above=level)
-        if not rows:
-            return
-        mctx = self.context(ctx.community, channel=ctx.channel, member=member)
-        for key, role in rows:
-            title = render.level_title(mctx.i18n, rules.level_of_reward(key))
-            await mctx.grant(member, Reward(badge=key.split(":", 1)[1], title=title,
-                                            role=RoleRef(ctx.community.platform, role)),
-                             revoke=True)
-        if config.role_mode == "replace":
-            held = [(rules.level_of_reward(k), r) for k, r in config.role_rewards.items()
-                    if 0 < rules.level_of_reward(k) <= level]
-            if held:
-                top, role_id = max(held)
-                await self._grant(mctx, state, member, f"level:{top}", role_id,
-                                  render.level_title(mctx.i18n, top))
+            await self.rewards.level_up(ctx, state, member, level, ctx.config)
 
     @command("rewards_retry", help=N_("Grant every recorded role reward again (after fixing "
                                       "the bot's permissions)"), privilege=Privilege.ADMIN)
     async def rewards_retry(self, ctx: Context) -> None:
         """Grant recorded role rewards again; granting a role someone has is harmless."""
-        rows = await self.store.all_rewards(ctx.community.key)
-        for member_id, reward_key, role in rows:
-            member = MemberRef(ctx.community.platform, member_id)
-            await ctx.grant(member, Reward(badge=reward_key.split(":", 1)[1],
-                                           role=RoleRef(ctx.community.platform, role)))
+        count = await self.rewards.retry(ctx)
         await ctx.reply(ctx.tn("Granting {n} role reward again.",
-                               "Granting {n} role rewards again.", len(rows)))
+                               "Granting {n} role rewards again.", count))
 
     # -- rank and leaderboards ------------------------------------------------------------
 
@@ -499,22 +422,9 @@ class Contributions(Plugin):
         state = await self._state(ctx.community)
         await self.flush()
         if config.active_days:
-            await self._active(ctx, state, config)
+            await self.rewards.active_status(ctx, state, config)
         if config.decay_after_days:
             await self._decay(ctx, state, config)
-
-    async def _active(self, ctx: Context, state: CommunityState,
-                      config: ContributionsSettings) -> None:
-        """Grant active-member status after recent activity; remove it when it lapses."""
-        since = (ctx.now().date() - timedelta(days=config.active_days - 1)).isoformat()
-        gained, lapsed = await self.store.mark_active(state.key, since)
-        role_id = config.role_for("badge:active")
-        role = RoleRef(ctx.community.platform, role_id) if role_id else None
-        title = render.badge_title(ctx.i18n, "active")
-        for member_id, revoke in [*((m, False) for m in gained), *((m, True) for m in lapsed)]:
-            known = state.members.get(member_id)
-            ref = MemberRef(ctx.community.platform, member_id, known.name if known else "")
-            await ctx.grant(ref, Reward(badge="active", role=role, title=title), revoke=revoke)
 
     async def _decay(self, ctx: Context, state: CommunityState,
                      config: ContributionsSettings) -> None:
@@ -532,7 +442,7 @@ class Contributions(Plugin):
             rules.add_xp(state, member_id, member, -amount, day)  # already in the ledger
             if member.level < old:
                 ref = MemberRef(ctx.community.platform, member_id, member.name)
-                await self._dropped(ctx, state, ref, member.level, config)
+                await self.rewards.dropped(ctx, state, ref, member.level, config)
 
     # -- privacy ----------------------------------------------------------------------------
 
