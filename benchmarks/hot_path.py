@@ -55,7 +55,7 @@ BOT_ID = 81_384_788_765_712_000
 DISCORD_EPOCH_MS = 1_420_070_400_000
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 MEMBERS = 1000
-XP, COOLDOWN, MIN_LENGTH = 15, 60, 5
+XP, COOLDOWN, MIN_LENGTH, RECENT_TEXTS = 15, 60, 5, 8
 TEXTS = (
     "hello everyone", "good morning", "ok", "does anyone know how to fix this?",
     "thanks for the help earlier", "lol", "I will be at the meetup on Friday",
@@ -178,12 +178,16 @@ class NaiveXP(Plugin):
         at = event.at or self.clock.now()
         key = (event.community.key, event.member.id)
         last = self.last.get(key)
-        earns = len(text) >= MIN_LENGTH and (
+        recent = self.recent.setdefault(key, [])
+        earns = len(text) >= MIN_LENGTH and text.casefold() not in recent and (
             last is None or (text.casefold() != last[1] and at.timestamp() - last[0] >= COOLDOWN)
         )
         self.last[key] = (at.timestamp() if earns else (last[0] if last else 0.0),
                           text.casefold())
-        stmt = Contributions._insert(self, xp_daily).values(  # type: ignore[arg-type]
+        if earns:
+            recent.append(text.casefold())
+            del recent[:-RECENT_TEXTS]
+        stmt = self.db.insert(xp_daily).values(
             community=key[0], member=key[1], day=at.date().isoformat(), xp=XP if earns else 0)
         stmt = stmt.on_conflict_do_update(
             index_elements=[xp_daily.c.community, xp_daily.c.member, xp_daily.c.day],
@@ -192,6 +196,7 @@ class NaiveXP(Plugin):
             await conn.execute(stmt)
 
     last: dict[tuple[str, str], tuple[float, str]] = {}
+    recent: dict[tuple[str, str], list[str]] = {}
 
 
 async def make_app(folder: Path, plugin: type[Plugin], warm: list[Any]) -> App:
@@ -247,7 +252,7 @@ async def breakdown(data: list[Any], warm: list[Any], folder: Path) -> str:
     plugin = app.plugins[Contributions.name]
     timings = {}
     for label, enabled in (("core dispatch", False), ("dispatch + plugin", True)):
-        app._enabled[(community.key, plugin.name)] = enabled
+        await app.set_enabled(community, plugin.name, enabled)
         started = time.perf_counter()
         for i, event in enumerate(events):
             assert event is not None
@@ -273,16 +278,21 @@ def expected_xp(data: list[Any]) -> dict[str, int]:
     """Every member's XP by the rules: cooldown, minimum length, no repeated text."""
     last_xp: dict[str, float] = {}
     last_text: dict[str, str] = {}
+    earned: dict[str, list[str]] = {}
     totals: dict[str, int] = {}
     for payload in data:
         member = payload["author"]["id"]
         text = payload["content"].strip()
         at = datetime.fromisoformat(payload["timestamp"]).timestamp()
         folded = text.casefold()
+        recent = earned.setdefault(member, [])
         if (len(text) >= MIN_LENGTH and folded != last_text.get(member)
+                and folded not in recent
                 and at - last_xp.get(member, float("-inf")) >= COOLDOWN):
             totals[member] = totals.get(member, 0) + XP
             last_xp[member] = at
+            recent.append(folded)
+            del recent[:-RECENT_TEXTS]  # the last few earning texts earn nothing again
         last_text[member] = folded
         totals.setdefault(member, 0)
     return totals

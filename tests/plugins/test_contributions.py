@@ -55,13 +55,16 @@ async def test_xp_cooldown_length_and_anti_farming(world_factory: Any) -> None:
     await world.play(":as sara", "hello everyone", "hello everyone", "short")
     assert await xp_of(world, "sara") == 15  # cooldown
     await world.play(":advance 2m", "hello everyone")
-    assert await xp_of(world, "sara") == 30
+    assert await xp_of(world, "sara") == 15  # a text that earned already (issue 15)
     await world.play(":advance 2m", "Hello everyone")
-    assert await xp_of(world, "sara") == 30  # identical text
+    assert await xp_of(world, "sara") == 15  # identical text
     await world.play(":advance 2m", "hi")
-    assert await xp_of(world, "sara") == 30  # too short
+    assert await xp_of(world, "sara") == 15  # too short
     await world.play("something new to say")
-    assert await xp_of(world, "sara") == 45
+    assert await xp_of(world, "sara") == 30
+    await world.play(":advance 2m", "and now for something else", ":advance 2m",
+                     "something new to say")
+    assert await xp_of(world, "sara") == 45  # alternating two texts farms nothing
 
 
 async def test_duplicates_edits_and_deletions_mint_nothing(world_factory: Any) -> None:
