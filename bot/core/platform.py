@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from bot.core.actions import Action
 from bot.core.capabilities import Capability, Limits
@@ -11,9 +11,6 @@ from bot.core.commands import Kind
 from bot.core.privilege import Privilege
 from bot.core.ratelimit import RateProfile
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 
 class DeliveryError(Exception):
@@ -101,7 +98,7 @@ class Platform(Protocol):
     rate_profile: RateProfile
     limits: Limits
 
-    async def start(self, app: App) -> None:
+    async def start(self, app: Any) -> None:
         """Connect and start translating events into ``app.dispatcher``."""
 
     async def stop(self) -> None:

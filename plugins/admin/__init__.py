@@ -21,6 +21,7 @@ from bot import (
     Context,
     Markup,
     MemberRef,
+    Param,
     Payload,
     Plugin,
     Privilege,
@@ -28,7 +29,6 @@ from bot import (
     command,
     on_button,
 )
-from bot.core.commands import Param
 from plugins.admin.values import find_zone, quote, typed, zone_suggestions
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,7 @@ leaderboards and the active-member status read the same rows.
 
 from sqlalchemy import Boolean, Column, Integer, String, Table, Text
 
-from bot import plugin_metadata
-from bot.core.storage import UTCDateTime
+from bot import UTCDateTime, plugin_metadata
 
 metadata = plugin_metadata()
 
