@@ -51,6 +51,10 @@ async def test_forget_me_leaves_no_row_naming_the_member() -> None:
         await club.advance("3h")
         await club.says(MEMBER, "/help")
         await club.says(MEMBER, "/my_data")
+        # what adapters keep: a record keyed by the member's id, their private chat
+        platform = club.platform.community.platform
+        await club.app.db.kv_set("deep-links", f"{platform}:{MEMBER}", {"started": True})
+        await club.app.db.ensure_community(f"{platform}:{MEMBER}", platform, "", club.clock.now())
         await club.app.counters.flush()
         assert await _rows_naming(club, MEMBER), "the activity should have left rows"
 

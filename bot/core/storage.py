@@ -1097,6 +1097,24 @@ class Database:
             await conn.execute(
                 delete(outbox_subjects).where(outbox_subjects.c.member == member, ~kept)
             )
+            # Key-value rows keyed by the member's id (adapters' and plugins' small records),
+            # matched as a whole ":"-separated part of the key, never as a substring.
+            await conn.execute(
+                delete(kv).where(
+                    or_(
+                        kv.c.key == member,
+                        kv.c.key.startswith(f"{member}:", autoescape=True),
+                        kv.c.key.endswith(f":{member}", autoescape=True),
+                        kv.c.key.contains(f":{member}:", autoescape=True),
+                    )
+                )
+            )
+            # The member's private chat with the bot is a community of its own.
+            await conn.execute(
+                delete(communities).where(
+                    communities.c.key.in_([f"{platform}:{member}", f"{platform}:dm:{member}"])
+                )
+            )
 
 
 def _insert_ignore(conn: AsyncConnection, table: Table) -> Any:

@@ -171,10 +171,10 @@ async def test_introduction_by_command_escaped_and_mentioning_only_the_member(
     sent: list[SendMessage] = []
     deliver = world.console.deliver
 
-    async def recording(action: Any, reply_handle: Any = None) -> Any:
+    async def recording(action: Any, reply_handle: Any = None, progress: Any = None) -> Any:
         if isinstance(action, SendMessage):
             sent.append(action)
-        return await deliver(action, reply_handle)
+        return await deliver(action, reply_handle, progress)
 
     world.console.deliver = recording
     await world.play("/onboarding_setup set intro_max_length 40",
