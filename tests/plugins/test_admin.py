@@ -55,7 +55,8 @@ async def test_config_shows_sets_refuses_and_resets() -> None:
         await club.says("owner", "/config example greet perhaps")
         club.expect("it must be yes or no")
         await club.says("owner", "/config example colour red")
-        club.expect("example has no setting “colour”. Its settings are: greet, max_reminder_days, milestone.")
+        club.expect("example has no setting “colour”. Its settings are: "
+                    "greet, max_reminder_days, milestone.")
         await club.says("owner", "/config example max_reminder_days")
         club.expect("max_reminder_days = 7 (default 30)")
         await club.says("sara", "/remind 10d far away")
