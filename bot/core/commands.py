@@ -12,7 +12,7 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -352,9 +352,23 @@ async def parse_arguments(
             {"extra": quote(" ".join(left)), "usage": spec.usage()},
         )
     values.update(named)
+    return await convert_values(spec, values, resolve, timezone, now)
+
+
+async def convert_values(
+    spec: CommandSpec,
+    values: Mapping[str, Any],
+    resolve: Resolver,
+    timezone: str,
+    now: datetime | None,
+) -> dict[str, Any]:
+    """Every declared parameter from raw ``values`` (text or a platform's typed options).
+
+    A missing (or None) value takes the default; a missing required one is refused.
+    """
     out: dict[str, Any] = {}
     for param in spec.params:
-        if param.name not in values:
+        if values.get(param.name) is None:
             if param.required:
                 raise ArgumentError(
                     N_("Missing argument “{name}”. Usage: {usage}"),

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.commands import ArgumentError, CommandSpec, convert, parse_arguments
+from bot.core.commands import ArgumentError, CommandSpec, convert_values, parse_arguments
 from bot.core.events import (
     ButtonPressed,
     CommandInvoked,
@@ -35,7 +35,6 @@ from bot.core.events import (
     MemberJoined,
     MemberLeft,
 )
-from bot.core.i18n import N_
 from bot.core.payloads import Payload
 from bot.core.refs import CommunityRef
 from bot.core.storage import event_digest
@@ -395,19 +394,7 @@ class Dispatcher:
         now = kernel.clock.now()
         if event.options is None:
             return await parse_arguments(spec, event.text, resolve, timezone, now)
-        options = event.options
-        out: dict[str, Any] = {}
-        for param in spec.params:
-            if param.name not in options or options[param.name] is None:
-                if param.required:
-                    raise ArgumentError(
-                        N_("Missing argument “{name}”. Usage: {usage}"),
-                        {"name": param.name, "usage": spec.usage()},
-                    )
-                out[param.name] = param.default
-                continue
-            out[param.name] = await convert(param, options[param.name], resolve, timezone, now)
-        return out
+        return await convert_values(spec, event.options, resolve, timezone, now)
 
     # -- tasks and failures -------------------------------------------------------------
 
