@@ -35,6 +35,7 @@ from bot.core.privilege import Privilege
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
 from bot.core.scheduler import Misfire, ScheduleError, next_occurrence
 from bot.core.storage import UTCDateTime, plugin_metadata
+from bot.core.validation import find_timezone, quote, show_setting, timezone_suggestions
 
 __all__ = [
     "N_",
@@ -83,6 +84,7 @@ __all__ = [
     "UTCDateTime",
     "command",
     "escape",
+    "find_timezone",
     "internal_id",
     "job",
     "next_occurrence",
@@ -90,6 +92,9 @@ __all__ = [
     "on_button",
     "pictures",
     "plugin_metadata",
+    "quote",
+    "show_setting",
+    "timezone_suggestions",
 ]
 
 

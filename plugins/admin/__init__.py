@@ -27,9 +27,12 @@ from bot import (
     Privilege,
     RoleRef,
     command,
+    find_timezone,
     on_button,
+    quote,
+    show_setting,
+    timezone_suggestions,
 )
-from plugins.admin.values import find_zone, quote, typed, zone_suggestions
 
 log = logging.getLogger(__name__)
 
@@ -292,9 +295,9 @@ class Admin(Plugin):
         self, ctx: Context, zone: Annotated[str, Param(help=N_("An IANA timezone name"))]
     ) -> None:
         """Change the timezone dates and schedules are read in."""
-        name = find_zone(zone)
+        name = find_timezone(zone)
         if name is None:
-            near = zone_suggestions(zone)
+            near = timezone_suggestions(zone)
             message = ctx.t("“{zone}” is not a timezone. Use a region and a city, like "
                             "Asia/Riyadh or Europe/Berlin, or UTC.", zone=quote(zone.strip(), 60))
             if near:
@@ -382,8 +385,8 @@ class Admin(Plugin):
                 await self.app.update_community(ctx.community, welcome_channel=value)
             elif payload.step == "alerts":
                 await self.app.update_community(ctx.community, admin_channel=value)
-            elif payload.step == "timezone" and find_zone(value) is not None:
-                await self.app.update_community(ctx.community, timezone=find_zone(value))
+            elif payload.step == "timezone" and find_timezone(value) is not None:
+                await self.app.update_community(ctx.community, timezone=find_timezone(value))
         await self._step(ctx, steps[steps.index(payload.step) + 1])
 
     # -- privacy ------------------------------------------------------------------------
@@ -463,7 +466,7 @@ def _show_value(ctx: Context, value: Any) -> str:
     if isinstance(value, int | float):
         return ctx.i18n.number(value)
     if isinstance(value, dict | list | tuple | set | frozenset):
-        return typed(value) or "—"
+        return show_setting(value) or "—"
     return str(value)
 
 
