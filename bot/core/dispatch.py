@@ -305,8 +305,6 @@ class Dispatcher:
         member = getattr(event, "member", None)
         if member is not None:
             kernel.communities.seen(event.community, member)
-        if kind is MemberJoined or kind is MemberLeft or kind is CommunityJoined:
-            pass  # recorded by _observe before routing
         for route in self._routes.get(kind, ()):
             if kernel.switches.is_enabled(event.community, route.plugin):
                 ctx = kernel.context_for_event(route.plugin, event)

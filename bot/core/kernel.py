@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -349,10 +348,6 @@ class Kernel:
         found = self.platforms.get(platform)
         have = found.capabilities if found is not None else frozenset()
         return set(plugin.needs) - set(have)
-
-    def plugin_list(self) -> Iterable[Plugin]:
-        """The loaded plugins."""
-        return self.plugins.values()
 
 
 __all__ = ["Defaults", "Kernel", "PluginManager"]
