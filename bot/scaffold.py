@@ -16,9 +16,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData
 
-from bot.core import migrate, storage
+from bot.core import migrate
 from bot.loader import PLUGINS_DIR
 
 TEMPLATE = "example"
@@ -75,18 +75,8 @@ def first_revision(name: str, folder: Path) -> Path:
     the new package; the revision is the difference to an empty in-memory database.
     """
     metadata = _load_metadata(name, folder / "tables.py")
-    sources = [
-        migrate.MigrationSource("core", migrate.CORE_VERSIONS, storage.metadata),
-        migrate.MigrationSource(name, folder / "migrations", metadata),
-    ]
-    engine = create_engine("sqlite://")
-    try:
-        with engine.begin() as conn:
-            migrate._upgrade(conn, sources)
-        with engine.connect() as conn:
-            return migrate._render(conn, sources[1], f"{name} tables", sources)
-    finally:
-        engine.dispose()
+    source = migrate.MigrationSource(name, folder / "migrations", metadata)
+    return migrate.first_revision(source, f"{name} tables")
 
 
 def _load_metadata(name: str, path: Path) -> MetaData:

@@ -9,12 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.migrate import MigrationSource, core_source, make_revision
+from bot.core.storage import Database
 from bot.loader import PLUGINS_DIR, plugin_class
-from bot.scaffold import new_plugin
+from bot.scaffold import _load_metadata, new_plugin
 from bot.testing import FakeCommunity
+from tests.test_boundaries import _imports
 
 #: The package shape every plugin follows (docs/plugins.md).
-SHAPE = {"__init__.py", "settings.py", "store.py", "render.py", "tables.py", "README.md"}
+SHAPE = {
+    "__init__.py", "settings.py", "store.py", "render.py", "tables.py", "migrations", "README.md",
+}
 
 
 @pytest.fixture
@@ -63,6 +68,9 @@ def test_new_plugin_copies_the_template_under_the_new_name(
     assert "'book_club_waves'" in text and "'book_club_posts'" in text
     assert "example" not in text
     assert (locales / "ar" / "LC_MESSAGES" / "book_club.po").exists()
+    # Like the template, the copy imports only the public ``bot`` (tests/test_boundaries.py).
+    for module in folder.glob("*.py"):
+        assert [n for n in _imports(module) if n.startswith("bot.")] == [], module.name
     with pytest.raises(ValueError, match="exists already"):
         new_plugin("book_club", plugins, locales)
     with pytest.raises(ValueError, match="lower case"):
@@ -85,3 +93,39 @@ async def test_a_new_plugin_loads_and_runs_its_command_and_button(
         club.expect("I will remind you at")
         fired = await club.advance("2h")
         assert [s.text for s in fired] == ["⏰ @sara, you asked me to remind you: call the venue"]
+
+
+async def test_db_revision_follows_the_new_plugins_first_revision(
+    workspace: tuple[Path, Path],
+) -> None:
+    # What ``run.py db revision book_club -m ...`` does after a column is added to tables.py.
+    plugins, locales = workspace
+    folder = new_plugin("book_club", plugins, locales)
+    (first,) = (folder / "migrations").glob("*.py")
+    tables = folder / "tables.py"
+    tables.write_text(
+        tables.read_text().replace(
+            'Column("count", Integer, nullable=False, default=0),\n)\n\nposts',
+            'Column("count", Integer, nullable=False, default=0),\n'
+            '    Column("note", String(200), nullable=True),\n)\n\nposts',
+        )
+    )
+    metadata = _load_metadata("book_club", tables)
+    source = MigrationSource("book_club", folder / "migrations", metadata)
+    sources = [core_source(), source]
+    db = Database("sqlite+aiosqlite://")
+    try:
+        second = await make_revision(db.engine, source, "book_club notes", sources)
+    finally:
+        await db.close()
+    text = second.read_text()
+    assert f"down_revision = {first.name.split('_')[0]!r}" in text
+    assert "branch_labels = None" in text
+    assert "'note'" in text and "book_club_waves" in text
+    # Once the revisions match the tables, there is nothing to write.
+    db = Database("sqlite+aiosqlite://")
+    try:
+        with pytest.raises(ValueError, match="no changes"):
+            await make_revision(db.engine, source, "again", sources)
+    finally:
+        await db.close()

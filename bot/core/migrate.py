@@ -1,8 +1,10 @@
 """Alembic glue: one branch per plugin plus ``core``, applied at start.
 
 No ``env.py``: the environment is built here, so a plugin's ``migrations/`` folder holds
-only revision files. ``make_revision`` writes a new revision from the difference between
-a plugin's tables and the database, for maintainers (``python run.py db revision NAME``).
+only revision files. Writing revisions, for maintainers: :func:`make_revision` writes the
+difference between a plugin's tables and a database (``python run.py db revision NAME``),
+:func:`first_revision` a new plugin's first one (``python run.py new-plugin NAME``); both
+go through :func:`write_revision`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import rev_id
-from sqlalchemy import Connection, MetaData
+from sqlalchemy import Connection, MetaData, create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core import storage
 from bot.core.validation import StartupError
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,11 @@ class MigrationSource:
     label: str
     path: Path
     metadata: MetaData
+
+
+def core_source() -> MigrationSource:
+    """The core's own branch: its revisions and the kernel's tables."""
+    return MigrationSource("core", CORE_VERSIONS, storage.metadata)
 
 
 class SchemaMismatch(StartupError, RuntimeError):
@@ -174,11 +182,38 @@ def _body(code: str) -> str:
     return "\n".join(line if line.startswith("    ") else "    " + line for line in lines) + "\n"
 
 
+def write_revision(
+    conn: Connection, source: MigrationSource, message: str, sources: list[MigrationSource]
+) -> Path:
+    """Bring ``conn``'s database to every branch's head, then write ``source``'s next revision.
+
+    The revision holds the difference between ``source``'s tables and that database, as
+    a file in ``source.path``; it follows the branch's head, or starts the branch.
+
+    Raises:
+        ValueError: the tables and the database do not differ (nothing to write).
+    """
+    _upgrade(conn, sources)
+    return _render(conn, source, message, sources)
+
+
 async def make_revision(
     engine: AsyncEngine, source: MigrationSource, message: str, sources: list[MigrationSource]
 ) -> Path:
     """Write a revision for the difference between ``source``'s tables and the database."""
     async with engine.begin() as conn:
-        await conn.run_sync(_upgrade, sources)
-    async with engine.connect() as conn:
-        return await conn.run_sync(_render, source, message, sources)
+        return await conn.run_sync(write_revision, source, message, sources)
+
+
+def first_revision(source: MigrationSource, message: str) -> Path:
+    """Write the first revision of a branch that has none yet (a new plugin's).
+
+    Compared with an empty in-memory SQLite database holding only the core's tables, so
+    the revision creates every table of ``source``; no database of the bot's is touched.
+    """
+    engine = create_engine("sqlite://")
+    try:
+        with engine.begin() as conn:
+            return write_revision(conn, source, message, [core_source(), source])
+    finally:
+        engine.dispose()
