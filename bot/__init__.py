@@ -27,7 +27,7 @@ from bot.core.events import (
 )
 from bot.core.i18n import N_
 from bot.core.markup import Markup, escape
-from bot.core.messages import Attachment, Button, ButtonStyle, Card, Content, Reward
+from bot.core.messages import Attachment, Button, ButtonStyle, Card, CardField, Content, Reward
 from bot.core.payloads import Payload
 from bot.core.plugin import Plugin, command, job, on, on_button
 from bot.core.plugin_settings import SettingError
@@ -46,6 +46,7 @@ __all__ = [
     "ButtonStyle",
     "Capability",
     "Card",
+    "CardField",
     "ChannelRef",
     "Clock",
     "CommandInvoked",
