@@ -60,13 +60,6 @@ class _Recorder(Console):
         super().__init__(owner=owner, out=io.StringIO())
         self.sent: list[Sent] = []
 
-    def rate_keys(self, action: Action) -> tuple[tuple[str, str], ...]:
-        """Nothing here is rate-limited."""
-        return ()
-
-    async def wait_ready(self) -> None:
-        """Always ready."""
-
     async def deliver(
         self, action: Action, reply_handle: Any = None, progress: Progress | None = None
     ) -> Delivered:

@@ -182,13 +182,17 @@ class Dispatcher:
         key = community.key
         if key in self._open:
             return
-        opening = self._opening.get(key)
-        if opening is None:
-            opening = self._opening[key] = _Opening()
-            opening.task = self._spawn(self._open_now(community, name, opening))
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        opening.waiting.append((_OPENED, waiter))
+        self._opening_of(community, name).waiting.append((_OPENED, waiter))
         await waiter
+
+    def _opening_of(self, community: CommunityRef, name: str) -> _Opening:
+        """The community's opening in progress; started now when there is none."""
+        opening = self._opening.get(community.key)
+        if opening is None:
+            opening = self._opening[community.key] = _Opening()
+            opening.task = self._spawn(self._open_now(community, name, opening))
+        return opening
 
     async def _open_now(self, community: CommunityRef, name: str, opening: _Opening) -> None:
         kernel = self.kernel
@@ -234,14 +238,8 @@ class Dispatcher:
             return False
         key = event.community.key
         if key not in self._open:
-            opening = self._opening.get(key)
-            if opening is None:
-                opening = self._opening[key] = _Opening()
-                opening.task = self._spawn(
-                    self._open_now(event.community, _name_of(event), opening)
-                )
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            opening.waiting.append((event, waiter))
+            self._opening_of(event.community, _name_of(event)).waiting.append((event, waiter))
             await waiter
         else:
             await self._observe(event)
@@ -263,13 +261,7 @@ class Dispatcher:
             self._route(event)
             return
         if key not in self._open:
-            opening = self._opening.get(key)
-            if opening is None:
-                opening = self._opening[key] = _Opening()
-                opening.task = self._spawn(
-                    self._open_now(event.community, _name_of(event), opening)
-                )
-            opening.waiting.append((event, None))
+            self._opening_of(event.community, _name_of(event)).waiting.append((event, None))
             return
         self._spawn(self._observed_then_routed(event))
 
