@@ -27,4 +27,4 @@ def test_admin_story_in_english() -> None:
 
 def test_admin_story_in_arabic() -> None:
     out = run_story("admin_ar.txt", PLUGINS, "MAJLIS_LANGUAGE=ar")
-    assert "عذرًا، الأمر /plugins مخصص لـالمسؤولين فقط." in out
+    assert "عذرًا، الأمر /plugins مخصص للمسؤولين فقط." in out
