@@ -40,6 +40,9 @@ class Builtin(Plugin):
     )
     async def pause(self, ctx: Context) -> None:
         """Hold automated posts; replies to commands still go out."""
+        if self.app.outbox.is_paused(ctx.community.key):
+            await ctx.reply(ctx.t("Already paused. /resume sends what is held."), private=True)
+            return
         held = await self.app.outbox.pause(ctx.community.key)
         await ctx.reply(
             ctx.tn(
@@ -52,6 +55,9 @@ class Builtin(Plugin):
     @command("resume", help=N_("Send what was held and post again"), privilege=Privilege.ADMIN)
     async def resume(self, ctx: Context) -> None:
         """Release every held post."""
+        if not self.app.outbox.is_paused(ctx.community.key):
+            await ctx.reply(ctx.t("Nothing is paused."), private=True)
+            return
         released = await self.app.outbox.resume(ctx.community.key)
         await ctx.reply(
             ctx.tn(

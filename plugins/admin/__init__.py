@@ -128,6 +128,10 @@ class Admin(Plugin):
             await ctx.reply(ctx.t("{name} cannot be turned off: you would lose these commands.",
                                   name=name), private=True)
             return
+        if self.app.is_enabled(ctx.community, plugin) == enabled:
+            await ctx.reply(ctx.t("{name} is already on.", name=name) if enabled
+                            else ctx.t("{name} is already off.", name=name), private=True)
+            return
         await self.app.set_enabled(ctx.community, name, enabled)
         log.info("%s %s in %s by %s", "enabled" if enabled else "disabled", name,
                  ctx.community.key, ctx.member.id if ctx.member else "?")
@@ -320,7 +324,7 @@ class Admin(Plugin):
     # -- setup --------------------------------------------------------------------------
 
     @command("setup", help=N_("Walk through the first choices: language, channels, timezone"),
-             privilege=Privilege.ADMIN)
+             privilege=Privilege.ADMIN, private=True)
     async def setup_command(self, ctx: Context) -> None:
         """Start (or re-run) the walk-through at its first step."""
         await self._step(ctx, "language")
