@@ -51,6 +51,8 @@ async def active_template_jobs(world: ConsoleWorld) -> list[Any]:
         ("Weekly:mon,THU@7:05", "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=7;BYMINUTE=5;BYSECOND=0"),
         ("daily@18:30", "FREQ=DAILY;BYHOUR=18;BYMINUTE=30;BYSECOND=0"),
         ("monthly:1@09:00", "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;BYMINUTE=0;BYSECOND=0"),
+        # Arabic-Indic digits, as an Arabic keyboard types them
+        ("monthly:١٥@٠٩:٣٠", "FREQ=MONTHLY;BYMONTHDAY=15;BYHOUR=9;BYMINUTE=30;BYSECOND=0"),
         ("FREQ=WEEKLY;BYDAY=FR;BYHOUR=9", "FREQ=WEEKLY;BYDAY=FR;BYHOUR=9;BYMINUTE=0;BYSECOND=0"),
         ("RRULE:FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=8;BYMINUTE=0;BYSECOND=0",
          "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=8;BYMINUTE=0;BYSECOND=0"),
