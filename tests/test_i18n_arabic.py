@@ -143,3 +143,22 @@ def test_the_check_finds_english() -> None:
     assert latin_words("أرسل /poll_template مع duration=3d أو 2h، مثل Asia/Riyadh") == []
     assert latin_words("غيّر KEY VALUE الآن") == ["KEY", "VALUE"]
     assert latin_words("انقر Save") == ["Save"]
+
+
+def test_xp_in_rank_leaderboard_and_spotlight_agrees_with_its_number() -> None:
+    from plugins.contributions import render
+
+    ar = Translator(Catalogs(), "contributions", "ar")
+    rank = {xp: str(render.rank_text(ar, "سارة", 1, xp, 1)) for xp in (0, 1, 2, 5, 11, 105)}
+    assert rank[0] == "سارة: المستوى 1، لا نقاط خبرة بعد، الترتيب #1"
+    assert "نقطة خبرة واحدة" in rank[1]
+    assert "نقطتا خبرة" in rank[2]
+    assert "5 نقاط خبرة" in rank[5]
+    assert "11 نقطة خبرة" in rank[11]
+    assert "105 نقاط خبرة" in rank[105]  # 103-110 take the form of 3-10
+    board = str(render.leaderboard(ar, "week", [("a", 2), ("b", 2), ("c", 11)], {
+        "a": "سارة", "b": "عمر", "c": "ليلى"}.__getitem__))
+    assert "1. سارة — نقطتا خبرة" in board
+    assert "1. عمر — نقطتا خبرة" in board  # tied members share a place
+    spot = str(render.spotlight(ar, [("a", 3)], [], {"a": "سارة"}.__getitem__))
+    assert "🥇 سارة — 3 نقاط خبرة" in spot
