@@ -176,7 +176,7 @@ def setup_summary(words: Words, config: OnboardingSettings) -> Markup:
     """``/onboarding_setup show``."""
     on_off = {True: words.plain("on"), False: words.plain("off")}
     none = words.plain("none")
-    interests = ", ".join(
+    interests = words.plain(", ").join(
         f"{i.id}: {i.label}" + (f" → {i.role}" if i.role else "") for i in config.interests
     ) or none
     return words.t(
