@@ -169,3 +169,14 @@ async def test_arabic_plugins_list_names_capabilities_in_arabic() -> None:
         club.expect("لا شيء موقوف الآن.", to="amal")
         await club.says("sara", "/plugins")
         club.expect("عذرًا، الأمر /plugins مخصص للمسؤولين فقط.", to="sara")
+
+
+async def test_help_names_arguments_in_the_readers_words() -> None:
+    async with FakeCommunity([Example, Admin], admins=["amal"], language="ar") as club:
+        await club.says("amal", "/help")
+        text = club.expect("/plugin_enable", to="amal").text
+        assert "/plugin_enable <اسم الإضافة>" in text
+        assert "/config <اسم الإضافة> [الإعداد] [القيمة الجديدة]" in text
+    async with FakeCommunity([Example, Admin], admins=["amal"]) as club:
+        await club.says("amal", "/help")
+        assert "/plugin_enable <name>" in club.expect("/plugin_enable", to="amal").text
