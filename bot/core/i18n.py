@@ -166,16 +166,17 @@ class Translator:
     def datetime(self, when: dt.datetime, fmt: str | None = None) -> str:
         """A date and time in the community's timezone, the timezone named.
 
-        By default the way people write a moment: weekday, day and month, hours and minutes
-        (no seconds), then the zone's city ("Tue, January 6, 18:00 (Riyadh)"). ``fmt`` asks
-        for one of Babel's formats instead ("medium", "short", a pattern).
+        By default the way people write a moment: weekday, day, month and year (an event or a
+        deadline may be in another year), hours and minutes (no seconds), then the zone's
+        city ("Tue, January 6, 2026, 18:00 (Riyadh)"). ``fmt`` asks for one of Babel's
+        formats instead ("medium", "short", a pattern).
         """
         zone = ZoneInfo(self.timezone)
         if fmt is not None:
             return format_datetime(when, fmt, tzinfo=zone, locale=self.babel_locale)
         return self.plain(
             "{date}, {time} ({zone})",
-            date=format_skeleton("MMMMEEEEd", when, tzinfo=zone, locale=self.babel_locale),
+            date=format_skeleton("yMMMMEEEEd", when, tzinfo=zone, locale=self.babel_locale),
             time=format_skeleton("Hm", when, tzinfo=zone, locale=self.babel_locale),
             zone=self.zone_name(),
         )

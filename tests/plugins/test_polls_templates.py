@@ -76,7 +76,7 @@ async def test_weekly_template_makes_one_poll_per_week(world_factory: WorldFacto
     world = await world_factory([Polls])
     lines = await said(world, WEEKLY)
     assert lines == ["Majlis: Template “lunch” is saved: the next poll is posted here "
-                     "Tue, January 6, 12:00 (UTC)."]
+                     "Tue, January 6, 2026, 12:00 (UTC)."]
     assert await poll_rows(world) == []
     lines = await world.play(":advance 7d")
     made = await poll_rows(world)
@@ -193,9 +193,9 @@ async def test_list_and_delete(world_factory: WorldFactory) -> None:
     await world.play(WEEKLY, '/poll_template standup daily@18:30 "Done?" "Yes | No"')
     text = "\n".join(await said(world, "/poll_templates"))
     assert "2 poll templates:" in text
-    assert ("• lunch (weekly:tue@12:00): “Where for lunch?” — next Tue, January 6, 12:00 (UTC)"
-            in text)
-    assert "• standup (daily@18:30): “Done?” — next Mon, January 5, 18:30 (UTC)" in text
+    assert ("• lunch (weekly:tue@12:00): “Where for lunch?” — "
+            "next Tue, January 6, 2026, 12:00 (UTC)" in text)
+    assert "• standup (daily@18:30): “Done?” — next Mon, January 5, 2026, 18:30 (UTC)" in text
 
     await world.play(":as sara")
     lines = await said(world, "/poll_template_delete lunch")
