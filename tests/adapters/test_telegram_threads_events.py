@@ -93,7 +93,7 @@ async def test_an_event_is_announced_edited_and_cancelled(fake: FakeTelegram) ->
     assert "📍 Café Nil" in text and "Bring friends" in text
     edit = fake.calls_of("editMessageText")
     assert len(edit) == 1 and str(edit[0].params["message_id"]) == announced
-    assert "7:30" in edit[0].params["text"] and "9:30" in edit[0].params["text"]
+    assert "19:30 (UTC)" in edit[0].params["text"] and "21:30" in edit[0].params["text"]
     assert "cancelled" in posts[1].params["text"]
     assert str(posts[1].params["reply_parameters"]["message_id"]) == announced
     assert stored is None
