@@ -16,7 +16,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_time,
+    format_timedelta,
+    get_timezone_location,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -156,9 +163,31 @@ class Translator:
         """A fraction as a percentage (0.25 -> 25%)."""
         return format_percent(fraction, locale=self.babel_locale)
 
-    def datetime(self, when: dt.datetime, fmt: str = "medium") -> str:
-        """A date and time in the community's timezone."""
-        return format_datetime(when, fmt, tzinfo=ZoneInfo(self.timezone), locale=self.babel_locale)
+    def datetime(self, when: dt.datetime, fmt: str | None = None) -> str:
+        """A date and time in the community's timezone, the timezone named.
+
+        By default the way people write a moment: weekday, day, month and year (an event or a
+        deadline may be in another year), hours and minutes (no seconds), then the zone's
+        city ("Tue, January 6, 2026, 18:00 (Riyadh)"). ``fmt`` asks for one of Babel's
+        formats instead ("medium", "short", a pattern).
+        """
+        zone = ZoneInfo(self.timezone)
+        if fmt is not None:
+            return format_datetime(when, fmt, tzinfo=zone, locale=self.babel_locale)
+        return self.plain(
+            "{date}, {time} ({zone})",
+            date=format_skeleton("yMMMMEEEEd", when, tzinfo=zone, locale=self.babel_locale),
+            time=format_skeleton("Hm", when, tzinfo=zone, locale=self.babel_locale),
+            zone=self.zone_name(),
+        )
+
+    def zone_name(self) -> str:
+        """The community's timezone as its city in the language ("Riyadh", "الرياض")."""
+        if self.timezone.upper() in ("UTC", "ETC/UTC", "GMT", "ETC/GMT"):
+            return "UTC"
+        return get_timezone_location(
+            ZoneInfo(self.timezone), locale=self.babel_locale, return_city=True
+        )
 
     def date(self, when: dt.datetime, fmt: str = "medium") -> str:
         """A date in the community's timezone."""

@@ -177,7 +177,8 @@ def parse_setting(info: FieldInfo, text: Any) -> Any:
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        key, value = key.strip(), value.strip()
+        # keys are codes like level:5; Arabic-Indic digits in them mean the same number
+        key, value = key.strip().translate(_ARABIC_DIGITS), value.strip()
         if not sep or not key or not value:
             raise Problem(N_("“{item}” is not a pair like name=value"), {"item": quote(item)})
         if key in out:

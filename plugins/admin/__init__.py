@@ -90,11 +90,11 @@ class Admin(Plugin):
             missing = self.app.unavailable.get((name, platform))
             if missing:
                 lines.append(ctx.t("  unavailable here: it needs {what}",
-                                   what=", ".join(sorted(missing))))
+                                   what=_capability_names(ctx, missing)))
             lacking = sorted(set(plugin.wants) - set(_capabilities(self, platform)))
             if lacking:
                 lines.append(ctx.t("  works here without {what} (a simpler fallback is used)",
-                                   what=", ".join(lacking)))
+                                   what=_capability_names(ctx, lacking)))
         for failure in self.app.load_failures:
             lines.append(ctx.t("• **{name}** — could not be loaded: {error}",
                                name=failure.name, error=failure.error))
@@ -127,6 +127,10 @@ class Admin(Plugin):
         if not enabled and name in PROTECTED:
             await ctx.reply(ctx.t("{name} cannot be turned off: you would lose these commands.",
                                   name=name), private=True)
+            return
+        if self.app.is_enabled(ctx.community, plugin) == enabled:
+            await ctx.reply(ctx.t("{name} is already on.", name=name) if enabled
+                            else ctx.t("{name} is already off.", name=name), private=True)
             return
         await self.app.set_enabled(ctx.community, name, enabled)
         log.info("%s %s in %s by %s", "enabled" if enabled else "disabled", name,
@@ -320,7 +324,7 @@ class Admin(Plugin):
     # -- setup --------------------------------------------------------------------------
 
     @command("setup", help=N_("Walk through the first choices: language, channels, timezone"),
-             privilege=Privilege.ADMIN)
+             privilege=Privilege.ADMIN, private=True)
     async def setup_command(self, ctx: Context) -> None:
         """Start (or re-run) the walk-through at its first step."""
         await self._step(ctx, "language")
@@ -447,6 +451,32 @@ class Admin(Plugin):
 
     async def forget(self, member: MemberRef) -> None:
         """Nothing of its own to erase."""
+
+
+#: What each capability is called for an admin (its value is a code name).
+CAPABILITY_NAMES = {
+    "roles": N_("roles"),
+    "direct_messages": N_("direct messages"),
+    "native_polls": N_("the platform's own polls"),
+    "buttons": N_("buttons"),
+    "ephemeral": N_("replies only you can see"),
+    "threads": N_("threads"),
+    "scheduled_events": N_("scheduled events"),
+    "message_text": N_("the text of messages"),
+    "reactions": N_("reactions"),
+    "edit_messages": N_("editing messages"),
+    "images": N_("pictures"),
+    "custom_titles": N_("custom titles"),
+    "invite_links": N_("invite links"),
+    "autocomplete": N_("suggestions while typing"),
+    "member_events": N_("join and leave events"),
+}
+
+
+def _capability_names(ctx: Context, capabilities: Any) -> str:
+    """Capabilities in the reader's words, joined by the language's comma."""
+    words = [ctx.i18n.plain(CAPABILITY_NAMES.get(str(c), str(c))) for c in capabilities]
+    return ctx.i18n.plain(", ").join(sorted(words))
 
 
 def _capabilities(plugin: Plugin, platform: str) -> frozenset[Any]:

@@ -77,7 +77,8 @@ class Admin:
     async def _unknown_interest(
         self, ctx: Context, config: OnboardingSettings, token: str
     ) -> None:
-        known = ", ".join(f"{i.id}: {i.label}" for i in config.interests) or ctx.i18n.plain("none")
+        known = ctx.i18n.plain(", ").join(
+            f"{i.id}: {i.label}" for i in config.interests) or ctx.i18n.plain("none")
         await ctx.reply(ctx.t("There is no interest “{token}”. Interests: {known}.",
                               token=token, known=known))
 

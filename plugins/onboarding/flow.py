@@ -189,7 +189,7 @@ class Flow:
         ))
         await ctx.reply(
             ctx.t("Saved your interests: {interests}.",
-                  interests=", ".join(i.label for i in picked))
+                  interests=ctx.i18n.plain(", ").join(i.label for i in picked))
             if picked else ctx.t("Saved: no interests for now. Use /onboarding to pick later.")
         )
         await self.proceed(ctx, config, member, quiet=True)

@@ -51,14 +51,19 @@ def welcome_back(words: Words, name: str) -> Markup:
     return words.t("Welcome back, {name}! Your earlier choices are kept.", name=name)
 
 
+def within(words: Words, seconds: int) -> Markup:
+    """``within N seconds``, in the plural form for N."""
+    return words.tn("within {n} second", "within {n} seconds", seconds)
+
+
 def raid_alert(words: Words, joins: int, seconds: int) -> Markup:
     """Tell moderators a burst of joins is being greeted in batches."""
     return words.tn(
-        "🚨 Moderators: more than {n} member joined within {seconds} seconds. "
+        "🚨 Moderators: more than {n} member joined {seconds}. "
         "I am greeting newcomers in batches; please keep an eye on the community.",
-        "🚨 Moderators: more than {n} members joined within {seconds} seconds. "
+        "🚨 Moderators: more than {n} members joined {seconds}. "
         "I am greeting newcomers in batches; please keep an eye on the community.",
-        joins, seconds=seconds,
+        joins, seconds=within(words, seconds),
     )
 
 
@@ -171,19 +176,22 @@ def setup_summary(words: Words, config: OnboardingSettings) -> Markup:
     """``/onboarding_setup show``."""
     on_off = {True: words.plain("on"), False: words.plain("off")}
     none = words.plain("none")
-    interests = ", ".join(
+    interests = words.plain(", ").join(
         f"{i.id}: {i.label}" + (f" → {i.role}" if i.role else "") for i in config.interests
     ) or none
     return words.t(
         "**Onboarding setup**\nSteps: rules {rules}, interests {interests_on}, "
         "introduction {intro}\nInterests: {interests}\nStarter role: {starter}\n"
-        "Newcomer role: {newcomer}\nGraduation: {messages} messages and {days} days\n"
-        "Raid guard: more than {joins} joins in {seconds} seconds",
+        "Newcomer role: {newcomer}\nGraduation: {messages} and {days}\n"
+        "Raid guard: {joins} {seconds}",
         rules=on_off[config.step_rules], interests_on=on_off[config.step_interests],
         intro=on_off[config.step_intro], interests=interests,
         starter=config.starter_role or none, newcomer=config.newcomer_role or none,
-        messages=config.graduate_messages, days=config.graduate_days,
-        joins=config.raid_joins, seconds=config.raid_seconds,
+        # every count in its own plural form: Arabic nouns agree with their number
+        messages=words.tn("{n} message", "{n} messages", config.graduate_messages),
+        days=words.tn("{n} day", "{n} days", config.graduate_days),
+        joins=words.tn("more than {n} join", "more than {n} joins", config.raid_joins),
+        seconds=within(words, config.raid_seconds),
     )
 
 

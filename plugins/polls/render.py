@@ -135,10 +135,29 @@ def results(ctx: Context, row: Any, outcome: Outcome, *, final: bool) -> Markup:
 
 
 def chart(ctx: Context, row: Any, tally: Tally) -> Attachment:
-    """The results picture."""
+    """The results picture: votes and share per option, the total and the winner under it."""
     png = bar_chart(row.question, row.options, tally.counts, rtl=ctx.i18n.rtl,
-                    highlight=tally.winners())
+                    highlight=tally.winners(), values=chart_values(ctx.i18n, tally),
+                    caption=chart_caption(ctx.i18n, row, tally))
     return Attachment(f"poll-{row.id}.png", png, image=True)
+
+
+def chart_values(tr: Any, tally: Tally) -> list[str]:
+    """``3 votes · 60%`` per option, in the reader's words (the share is of the voters)."""
+    return [f"{tr.tn('{n} vote', '{n} votes', count)} · {tr.percent(tally.share(i))}"
+            for i, count in enumerate(tally.counts)]
+
+
+def chart_caption(tr: Any, row: Any, tally: Tally) -> str:
+    """The line under the bars: how many voted, and the winner or the tie (plain text)."""
+    parts = [str(tr.tn("{n} member voted.", "{n} members voted.", tally.voters))]
+    winners = tally.winners()
+    if len(winners) == 1:
+        parts.append(tr.plain("Winner: {option}", option=row.options[winners[0]]))
+    elif winners:
+        quoted = [tr.plain("“{option}”", option=row.options[i]) for i in winners]
+        parts.append(tr.plain("Tie between {options}.", options=tr.plain(", ").join(quoted)))
+    return " ".join(parts)
 
 
 def vote_reply(ctx: Context, row: Any, option: int, result: VoteResult) -> Markup:

@@ -30,6 +30,8 @@ WEEKDAYS = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sa
             "sun": "SU"}
 #: Raw RRULEs may repeat at most daily (a poll every hour or minute would flood a channel).
 RULE_FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
+#: Arabic-Indic (and Persian) digits read as the Latin ones wherever a member types a number.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _FRIENDLY_RULE = re.compile(
     r"(?P<freq>daily|weekly|monthly)(?::(?P<on>[a-z0-9,]+))?@(?P<hour>\d{1,2}):(?P<minute>\d{2})",
     re.IGNORECASE,
@@ -230,7 +232,7 @@ def to_rrule(text: str) -> str | None:
     ``FREQ=`` (or ``RRULE:``) that repeats daily or less often. Whether the rule ever fires
     is checked by :func:`first_run`.
     """
-    text = text.strip()
+    text = text.strip().translate(_DIGITS)
     if text.upper().startswith(("FREQ=", "RRULE:")):
         body = text.upper().removeprefix("RRULE:")
         parts = dict(part.partition("=")[::2] for part in body.split(";") if part)

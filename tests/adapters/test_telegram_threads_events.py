@@ -89,11 +89,11 @@ async def test_an_event_is_announced_edited_and_cancelled(fake: FakeTelegram) ->
     posts = fake.calls_of("sendMessage", lambda c: c.ok and "Meetup" in c.params["text"])
     assert len(posts) == 2
     text = posts[0].params["text"]
-    assert "<b>Meetup</b>" in text and "2030" in text and "6:30" in text
+    assert "<b>Meetup</b>" in text and "2030" in text and "18:30 (UTC)" in text
     assert "📍 Café Nil" in text and "Bring friends" in text
     edit = fake.calls_of("editMessageText")
     assert len(edit) == 1 and str(edit[0].params["message_id"]) == announced
-    assert "7:30" in edit[0].params["text"] and "9:30" in edit[0].params["text"]
+    assert "19:30 (UTC)" in edit[0].params["text"] and "21:30" in edit[0].params["text"]
     assert "cancelled" in posts[1].params["text"]
     assert str(posts[1].params["reply_parameters"]["message_id"]) == announced
     assert stored is None
@@ -114,4 +114,4 @@ async def test_an_event_is_announced_in_arabic_in_the_community_timezone(
         expected = app.translator("telegram", "ar", ctx.community).datetime(start)
     text = fake.calls_of("sendMessage", lambda c: c.ok and "إفطار" in c.params["text"])[0]
     assert "من" in text.params["text"] and expected in text.params["text"]
-    assert "8:30" in text.params["text"]  # 18:30 UTC is 20:30 in Cairo
+    assert "20:30 (القاهرة)" in text.params["text"]  # 18:30 UTC is 20:30 in Cairo

@@ -176,3 +176,20 @@ async def test_errors_quote_at_most_about_80_characters_of_what_was_typed(text: 
     message = await refused(spec, text)
     assert len(message) < 250, message
     assert "…" in message
+
+
+async def test_arabic_indic_digits_are_read_wherever_latin_digits_are() -> None:
+    async def typed(
+        self: object, ctx: object, count: int, share: float,
+        at: datetime | None = None, within: Duration | None = None,
+    ) -> None: ...
+
+    spec = build_spec(typed, name="typed", help="", privilege=Privilege.MEMBER, private=False)
+    now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    args = await parse_arguments(spec, "٧ ٢٫٥ at=١٨:٣٠ within=١h٣٠m", resolve, "UTC", now)
+    assert args["count"] == 7
+    assert args["share"] == 2.5
+    assert args["at"] == datetime(2026, 1, 5, 18, 30, tzinfo=UTC)
+    assert args["within"] == timedelta(hours=1, minutes=30)
+    # Persian digits too
+    assert (await parse_arguments(spec, "۱۲ ۰٫۵", resolve))["count"] == 12

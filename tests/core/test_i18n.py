@@ -24,3 +24,17 @@ def test_values_are_escaped_and_numbers_localized() -> None:
     en = Translator(Catalogs(), "example", "en")
     assert str(en.t("Welcome, {name}! 👋", name="*x*")) == "Welcome, \\*x\\*! 👋"
     assert en.number(12345) == "12,345"
+
+
+def test_dates_are_written_per_language_without_seconds_and_with_the_city() -> None:
+    import datetime as dt
+
+    when = dt.datetime(2026, 1, 6, 15, 0, 30, tzinfo=dt.UTC)
+    ar = Translator(Catalogs(), "polls", "ar", "Asia/Riyadh")
+    en = Translator(Catalogs(), "polls", "en", "Asia/Riyadh")
+    assert ar.datetime(when) == "الثلاثاء، 6 يناير 2026، 18:00 (الرياض)"
+    assert en.datetime(when) == "Tue, January 6, 2026, 18:00 (Riyadh)"
+    assert Translator(Catalogs(), "polls", "en", "UTC").datetime(when).endswith("15:00 (UTC)")
+    # a {when} in a message is written the same way
+    closes = str(ar.t("Closes {when}.", when=when))
+    assert closes == "يُغلق في الثلاثاء، 6 يناير 2026، 18:00 \\(الرياض\\)."

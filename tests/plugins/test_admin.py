@@ -92,9 +92,8 @@ async def test_setup_walks_through_the_choices_with_buttons_and_can_be_rerun() -
     async with FakeCommunity([Example, Admin], admins=["amal"]) as club:
         await club.joins("sara")
         await club.says("amal", "/setup")
-        club.expect("Setup 1/4", buttons=["Arabic", "English", "Skip"])
-        await club.presses("sara", "Skip")
-        club.expect("Only admins can change the setup.", to="sara")
+        # every step is private: only the admin sees it (and its buttons)
+        club.expect("Setup 1/4", buttons=["Arabic", "English", "Skip"], to="amal")
         await club.presses("amal", "Arabic")
         club.expect("2/4")
         await club.presses("amal", 1)
@@ -141,3 +140,43 @@ async def test_forget_me_asks_first_and_only_the_member_can_confirm() -> None:
         await club.presses("sara", "Yes, erase my data")
         club.expect("This is the last message I keep about you.")
         assert not (await club.app.export_member(club.member("sara")))["example"]["waves"]
+
+
+async def test_repeated_switches_say_nothing_changed() -> None:
+    async with FakeCommunity([Example, Admin], admins=["amal"]) as club:
+        await club.says("amal", "/plugin_enable example")
+        club.expect("example is already on.", to="amal")
+        await club.says("amal", "/plugin_disable example")
+        club.expect("example is now off.")
+        await club.says("amal", "/plugin_disable example")
+        club.expect("example is already off.", to="amal")
+        await club.says("amal", "/resume")
+        club.expect("Nothing is paused.", to="amal")
+        await club.says("amal", "/pause")
+        club.expect("Paused.")
+        await club.says("amal", "/pause")
+        club.expect("Already paused.", to="amal")
+        await club.says("amal", "/resume")
+        club.expect("Resumed.")
+
+
+async def test_arabic_plugins_list_names_capabilities_in_arabic() -> None:
+    async with FakeCommunity([Example, Admin], admins=["amal"], language="ar") as club:
+        await club.says("amal", "/plugin_disable example")
+        await club.says("amal", "/plugin_disable example")
+        club.expect("الإضافة example معطّلة من قبل.", to="amal")
+        await club.says("amal", "/resume")
+        club.expect("لا شيء موقوف الآن.", to="amal")
+        await club.says("sara", "/plugins")
+        club.expect("عذرًا، الأمر /plugins مخصص للمسؤولين فقط.", to="sara")
+
+
+async def test_help_names_arguments_in_the_readers_words() -> None:
+    async with FakeCommunity([Example, Admin], admins=["amal"], language="ar") as club:
+        await club.says("amal", "/help")
+        text = club.expect("/plugin_enable", to="amal").text
+        assert "/plugin_enable <اسم الإضافة>" in text
+        assert "/config <اسم الإضافة> [الإعداد] [القيمة الجديدة]" in text
+    async with FakeCommunity([Example, Admin], admins=["amal"]) as club:
+        await club.says("amal", "/help")
+        assert "/plugin_enable <name>" in club.expect("/plugin_enable", to="amal").text

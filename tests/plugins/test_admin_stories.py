@@ -14,6 +14,8 @@ def test_admin_story_in_english() -> None:
     assert any("“999” is not allowed for max_reminder_days: it must be at most 365" in s
                for s in said)
     assert "Majlis: example is now off." in said
+    assert "Majlis: (only owner sees) example is already off." in said
+    assert "Majlis: (only owner sees) Nothing is paused." in said
     assert "Majlis: (only sara sees) Sorry, /plugins is only for admins." in said
     assert any("There is no command /remind here" in s for s in said)
     assert "Majlis: من الآن أتحدث العربية هنا." in said
@@ -27,4 +29,8 @@ def test_admin_story_in_english() -> None:
 
 def test_admin_story_in_arabic() -> None:
     out = run_story("admin_ar.txt", PLUGINS, "MAJLIS_LANGUAGE=ar")
-    assert "عذرًا، الأمر /plugins مخصص لـالمسؤولين فقط." in out
+    assert "عذرًا، الأمر /plugins مخصص للمسؤولين فقط." in out
+    assert "أصبح example.max_reminder_days الآن 5" in out
+    assert "(only owner sees) الإضافة example معطّلة من قبل." in out
+    assert "(only owner sees) لا شيء موقوف الآن." in out
+    assert "(only owner sees) الإيقاف مفعّل من قبل." in out

@@ -39,7 +39,7 @@ async def test_thanks_phrases_take_a_comma_list_and_weights_count(world_factory:
     world = await make(world_factory)
     lines = await world.play("/config contributions thanks_phrases merci,danke،gracias",
                              "/config contributions weights poll_voted=٧,event_attended=20",
-                             "/config contributions role_rewards level:05=vip,badge:helper=h")
+                             "/config contributions role_rewards level:٠٥=vip,badge:helper=h")
     assert not any("not allowed" in line for line in lines), lines
     config = await plugin(world).config(world.console.community)
     assert config.thanks_phrases == ["merci", "danke", "gracias"]  # type: ignore[attr-defined]

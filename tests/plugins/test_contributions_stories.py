@@ -41,8 +41,8 @@ def test_contributions_story_in_english() -> None:
 def test_contributions_story_in_arabic() -> None:
     lines = run_story("contributions_ar.txt", "MAJLIS_LANGUAGE=ar")
     text = "\n".join(lines)
-    assert "[2026-01-05 09:00] Majlis: 💛 عمر شكر @سارة (الرصيد: 1)" in lines
-    assert "[2026-01-05 09:00] Majlis: 🎉 @سارة بلغ المستوى 1!" in lines
+    assert "[2026-01-05 09:00] Majlis: 💛 شكر من عمر إلى @سارة (الرصيد: 1)" in lines
+    assert "[2026-01-05 09:00] Majlis: 🎉 مبارك يا @سارة! بلغت المستوى 1!" in lines
     assert "[2026-01-05 09:00] Majlis: (badge for سارة: المستوى 1)" in lines
     assert any("سارة: المستوى 1، 105 نقاط خبرة، الترتيب #1 (image: rank.png" in line
                for line in lines)

@@ -101,7 +101,7 @@ async def test_a_milestone_is_cheered_once_in_the_communitys_language(tmp_path: 
         await club.set_language("sara", "en")
         club.new()
         await club.says("sara", "hi")
-        club.expect("🎉 نشر sara 3 رسائل هنا حتى الآن.")
+        club.expect("🎉 3 رسائل هنا حتى الآن من sara.")
         for _ in range(2):
             await club.says("sara", "hi")
         club.expect_nothing()

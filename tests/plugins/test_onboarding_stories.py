@@ -35,6 +35,8 @@ def test_onboarding_story_in_english(tmp_path: Path) -> None:
     assert sorted(untimed(out)) == sorted(untimed(again))
     lines = out.splitlines()
     assert any("“{count}” is not a placeholder" in line for line in lines)
+    assert "Graduation: 2 messages and 7 days" in lines
+    assert "Raid guard: more than 10 joins within 60 seconds" in lines
     assert "[2026-01-05 09:00] Majlis: Hello sara, welcome to Majlis playground! We are 1. " \
         "Rules: https://example.org/rules" in lines
     assert "[2026-01-05 09:00] Majlis: (badge for sara: Hiking)" in lines
@@ -59,6 +61,10 @@ def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
     out = run_story("onboarding_ar.txt", ONLY, "MAJLIS_LANGUAGE=ar", db=tmp_path / "a.db")
     lines = out.splitlines()
     assert any("«{count}» ليس عنصرًا نائبًا" in line for line in lines)
+    # every count of the setup summary in its plural form, lists with the Arabic comma
+    assert "التخرّج: رسالتان و7 أيام" in lines
+    assert "حارس الاندفاع: أكثر من 10 انضمامات خلال 60 ثانية" in lines
+    assert "الاهتمامات: 1: كتب، 2: مشي → مشاة" in lines
     assert "[2026-01-05 09:00] Majlis: أهلًا بعودتك يا عمر! احتفظنا باختياراتك السابقة." in lines
     assert any("أهلًا بأعضائنا الجدد الـ٥" in line or "الجدد الـ5" in line for line in lines)
     assert any("أكثر من 10 أعضاء" in line or "أكثر من ١٠ أعضاء" in line for line in lines)

@@ -302,8 +302,8 @@ async def test_reminder_goes_to_opted_in_members_who_have_not_voted(
                      ":as lina", ":as owner", CREATE, ":as omar", ":press 1")
     lines = world.bot_lines(await world.play(":advance 47h"))
     assert lines == [
-        "Majlis: (DM to sara) Poll #1 “Where shall we meet?” closes Jan 7, 2026, 9:00:00\u202fAM "
-        "and you have not voted yet."
+        "Majlis: (DM to sara) Poll #1 “Where shall we meet?” closes "
+        "Wed, January 7, 2026, 09:00 (UTC) and you have not voted yet."
     ]
     lines = world.bot_lines(await world.play(":as sara", "/poll_remind off"))
     assert lines == ["Majlis: (only sara sees) I will not remind you about polls."]

@@ -116,3 +116,30 @@ def test_a_poll_nobody_voted_in_has_nothing_to_draw() -> None:
     assert results_chart("Q", ["A", "B"], [0, 0]) is None
     chart = results_chart("Q", ["A", "B"], [1, 0])
     assert chart is not None and shows(grey(chart), mpl_word("★ 1 · 100%")) is not None
+
+
+def _posted_chart(language: str, options: list[str], counts: list[int]) -> bytes:
+    from types import SimpleNamespace
+
+    from bot.core.i18n import Catalogs, Translator
+    from plugins.polls import render
+    from plugins.polls.rules import Tally
+
+    ctx = SimpleNamespace(i18n=Translator(Catalogs(), "polls", language))
+    row = SimpleNamespace(id=1, question="Lunch?" if language == "en" else QUESTION_AR,
+                          options=options)
+    return render.chart(ctx, row, Tally(counts, sum(counts))).data  # type: ignore[arg-type]
+
+
+def test_the_posted_chart_says_votes_shares_the_total_and_the_winner() -> None:
+    ink = grey(_posted_chart("en", ["Pizza", "Soup", "Salad"], [6, 3, 0]))
+    assert shows(ink, mpl_word("★ 6 votes · 67%")) is not None
+    assert shows(ink, mpl_word("3 votes · 33%")) is not None
+    assert shows(ink, mpl_word("9 members voted. Winner: Pizza")) is not None
+
+
+@needs_shaping_matplotlib
+def test_the_posted_arabic_chart_says_it_in_arabic() -> None:
+    ink = grey(_posted_chart("ar", OPTIONS_AR, [2, 1, 0]))
+    assert shows(ink, mpl_word(RLM + "★ صوتان · 67%")) is not None
+    assert shows(ink, mpl_word(RLM + "صوّت 3 أعضاء. الفائز: مقهى")) is not None

@@ -51,6 +51,8 @@ async def active_template_jobs(world: ConsoleWorld) -> list[Any]:
         ("Weekly:mon,THU@7:05", "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=7;BYMINUTE=5;BYSECOND=0"),
         ("daily@18:30", "FREQ=DAILY;BYHOUR=18;BYMINUTE=30;BYSECOND=0"),
         ("monthly:1@09:00", "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;BYMINUTE=0;BYSECOND=0"),
+        # Arabic-Indic digits, as an Arabic keyboard types them
+        ("monthly:١٥@٠٩:٣٠", "FREQ=MONTHLY;BYMONTHDAY=15;BYHOUR=9;BYMINUTE=30;BYSECOND=0"),
         ("FREQ=WEEKLY;BYDAY=FR;BYHOUR=9", "FREQ=WEEKLY;BYDAY=FR;BYHOUR=9;BYMINUTE=0;BYSECOND=0"),
         ("RRULE:FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=8;BYMINUTE=0;BYSECOND=0",
          "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=8;BYMINUTE=0;BYSECOND=0"),
@@ -74,7 +76,7 @@ async def test_weekly_template_makes_one_poll_per_week(world_factory: WorldFacto
     world = await world_factory([Polls])
     lines = await said(world, WEEKLY)
     assert lines == ["Majlis: Template “lunch” is saved: the next poll is posted here "
-                     "Jan 6, 2026, 12:00:00 PM."]
+                     "Tue, January 6, 2026, 12:00 (UTC)."]
     assert await poll_rows(world) == []
     lines = await world.play(":advance 7d")
     made = await poll_rows(world)
@@ -191,8 +193,9 @@ async def test_list_and_delete(world_factory: WorldFactory) -> None:
     await world.play(WEEKLY, '/poll_template standup daily@18:30 "Done?" "Yes | No"')
     text = "\n".join(await said(world, "/poll_templates"))
     assert "2 poll templates:" in text
-    assert "• lunch (weekly:tue@12:00): “Where for lunch?” — next Jan 6, 2026, 12:00:00 PM" in text
-    assert "• standup (daily@18:30): “Done?” — next Jan 5, 2026, 6:30:00 PM" in text
+    assert ("• lunch (weekly:tue@12:00): “Where for lunch?” — "
+            "next Tue, January 6, 2026, 12:00 (UTC)" in text)
+    assert "• standup (daily@18:30): “Done?” — next Mon, January 5, 2026, 18:30 (UTC)" in text
 
     await world.play(":as sara")
     lines = await said(world, "/poll_template_delete lunch")
