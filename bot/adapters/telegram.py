@@ -136,6 +136,8 @@ WANTED_RIGHTS = (
     "can_pin_messages",
 )
 KV_POLLS = "telegram.polls"
+#: Seconds a vote for an unknown poll waits for native polls still being sent.
+POLL_MAPPING_WAIT = 30.0
 KV_INVITES = "telegram.invites"
 #: Announcements of scheduled events (Telegram has none): "<chat>/<message>" by
 #: "<community key>:<event key>".
@@ -271,6 +273,10 @@ class TelegramPlatform:
         self._callbacks: dict[str, tuple[float, Handle]] = {}
         #: Parts delivered per action object, for an outbox that passes no ``progress``.
         self._implicit: dict[int, Progress] = {}
+        #: Native polls being sent: their ids are stored only once Telegram answers, and a
+        #: quick voter's answer can arrive through polling before that (issue 11.7).
+        self._polls_sending = 0
+        self._polls_sent = asyncio.Condition()
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -887,10 +893,10 @@ class TelegramPlatform:
         """
         answer = update.poll_answer
         assert answer is not None and self.app is not None
-        known = await self.app.db.kv_get(KV_POLLS, answer.poll_id)
+        known = await self._poll_of(answer.poll_id)
         if known is None or answer.user is None:
             return
-        chat, _, message_id = str(known).partition("/")
+        chat, _, message_id = known.partition("/")
         await self._dispatch(
             PollAnswered(
                 id=eid, community=CommunityRef(PLATFORM, chat),
@@ -1330,19 +1336,44 @@ class TelegramPlatform:
         channel = action.channel or self.default_channel(action.community)
         assert channel is not None
         chat_id, thread = split_channel(channel.id)
-        message = await self._bot.send_poll(
-            chat_id,
-            action.question[: limits.POLL_QUESTION_CHARS],
-            [o[: limits.POLL_OPTION_CHARS] for o in action.options],
-            is_anonymous=action.anonymous,
-            allows_multiple_answers=action.multiple,
-            open_period=period,
-            message_thread_id=thread,
-        )
-        if message.poll is not None:  # votes name the poll; the plugin knows its message
-            await self.app.db.kv_set(KV_POLLS, message.poll.id,
-                                     f"{chat_id}/{message.message_id}")
+        self._polls_sending += 1
+        try:
+            message = await self._bot.send_poll(
+                chat_id,
+                action.question[: limits.POLL_QUESTION_CHARS],
+                [o[: limits.POLL_OPTION_CHARS] for o in action.options],
+                is_anonymous=action.anonymous,
+                allows_multiple_answers=action.multiple,
+                open_period=period,
+                message_thread_id=thread,
+            )
+            if message.poll is not None:  # votes name the poll; the plugin knows its message
+                await self.app.db.kv_set(KV_POLLS, message.poll.id,
+                                         f"{chat_id}/{message.message_id}")
+        finally:
+            async with self._polls_sent:
+                self._polls_sending -= 1
+                self._polls_sent.notify_all()
         return Delivered(str(message.message_id))
+
+    async def _poll_of(self, poll_id: str) -> str | None:
+        """``chat/message_id`` of a native poll, waiting for polls still being sent.
+
+        A vote can reach us before ``sendPoll``'s own response (updates and the request
+        race); it then waits, at most :data:`POLL_MAPPING_WAIT` seconds, for the sends in
+        flight to store their ids instead of being dropped as a poll we never sent.
+        """
+        assert self.app is not None
+        known = await self.app.db.kv_get(KV_POLLS, poll_id)
+        if known is not None or not self._polls_sending:
+            return None if known is None else str(known)
+        try:
+            async with asyncio.timeout(POLL_MAPPING_WAIT), self._polls_sent:
+                await self._polls_sent.wait_for(lambda: not self._polls_sending)
+        except TimeoutError:
+            pass
+        known = await self.app.db.kv_get(KV_POLLS, poll_id)
+        return None if known is None else str(known)
 
 
     # -- threads and scheduled events (fallbacks) -----------------------------------------

@@ -279,9 +279,6 @@ async def counted(app: App, n: int, timeout: float = 15.0) -> None:
     await asyncio.wait_for(enough(), timeout)
 
 
-@pytest.mark.xfail(reason="after merging the split polls plugin with the Telegram poll-id "
-                   "mapping the first vote is not stored; passes on the telegram branch alone; "
-                   "open item in the closing note", strict=False)
 async def test_native_poll_votes_are_counted_across_a_restart(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
