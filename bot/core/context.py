@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -243,6 +244,24 @@ class Context:
         return Content(
             to_markup(text), rows(buttons), card, tuple(attachments), tuple(m.id for m in mentions)
         )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        """Write the plugin's rows and queue messages as one, all or nothing.
+
+        Inside the block, the plugin's own ``self.db.begin()``/``connect()`` and every
+        ``send``/``dm``/``reply`` share one database transaction; the messages go out
+        only after it committed, so a crash or an error never leaves a mark without its
+        message (or a message without its mark)::
+
+            async with ctx.transaction():
+                if await self.store.mark_greeted(ctx.community.key, member.id):
+                    await ctx.send(ctx.t("Welcome, {name}!", name=member.display_name))
+
+        Yields the connection, for plugins that write with it directly.
+        """
+        async with self.app.db.transaction() as conn:
+            yield conn
 
     async def reply(
         self,

@@ -303,8 +303,13 @@ class Outbox:
                 raise RuntimeError(f"no platform {platform!r} is running")
             item = self._item(lane, action_id, action, direct)
             item.handle = reply_handle
-            self._enqueue(lane, item)
-            self._idle.clear()
+
+            def queue() -> None:
+                self._enqueue(lane, item)
+                self._idle.clear()
+
+            # inside a plugin's transaction the row may still roll back: deliver once stored
+            self.db.after_commit(queue)
         return action_id
 
     async def delivered(self, action_id: int, timeout: float | None = None) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -281,6 +281,9 @@ class Database:
         # connection: serialize in-process instead of colliding (re-entrant per task).
         self._lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self._owner: asyncio.Task[Any] | None = None
+        #: Per task: the connection of its open :meth:`transaction` and what runs on commit.
+        self._joined: dict[asyncio.Task[Any] | None, AsyncConnection] = {}
+        self._on_commit: dict[asyncio.Task[Any] | None, list[Callable[[], None]]] = {}
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path in ("", ":memory:"):
@@ -308,15 +311,70 @@ class Database:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """A connection inside one transaction, committed on success."""
+        """A connection inside one transaction, committed on success.
+
+        Inside this task's :meth:`transaction` it is that transaction's connection.
+        """
+        if self._joined:
+            joined = self._joined.get(asyncio.current_task())
+            if joined is not None:
+                yield joined
+                return
         async with self._serialized(True), self.engine.begin() as conn:
             yield conn
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads (autobegin, rolled back at the end)."""
+        """A connection for reads (autobegin, rolled back at the end).
+
+        Inside this task's :meth:`transaction` it is that transaction's connection, so
+        reads see what the transaction wrote.
+        """
+        if self._joined:
+            joined = self._joined.get(asyncio.current_task())
+            if joined is not None:
+                yield joined
+                return
         async with self._serialized(self.in_memory), self.engine.connect() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction that every write of this task joins until the block ends.
+
+        ``begin()`` and ``connect()`` called by the same task inside the block (a plugin's
+        store, the outbox storing a message) use its connection, so their rows commit
+        together or not at all; work registered with :meth:`after_commit` (the outbox
+        queueing the message for delivery) runs only once it committed. Nested calls
+        join the outer transaction. Tasks started inside the block are not part of it.
+        """
+        task = asyncio.current_task()
+        joined = self._joined.get(task)
+        if joined is not None:
+            yield joined
+            return
+        callbacks: list[Callable[[], None]] = []
+        async with self.begin() as conn:
+            self._joined[task] = conn
+            self._on_commit[task] = callbacks
+            try:
+                yield conn
+            finally:
+                del self._joined[task]
+                del self._on_commit[task]
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this task's open :meth:`transaction` commits (now if none).
+
+        A transaction that rolls back drops its callbacks.
+        """
+        pending = self._on_commit.get(asyncio.current_task()) if self._on_commit else None
+        if pending is None:
+            callback()
+        else:
+            pending.append(callback)
 
     async def close(self) -> None:
         """Dispose of the engine."""

@@ -58,21 +58,25 @@ class Welcome:
         # "greeted" stays false while a greeting is still owed: greet() or the raid
         # batch sets it together with sending
         owed = raid or config.greet
-        outcome, progress = await self.store.record_join(
-            community, member, now, greeted=not owed
-        )
-        if outcome == "duplicate" or progress is None:
-            return  # a replayed join: greeted already
+        # the join, its reward and its greeting commit together: if any fails (or the
+        # process dies), the platform's redelivery of the join finds no row and does it all
+        async with ctx.transaction():
+            outcome, progress = await self.store.record_join(
+                community, member, now, greeted=not owed
+            )
+            if outcome == "duplicate" or progress is None:
+                return  # a replayed join: greeted already
+            if outcome == "new":
+                await ctx.grant(member, newcomer_reward(ctx, config))
+            if raid:
+                await self.raid(ctx, config, now)
+            elif config.greet:
+                await self.greet(ctx, config, member, back=outcome == "back")
         plugin.progress.track(community, member.id, progress)
         await plugin.ensure_daily(ctx.community)
-        if outcome == "new":
-            await ctx.grant(member, newcomer_reward(ctx, config))
-        if raid:
-            await self.raid(ctx, config, now)
-            return
-        if config.greet:
-            await self.greet(ctx, config, member, back=outcome == "back")
-        await plugin.flow.proceed(ctx, config, member, quiet=outcome == "back", joining=True)
+        if not raid:
+            await plugin.flow.proceed(ctx, config, member, quiet=outcome == "back",
+                                      joining=True)
 
     async def left(self, ctx: Context, member: MemberRef, at: datetime) -> None:
         """Remember the leave; choices stay for a welcome back."""
@@ -83,10 +87,8 @@ class Welcome:
     ) -> bool:
         """Greet ``member`` once; False when they were greeted already.
 
-        The "greeted" mark and the greeting belong together (issue 11.10): the mark is
-        written right before the send, so a replayed join never greets twice. When
-        plugins can write an outbox action inside their own transaction, the two writes
-        below become one transaction.
+        The "greeted" mark and the greeting commit in one transaction: a replayed join
+        never greets twice, and a crash between the two never loses the greeting.
         """
         dm = config.greet_in == "dm"
         words: Words = ctx.for_member(member) if dm else ctx.i18n
@@ -94,12 +96,13 @@ class Welcome:
             text = render.welcome_back(words, member.display_name)
         else:
             text = await self.greeting_text(ctx, words, config, member)
-        if not await self.store.mark_greeted(ctx.community.key, member.id):
-            return False
-        if dm:
-            await ctx.dm(member, text)
-        else:
-            await ctx.send(text, channel=channel_ref(ctx, config.greeting_channel))
+        async with ctx.transaction():
+            if not await self.store.mark_greeted(ctx.community.key, member.id):
+                return False
+            if dm:
+                await ctx.dm(member, text)
+            else:
+                await ctx.send(text, channel=channel_ref(ctx, config.greeting_channel))
         return True
 
     async def greeting_text(
@@ -141,10 +144,12 @@ class Welcome:
         """
         community = ctx.community.key
         self.raids.batch_done(community)
-        waiting = await self.store.take_waiting(community)
-        if not waiting:
-            return
         config: OnboardingSettings = await self.plugin.config(ctx.community)  # type: ignore[assignment]
-        text, buttons = render.batch_greeting(ctx.i18n, len(waiting),
-                                              steps=bool(interactive_steps(config)))
-        await ctx.send(text, channel=channel_ref(ctx, config.greeting_channel), buttons=buttons)
+        async with ctx.transaction():
+            waiting = await self.store.take_waiting(community)
+            if not waiting:
+                return
+            text, buttons = render.batch_greeting(ctx.i18n, len(waiting),
+                                                  steps=bool(interactive_steps(config)))
+            await ctx.send(text, channel=channel_ref(ctx, config.greeting_channel),
+                           buttons=buttons)

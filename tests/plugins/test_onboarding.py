@@ -22,6 +22,7 @@ from bot import (
 from bot.core.actions import SendMessage
 from bot.core.context import Context
 from bot.core.markup import Style, parse
+from bot.core.storage import outbox
 from plugins.onboarding import Onboarding, OnboardingSettings, render_template, template_problem
 from plugins.onboarding.tables import members
 
@@ -108,6 +109,51 @@ async def test_duplicate_join_greets_once_and_rejoin_is_welcomed_back(
     assert said.count("Majlis: Welcome to Majlis playground, lina! 👋") == 1
     lines = world.bot_lines(await world.play(":leave lina", ":join lina"))
     assert lines == ["Majlis: Welcome back, lina! Your earlier choices are kept."]
+
+
+async def test_greeting_and_its_mark_commit_together(world_factory: Any) -> None:
+    """The outbox failing to store the greeting leaves no "greeted" mark: the next
+    delivery of the join greets (before, the mark stayed and the greeting was lost)."""
+    world = await world_factory([Onboarding])
+    community = CommunityRef("console", "local")
+    lina = MemberRef("console", "lina", "lina")
+    db = world.app.db
+    store_message = db.outbox_add
+
+    async def disk_full(*args: Any, **kwargs: Any) -> int:
+        raise OSError("disk full")
+
+    db.outbox_add = disk_full
+    await world.app.dispatcher.dispatch(MemberJoined(id="j1", community=community, member=lina))
+    await world.app.settle()
+    db.outbox_add = store_message
+    async with db.connect() as conn:
+        marked = (await conn.execute(
+            select(members.c.greeted).where(members.c.member == "lina"))).scalar()
+    assert not marked
+    await world.app.dispatcher.dispatch(MemberJoined(id="j2", community=community, member=lina))
+    await world.app.settle()
+    said = world.bot_lines(world.console.transcript)
+    assert said.count("Majlis: Welcome to Majlis playground, lina! 👋") == 1
+
+
+async def test_a_message_queued_in_a_rolled_back_transaction_is_never_sent(
+    world_factory: Any,
+) -> None:
+    world = await world_factory([Onboarding])
+    ctx = world.app.plugins["onboarding"].context(CommunityRef("console", "local"))
+    with pytest.raises(RuntimeError):
+        async with ctx.transaction():
+            await ctx.send("never")
+            raise RuntimeError("the plugin changed its mind")
+    async with ctx.transaction():
+        await ctx.send("once")
+    await world.app.settle()
+    said = world.bot_lines(world.console.transcript)
+    assert "Majlis: once" in said and "Majlis: never" not in said
+    async with world.app.db.connect() as conn:
+        stored = (await conn.execute(select(outbox.c.action))).scalars().all()
+    assert not [a for a in stored if "never" in str(a)]
 
 
 async def test_raid_of_fifteen_joins_batches_greetings_and_loses_nobody(
