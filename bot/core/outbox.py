@@ -14,6 +14,12 @@ kept, not dropped — and direct replies to commands still go out.
 Scheduling is by ready time, not by rescanning the queue: a stream whose head waits for a
 bucket is parked on that bucket, and a timer per bucket releases its oldest waiters as
 the window frees, so a delivery costs O(log n) however many actions wait.
+
+Direct replies go ahead of background work: they have their own ordering stream per
+channel or member (an answer to a /help is not queued behind fifty level-up notes in the
+same channel), they are released first from any bucket or delivery slot they wait on, and
+a background action does not take a window or slot a direct reply is waiting for. Among
+themselves, direct replies to one channel or member keep their order.
 """
 
 from __future__ import annotations
@@ -65,11 +71,15 @@ KEEP_FINISHED = timedelta(days=7)
 PRUNE_EVERY_SECONDS = 3600.0
 #: Platform message ids remembered in memory (older ones are read from the database).
 MESSAGE_IDS_KEPT = 4096
+#: Direct replies go ahead of background actions (off only to measure without).
+DIRECT_FIRST = True
 #: Statuses of stored actions.
 PENDING, HELD, SENT, FAILED, UNDELIVERABLE = "pending", "held", "sent", "failed", "undeliverable"
 
 Report = Callable[[Action, str, dict[str, Any]], Awaitable[None]]
 
+#: Waiters' rank offset of direct replies: below every background rank (``-len(stream)``).
+_DIRECT_RANK = -(1 << 40)
 #: Where a send waits when every delivery slot (``RateProfile.concurrency``) is taken.
 SLOTS: Bucket = ("slots", "")
 # Timer kinds in a lane's heap.
@@ -430,6 +440,8 @@ class Outbox:
 
     def _enqueue(self, lane: _Lane, item: _Queued) -> None:
         sk = item.action.channel_key
+        if item.direct and DIRECT_FIRST:
+            sk = "direct:" + sk  # its own stream: never behind background posts there
         lane.size += 1
         self._live.add(item.id)
         stream = lane.streams.get(sk)
@@ -470,9 +482,13 @@ class Outbox:
         wait, why = lane.limiter.wait(head.keys, now)
         if wait <= 0 and lane.free <= 0:
             why = SLOTS
+        if why is None and not head.direct and DIRECT_FIRST:
+            why = _direct_waiting(lane, head.keys)  # a direct reply waits for this window
         if why is not None:
             shared = why in (GLOBAL, SLOTS) and lane.own_window(head.keys)
             rank = -len(stream) if shared else 0
+            if head.direct and DIRECT_FIRST:
+                rank += _DIRECT_RANK
             heapq.heappush(lane.waiters.setdefault(why, []), (rank, head.id, sk, gen))
             if why == SLOTS:
                 lane.stalled.add(SLOTS)  # released as deliveries finish
@@ -793,6 +809,22 @@ class Outbox:
             )
         else:
             log.info("action %s undeliverable and has no fallback: %s", item.id, error)
+
+
+def _direct_waiting(lane: _Lane, keys: tuple[Bucket, ...]) -> Bucket | None:
+    """A bucket of ``keys`` (or the delivery slots) where a direct reply waits first in line.
+
+    Only the top of each heap is looked at: O(1) per key. A stale top is dropped by the
+    next release, which then tries the background head filed behind it.
+    """
+    waiters = lane.waiters
+    if not waiters:
+        return None
+    for key in (*keys, SLOTS):
+        heap = waiters.get(key)
+        if heap and heap[0][0] <= _DIRECT_RANK // 2:
+            return key
+    return None
 
 
 class _NotYet(Exception):

@@ -213,3 +213,71 @@ async def test_a_failing_plugin_is_reported_to_admins_hourly_and_the_member_answ
     assert world.app.dispatcher.error_count("fails") == 3
     out = world.bot_lines(await world.play(":advance 61m", "hello"))
     assert sum("The plugin fails failed" in line for line in out) == 1
+
+
+# -- issue 14: commands and buttons go ahead of background work ----------------------------
+
+HANDLED: list[str] = []
+
+
+class Busy(Plugin):
+    """Counts messages per member; /where says how far the queue had got."""
+
+    name = "busy"
+    from bot import N_, command
+
+    @on(MessagePosted)
+    def count(self, event: MessagePosted, ctx: Context) -> None:
+        HANDLED.append(event.member.id)
+
+    @command("where", help=N_("Where the queue is"))
+    async def where(self, ctx: Context) -> None:
+        assert ctx.member is not None
+        HANDLED.append(f"/where after {len(HANDLED)}, own {HANDLED.count(ctx.member.id)}")
+
+
+async def test_a_command_goes_ahead_of_2000_queued_messages_but_after_its_members_own(
+    world_factory: WorldFactory,
+) -> None:
+    from bot import CommandInvoked
+
+    HANDLED.clear()
+    world = await world_factory([Busy])
+    elsewhere = CommunityRef("console", "elsewhere")  # not open yet: everything waits
+    channel = ChannelRef("console", "general")
+    bob, lina = MemberRef("console", "bob", "bob"), MemberRef("console", "lina", "lina")
+    for i in range(2000):
+        member = lina if i in (10, 1500) else bob
+        world.app.dispatcher.submit(MessagePosted(
+            id=f"q{i}", community=elsewhere, member=member, channel=channel,
+            message_id=f"q{i}", text="hello"))
+    world.app.dispatcher.submit(CommandInvoked(
+        id="cmd", community=elsewhere, member=lina, channel=channel, name="where"))
+    await world.app.settle()
+    assert len(HANDLED) == 2001
+    answer = next(line for line in HANDLED if line.startswith("/where"))
+    # both of lina's messages (one queued 1,500th) came first; bob's were not all waited for
+    after = int(answer.split()[2].rstrip(","))
+    assert answer.endswith("own 2")
+    assert after < 2000
+    assert HANDLED.index(answer) < 2000
+
+
+async def test_messages_queued_for_an_opening_community_keep_their_order(
+    world_factory: WorldFactory,
+) -> None:
+    HANDLED.clear()
+    world = await world_factory([Busy])
+    elsewhere = CommunityRef("console", "elsewhere")
+    channel = ChannelRef("console", "general")
+    for i in range(1000):
+        world.app.dispatcher.submit(MessagePosted(
+            id=f"o{i}", community=elsewhere, member=MemberRef("console", f"m{i}", f"m{i}"),
+            channel=channel, message_id=f"o{i}", text="hello"))
+    await asyncio.sleep(0)
+    for i in range(1000, 1500):  # arriving while the first ones are being handled
+        world.app.dispatcher.submit(MessagePosted(
+            id=f"o{i}", community=elsewhere, member=MemberRef("console", f"m{i}", f"m{i}"),
+            channel=channel, message_id=f"o{i}", text="hello"))
+    await world.app.settle()
+    assert [f"m{i}" for i in range(1500)] == HANDLED
