@@ -78,6 +78,7 @@ class StandIn:
     capabilities = frozenset({Capability.BUTTONS, Capability.EPHEMERAL,
                               Capability.DIRECT_MESSAGES, Capability.EDIT_MESSAGES})
     rate_profile = discord_limits.RATE_PROFILE
+    limits = discord_limits.LIMITS
 
     def __init__(self, timings: Timings, latency: float) -> None:
         """Record deliveries of interaction replies into ``timings``."""
@@ -89,6 +90,9 @@ class StandIn:
 
     async def stop(self) -> None:
         """Nothing to disconnect."""
+
+    async def wait_ready(self) -> None:
+        """Always connected."""
 
     def rate_keys(self, action: Any) -> tuple[tuple[str, str], ...]:
         """The Discord adapter's own buckets for the action."""

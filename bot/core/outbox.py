@@ -16,10 +16,11 @@ bucket is parked on that bucket, and a timer per bucket releases its oldest wait
 the window frees, so a delivery costs O(log n) however many actions wait.
 
 Direct replies go ahead of background work: they have their own ordering stream per
-channel or member (an answer to a /help is not queued behind fifty level-up notes in the
-same channel), they are released first from any bucket or delivery slot they wait on, and
-a background action does not take a window or slot a direct reply is waiting for. Among
-themselves, direct replies to one channel or member keep their order.
+member and channel (an answer to a /help is not queued behind fifty level-up notes in the
+same channel, nor behind other members' answers there), they are released first from any
+bucket or delivery slot they wait on, and a background action does not take a window or
+slot a direct reply is waiting for. One member's direct replies in one place keep their
+order.
 """
 
 from __future__ import annotations
@@ -439,9 +440,7 @@ class Outbox:
             self._idle.clear()
 
     def _enqueue(self, lane: _Lane, item: _Queued) -> None:
-        sk = item.action.channel_key
-        if item.direct and DIRECT_FIRST:
-            sk = "direct:" + sk  # its own stream: never behind background posts there
+        sk = _stream_of(item)
         lane.size += 1
         self._live.add(item.id)
         stream = lane.streams.get(sk)
@@ -809,6 +808,20 @@ class Outbox:
             )
         else:
             log.info("action %s undeliverable and has no fallback: %s", item.id, error)
+
+
+def _stream_of(item: _Queued) -> str:
+    """The ordering stream: one channel or member; direct replies per member apart.
+
+    A direct reply is never queued behind background posts to the same channel, nor
+    behind other members' answers there; one member's answers keep their order.
+    """
+    action = item.action
+    if not (item.direct and DIRECT_FIRST):
+        return action.channel_key
+    member = getattr(action, "member", None)
+    who = member.id if member is not None else ""
+    return f"direct:{who}:{action.channel_key}"
 
 
 def _direct_waiting(lane: _Lane, keys: tuple[Bucket, ...]) -> Bucket | None:

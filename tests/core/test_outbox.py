@@ -224,3 +224,18 @@ async def test_a_direct_reply_takes_the_next_free_delivery_slot() -> None:
     assert sorted(platform.delivered) == sorted([*(f"post {i}" for i in range(5)),
                                                  "vote counted"])
     await app.stop()
+
+
+async def test_one_members_failing_answer_does_not_hold_up_anothers() -> None:
+    platform = FakePlatform()
+    platform.failures["answer to sara"] = [TransientError("502")]
+    app = await started(platform)
+    app.outbox.backoff_base = 0.2
+    sara, bob = MemberRef("fake", "u1", "Sara"), MemberRef("fake", "u2", "Bob")
+    for member in (sara, bob):
+        await app.outbox.submit(SendMessage(
+            community=COMMUNITY, channel=CHANNEL, member=member, reply_to="event",
+            content=Content.of(f"answer to {member.name.lower()}")), direct=True)
+    await app.outbox.idle(10)
+    assert platform.delivered == ["answer to bob", "answer to sara"]
+    await app.stop()
