@@ -43,7 +43,7 @@ from bot.core.events import (
 )
 from bot.core.payloads import Payload
 from bot.core.refs import CommunityRef
-from bot.core.storage import event_digest
+from bot.core.storage import ANSWERING, event_digest
 
 if TYPE_CHECKING:
     from bot.core.commands import Kind
@@ -243,6 +243,8 @@ class Dispatcher:
         while True:
             while urgent:
                 at = urgent.popleft()
+                if at in done:
+                    continue
                 member = getattr(waiting[at][0], "member", None)
                 if member is not None:
                     for earlier in range(position, at):
@@ -391,9 +393,11 @@ class Dispatcher:
             return
         ctx = self.kernel.context_for_event(route.plugin, event)
         ctx.private_default = True
-        self._run(route.plugin, event, route.handler(event.payload, ctx), ctx)
+        self._spawn(self._answering(route.plugin, event, route.handler(event.payload, ctx), ctx))
 
     async def _command(self, event: CommandInvoked) -> None:
+        if INTERACTIONS_FIRST:
+            ANSWERING.set(True)  # this task's writes (and its replies') go first
         kernel = self.kernel
         found = self._commands.get(event.name)
         if found is None or not kernel.switches.is_enabled(event.community, found[0]):
@@ -472,6 +476,17 @@ class Dispatcher:
         ctx: Context | None = None,
     ) -> None:
         self._spawn(self._isolated(plugin, event, coro, ctx))
+
+    async def _answering(
+        self,
+        plugin: Plugin,
+        event: Event,
+        coro: Coroutine[Any, Any, Any],
+        ctx: Context | None,
+    ) -> None:
+        if INTERACTIONS_FIRST:
+            ANSWERING.set(True)  # this task's writes (and its replies') go first
+        await self._isolated(plugin, event, coro, ctx)
 
     async def _isolated(
         self,

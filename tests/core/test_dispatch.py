@@ -281,3 +281,52 @@ async def test_messages_queued_for_an_opening_community_keep_their_order(
             channel=channel, message_id=f"o{i}", text="hello"))
     await world.app.settle()
     assert [f"m{i}" for i in range(1500)] == HANDLED
+
+
+WROTE: list[str] = []
+
+
+class Writes(Plugin):
+    """/note writes a row, as an answer to a member; background writers queue meanwhile."""
+
+    name = "writes"
+    from bot import N_, command
+
+    @command("note", help=N_("Write a note"))
+    async def note(self, ctx: Context) -> None:
+        async with self.db.begin():
+            WROTE.append("answer")
+
+
+async def test_a_commands_write_goes_ahead_of_queued_background_writes(
+    world_factory: WorldFactory,
+) -> None:
+    from bot import CommandInvoked
+
+    WROTE.clear()
+    world = await world_factory([Writes])
+    db = world.app.db
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with db.begin():
+            await release.wait()
+
+    async def background(i: int) -> None:
+        async with db.begin():
+            WROTE.append(f"background {i}")
+
+    tasks = [asyncio.create_task(holder())]
+    await asyncio.sleep(0)
+    tasks += [asyncio.create_task(background(i)) for i in range(50)]
+    await asyncio.sleep(0)
+    await world.app.dispatcher.dispatch(CommandInvoked(
+        id="n1", community=COMMUNITY, member=MemberRef("console", "sara", "sara"),
+        channel=ChannelRef("console", "general"), name="note"))
+    for _ in range(20):
+        await asyncio.sleep(0)  # the command reaches its write and queues for it
+    release.set()
+    await asyncio.gather(*tasks)
+    await world.app.settle()
+    assert WROTE[0] == "answer"
+    assert WROTE[1:] == [f"background {i}" for i in range(50)]
