@@ -210,6 +210,8 @@ class Dispatcher:
         await waiter
 
     async def _open_now(self, community: CommunityRef, name: str, opening: _Opening) -> None:
+        # background work, whoever's event started it: what it drains must not inherit that
+        ANSWERING.set(False)
         kernel = self.kernel
         try:
             await kernel.communities.open(community, name)

@@ -49,6 +49,7 @@ from bot.core.platform import (
     Undeliverable,
 )
 from bot.core.ratelimit import GLOBAL, Bucket, RateLimiter, legacy_keys
+from bot.core.storage import ANSWERING
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -580,6 +581,9 @@ class Outbox:
             await lane.wait_ready()
 
     async def _deliver(self, lane: _Lane, sk: str, item: _Queued) -> None:
+        # this task's writes go first for a direct reply only, whoever started it (a reply's
+        # delivery starts the next background one when it ends: that must not inherit it)
+        ANSWERING.set(item.direct and DIRECT_FIRST)
         loop = asyncio.get_running_loop()
         done = False  # the action leaves its stream (sent, failed, parked)
         try:
