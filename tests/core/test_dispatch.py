@@ -330,3 +330,37 @@ async def test_a_commands_write_goes_ahead_of_queued_background_writes(
     await world.app.settle()
     assert WROTE[0] == "answer"
     assert WROTE[1:] == [f"background {i}" for i in range(50)]
+
+
+async def test_a_cancelled_answer_waiting_for_the_write_lock_leaves_it_to_the_others(
+    world_factory: WorldFactory,
+) -> None:
+    from bot.core.storage import ANSWERING
+
+    world = await world_factory([])
+    db = world.app.db
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def holder() -> None:
+        async with db.begin():
+            await release.wait()
+
+    async def writer(name: str, answering: bool) -> None:
+        ANSWERING.set(answering)
+        async with db.begin():
+            order.append(name)
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    answer = asyncio.create_task(writer("answer", True))
+    later = asyncio.create_task(writer("background", False))
+    await asyncio.sleep(0)
+    answer.cancel()
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, later), 1)
+    assert order == ["background"]
+    assert answer.cancelled()
+    async with db.begin():  # and the lock is free again
+        order.append("after")
+    assert order == ["background", "after"]
