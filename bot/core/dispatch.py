@@ -12,6 +12,12 @@ record, members, languages and every plugin's settings are loaded and each plugi
 :meth:`~bot.core.plugin.Plugin.open` hook has run. Events that arrive meanwhile wait, in
 order, and are handled in that order when it is done; so handlers never wait on a cache
 miss, and a cold start costs one load per community however many messages wait on it.
+
+Commands and button presses go ahead of background work: a member waits for their answer
+(Discord gives an interaction 3 seconds), nobody waits for a message's XP. Waiting events
+are handled in batches with a turn for the event loop between them (a burst of 100,000
+messages does not stall the gateway), and an interaction that waits is handled before the
+messages queued ahead of it, except its own member's, which keep their order before it.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import asyncio
 import inspect
 import logging
 import traceback
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,7 +43,7 @@ from bot.core.events import (
 )
 from bot.core.payloads import Payload
 from bot.core.refs import CommunityRef
-from bot.core.storage import event_digest
+from bot.core.storage import ANSWERING, event_digest
 
 if TYPE_CHECKING:
     from bot.core.commands import Kind
@@ -53,6 +59,10 @@ WINDOW_SIZE = 50_000
 WINDOW_AGE = timedelta(hours=24)
 #: Admins hear about a failing plugin at most this often.
 FAILURE_NOTICE_INTERVAL = timedelta(hours=1)
+#: Commands and button presses go ahead of background work (off only to measure without).
+INTERACTIONS_FIRST = True
+#: Waiting events handled between two turns of the event loop when a community opens.
+DRAIN_BATCH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +79,16 @@ class _Opening:
     """A community being opened: the events that wait for it, and who awaits it."""
 
     waiting: list[tuple[Event, asyncio.Future[None] | None]] = field(default_factory=list)
+    #: Positions in ``waiting`` of commands and button presses, handled first.
+    urgent: deque[int] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
+
+    def add(self, event: Event, waiter: asyncio.Future[None] | None) -> None:
+        """Queue an event (or, with the ``_OPENED`` marker, a caller) until it is open."""
+        kind = type(event)
+        if INTERACTIONS_FIRST and (kind is CommandInvoked or kind is ButtonPressed):
+            self.urgent.append(len(self.waiting))
+        self.waiting.append((event, waiter))
 
 
 class Dispatcher:
@@ -183,7 +202,7 @@ class Dispatcher:
         if key in self._open:
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._opening_of(community, name).waiting.append((_OPENED, waiter))
+        self._opening_of(community, name).add(_OPENED, waiter)
         await waiter
 
     def _opening_of(self, community: CommunityRef, name: str) -> _Opening:
@@ -195,6 +214,8 @@ class Dispatcher:
         return opening
 
     async def _open_now(self, community: CommunityRef, name: str, opening: _Opening) -> None:
+        # background work, whoever's event started it: what it drains must not inherit that
+        ANSWERING.set(False)
         kernel = self.kernel
         try:
             await kernel.communities.open(community, name)
@@ -204,16 +225,61 @@ class Dispatcher:
         except Exception:
             log.exception("could not open community %s; its events are handled anyway",
                           community.key)
-        self._open.add(community.key)
-        del self._opening[community.key]
-        for event, waiter in opening.waiting:
-            if event is not _OPENED:
-                try:
-                    self._route(event)
-                except Exception:
-                    log.exception("could not dispatch %s", event.id)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+        try:
+            await self._drain(opening)
+        finally:
+            # no turn of the loop since the last look at ``waiting``: nothing is left behind
+            self._open.add(community.key)
+            del self._opening[community.key]
+            for _, waiter in opening.waiting:
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+
+    async def _drain(self, opening: _Opening) -> None:
+        """Handle what waited for the opening: interactions first, in batches.
+
+        Events that arrive meanwhile join the queue (the community is not open yet), so
+        the order of arrival holds; an interaction is preceded only by the events of its
+        own member that came before it.
+        """
+        waiting = opening.waiting
+        urgent = opening.urgent
+        done: set[int] = set()
+        position = batch = 0
+        while True:
+            while urgent:
+                at = urgent.popleft()
+                if at in done:
+                    continue
+                member = getattr(waiting[at][0], "member", None)
+                if member is not None:
+                    for earlier in range(position, at):
+                        if earlier not in done and _same_member(waiting[earlier][0], member):
+                            done.add(earlier)
+                            self._handle_waiting(waiting[earlier])
+                done.add(at)
+                self._handle_waiting(waiting[at])
+                batch += 1
+            if position >= len(waiting):
+                return
+            if position not in done:
+                self._handle_waiting(waiting[position])
+                batch += 1
+            position += 1
+            if batch >= DRAIN_BATCH:
+                batch = 0
+                await asyncio.sleep(0)  # the gateway reads its frames, interactions start
+
+    def _handle_waiting(self, entry: tuple[Event, asyncio.Future[None] | None]) -> None:
+        event, waiter = entry
+        if event is _OPENED:
+            return  # answered once the community is open
+        try:
+            self._route(event)
+        except Exception:
+            log.exception("could not dispatch %s", event.id)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def open_plugin(self, plugin: Plugin, community: CommunityRef) -> None:
         """Run a plugin's ``open`` hook for a community (failures are isolated)."""
@@ -239,7 +305,7 @@ class Dispatcher:
         key = event.community.key
         if key not in self._open:
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._opening_of(event.community, _name_of(event)).waiting.append((event, waiter))
+            self._opening_of(event.community, _name_of(event)).add(event, waiter)
             await waiter
         else:
             await self._observe(event)
@@ -261,7 +327,7 @@ class Dispatcher:
             self._route(event)
             return
         if key not in self._open:
-            self._opening_of(event.community, _name_of(event)).waiting.append((event, None))
+            self._opening_of(event.community, _name_of(event)).add(event, None)
             return
         self._spawn(self._observed_then_routed(event))
 
@@ -321,9 +387,11 @@ class Dispatcher:
             return
         ctx = self.kernel.context_for_event(route.plugin, event)
         ctx.private_default = True
-        self._run(route.plugin, event, route.handler(event.payload, ctx), ctx)
+        self._spawn(self._answering(route.plugin, event, route.handler(event.payload, ctx), ctx))
 
     async def _command(self, event: CommandInvoked) -> None:
+        if INTERACTIONS_FIRST:
+            ANSWERING.set(True)  # this task's writes (and its replies') go first
         kernel = self.kernel
         found = self._commands.get(event.name)
         if found is None or not kernel.switches.is_enabled(event.community, found[0]):
@@ -402,6 +470,17 @@ class Dispatcher:
         ctx: Context | None = None,
     ) -> None:
         self._spawn(self._isolated(plugin, event, coro, ctx))
+
+    async def _answering(
+        self,
+        plugin: Plugin,
+        event: Event,
+        coro: Coroutine[Any, Any, Any],
+        ctx: Context | None,
+    ) -> None:
+        if INTERACTIONS_FIRST:
+            ANSWERING.set(True)  # this task's writes (and its replies') go first
+        await self._isolated(plugin, event, coro, ctx)
 
     async def _isolated(
         self,
@@ -500,6 +579,11 @@ class Dispatcher:
 
 #: A marker in an opening's queue: someone waits for the opening itself, not an event.
 _OPENED = Event(id="", community=CommunityRef("", ""))
+
+
+def _same_member(event: Event, member: Any) -> bool:
+    other = getattr(event, "member", None)
+    return other is not None and other.id == member.id
 
 
 def _name_of(event: Event) -> str:

@@ -14,6 +14,13 @@ kept, not dropped — and direct replies to commands still go out.
 Scheduling is by ready time, not by rescanning the queue: a stream whose head waits for a
 bucket is parked on that bucket, and a timer per bucket releases its oldest waiters as
 the window frees, so a delivery costs O(log n) however many actions wait.
+
+Direct replies go ahead of background work: they have their own ordering stream per
+member and channel (an answer to a /help is not queued behind fifty level-up notes in the
+same channel, nor behind other members' answers there), they are released first from any
+bucket or delivery slot they wait on, and a background action does not take a window or
+slot a direct reply is waiting for. One member's direct replies in one place keep their
+order.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from bot.core.platform import (
     Undeliverable,
 )
 from bot.core.ratelimit import GLOBAL, Bucket, RateLimiter, legacy_keys
+from bot.core.storage import ANSWERING
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -65,11 +73,15 @@ KEEP_FINISHED = timedelta(days=7)
 PRUNE_EVERY_SECONDS = 3600.0
 #: Platform message ids remembered in memory (older ones are read from the database).
 MESSAGE_IDS_KEPT = 4096
+#: Direct replies go ahead of background actions (off only to measure without).
+DIRECT_FIRST = True
 #: Statuses of stored actions.
 PENDING, HELD, SENT, FAILED, UNDELIVERABLE = "pending", "held", "sent", "failed", "undeliverable"
 
 Report = Callable[[Action, str, dict[str, Any]], Awaitable[None]]
 
+#: Waiters' rank offset of direct replies: below every background rank (``-len(stream)``).
+_DIRECT_RANK = -(1 << 40)
 #: Where a send waits when every delivery slot (``RateProfile.concurrency``) is taken.
 SLOTS: Bucket = ("slots", "")
 # Timer kinds in a lane's heap.
@@ -434,7 +446,7 @@ class Outbox:
             self._idle.clear()
 
     def _enqueue(self, lane: _Lane, item: _Queued) -> None:
-        sk = item.action.channel_key
+        sk = _stream_of(item)
         lane.size += 1
         self._live.add(item.id)
         stream = lane.streams.get(sk)
@@ -475,9 +487,13 @@ class Outbox:
         wait, why = lane.limiter.wait(head.keys, now)
         if wait <= 0 and lane.free <= 0:
             why = SLOTS
+        if why is None and not head.direct and DIRECT_FIRST:
+            why = _direct_waiting(lane, head.keys)  # a direct reply waits for this window
         if why is not None:
             shared = why in (GLOBAL, SLOTS) and lane.own_window(head.keys)
             rank = -len(stream) if shared else 0
+            if head.direct and DIRECT_FIRST:
+                rank += _DIRECT_RANK
             heapq.heappush(lane.waiters.setdefault(why, []), (rank, head.id, sk, gen))
             if why == SLOTS:
                 lane.stalled.add(SLOTS)  # released as deliveries finish
@@ -570,6 +586,9 @@ class Outbox:
             await lane.wait_ready()
 
     async def _deliver(self, lane: _Lane, sk: str, item: _Queued) -> None:
+        # this task's writes go first for a direct reply only, whoever started it (a reply's
+        # delivery starts the next background one when it ends: that must not inherit it)
+        ANSWERING.set(item.direct and DIRECT_FIRST)
         loop = asyncio.get_running_loop()
         done = False  # the action leaves its stream (sent, failed, parked)
         try:
@@ -798,6 +817,36 @@ class Outbox:
             )
         else:
             log.info("action %s undeliverable and has no fallback: %s", item.id, error)
+
+
+def _stream_of(item: _Queued) -> str:
+    """The ordering stream: one channel or member; direct replies per member apart.
+
+    A direct reply is never queued behind background posts to the same channel, nor
+    behind other members' answers there; one member's answers keep their order.
+    """
+    action = item.action
+    if not (item.direct and DIRECT_FIRST):
+        return action.channel_key
+    member = getattr(action, "member", None)
+    who = member.id if member is not None else ""
+    return f"direct:{who}:{action.channel_key}"
+
+
+def _direct_waiting(lane: _Lane, keys: tuple[Bucket, ...]) -> Bucket | None:
+    """A bucket of ``keys`` (or the delivery slots) where a direct reply waits first in line.
+
+    Only the top of each heap is looked at: O(1) per key. A stale top is dropped by the
+    next release, which then tries the background head filed behind it.
+    """
+    waiters = lane.waiters
+    if not waiters:
+        return None
+    for key in (*keys, SLOTS):
+        heap = waiters.get(key)
+        if heap and heap[0][0] <= _DIRECT_RANK // 2:
+            return key
+    return None
 
 
 class _NotYet(Exception):

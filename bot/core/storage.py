@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -268,6 +270,51 @@ class ScheduledRow:
     last_fired_at: datetime | None
 
 
+#: True in a task that answers a member's command or button (and the tasks it starts):
+#: its writes go ahead of background ones waiting for SQLite's one writer.
+ANSWERING: ContextVar[bool] = ContextVar("answering", default=False)
+
+
+class _WriteLock:
+    """A lock with two lines, each first come first served: answers first, then the rest.
+
+    A member waits for an answer (Discord gives an interaction 3 seconds); nobody waits for
+    a level-up note, so under load an answer's write does not queue behind hundreds.
+    """
+
+    __slots__ = ("_held", "_normal", "_urgent")
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, urgent: bool) -> None:
+        if not self._held and not self._urgent and not self._normal:
+            self._held = True
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        line = self._urgent if urgent else self._normal
+        line.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # handed over just as it was cancelled: pass it on
+            else:
+                line.remove(future)
+            raise
+
+    def release(self) -> None:
+        for line in (self._urgent, self._normal):
+            while line:
+                future = line.popleft()
+                if not future.done():
+                    future.set_result(None)  # the lock passes on, still held
+                    return
+        self._held = False
+
+
 class Database:
     """The async engine plus the core's queries."""
 
@@ -279,7 +326,7 @@ class Database:
         kwargs: dict[str, Any] = {}
         # SQLite has one writer at a time, and an in-memory database is one shared
         # connection: serialize in-process instead of colliding (re-entrant per task).
-        self._lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self._lock: _WriteLock | None = _WriteLock() if self.is_sqlite else None
         self._owner: asyncio.Task[Any] | None = None
         #: Per task: the connection of its open :meth:`transaction` and what runs on commit.
         self._joined: dict[asyncio.Task[Any] | None, AsyncConnection] = {}
@@ -302,12 +349,13 @@ class Database:
         if not needed or self._lock is None or self._owner is task:
             yield
             return
-        async with self._lock:
-            self._owner = task
-            try:
-                yield
-            finally:
-                self._owner = None
+        await self._lock.acquire(ANSWERING.get())
+        self._owner = task
+        try:
+            yield
+        finally:
+            self._owner = None
+            self._lock.release()
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:

@@ -213,3 +213,154 @@ async def test_a_failing_plugin_is_reported_to_admins_hourly_and_the_member_answ
     assert world.app.dispatcher.error_count("fails") == 3
     out = world.bot_lines(await world.play(":advance 61m", "hello"))
     assert sum("The plugin fails failed" in line for line in out) == 1
+
+
+# -- issue 14: commands and buttons go ahead of background work ----------------------------
+
+HANDLED: list[str] = []
+
+
+class Busy(Plugin):
+    """Counts messages per member; /where says how far the queue had got."""
+
+    name = "busy"
+    from bot import N_, command
+
+    @on(MessagePosted)
+    def count(self, event: MessagePosted, ctx: Context) -> None:
+        HANDLED.append(event.member.id)
+
+    @command("where", help=N_("Where the queue is"))
+    async def where(self, ctx: Context) -> None:
+        assert ctx.member is not None
+        HANDLED.append(f"/where after {len(HANDLED)}, own {HANDLED.count(ctx.member.id)}")
+
+
+async def test_a_command_goes_ahead_of_2000_queued_messages_but_after_its_members_own(
+    world_factory: WorldFactory,
+) -> None:
+    from bot import CommandInvoked
+
+    HANDLED.clear()
+    world = await world_factory([Busy])
+    elsewhere = CommunityRef("console", "elsewhere")  # not open yet: everything waits
+    channel = ChannelRef("console", "general")
+    bob, lina = MemberRef("console", "bob", "bob"), MemberRef("console", "lina", "lina")
+    for i in range(2000):
+        member = lina if i in (10, 1500) else bob
+        world.app.dispatcher.submit(MessagePosted(
+            id=f"q{i}", community=elsewhere, member=member, channel=channel,
+            message_id=f"q{i}", text="hello"))
+    world.app.dispatcher.submit(CommandInvoked(
+        id="cmd", community=elsewhere, member=lina, channel=channel, name="where"))
+    await world.app.settle()
+    assert len(HANDLED) == 2001
+    answer = next(line for line in HANDLED if line.startswith("/where"))
+    # both of lina's messages (one queued 1,500th) came first; bob's were not all waited for
+    after = int(answer.split()[2].rstrip(","))
+    assert answer.endswith("own 2")
+    assert after < 2000
+    assert HANDLED.index(answer) < 2000
+
+
+async def test_messages_queued_for_an_opening_community_keep_their_order(
+    world_factory: WorldFactory,
+) -> None:
+    HANDLED.clear()
+    world = await world_factory([Busy])
+    elsewhere = CommunityRef("console", "elsewhere")
+    channel = ChannelRef("console", "general")
+    for i in range(1000):
+        world.app.dispatcher.submit(MessagePosted(
+            id=f"o{i}", community=elsewhere, member=MemberRef("console", f"m{i}", f"m{i}"),
+            channel=channel, message_id=f"o{i}", text="hello"))
+    await asyncio.sleep(0)
+    for i in range(1000, 1500):  # arriving while the first ones are being handled
+        world.app.dispatcher.submit(MessagePosted(
+            id=f"o{i}", community=elsewhere, member=MemberRef("console", f"m{i}", f"m{i}"),
+            channel=channel, message_id=f"o{i}", text="hello"))
+    await world.app.settle()
+    assert [f"m{i}" for i in range(1500)] == HANDLED
+
+
+WROTE: list[str] = []
+
+
+class Writes(Plugin):
+    """/note writes a row, as an answer to a member; background writers queue meanwhile."""
+
+    name = "writes"
+    from bot import N_, command
+
+    @command("note", help=N_("Write a note"))
+    async def note(self, ctx: Context) -> None:
+        async with self.db.begin():
+            WROTE.append("answer")
+
+
+async def test_a_commands_write_goes_ahead_of_queued_background_writes(
+    world_factory: WorldFactory,
+) -> None:
+    from bot import CommandInvoked
+
+    WROTE.clear()
+    world = await world_factory([Writes])
+    db = world.app.db
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with db.begin():
+            await release.wait()
+
+    async def background(i: int) -> None:
+        async with db.begin():
+            WROTE.append(f"background {i}")
+
+    tasks = [asyncio.create_task(holder())]
+    await asyncio.sleep(0)
+    tasks += [asyncio.create_task(background(i)) for i in range(50)]
+    await asyncio.sleep(0)
+    await world.app.dispatcher.dispatch(CommandInvoked(
+        id="n1", community=COMMUNITY, member=MemberRef("console", "sara", "sara"),
+        channel=ChannelRef("console", "general"), name="note"))
+    for _ in range(20):
+        await asyncio.sleep(0)  # the command reaches its write and queues for it
+    release.set()
+    await asyncio.gather(*tasks)
+    await world.app.settle()
+    assert WROTE[0] == "answer"
+    assert WROTE[1:] == [f"background {i}" for i in range(50)]
+
+
+async def test_a_cancelled_answer_waiting_for_the_write_lock_leaves_it_to_the_others(
+    world_factory: WorldFactory,
+) -> None:
+    from bot.core.storage import ANSWERING
+
+    world = await world_factory([])
+    db = world.app.db
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def holder() -> None:
+        async with db.begin():
+            await release.wait()
+
+    async def writer(name: str, answering: bool) -> None:
+        ANSWERING.set(answering)
+        async with db.begin():
+            order.append(name)
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    answer = asyncio.create_task(writer("answer", True))
+    later = asyncio.create_task(writer("background", False))
+    await asyncio.sleep(0)
+    answer.cancel()
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, later), 1)
+    assert order == ["background"]
+    assert answer.cancelled()
+    async with db.begin():  # and the lock is free again
+        order.append("after")
+    assert order == ["background", "after"]

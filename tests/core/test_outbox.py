@@ -184,3 +184,58 @@ async def test_needs_admin_is_reported_once_kept_and_retried_when_woken() -> Non
     assert "promote" in platform.delivered
     assert len([t for t in platform.delivered if t.startswith("⚠")]) == 1
     await app.stop()
+
+
+# -- issue 14: answers to commands and buttons go ahead of background work -----------------
+
+async def test_a_direct_reply_goes_ahead_of_background_posts_in_its_channel() -> None:
+    """Five posts wait on the channel's window; the answer to a command overtakes them."""
+    profile = RateProfile("tight", (Limit("channel", 1, 0.1),), 4)
+    platform = FakePlatform(profile)
+    app = await started(platform)
+    for i in range(5):
+        await app.outbox.submit(message(f"level-up {i}"))
+    await app.outbox.submit(message("answer to /help"), direct=True)
+    await app.outbox.submit(message("second answer"), direct=True)
+    await app.outbox.idle(10)
+    assert platform.delivered == [
+        "level-up 0", "answer to /help", "second answer",
+        "level-up 1", "level-up 2", "level-up 3", "level-up 4",
+    ]
+    await app.stop()
+
+
+class SlowPlatform(FakePlatform):
+    """One delivery at a time, each taking a while (every slot is taken)."""
+
+    async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
+        await asyncio.sleep(0.02)
+        return await super().deliver(action, reply_handle)
+
+
+async def test_a_direct_reply_takes_the_next_free_delivery_slot() -> None:
+    platform = SlowPlatform(RateProfile("one", (), 1))
+    app = await started(platform)
+    for i in range(5):
+        await app.outbox.submit(message(f"post {i}", ChannelRef("fake", f"c{i}")))
+    await app.outbox.submit(message("vote counted", ChannelRef("fake", "c9")), direct=True)
+    await app.outbox.idle(10)
+    assert platform.delivered[:2] == ["post 0", "vote counted"]
+    assert sorted(platform.delivered) == sorted([*(f"post {i}" for i in range(5)),
+                                                 "vote counted"])
+    await app.stop()
+
+
+async def test_one_members_failing_answer_does_not_hold_up_anothers() -> None:
+    platform = FakePlatform()
+    platform.failures["answer to sara"] = [TransientError("502")]
+    app = await started(platform)
+    app.outbox.backoff_base = 0.2
+    sara, bob = MemberRef("fake", "u1", "Sara"), MemberRef("fake", "u2", "Bob")
+    for member in (sara, bob):
+        await app.outbox.submit(SendMessage(
+            community=COMMUNITY, channel=CHANNEL, member=member, reply_to="event",
+            content=Content.of(f"answer to {member.name.lower()}")), direct=True)
+    await app.outbox.idle(10)
+    assert platform.delivered == ["answer to bob", "answer to sara"]
+    await app.stop()
