@@ -157,7 +157,9 @@ async def build(path: Path, members: int, ledger: int, outbox_rows: int, voters:
             options=["Friday", "Saturday", "Sunday"], max_choices=1, anonymous=True,
             hidden=False, quorum=0, quorum_percent=10, eligible="all", salt=salt,
             opened_at=NOW - timedelta(days=1), deadline=NOW + timedelta(days=1)))
-        poll_id = int(made.inserted_primary_key[0])
+        key = made.inserted_primary_key
+        assert key is not None
+        poll_id = int(key[0])
         chosen = rng.sample(range(members), min(voters, members))
         if 42 not in chosen:
             chosen[0] = 42

@@ -371,7 +371,7 @@ class Contributions(Plugin):
         period: Annotated[Literal["week", "month", "all"],
                           Param(help=N_("week, month or all"))] = "all",
     ) -> None:
-        """List the top ten, from the aggregates kept in memory (no query over the ledger)."""
+        """List the top ten from the boards kept in memory (no query, no sum over days)."""
         state = await self._state(ctx.community)
         now = ctx.now()
         rules.prune_days(state, now.toordinal())
@@ -390,11 +390,10 @@ class Contributions(Plugin):
         me = ctx.member.id
         hidden = me not in state.opted_out
         await self.store.set_opt_out(state.key, me, ctx.member.name, hidden)
+        rules.set_opt_out(state, me, hidden)
         if hidden:
-            state.opted_out.add(me)
             await ctx.reply(ctx.t("You are no longer listed on leaderboards."), private=True)
         else:
-            state.opted_out.discard(me)
             await ctx.reply(ctx.t("You are listed on leaderboards again."), private=True)
 
     # -- jobs -------------------------------------------------------------------------------
@@ -458,9 +457,4 @@ class Contributions(Plugin):
         await self.store.forget(member)
         for key, state in self._communities.items():
             if key.startswith(member.platform + ":"):
-                state.members.pop(member.id, None)
-                state.opted_out.discard(member.id)
-                for ledger in state.days.values():
-                    ledger.pop(member.id, None)
-                for tally in [t for t in state.tallies if t[0] == member.id]:
-                    del state.tallies[tally]
+                rules.forget_member(state, member.id)
