@@ -411,9 +411,10 @@ def set_opt_out(state: CommunityState, member_id: str, hidden: bool) -> None:
     """Hide a member from leaderboards (or show them again); the best lists follow."""
     if hidden:
         state.opted_out.add(member_id)
+        _forget_best(state, member_id)
     else:
         state.opted_out.discard(member_id)
-    _forget_best(state)
+        _forget_best(state)  # they may belong on any board again
 
 
 def forget_member(state: CommunityState, member_id: str) -> None:
@@ -427,12 +428,14 @@ def forget_member(state: CommunityState, member_id: str) -> None:
         board.sums.pop(member_id, None)
     for tally in [t for t in state.tallies if t[0] == member_id]:
         del state.tallies[tally]
-    _forget_best(state)
+    _forget_best(state, member_id)
 
 
-def _forget_best(state: CommunityState) -> None:
+def _forget_best(state: CommunityState, member_id: str | None = None) -> None:
+    """Drop the best lists (only those listing ``member_id``, when given)."""
     for board in (state.ranking, *state.windows.values()):
-        board.best, board.ids = None, set()
+        if member_id is None or member_id in board.ids:
+            board.best, board.ids = None, set()
 def places(scores: Sequence[tuple[str, int]]) -> list[int]:
     """Competition ranks (1, 2, 2, 4) for scores sorted best first: ties share a place."""
     out: list[int] = []
