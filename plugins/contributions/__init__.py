@@ -47,6 +47,8 @@ from plugins.contributions.tables import metadata
 
 SPOTLIGHT_RULE = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0"
 ACTIVE_RULE = "FREQ=DAILY;BYHOUR=3;BYMINUTE=0"
+#: Days of the leaderboards of a period (their sums are kept up to date in memory).
+PERIODS = {"week": 7, "month": 30}
 #: Members the spotlight considers (enough to show everyone tied for the third place).
 SPOTLIGHT_CANDIDATES = 10
 
@@ -89,6 +91,7 @@ class Contributions(Plugin):
         state = await self.store.load(community.key, config.curve, self.clock.now().toordinal())
         for member in state.members.values():
             rules.relevel(state.curve, member)
+        rules.open_windows(state, self.clock.now().toordinal(), list(PERIODS.values()))
         self._communities[community.key] = state
         await self.schedule("spotlight", community, rule=SPOTLIGHT_RULE, key="spotlight")
         await self.schedule("active", community, rule=ACTIVE_RULE, key="active")
@@ -375,7 +378,7 @@ class Contributions(Plugin):
         state = await self._state(ctx.community)
         now = ctx.now()
         rules.prune_days(state, now.toordinal())
-        top = rules.top(state, self._since(now, {"week": 7, "month": 30}.get(period)), 10)
+        top = rules.top(state, self._since(now, PERIODS.get(period)), 10)
         if not top:
             await ctx.reply(ctx.t("No one has earned XP yet."))
             return

@@ -386,6 +386,25 @@ def _window(state: CommunityState, since: str) -> Board:
     return board
 
 
+def open_windows(state: CommunityState, today: int, periods: Sequence[int]) -> None:
+    """Build the windows of leaderboards of ``periods`` days ending ``today``, in one pass.
+
+    Done when the community opens, so no leaderboard read sums the ledger; later days
+    move these windows along (:func:`_window`).
+    """
+    boards = [(date.fromordinal(today - n + 1).isoformat(), Board({}))
+              for n in sorted(periods, reverse=True)][:WINDOWS]
+    for day, ledger in state.days.items():
+        for since, board in boards:
+            if day >= since:
+                sums = board.sums
+                assert sums is not None
+                for member_id, xp in ledger.items():
+                    sums[member_id] = sums.get(member_id, 0) + xp
+    for since, board in boards:
+        state.windows[since] = board
+
+
 def top(state: CommunityState, since: str | None, limit: int) -> list[tuple[str, int]]:
     """The ``limit`` members with most XP (since a day, or of all time), opt-outs left out.
 

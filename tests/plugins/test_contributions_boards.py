@@ -60,6 +60,20 @@ def test_week_board_moves_with_the_day() -> None:
     assert rules.top(state, since(TODAY + 1, 30), 10) == [("sara", 55), ("omar", 40)]
 
 
+def test_windows_built_at_opening_equal_the_ledger() -> None:
+    state = CommunityState("console:local")
+    for offset, member, xp in ((0, "a", 10), (6, "b", 30), (7, "c", 40), (29, "d", 5),
+                               (30, "e", 99), (3, "a", 25)):
+        state.days.setdefault(day(offset), {})[member] = xp
+        state.members.setdefault(member, MemberState()).total += xp
+    rules.open_windows(state, TODAY, [7, 30])
+    assert rules.top(state, since(TODAY, 7), 10) == [("a", 35), ("b", 30)]
+    assert rules.top(state, since(TODAY, 30), 10) == expected(state, since(TODAY, 30))
+    earn(state, "d", 40, day(0))
+    assert rules.top(state, since(TODAY, 7), 10) == [("d", 40), ("a", 35), ("b", 30)]
+    assert rules.top(state, since(TODAY + 1, 30), 10) == expected(state, since(TODAY + 1, 30))
+
+
 def test_opt_out_and_forget_leave_the_boards() -> None:
     state = CommunityState("console:local")
     for member, xp in (("a", 40), ("b", 30), ("c", 30), ("d", 10)):
