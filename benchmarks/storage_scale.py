@@ -236,23 +236,25 @@ class LockWatch:
         db.begin = begin  # type: ignore[method-assign]
 
 
+def timed(parts: dict[str, float], name: str, call: Any) -> Any:
+    """``call``, adding the seconds each call takes to ``parts[name]``."""
+    async def run(*args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await call(*args)
+        finally:
+            parts[name] = parts.get(name, 0.0) + time.perf_counter() - started
+    return run
+
+
 def time_parts(app: App) -> dict[str, float]:
     """Seconds each plugin's ``forget`` and the core tables' erasure take (filled later)."""
     parts: dict[str, float] = {}
-
-    def timed(name: str, call: Any) -> Any:
-        async def run(*args: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await call(*args)
-            finally:
-                parts[name] = parts.get(name, 0.0) + time.perf_counter() - started
-        return run
-
     for name, plugin in app.plugins.items():
-        plugin.forget = timed(name, plugin.forget)  # type: ignore[method-assign]
+        plugin.forget = timed(parts, name, plugin.forget)  # type: ignore[method-assign]
     db = app.kernel.db
-    db.forget_member = timed("core tables", db.forget_member)  # type: ignore[method-assign]
+    db.forget_member = timed(  # type: ignore[method-assign]
+        parts, "core tables", db.forget_member)
     return parts
 
 
@@ -286,11 +288,16 @@ async def measure(path: Path, poll_id: int, runs: int) -> bool:
     day = NOW.date()
     since = {"week": (day - timedelta(days=6)).isoformat(),
              "month": (day - timedelta(days=29)).isoformat(), "all": None}
+    opened: dict[str, float] = {}
+    for name, plugin in app.plugins.items():
+        plugin.open = timed(opened, name, plugin.open)  # type: ignore[method-assign]
     took, text = await command(app, console, "leaderboard all", 0)
     same = shown_top(text) == expected_top(path, None)
     ok &= same
     print(f"cold /leaderboard all (opens the community): {took * 1e3:8.1f} ms  "
           f"(loads every plugin's state; top 10 = SQL GROUP BY: {'yes' if same else 'NO'})")
+    print("  opening by plugin: " + ", ".join(
+        f"{name} {ms * 1e3:.0f}" for name, ms in opened.items() if ms >= 0.0005) + " (ms)")
     n = 1
     for period in ("week", "month", "all"):
         times = []
