@@ -79,6 +79,22 @@ class Board:
     best: list[tuple[str, int]] | None = None
     size: int = 0
     ids: set[str] = field(default_factory=set)
+    #: The least score that can enter ``best`` (unreachable while there is no list), so
+    #: the hot path skips almost every gain with one comparison.
+    floor: float = float("inf")
+
+    def drop(self) -> None:
+        """Forget the best list (computed again when next read)."""
+        self.best, self.ids, self.floor = None, set(), float("inf")
+
+    def settle(self) -> None:
+        """Note the least score that can enter the best list as it is now."""
+        best = self.best
+        assert best is not None
+        if len(best) < self.size:
+            self.floor = 1  # not full: anyone with XP enters
+        else:
+            self.floor = best[-1][1] if best else float("inf")
 
 
 @dataclass(slots=True)
@@ -146,13 +162,17 @@ def add_xp(state: CommunityState, member_id: str, member: MemberState, amount: i
     ledger[member_id] = ledger.get(member_id, 0) + amount
     member.total += amount
     if amount:
-        _moved(state, state.ranking, member_id, member.total, amount)
-        for since, window in state.windows.items():
+        board = state.ranking
+        score = member.total
+        if member_id in board.ids or (amount > 0 and score >= board.floor):
+            _moved(state, board, member_id, score, amount)
+        for since, board in state.windows.items():
             if day >= since:
-                sums = window.sums
+                sums = board.sums
                 assert sums is not None
                 score = sums[member_id] = sums.get(member_id, 0) + amount
-                _moved(state, window, member_id, score, amount)
+                if member_id in board.ids or (amount > 0 and score >= board.floor):
+                    _moved(state, board, member_id, score, amount)
     if member.total >= member.next_at:
         old = member.level
         relevel(state.curve, member)
@@ -328,7 +348,7 @@ def _moved(state: CommunityState, board: Board, member_id: str, score: int,
         return
     if amount < 0:
         if member_id in board.ids:
-            board.best = None
+            board.drop()
         return
     if member_id in board.ids:
         for i, (listed, _) in enumerate(best):
@@ -336,6 +356,7 @@ def _moved(state: CommunityState, board: Board, member_id: str, score: int,
                 best[i] = (member_id, score)
                 break
         best.sort(key=_order)
+        board.settle()
         return
     if score <= 0 or member_id in state.opted_out:
         return
@@ -346,6 +367,7 @@ def _moved(state: CommunityState, board: Board, member_id: str, score: int,
     if len(best) > board.size:
         board.ids.discard(best.pop()[0])
     board.ids.add(member_id)
+    board.settle()
 
 
 def _window(state: CommunityState, since: str) -> Board:
@@ -372,7 +394,7 @@ def _window(state: CommunityState, since: str) -> Board:
                         sums[member_id] = left
                     else:
                         sums.pop(member_id, None)
-            board.best, board.ids = None, set()
+            board.drop()
         else:
             sums = {}
             for day, ledger in state.days.items():
@@ -423,6 +445,7 @@ def top(state: CommunityState, since: str | None, limit: int) -> list[tuple[str,
         board.best = heapq.nsmallest(limit, scores, key=_order)
         board.size = limit
         board.ids = {m for m, _ in board.best}
+        board.settle()
     return board.best[:limit]
 
 
@@ -454,7 +477,7 @@ def _forget_best(state: CommunityState, member_id: str | None = None) -> None:
     """Drop the best lists (only those listing ``member_id``, when given)."""
     for board in (state.ranking, *state.windows.values()):
         if member_id is None or member_id in board.ids:
-            board.best, board.ids = None, set()
+            board.drop()
 def places(scores: Sequence[tuple[str, int]]) -> list[int]:
     """Competition ranks (1, 2, 2, 4) for scores sorted best first: ties share a place."""
     out: list[int] = []
