@@ -127,7 +127,7 @@ async def build(path: Path, members: int, ledger: int, outbox_rows: int, voters:
         batch: list[dict[str, Any]] = []
         subjects: list[dict[str, Any]] = []
         for n in range(1, outbox_rows + 1):
-            who = member_id(rng.randrange(members) if n % 50 else 42)
+            who = member_id(42 if n % 50 == 1 else rng.randrange(members))
             # most rows name a member (and the outbox indexes whom it names, as it does)
             named = n % 5 != 0
             text = (f"🎉 [Member {who}](member:{who}) reached level 3!" if named
