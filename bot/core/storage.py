@@ -99,7 +99,8 @@ members = Table(
     "core_members",
     metadata,
     Column("community", String(96), primary_key=True),
-    Column("member", String(64), primary_key=True),
+    # indexed alone too: erasing a member finds them in every community of their platform
+    Column("member", String(64), primary_key=True, index=True),
     Column("name", String(200), nullable=False, default=""),
     Column("language", String(16)),
     Column("joined_at", UTCDateTime),

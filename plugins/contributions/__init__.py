@@ -47,6 +47,8 @@ from plugins.contributions.tables import metadata
 
 SPOTLIGHT_RULE = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0"
 ACTIVE_RULE = "FREQ=DAILY;BYHOUR=3;BYMINUTE=0"
+#: Days of the leaderboards of a period (their sums are kept up to date in memory).
+PERIODS = {"week": 7, "month": 30}
 #: Members the spotlight considers (enough to show everyone tied for the third place).
 SPOTLIGHT_CANDIDATES = 10
 
@@ -89,6 +91,7 @@ class Contributions(Plugin):
         state = await self.store.load(community.key, config.curve, self.clock.now().toordinal())
         for member in state.members.values():
             rules.relevel(state.curve, member)
+        rules.open_windows(state, self.clock.now().toordinal(), list(PERIODS.values()))
         self._communities[community.key] = state
         await self.schedule("spotlight", community, rule=SPOTLIGHT_RULE, key="spotlight")
         await self.schedule("active", community, rule=ACTIVE_RULE, key="active")
@@ -371,11 +374,11 @@ class Contributions(Plugin):
         period: Annotated[Literal["week", "month", "all"],
                           Param(help=N_("week, month or all"))] = "all",
     ) -> None:
-        """List the top ten, from the aggregates kept in memory (no query over the ledger)."""
+        """List the top ten from the boards kept in memory (no query, no sum over days)."""
         state = await self._state(ctx.community)
         now = ctx.now()
         rules.prune_days(state, now.toordinal())
-        top = rules.top(state, self._since(now, {"week": 7, "month": 30}.get(period)), 10)
+        top = rules.top(state, self._since(now, PERIODS.get(period)), 10)
         if not top:
             await ctx.reply(ctx.t("No one has earned XP yet."))
             return
@@ -390,11 +393,10 @@ class Contributions(Plugin):
         me = ctx.member.id
         hidden = me not in state.opted_out
         await self.store.set_opt_out(state.key, me, ctx.member.name, hidden)
+        rules.set_opt_out(state, me, hidden)
         if hidden:
-            state.opted_out.add(me)
             await ctx.reply(ctx.t("You are no longer listed on leaderboards."), private=True)
         else:
-            state.opted_out.discard(me)
             await ctx.reply(ctx.t("You are listed on leaderboards again."), private=True)
 
     # -- jobs -------------------------------------------------------------------------------
@@ -458,9 +460,4 @@ class Contributions(Plugin):
         await self.store.forget(member)
         for key, state in self._communities.items():
             if key.startswith(member.platform + ":"):
-                state.members.pop(member.id, None)
-                state.opted_out.discard(member.id)
-                for ledger in state.days.values():
-                    ledger.pop(member.id, None)
-                for tally in [t for t in state.tallies if t[0] == member.id]:
-                    del state.tallies[tally]
+                rules.forget_member(state, member.id)

@@ -35,6 +35,9 @@ SEEN_REACTIONS = 20_000
 RECENT_DAYS = 31
 #: Texts a member posted recently that earn no XP again (anti-farming, issue 15).
 RECENT_TEXTS = 8
+#: Leaderboard windows (sums since a day) kept up to date per community: a week, a month
+#: and the spotlight's eight days.
+WINDOWS = 3
 
 
 @dataclass(slots=True)
@@ -64,11 +67,43 @@ class ReactionGrant:
 
 
 @dataclass(slots=True)
+class Board:
+    """A maintained ranking: XP per member and the best few, kept as XP is added.
+
+    ``sums`` is a window's XP per member (None for all time, whose scores are the members'
+    ``total``). ``best`` is the top ``size`` (opt-outs and members without XP left out,
+    ties by member id) or None until a leaderboard asks; ``ids`` are its members.
+    """
+
+    sums: dict[str, int] | None = None
+    best: list[tuple[str, int]] | None = None
+    size: int = 0
+    ids: set[str] = field(default_factory=set)
+    #: The least score that can enter ``best`` (unreachable while there is no list), so
+    #: the hot path skips almost every gain with one comparison.
+    floor: float = float("inf")
+
+    def drop(self) -> None:
+        """Forget the best list (computed again when next read)."""
+        self.best, self.ids, self.floor = None, set(), float("inf")
+
+    def settle(self) -> None:
+        """Note the least score that can enter the best list as it is now."""
+        best = self.best
+        assert best is not None
+        if len(best) < self.size:
+            self.floor = 1  # not full: anyone with XP enters
+        else:
+            self.floor = best[-1][1] if best else float("inf")
+
+
+@dataclass(slots=True)
 class CommunityState:
     """One community's contributions, in memory while the bot runs.
 
-    ``days`` holds the recent ledger (day -> member -> XP) so week and month leaderboards
-    are sums over a few dicts; ``totals`` of all time are the members' ``total``.
+    ``days`` holds the recent ledger (day -> member -> XP); ``windows`` the sums of the
+    days since a day (week and month leaderboards), kept as XP is added and moved along
+    when the day rolls over; ``ranking`` the all-time board over the members' ``total``.
     ``kudos_given`` counts kudos per (giver, day) and ``kudos_pairs`` per
     (giver, receiver, day) for the daily caps; ``tallies`` counts reported contributions
     and kudos received per (member, kind).
@@ -85,6 +120,8 @@ class CommunityState:
     kudos_given: dict[tuple[str, str], int] = field(default_factory=dict)
     kudos_pairs: dict[tuple[str, str, str], int] = field(default_factory=dict)
     tallies: dict[tuple[str, str], int] = field(default_factory=dict)
+    windows: dict[str, Board] = field(default_factory=dict)
+    ranking: Board = field(default_factory=Board)
 
 
 # -- levels ------------------------------------------------------------------------------
@@ -124,6 +161,18 @@ def add_xp(state: CommunityState, member_id: str, member: MemberState, amount: i
         ledger = state.days[day] = {}
     ledger[member_id] = ledger.get(member_id, 0) + amount
     member.total += amount
+    if amount:
+        board = state.ranking
+        score = member.total
+        if member_id in board.ids or (amount > 0 and score >= board.floor):
+            _moved(state, board, member_id, score, amount)
+        for since, board in state.windows.items():
+            if day >= since:
+                sums = board.sums
+                assert sums is not None
+                score = sums[member_id] = sums.get(member_id, 0) + amount
+                if member_id in board.ids or (amount > 0 and score >= board.floor):
+                    _moved(state, board, member_id, score, amount)
     if member.total >= member.next_at:
         old = member.level
         relevel(state.curve, member)
@@ -283,26 +332,152 @@ def reaction_removed(state: CommunityState, message_id: str, reactor: str,
 # -- rankings ----------------------------------------------------------------------------
 
 
+def _order(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
+
+
+def _moved(state: CommunityState, board: Board, member_id: str, score: int,
+           amount: int) -> None:
+    """Keep a board's best list right after a member's score moved by ``amount``.
+
+    A gain can only lift that member into the list or up it; a loss of someone listed
+    may let anyone in, so the list is dropped and computed again when next read.
+    """
+    best = board.best
+    if best is None:
+        return
+    if amount < 0:
+        if member_id in board.ids:
+            board.drop()
+        return
+    if member_id in board.ids:
+        for i, (listed, _) in enumerate(best):
+            if listed == member_id:
+                best[i] = (member_id, score)
+                break
+        best.sort(key=_order)
+        board.settle()
+        return
+    if score <= 0 or member_id in state.opted_out:
+        return
+    if len(best) >= board.size and _order((member_id, score)) > _order(best[-1]):
+        return
+    best.append((member_id, score))
+    best.sort(key=_order)
+    if len(best) > board.size:
+        board.ids.discard(best.pop()[0])
+    board.ids.add(member_id)
+    board.settle()
+
+
+def _window(state: CommunityState, since: str) -> Board:
+    """The board of the days since ``since``, built or moved along from one kept.
+
+    When the day rolls over, the window of yesterday's period is moved forward by taking
+    the day that left it out of its sums (cheaper than summing the period again).
+    """
+    windows = state.windows
+    board = windows.pop(since, None)
+    if board is None:
+        older = [s for s in windows if s < since]
+        base = max(older) if older else None
+        leaving = [d for d in state.days if base is not None and base <= d < since]
+        staying = sum(len(state.days[d]) for d in state.days if d >= since)
+        if base is not None and sum(len(state.days[d]) for d in leaving) < staying:
+            board = windows.pop(base)
+            sums = board.sums
+            assert sums is not None
+            for day in leaving:
+                for member_id, xp in state.days[day].items():
+                    left = sums.get(member_id, 0) - xp
+                    if left:
+                        sums[member_id] = left
+                    else:
+                        sums.pop(member_id, None)
+            board.drop()
+        else:
+            sums = {}
+            for day, ledger in state.days.items():
+                if day >= since:
+                    for member_id, xp in ledger.items():
+                        sums[member_id] = sums.get(member_id, 0) + xp
+            board = Board(sums)
+        if len(windows) >= WINDOWS:
+            del windows[next(iter(windows))]  # the least recently read
+    windows[since] = board
+    return board
+
+
+def open_windows(state: CommunityState, today: int, periods: Sequence[int]) -> None:
+    """Build the windows of leaderboards of ``periods`` days ending ``today``, in one pass.
+
+    Done when the community opens, so no leaderboard read sums the ledger; later days
+    move these windows along (:func:`_window`).
+    """
+    boards = [(date.fromordinal(today - n + 1).isoformat(), Board({}))
+              for n in sorted(periods, reverse=True)][:WINDOWS]
+    for day, ledger in state.days.items():
+        for since, board in boards:
+            if day >= since:
+                sums = board.sums
+                assert sums is not None
+                for member_id, xp in ledger.items():
+                    sums[member_id] = sums.get(member_id, 0) + xp
+    for since, board in boards:
+        state.windows[since] = board
+
+
 def top(state: CommunityState, since: str | None, limit: int) -> list[tuple[str, int]]:
     """The ``limit`` members with most XP (since a day, or of all time), opt-outs left out.
 
-    Reads the in-memory aggregates (no query over the ledger): all-time totals, or the
-    sum of the recent days' ledgers. Ties are ordered by member id.
+    Reads the maintained boards (no query over the ledger, no sum over days): all-time
+    totals, or the sums of the window since that day. Ties are ordered by member id.
     """
-    hidden = state.opted_out
-    if since is None:
-        scores: Iterable[tuple[str, int]] = (
-            (m, s.total) for m, s in state.members.items() if s.total > 0 and m not in hidden)
+    board = state.ranking if since is None else _window(state, since)
+    if board.best is None or board.size < limit:
+        hidden = state.opted_out
+        scores: Iterable[tuple[str, int]]
+        if board.sums is None:
+            scores = ((m, s.total) for m, s in state.members.items()
+                      if s.total > 0 and m not in hidden)
+        else:
+            scores = ((m, x) for m, x in board.sums.items() if x > 0 and m not in hidden)
+        board.best = heapq.nsmallest(limit, scores, key=_order)
+        board.size = limit
+        board.ids = {m for m, _ in board.best}
+        board.settle()
+    return board.best[:limit]
+
+
+def set_opt_out(state: CommunityState, member_id: str, hidden: bool) -> None:
+    """Hide a member from leaderboards (or show them again); the best lists follow."""
+    if hidden:
+        state.opted_out.add(member_id)
+        _forget_best(state, member_id)
     else:
-        sums: dict[str, int] = {}
-        for day, ledger in state.days.items():
-            if day >= since:
-                for member, xp in ledger.items():
-                    sums[member] = sums.get(member, 0) + xp
-        scores = ((m, x) for m, x in sums.items() if x > 0 and m not in hidden)
-    return heapq.nsmallest(limit, scores, key=lambda item: (-item[1], item[0]))
+        state.opted_out.discard(member_id)
+        _forget_best(state)  # they may belong on any board again
 
 
+def forget_member(state: CommunityState, member_id: str) -> None:
+    """Drop a member from the in-memory state: XP, ledgers, windows, tallies, rankings."""
+    state.members.pop(member_id, None)
+    state.opted_out.discard(member_id)
+    for ledger in state.days.values():
+        ledger.pop(member_id, None)
+    for board in state.windows.values():
+        assert board.sums is not None
+        board.sums.pop(member_id, None)
+    for tally in [t for t in state.tallies if t[0] == member_id]:
+        del state.tallies[tally]
+    _forget_best(state, member_id)
+
+
+def _forget_best(state: CommunityState, member_id: str | None = None) -> None:
+    """Drop the best lists (only those listing ``member_id``, when given)."""
+    for board in (state.ranking, *state.windows.values()):
+        if member_id is None or member_id in board.ids:
+            board.drop()
 def places(scores: Sequence[tuple[str, int]]) -> list[int]:
     """Competition ranks (1, 2, 2, 4) for scores sorted best first: ties share a place."""
     out: list[int] = []
@@ -319,5 +494,9 @@ def rank_of(state: CommunityState, total: int) -> int:
 def prune_days(state: CommunityState, today: int) -> None:
     """Drop day ledgers older than the longest period a leaderboard reads."""
     oldest = date.fromordinal(today - RECENT_DAYS).isoformat()
-    for day in [d for d in state.days if d < oldest]:
+    gone = [d for d in state.days if d < oldest]
+    for day in gone:
         del state.days[day]
+    if gone:  # a window reaching further back summed days no longer kept
+        for since in [s for s in state.windows if s <= max(gone)]:
+            del state.windows[since]

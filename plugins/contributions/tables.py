@@ -4,7 +4,7 @@ XP is a ledger per member and day (the hot path adds to it in batches), so week 
 leaderboards and the active-member status read the same rows.
 """
 
-from sqlalchemy import Boolean, Column, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text
 
 from bot import UTCDateTime, plugin_metadata
 
@@ -92,5 +92,12 @@ decay = Table(
 )
 """XP decay applied to a long-inactive member: one row per member and day (the negative
 amount is also in ``xp_daily`` for that day, so totals stay one sum)."""
+
+# Erasing a member finds their rows by member id (their community is any of a platform's),
+# never by scanning the ledger.
+for _table in (xp_daily, profiles, awards, badges, tallies, rewards, decay):
+    Index(f"ix_{_table.name}_member", _table.c.member)
+Index("ix_contributions_kudos_giver", kudos.c.giver)
+Index("ix_contributions_kudos_receiver", kudos.c.receiver)
 
 ALL = (xp_daily, profiles, kudos, awards, badges, tallies, rewards, decay)

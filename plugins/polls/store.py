@@ -108,19 +108,22 @@ class PollStore:
         """Close a poll once: its row (salt still in it), tally and voter keys; else None.
 
         The salt is erased in the same transaction, so afterwards no anonymous ballot can be
-        tied to anyone.
+        tied to anyone. The ballots are read after it, under the poll's lock (no vote of it
+        lands in between), so the write transaction stays short however many voted.
         """
-        async with self.db.begin() as conn:
-            claimed = (await conn.execute(
-                update(polls).where(polls.c.id == poll_id, polls.c.community == community,
-                                    polls.c.closed_at.is_(None)).values(closed_at=now)
-            )).rowcount
-            if not claimed:
-                return None
-            row = (await conn.execute(select(polls).where(polls.c.id == poll_id))).one()
-            tally = await self._tally(conn, row)
-            keys = await self._keys(conn, poll_id)
-            await conn.execute(update(polls).where(polls.c.id == poll_id).values(salt=None))
+        async with self.lock(poll_id):
+            async with self.db.begin() as conn:
+                claimed = (await conn.execute(
+                    update(polls).where(polls.c.id == poll_id, polls.c.community == community,
+                                        polls.c.closed_at.is_(None)).values(closed_at=now)
+                )).rowcount
+                if not claimed:
+                    return None
+                row = (await conn.execute(select(polls).where(polls.c.id == poll_id))).one()
+                await conn.execute(update(polls).where(polls.c.id == poll_id).values(salt=None))
+            async with self.db.connect() as conn:
+                tally = await self._tally(conn, row)
+                keys = await self._keys(conn, poll_id)
         return row, tally, keys
 
     # -- ballots ----------------------------------------------------------------------------

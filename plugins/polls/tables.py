@@ -56,7 +56,8 @@ activity = Table(
     "polls_activity",
     metadata,
     Column("community", String(96), primary_key=True),
-    Column("member", String(64), primary_key=True),
+    # indexed alone too: erasing a member finds them in every community of their platform
+    Column("member", String(64), primary_key=True, index=True),
     Column("joined_at", UTCDateTime, nullable=True),
     Column("last_seen", UTCDateTime, nullable=True),
     Column("messages", Integer, nullable=False, default=0),
