@@ -42,6 +42,7 @@ import argparse
 import asyncio
 import bisect
 import itertools
+import multiprocessing
 import os
 import random
 import resource
@@ -50,6 +51,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -281,9 +283,25 @@ def make_app(db: Path, platform: BenchDiscord) -> App:
                plugins=default_plugins())
 
 
+#: Days of history behind the steady state, and the traffic's messages per day (the
+#: generator spaces messages 20-400 ms apart).
+HISTORY_DAYS = 60
+MESSAGES_PER_DAY = 86_400_000 // 210
+#: The Zipf normaliser of the default community size, so a member's history does not
+#: depend on ``--members``.
+_HARMONIC = sum(1.0 / (rank + 1) ** ZIPF for rank in range(100_000))
+
+
 def seed_xp(index: int) -> int:
-    """XP a member earned before the run (more for the more active)."""
-    return 15 * (1 + (20_000 // (index + 20)) + index % 7)
+    """XP a member earned before the run: their share of the traffic over the history.
+
+    About half of a member's messages earned (the rest fell in the cooldown or were too
+    short), at most one a minute for half of each day; everyone posted at least once. So
+    levels match activity, as in a community that has been running for a while, and
+    level-ups are as rare as they then are.
+    """
+    messages = HISTORY_DAYS * MESSAGES_PER_DAY / ((index + 1) ** ZIPF * _HARMONIC)
+    return 15 * max(1, min(int(messages / 2), HISTORY_DAYS * 720))
 
 
 async def prepare(db: Path, members: int, level_up: str | None = None) -> list[str]:
@@ -338,6 +356,17 @@ async def prepare(db: Path, members: int, level_up: str | None = None) -> list[s
     return loaded
 
 
+def _prepare_here(db: str, members: int, level_up: str | None) -> list[str]:
+    return asyncio.run(prepare(Path(db), members, level_up))
+
+
+def prepare_apart(db: Path, members: int, level_up: str | None) -> list[str]:
+    """:func:`prepare` in a child process, so this one's memory is the bot's alone."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_prepare_here, str(db), members, level_up).result()
+
+
 @dataclass
 class Run:
     """What one timed run of the bot measured."""
@@ -353,13 +382,13 @@ class Run:
 
 
 def rss_mb() -> float:
-    """The resident set size now, in MB."""
+    """The resident set size now, in MiB."""
     with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def peak_rss_mb() -> float:
-    """The peak resident set size so far, in MB (``getrusage``)."""
+    """The peak resident set size so far, in MiB (``getrusage``)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -558,7 +587,7 @@ async def run(members: int, count: int, peer_count: int, folder: Path, peer_db: 
     traffic = Traffic(members)
     data = list(traffic.payloads(count))
     db = folder / "majlis.db"
-    loaded = await prepare(db, members, level_up)
+    loaded = prepare_apart(db, members, level_up)
     result = await run_bot(db, data)
     exact = stored_xp(db) == expected_xp(data, members)
     parse_seconds = min(parse_all(data, members) for _ in range(2))
@@ -589,7 +618,7 @@ async def run_rss(members: int, count: int, folder: Path, level_up: str | None) 
     """A long run with payloads generated as they are fed; RSS sampled along the way."""
     traffic = Traffic(members)
     db = folder / "majlis.db"
-    loaded = await prepare(db, members, level_up)
+    loaded = prepare_apart(db, members, level_up)
     before = rss_mb()
     result = await run_bot(db, traffic.payloads(count), sample_every=max(count // 20, 1000))
     exact = stored_xp(db) == expected_xp(traffic.payloads(count), members)
