@@ -378,7 +378,7 @@ class Run:
     begins: int
     commits: int
     delivered: int
-    samples: list[tuple[int, float, float, float]]
+    samples: list[tuple[int, float, float, float, int]]
 
 
 def rss_mb() -> float:
@@ -392,11 +392,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def run_bot(db: Path, data: Iterable[dict[str, Any]], sample_every: int = 0) -> Run:
+async def run_bot(db: Path, data: Iterable[dict[str, Any]], sample_every: int = 0,
+                  rate: float = 0.0) -> Run:
     """Cold start, every message, final flush and stop, timed as one.
 
     The first message opens the community (loading its state); the feed waits for that
     as a gateway would be held up, so messages do not pile up in memory meanwhile.
+    ``rate``: messages offered per second (0: as fast as the bot takes them).
     """
     platform = BenchDiscord()
     app = make_app(db, platform)
@@ -413,7 +415,7 @@ async def run_bot(db: Path, data: Iterable[dict[str, Any]], sample_every: int = 
 
     event.listen(app.kernel.db.engine.sync_engine, "begin", begun)
     event.listen(app.kernel.db.engine.sync_engine, "commit", committed)
-    samples: list[tuple[int, float, float, float]] = []
+    samples: list[tuple[int, float, float, float, int]] = []
     refs = RefCache()
     dispatcher = app.dispatcher
     submit = dispatcher.submit
@@ -431,10 +433,13 @@ async def run_bot(db: Path, data: Iterable[dict[str, Any]], sample_every: int = 
                 opened = time.perf_counter()
                 counting = True
         if n % YIELD_EVERY == 0:
-            await asyncio.sleep(0)  # a gateway connection yields between frames
+            # a gateway connection yields between frames (and waits for the next ones)
+            ahead = n / rate - (time.perf_counter() - opened) if rate else 0.0
+            await asyncio.sleep(max(ahead, 0.0))
             if sample_every and n % sample_every == 0:
-                samples.append((n, time.perf_counter() - started, rss_mb(), peak_rss_mb()))
-    await app.settle()
+                samples.append((n, time.perf_counter() - started, rss_mb(), peak_rss_mb(),
+                                len(asyncio.all_tasks())))
+    await app.settle(timeout=3600)  # what the outbox has queued may take minutes
     counting = False
     flushing = time.perf_counter()
     await app.stop()
@@ -610,26 +615,29 @@ async def run(members: int, count: int, peer_count: int, folder: Path, peer_db: 
         print(f"discordlevelingsystem (parse + award_xp): {per_peer * 1e6:,.0f} µs/message; "
               f"Majlis is {per_peer / per_message:.1f}x faster (goal >= 10)")
     print(f"XP exact: {'yes' if exact else 'NO'}")
-    print(f"peak RSS: {peak_rss_mb():.0f} MB (payload lists of every phase held in memory; "
+    print(f"peak RSS: {peak_rss_mb():.0f} MiB (payload lists of every phase held in memory; "
           "--rss measures the bot alone)")
 
 
-async def run_rss(members: int, count: int, folder: Path, level_up: str | None) -> None:
+async def run_rss(members: int, count: int, folder: Path, level_up: str | None,
+                  rate: float) -> None:
     """A long run with payloads generated as they are fed; RSS sampled along the way."""
     traffic = Traffic(members)
     db = folder / "majlis.db"
     loaded = prepare_apart(db, members, level_up)
     before = rss_mb()
-    result = await run_bot(db, traffic.payloads(count), sample_every=max(count // 20, 1000))
+    result = await run_bot(db, traffic.payloads(count), sample_every=max(count // 20, 1000),
+                           rate=rate)
     exact = stored_xp(db) == expected_xp(traffic.payloads(count), members)
     print(f"plugins: {', '.join(loaded)}; members: {members:,}; messages: {count:,} "
-          "(generated while fed, so msgs/s here includes generating them)")
-    print(f"RSS before the bot started: {before:.0f} MB")
-    print("  messages    seconds   RSS MB   peak MB")
-    for n, seconds, now, peak in result.samples:
-        print(f"  {n:>9,} {seconds:>9.1f} {now:>8.0f} {peak:>9.0f}")
+          "(generated while fed, so msgs/s here includes generating them); offered: "
+          f"{f'{rate:,.0f}/s' if rate else 'as fast as taken'}")
+    print(f"RSS before the bot started (imports): {before:.0f} MiB")
+    print("  messages    seconds  RSS MiB  peak MiB  tasks (handlers' work waiting)")
+    for n, seconds, now, peak, tasks in result.samples:
+        print(f"  {n:>9,} {seconds:>9.1f} {now:>8.0f} {peak:>9.0f}  {tasks:>6,}")
     report_run("timed", result, count)
-    print(f"{count / result.seconds:,.0f} messages/s; peak RSS {peak_rss_mb():.0f} MB "
+    print(f"{count / result.seconds:,.0f} messages/s; peak RSS {peak_rss_mb():.0f} MiB "
           "(goal <= 200 MB)")
     print(f"XP exact: {'yes' if exact else 'NO'}")
 
@@ -647,11 +655,15 @@ def main() -> None:
     parser.add_argument("--level-up", choices=["channel", "dm", "off"], default=None,
                         help="set contributions' level_up (default: the plugin's default, "
                              "channel); off shows the cost without level-up posts")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="with --rss: messages offered per second (default: as fast as "
+                             "the bot takes them; 1667 feeds 1M in 10 minutes)")
     args = parser.parse_args()
     count = args.messages or (1_000_000 if args.rss else 200_000)
     with tempfile.TemporaryDirectory() as tmp:
         if args.rss:
-            asyncio.run(run_rss(args.members, count, Path(tmp), args.level_up))
+            asyncio.run(run_rss(args.members, count, Path(tmp), args.level_up,
+                                args.rate))
             return
         peer_db = peer_database(Path(tmp) / "peer") if args.peer else Path(tmp)
         asyncio.run(run(args.members, count, args.peer, Path(tmp), peer_db,
