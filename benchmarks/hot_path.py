@@ -1,8 +1,10 @@
 """The message hot path as production runs it: gateway payloads -> every default plugin -> SQLite.
 
 Run: ``.venv/bin/python benchmarks/hot_path.py [--members 100000] [--messages 200000]
-[--peer 400]``, or ``--rss`` for memory over a long run (``--messages`` defaults to 1,000,000
-there).
+[--peer 400] [--level-up off]``, or ``--rss [--rate 1667]`` for memory over a long run
+(``--messages`` defaults to 1,000,000 there; ``--rate`` paces the offered messages, so
+1,667/s is the 10-minute run). ``--level-up off`` (an admin's setting) shows the cost
+without level-up posts: every outgoing action is outbox work in the database.
 
 What runs is what ``python run.py`` runs: the App discovers every plugin under ``plugins/``
 and enables them as ``config/bot.toml`` says (everything but ``disabled_by_default``), with
