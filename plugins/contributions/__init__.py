@@ -133,7 +133,15 @@ class Contributions(Plugin):
 
     def _add_xp(self, state: CommunityState, member_id: str, member: MemberState, amount: int,
                 day: str) -> int | None:
-        """Add XP in memory and to the batch; the new level if one was crossed."""
+        """Add XP in memory and to the batch; the new level if one was crossed.
+
+        Nothing earned on a day already in the member's ledger changes nothing (the day's
+        row exists or is in the batch), so most cooled-down messages stop here.
+        """
+        if not amount:
+            ledger = state.days.get(day)
+            if ledger is not None and member_id in ledger:
+                return None
         self.xp.add((state.key, member_id, day), amount)
         return rules.add_xp(state, member_id, member, amount, day)
 

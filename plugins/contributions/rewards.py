@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 
 from bot import Context, MemberRef, Reward, RoleRef
 from plugins.contributions import render
-from plugins.contributions.rules import CommunityState, MemberState, level_of_reward
+from plugins.contributions.rules import (
+    CommunityState,
+    MemberState,
+    add_badge,
+    level_of_reward,
+)
 from plugins.contributions.settings import ContributionsSettings
 from plugins.contributions.store import Store
 
@@ -55,7 +60,7 @@ class Rewards:
         """Give a badge once: marked in memory now, recorded and announced in a task."""
         if badge in member.badges:
             return
-        member.badges.add(badge)
+        add_badge(member, badge)
         ctx.spawn(self._badge_posted(ctx, state, ref, badge, config))
 
     async def _badge_posted(self, ctx: Context, state: CommunityState, ref: MemberRef,

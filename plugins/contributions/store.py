@@ -21,6 +21,7 @@ from plugins.contributions.rules import (
     STREAK_DAYS,
     CommunityState,
     MemberState,
+    badge_set,
     level_of_reward,
 )
 from plugins.contributions.tables import (
@@ -51,55 +52,78 @@ class Store:
     # -- loading a community ----------------------------------------------------------
 
     async def load(self, key: str, curve: str, today: int) -> CommunityState:
-        """Everything the hot path needs for one community, in one connection."""
+        """Everything the hot path needs for one community, in one connection.
+
+        Rows are fetched whole (``all()``) and every member id is kept once: the ledger,
+        tallies and kudos caps reuse the string the member's state is keyed by.
+        """
         state = CommunityState(key, curve)
         members = state.members
         since = date.fromordinal(today - STREAK_DAYS - 1).isoformat()
         recent = date.fromordinal(today - RECENT_DAYS).isoformat()
         today_text = date.fromordinal(today).isoformat()
+        held: dict[str, list[str]] = {}
         async with self.db.connect() as conn:
-            for member, total in await conn.execute(
+            for member, total in (await conn.execute(
                 select(xp_daily.c.member, func.sum(xp_daily.c.xp))
                 .where(xp_daily.c.community == key).group_by(xp_daily.c.member)
-            ):
+            )).all():
                 members[member] = MemberState(total=int(total or 0))
-            for member, day in await conn.execute(
-                select(xp_daily.c.member, xp_daily.c.day)
-                .where(xp_daily.c.community == key, xp_daily.c.day >= since, earned())
-                .order_by(xp_daily.c.day)
-            ):
-                found = members.setdefault(member, MemberState())
-                ordinal = date.fromisoformat(day).toordinal()
-                found.streak = found.streak + 1 if found.last_day == ordinal - 1 else 1
-                found.last_day = ordinal
-            for member, day, xp in await conn.execute(
-                select(xp_daily.c.member, xp_daily.c.day, xp_daily.c.xp)
+            ids = {member: member for member in members}
+
+            def canonical(member: str) -> str:
+                found = ids.get(member)
+                if found is None:
+                    found = ids[member] = member
+                return found
+
+            def state_of(member: str) -> tuple[str, MemberState]:
+                member = canonical(member)
+                found = members.get(member)
+                if found is None:
+                    found = members[member] = MemberState()
+                return member, found
+
+            # the recent ledger and the streaks in one pass (streak days are recent days)
+            for member, day, xp, active in (await conn.execute(
+                select(xp_daily.c.member, xp_daily.c.day, xp_daily.c.xp,
+                       earned().label("active"))
                 .where(xp_daily.c.community == key, xp_daily.c.day >= recent)
-            ):
+                .order_by(xp_daily.c.day)
+            )).all():
+                member, found = state_of(member)
                 state.days.setdefault(day, {})[member] = int(xp)
-            for member, badge in await conn.execute(
+                if day >= since and active:
+                    ordinal = date.fromisoformat(day).toordinal()
+                    found.streak = found.streak + 1 if found.last_day == ordinal - 1 else 1
+                    found.last_day = ordinal
+            for member, badge in (await conn.execute(
                 select(badges.c.member, badges.c.badge).where(badges.c.community == key)
-            ):
-                members.setdefault(member, MemberState()).badges.add(badge)
-            for member, name, opt_out in await conn.execute(
+            )).all():
+                held.setdefault(state_of(member)[0], []).append(badge)
+            for member, name, opt_out in (await conn.execute(
                 select(profiles.c.member, profiles.c.name, profiles.c.opt_out)
                 .where(profiles.c.community == key)
-            ):
-                members.setdefault(member, MemberState()).name = name
+            )).all():
+                member, found = state_of(member)
+                found.name = name
                 if opt_out:
                     state.opted_out.add(member)
-            for member, kind, count in await conn.execute(
+            for member, kind, count in (await conn.execute(
                 select(tallies.c.member, tallies.c.kind, tallies.c.count)
                 .where(tallies.c.community == key)
-            ):
-                state.tallies[(member, kind)] = int(count)
-            for giver, receiver, day in await conn.execute(
+            )).all():
+                state.tallies[(canonical(member), kind)] = int(count)
+            for giver, receiver, day in (await conn.execute(
                 select(kudos.c.giver, kudos.c.receiver, kudos.c.day)
                 .where(kudos.c.community == key, kudos.c.day >= today_text)
-            ):
+            )).all():
+                giver, receiver = canonical(giver), canonical(receiver)
                 state.kudos_given[(giver, day)] = state.kudos_given.get((giver, day), 0) + 1
                 pair = (giver, receiver, day)
                 state.kudos_pairs[pair] = state.kudos_pairs.get(pair, 0) + 1
+        for member, names in held.items():
+            members[member].badges = badge_set(names)
         return state
 
     # -- batched writers (one transaction per flush) -----------------------------------

@@ -138,8 +138,11 @@ class Onboarding(Plugin):
             if event.text.strip():
                 ctx.spawn(self.flow.private_message(event, ctx))
             return
+        key = ctx.community.key
+        if self.progress.get(key, member.id) is None:
+            return  # settled (nearly everyone): not even the settings are read
         config: OnboardingSettings = ctx.config
-        step = self.progress.posted(ctx.community.key, member.id, event.at or ctx.now(), config)
+        step = self.progress.posted(key, member.id, event.at or ctx.now(), config)
         if step:  # rare: a first message or a graduation
             ctx.spawn(self.flow.after_message(event, ctx, config, step))
 
