@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,7 @@ from bot.core.markup import Style, parse
 from bot.core.storage import outbox
 from plugins.onboarding import Onboarding, OnboardingSettings, render_template, template_problem
 from plugins.onboarding.tables import members
+from tests.conftest import ROOT
 
 SETUP = (
     "/onboarding_setup rules Be kind.",
@@ -154,6 +161,79 @@ async def test_a_message_queued_in_a_rolled_back_transaction_is_never_sent(
     async with world.app.db.connect() as conn:
         stored = (await conn.execute(select(outbox.c.action))).scalars().all()
     assert not [a for a in stored if "never" in str(a)]
+
+
+KILLED_GREETING = textwrap.dedent("""
+    import asyncio, io, sys
+    from bot.adapters.console import Console
+    from bot.app import App
+    from bot.core.clock import ManualClock
+    from bot.core.events import MemberJoined
+    from bot.core.refs import CommunityRef, MemberRef
+    from bot.core.storage import Database
+    from plugins.onboarding import Onboarding
+    from tests.conftest import make_settings
+
+    async def main() -> None:
+        path, event_id, die = sys.argv[1], sys.argv[2], sys.argv[3] == "die"
+        if die:  # stop for good where the greeting is being stored, after the mark
+            real_add = Database.outbox_add
+
+            async def outbox_add(self, *args, **kwargs):
+                if "Welcome to" in str(args[2]):
+                    print("storing the greeting", flush=True)
+                    await asyncio.sleep(3600)
+                return await real_add(self, *args, **kwargs)
+
+            Database.outbox_add = outbox_add
+        console = Console(out=io.StringIO())
+        app = App(make_settings(database_url="sqlite+aiosqlite:///" + path),
+                  clock=ManualClock(), platforms=[console], plugins=[Onboarding])
+        await app.start()
+        await app.dispatcher.dispatch(MemberJoined(
+            id=event_id, community=CommunityRef("console", "local"),
+            member=MemberRef("console", "lina", "lina")))
+        await app.settle()
+        greetings = [line for line in console.transcript if "Welcome to" in line]
+        print(len(greetings), "greeting(s)", flush=True)
+        await app.stop()
+
+    asyncio.run(main())
+""")
+
+
+def test_sigkill_between_the_mark_and_the_greeting_greets_once_after_restart(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "kill.db"
+
+    def run(event_id: str, mode: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-c", KILLED_GREETING, str(db), event_id, mode],
+                                cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    proc = run("j1", "die")
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "storing the greeting"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        greeted = conn.execute(
+            "SELECT greeted FROM onboarding_members WHERE member = 'lina'").fetchall()
+    # the join, its mark and its greeting commit together: none of them survived the kill
+    assert greeted in ([], [(0,)])
+    said = []
+    for event_id in ("j2", "j3"):  # the platform delivers the join again, twice
+        done = run(event_id, "live")
+        out, _ = done.communicate(timeout=120)
+        said.append(out.strip())
+    assert said == ["1 greeting(s)", "0 greeting(s)"]
+    with sqlite3.connect(db) as conn:
+        actions = [row[0] for row in conn.execute("SELECT action FROM core_outbox")]
+    assert len([a for a in actions if "Welcome to" in a]) == 1
 
 
 async def test_raid_of_fifteen_joins_batches_greetings_and_loses_nobody(
