@@ -174,6 +174,26 @@ class Handle:
     answered: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+    def to_json(self) -> dict[str, Any]:
+        """What the outbox stores, so a reply queued at shutdown still answers after restart.
+
+        ``answered`` is not kept: after a restart the press is tried once more, and Telegram
+        refuses an answered or old query, which sends the private reply to the private chat.
+        """
+        return {"chat": self.chat_id, "message": self.message_id, "thread": self.thread_id,
+                "callback": self.callback_id}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Handle:
+        """The handle :meth:`to_json` stored."""
+        message, thread, callback = data.get("message"), data.get("thread"), data.get("callback")
+        return cls(
+            int(data["chat"]),
+            int(message) if message is not None else None,
+            int(thread) if thread is not None else None,
+            str(callback) if callback is not None else None,
+        )
+
 
 def channel_of(chat_id: int, thread_id: int | None = None, *, name: str = "",
                private: bool = False) -> ChannelRef:
@@ -378,6 +398,14 @@ class TelegramPlatform:
         return web.Response(status=200)
 
     # -- the Platform protocol: questions -----------------------------------------------
+
+    def restore_handle(self, data: Any) -> Handle | None:
+        """A reply handle stored by the outbox before a restart (None if unreadable)."""
+        try:
+            return Handle.from_json(data)
+        except (KeyError, TypeError, ValueError):
+            log.warning("outbox: unreadable Telegram reply handle %r", data)
+            return None
 
     async def wait_ready(self) -> None:
         """Return once the bot is initialized (its token accepted) and can deliver."""
