@@ -338,10 +338,11 @@ async def test_a_429_on_the_picture_never_resends_the_text(fake: FakeTelegram) -
         assert refused.value.seconds == 3
         assert refused.value.bucket == (limits.GROUP, "-1001")
         text_id = progress.parts[0]
-        fake.drop_next("sendPhoto")  # then the connection drops: worth a retry
+        await fake.go_offline()  # then Telegram cannot be reached: nothing sent, retried
         with pytest.raises(TransientError):
             await platform.deliver(action, progress=progress)
         assert progress.parts == {0: text_id}
+        await fake.go_online()
         done = await platform.deliver(action, progress=progress)
         assert set(progress.parts) == {0, 1} and done.message_id == progress.parts[1]
         assert len(posts(fake, -1001, "Your rank")) == 1
