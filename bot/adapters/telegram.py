@@ -321,6 +321,9 @@ class TelegramPlatform:
         self._ready = asyncio.Event()
         #: Callback query id -> (when it arrived, its handle): a redelivered press is known.
         self._callbacks: dict[str, tuple[float, Handle]] = {}
+        #: (chat, message, member) of a press -> (when, its handle): which private reply
+        #: will be a callback answer (see :meth:`rate_keys`).
+        self._pressed: dict[tuple[int, str, str], tuple[float, Handle]] = {}
         #: Parts delivered per action object, for an outbox that passes no ``progress``.
         self._implicit: dict[int, Progress] = {}
         #: Messages Telegram may have posted without answering, and when each community's
@@ -458,17 +461,21 @@ class TelegramPlatform:
 
         Every message counts against the global limit and its chat's; a message *to* a
         group or supergroup also against that group's per-minute limit. Callback answers
-        count against no chat. A private reply in a group is a callback answer or a
-        message in the member's private chat (which one is known only at delivery, so it
-        counts against both). An action that makes no message counts against nothing.
+        count against no chat and not against the global limit: a private reply to a press
+        whose query is still open is one (see :meth:`remember_press`). Any other private
+        reply in a group may be an answer (a press from before a restart) or a message in
+        the member's private chat, so it counts against both. An action that makes no
+        message counts against nothing.
         """
-        everywhere = (limits.GLOBAL, "")
+        everywhere = (limits.GLOBAL, limits.GLOBAL_KEY)
         if isinstance(action, SendMessage):
             if action.channel is None:
                 if action.member is None:
                     return ()
                 return (everywhere, (limits.CHAT, action.member.id))
             chat = split_channel(action.channel.id)[0]
+            if action.private and self._fits_answer(action.content) and self._press_of(action):
+                return ((limits.CALLBACK, ""),)  # answerCallbackQuery
             if action.private and chat < 0:
                 direct = (everywhere, (limits.CHAT, action.member.id)) if action.member else ()
                 if action.reply_to and self._fits_answer(action.content):
@@ -488,10 +495,31 @@ class TelegramPlatform:
             return self._reward_keys(action)
         return (everywhere,)
 
+    def remember_press(self, chat_id: int, message_id: int, member_id: str,
+                       handle: Handle) -> None:
+        """Note a button press, so a private reply to it counts as a callback answer."""
+        now = time.monotonic()
+        pressed = self._pressed
+        horizon = now - CALLBACK_MEMORY_SECONDS
+        while pressed:
+            oldest = next(iter(pressed))
+            if pressed[oldest][0] > horizon:
+                break
+            del pressed[oldest]
+        pressed[(chat_id, str(message_id), member_id)] = (now, handle)
+
+    def _press_of(self, action: SendMessage) -> Handle | None:
+        """The press a private reply answers, while its query is open (else None)."""
+        if action.channel is None or action.member is None or not action.reply_to:
+            return None
+        chat = split_channel(action.channel.id)[0]
+        found = self._pressed.get((chat, action.reply_to, action.member.id))
+        return found[1] if found is not None and not found[1].answered else None
+
     @staticmethod
     def _message_keys(chat: int) -> tuple[tuple[str, str], ...]:
         """A message to ``chat``: the global and chat buckets, and the group's if a group."""
-        keys = ((limits.GLOBAL, ""), (limits.CHAT, str(chat)))
+        keys = ((limits.GLOBAL, limits.GLOBAL_KEY), (limits.CHAT, str(chat)))
         return (*keys, (limits.GROUP, str(chat))) if chat < 0 else keys
 
     def _reward_keys(self, action: GrantReward) -> tuple[tuple[str, str], ...]:
@@ -507,7 +535,7 @@ class TelegramPlatform:
             channel = action.channel or self.default_channel(action.community)
             if channel is not None:
                 keys.extend(self._message_keys(split_channel(channel.id)[0])[1:])
-        return ((limits.GLOBAL, ""), *keys) if keys else ()
+        return ((limits.GLOBAL, limits.GLOBAL_KEY), *keys) if keys else ()
 
     @staticmethod
     def _fits_answer(content: Content) -> bool:
@@ -883,6 +911,8 @@ class TelegramPlatform:
                 return
             channel = self._channel(message)
             handle.thread_id = channel_thread(channel)
+            self.remember_press(message.chat.id, message.message_id, str(query.from_user.id),
+                                handle)
             first = await self._dispatch(
                 ButtonPressed(
                     id=eid, community=community,

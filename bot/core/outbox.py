@@ -472,7 +472,9 @@ class Outbox:
             why = SLOTS
         if why is not None:
             shared = why in (GLOBAL, SLOTS) and lane.own_window(head.keys)
-            rank = -len(stream) if shared else 0
+            # its queue and what its own window holds: a chat that keeps its window full
+            # keeps its pace to its last message
+            rank = -(len(stream) + lane.limiter.used(head.keys, now)) if shared else 0
             heapq.heappush(lane.waiters.setdefault(why, []), (rank, head.id, sk, gen))
             if why == SLOTS:
                 lane.stalled.add(SLOTS)  # released as deliveries finish
