@@ -55,7 +55,7 @@ ROUTE_EVENTS: Final = "route:POST /guilds/{guild_id}/scheduled-events"
 RATE_PROFILE: Final = RateProfile(
     "discord",
     (
-        Limit(GLOBAL, GLOBAL_REQUESTS_PER_SECOND, 1.0),
+        Limit(GLOBAL, GLOBAL_REQUESTS_PER_SECOND, 1.0, paced=True),
         Limit(ROUTE_MESSAGES, CHANNEL_MESSAGES, CHANNEL_WINDOW_SECONDS),
         Limit(ROUTE_EDIT, CHANNEL_EDITS, CHANNEL_EDIT_WINDOW_SECONDS),
         Limit(ROUTE_FOLLOWUP, WEBHOOK_MESSAGES, WEBHOOK_WINDOW_SECONDS),

@@ -28,10 +28,11 @@ import logging
 import secrets
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from aiohttp import web
 from telegram import (
     BotCommand,
@@ -148,6 +149,15 @@ DEEP_LINK_PREFIX = "k"
 #: Part 0 of a reward whose invite waits for the member's ``/start`` (no private chat yet).
 HELD = "held"
 
+#: The id recorded for a message Telegram may have posted without answering (see
+#: :func:`maybe_sent`): it is not posted again, and cannot be edited.
+UNCONFIRMED = "unconfirmed"
+#: Admins hear about unconfirmed messages at most this often per community.
+UNCONFIRMED_REPORT_SECONDS = 3600.0
+#: httpx errors (under PTB's ``NetworkError``/``TimedOut``) raised before a request was
+#: written: the connection was refused or never opened, or no pooled connection was free.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
 # Reasons for the admins' failure report (msgids).
 BLOCKED = N_("Telegram refused: {error}. Check that I am still in the chat and may post there.")
 REFUSED = N_("Telegram did not accept the request: {error}")
@@ -155,6 +165,24 @@ POLL_OPTIONS = N_("A Telegram poll needs between {low} and {high} options; this 
 POLL_PERIOD = N_(
     "A Telegram poll can stay open at most {n} seconds; close longer polls another way."
 )
+NOT_CONFIRMED = N_(
+    "Telegram may have posted a message without confirming it (the connection was lost "
+    "before its answer). It was not sent again, so that it is never posted twice; it cannot "
+    "be edited."
+)
+
+
+def maybe_sent(exc: tg_error.TelegramError) -> bool:
+    """Whether Telegram may have carried out a request that failed with ``exc``.
+
+    PTB raises ``TimedOut``/``NetworkError`` from the httpx error (``__cause__``). A refused
+    or timed-out connection and a pool timeout never wrote the request: surely not sent. A
+    read timeout, or a connection closed after the request was written, may come after
+    Telegram did the work: maybe sent. A ``NetworkError`` with no httpx cause is Telegram's
+    own 5xx answer, retried like any server error.
+    """
+    cause = exc.__cause__
+    return isinstance(cause, httpx.HTTPError) and not isinstance(cause, NOT_SENT)
 
 
 class StartError(RuntimeError):
@@ -175,6 +203,26 @@ class Handle:
     callback_id: str | None = None
     answered: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def to_json(self) -> dict[str, Any]:
+        """What the outbox stores, so a reply queued at shutdown still answers after restart.
+
+        ``answered`` is not kept: after a restart the press is tried once more, and Telegram
+        refuses an answered or old query, which sends the private reply to the private chat.
+        """
+        return {"chat": self.chat_id, "message": self.message_id, "thread": self.thread_id,
+                "callback": self.callback_id}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Handle:
+        """The handle :meth:`to_json` stored."""
+        message, thread, callback = data.get("message"), data.get("thread"), data.get("callback")
+        return cls(
+            int(data["chat"]),
+            int(message) if message is not None else None,
+            int(thread) if thread is not None else None,
+            str(callback) if callback is not None else None,
+        )
 
 
 def channel_of(chat_id: int, thread_id: int | None = None, *, name: str = "",
@@ -240,6 +288,7 @@ class TelegramPlatform:
         rate_profile: RateProfile = limits.RATE_PROFILE,
         poll_timeout: int = 10,
         callback_wait: float = limits.CALLBACK_REPLY_WAIT_SECONDS,
+        read_timeout: float | None = None,
     ) -> None:
         """Configure; nothing connects until :meth:`start`.
 
@@ -249,6 +298,8 @@ class TelegramPlatform:
             poll_timeout: Long-poll timeout of ``getUpdates`` in seconds.
             callback_wait: Seconds a button press waits for a reply to answer it with
                 before it is answered empty (see ``CALLBACK_REPLY_WAIT_SECONDS``).
+            read_timeout: Seconds to wait for Telegram's answer to a request (None: PTB's
+                default); a request that timed out may still have been carried out.
         """
         if settings.token is None:
             raise ValueError("the Telegram adapter needs MAJLIS_TELEGRAM__TOKEN")
@@ -257,6 +308,7 @@ class TelegramPlatform:
         self.limits = limits.LIMITS
         self.poll_timeout = poll_timeout
         self.callback_wait = callback_wait
+        self.read_timeout = read_timeout
         self.app: App | None = None
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.username = ""
@@ -271,12 +323,19 @@ class TelegramPlatform:
         self._ready = asyncio.Event()
         #: Callback query id -> (when it arrived, its handle): a redelivered press is known.
         self._callbacks: dict[str, tuple[float, Handle]] = {}
+        #: (chat, message, member) of a press -> (when, its handle): which private reply
+        #: will be a callback answer (see :meth:`rate_keys`).
+        self._pressed: dict[tuple[int, str, str], tuple[float, Handle]] = {}
         #: Parts delivered per action object, for an outbox that passes no ``progress``.
         self._implicit: dict[int, Progress] = {}
         #: Native polls being sent: their ids are stored only once Telegram answers, and a
         #: quick voter's answer can arrive through polling before that (issue 11.7).
         self._polls_sending = 0
         self._polls_sent = asyncio.Condition()
+        #: Messages Telegram may have posted without answering, and when each community's
+        #: admins last heard of one.
+        self.unconfirmed = 0
+        self._unconfirmed_told: dict[str, float] = {}
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -295,6 +354,8 @@ class TelegramPlatform:
             .token(self.settings.token.get_secret_value())
             .base_url(self.settings.api_url)
         )
+        if self.read_timeout is not None:
+            builder = builder.read_timeout(self.read_timeout)
         webhook = self.settings.webhook_url is not None
         if webhook:
             builder = builder.updater(None)
@@ -385,6 +446,18 @@ class TelegramPlatform:
 
     # -- the Platform protocol: questions -----------------------------------------------
 
+    def restore_handle(self, data: Any) -> Handle | None:
+        """A reply handle stored by the outbox before a restart (None if unreadable)."""
+        try:
+            return Handle.from_json(data)
+        except (KeyError, TypeError, ValueError):
+            log.warning("outbox: unreadable Telegram reply handle %r", data)
+            return None
+
+    def health(self) -> dict[str, Any]:
+        """For health checks: connected, and messages delivered unconfirmed (never resent)."""
+        return {"connected": self._ready.is_set(), "unconfirmed": self.unconfirmed}
+
     async def wait_ready(self) -> None:
         """Return once the bot is initialized (its token accepted) and can deliver."""
         await self._ready.wait()
@@ -394,17 +467,21 @@ class TelegramPlatform:
 
         Every message counts against the global limit and its chat's; a message *to* a
         group or supergroup also against that group's per-minute limit. Callback answers
-        count against no chat. A private reply in a group is a callback answer or a
-        message in the member's private chat (which one is known only at delivery, so it
-        counts against both). An action that makes no message counts against nothing.
+        count against no chat and not against the global limit: a private reply to a press
+        whose query is still open is one (see :meth:`remember_press`). Any other private
+        reply in a group may be an answer (a press from before a restart) or a message in
+        the member's private chat, so it counts against both. An action that makes no
+        message counts against nothing.
         """
-        everywhere = (limits.GLOBAL, "")
+        everywhere = (limits.GLOBAL, limits.GLOBAL_KEY)
         if isinstance(action, SendMessage):
             if action.channel is None:
                 if action.member is None:
                     return ()
                 return (everywhere, (limits.CHAT, action.member.id))
             chat = split_channel(action.channel.id)[0]
+            if action.private and self._fits_answer(action.content) and self._press_of(action):
+                return ((limits.CALLBACK, ""),)  # answerCallbackQuery
             if action.private and chat < 0:
                 direct = (everywhere, (limits.CHAT, action.member.id)) if action.member else ()
                 if action.reply_to and self._fits_answer(action.content):
@@ -424,10 +501,31 @@ class TelegramPlatform:
             return self._reward_keys(action)
         return (everywhere,)
 
+    def remember_press(self, chat_id: int, message_id: int, member_id: str,
+                       handle: Handle) -> None:
+        """Note a button press, so a private reply to it counts as a callback answer."""
+        now = time.monotonic()
+        pressed = self._pressed
+        horizon = now - CALLBACK_MEMORY_SECONDS
+        while pressed:
+            oldest = next(iter(pressed))
+            if pressed[oldest][0] > horizon:
+                break
+            del pressed[oldest]
+        pressed[(chat_id, str(message_id), member_id)] = (now, handle)
+
+    def _press_of(self, action: SendMessage) -> Handle | None:
+        """The press a private reply answers, while its query is open (else None)."""
+        if action.channel is None or action.member is None or not action.reply_to:
+            return None
+        chat = split_channel(action.channel.id)[0]
+        found = self._pressed.get((chat, action.reply_to, action.member.id))
+        return found[1] if found is not None and not found[1].answered else None
+
     @staticmethod
     def _message_keys(chat: int) -> tuple[tuple[str, str], ...]:
         """A message to ``chat``: the global and chat buckets, and the group's if a group."""
-        keys = ((limits.GLOBAL, ""), (limits.CHAT, str(chat)))
+        keys = ((limits.GLOBAL, limits.GLOBAL_KEY), (limits.CHAT, str(chat)))
         return (*keys, (limits.GROUP, str(chat))) if chat < 0 else keys
 
     def _reward_keys(self, action: GrantReward) -> tuple[tuple[str, str], ...]:
@@ -443,7 +541,7 @@ class TelegramPlatform:
             channel = action.channel or self.default_channel(action.community)
             if channel is not None:
                 keys.extend(self._message_keys(split_channel(channel.id)[0])[1:])
-        return ((limits.GLOBAL, ""), *keys) if keys else ()
+        return ((limits.GLOBAL, limits.GLOBAL_KEY), *keys) if keys else ()
 
     @staticmethod
     def _fits_answer(content: Content) -> bool:
@@ -819,6 +917,8 @@ class TelegramPlatform:
                 return
             channel = self._channel(message)
             handle.thread_id = channel_thread(channel)
+            self.remember_press(message.chat.id, message.message_id, str(query.from_user.id),
+                                handle)
             first = await self._dispatch(
                 ButtonPressed(
                     id=eid, community=community,
@@ -1034,6 +1134,15 @@ class TelegramPlatform:
         already sent, so a 429 on a picture never re-sends the text before it. An outbox
         that passes none gets the same within this process: the parts are kept per action
         object until it is delivered.
+
+        Network failures (the Bot API has no idempotency key): a request surely not sent
+        (connection refused, connect or pool timeout) is retried. One that may have been
+        carried out (read timeout, connection lost after the request was written) is retried
+        only when doing it twice changes nothing a member sees: edits ("not modified"),
+        callback answers (a second one is refused, and the reply goes privately), titles,
+        invite links. A message, picture, document or poll is not sent again: it is
+        recorded as delivered, unconfirmed (``UNCONFIRMED``, see :meth:`_once`); losing
+        the confirmation of one message is less bad than posting it twice.
         """
         if self.application is None or not self._ready.is_set():
             raise NotConnected("telegram is not connected")
@@ -1161,7 +1270,8 @@ class TelegramPlatform:
                 key = self._fallback_key(action.community, action.fallback)
                 self._fallbacks[key] = time.monotonic()
             raise
-        if action.content.buttons and done.message_id is not None and self.app is not None:
+        if (action.content.buttons and done.message_id not in (None, UNCONFIRMED)
+                and self.app is not None):
             # Presses in the private chat belong to the community the message came from.
             await self.app.db.kv_set(KV_PRIVATE, f"{member.id}:{done.message_id}",
                                      action.community.key)
@@ -1192,7 +1302,7 @@ class TelegramPlatform:
         index = first
         for i, chunk in enumerate(chunks):
             if index not in parts:
-                message = await bot.send_message(
+                message = await self._once(community, bot.send_message(
                     chat_id,
                     chunk,
                     parse_mode=ParseMode.HTML,
@@ -1202,8 +1312,8 @@ class TelegramPlatform:
                     if reply and i == 0 else None,
                     reply_markup=keyboard if i == len(chunks) - 1 and not content.attachments
                     else None,
-                )
-                parts[index] = str(message.message_id)
+                ))
+                parts[index] = str(message.message_id) if message else UNCONFIRMED
             last = parts[index]
             index += 1
         for j, attachment in enumerate(content.attachments):
@@ -1211,17 +1321,44 @@ class TelegramPlatform:
                 markup = keyboard if j == len(content.attachments) - 1 else None
                 upload = InputFile(attachment.data, filename=attachment.filename)
                 if attachment.image and len(attachment.data) <= limits.PHOTO_BYTES:
-                    message = await bot.send_photo(chat_id, upload, message_thread_id=thread,
-                                                   reply_markup=markup)
+                    sent = bot.send_photo(chat_id, upload, message_thread_id=thread,
+                                          reply_markup=markup)
                 else:
-                    message = await bot.send_document(chat_id, upload, message_thread_id=thread,
-                                                      reply_markup=markup)
-                parts[index] = str(message.message_id)
+                    sent = bot.send_document(chat_id, upload, message_thread_id=thread,
+                                             reply_markup=markup)
+                message = await self._once(community, sent)
+                parts[index] = str(message.message_id) if message else UNCONFIRMED
             last = parts[index]
             index += 1
         return Delivered(last)
 
+    async def _once(self, community: CommunityRef, call: Awaitable[Message]) -> Message | None:
+        """Await a call that posts a message; None when Telegram may have posted it unanswered.
+
+        The Bot API has no idempotency key, so a post whose answer was lost is not sent
+        again (it would show twice): it counts as delivered, unconfirmed, with a log line,
+        a count in :meth:`health` and a note to the community's admins (once an hour).
+        Requests surely not sent raise, and are retried by the outbox.
+        """
+        try:
+            return await call
+        except tg_error.NetworkError as exc:
+            if not maybe_sent(exc):
+                raise
+        self.unconfirmed += 1
+        log.warning("telegram: a message to %s may be posted but was not confirmed; "
+                    "not sent again (%d so far)", community.key, self.unconfirmed)
+        now = time.monotonic()
+        told = self._unconfirmed_told.get(community.key)
+        if self.app is not None and (told is None or now - told >= UNCONFIRMED_REPORT_SECONDS):
+            self._unconfirmed_told[community.key] = now
+            note = Markup("⚠ ") + self._t(community).t(NOT_CONFIRMED)
+            self._later(self.app.tell_admins(community, note))
+        return None
+
     async def _edit(self, action: EditMessage) -> Delivered:
+        if action.message_id == UNCONFIRMED:
+            raise PermanentError(NOT_CONFIRMED)
         channel_id = action.channel.id if action.channel is not None else action.community.id
         chat_id, _thread = split_channel(channel_id)
         chunks = split_html(action.content)
@@ -1338,7 +1475,7 @@ class TelegramPlatform:
         chat_id, thread = split_channel(channel.id)
         self._polls_sending += 1
         try:
-            message = await self._bot.send_poll(
+            message = await self._once(action.community, self._bot.send_poll(
                 chat_id,
                 action.question[: limits.POLL_QUESTION_CHARS],
                 [o[: limits.POLL_OPTION_CHARS] for o in action.options],
@@ -1346,7 +1483,9 @@ class TelegramPlatform:
                 allows_multiple_answers=action.multiple,
                 open_period=period,
                 message_thread_id=thread,
-            )
+            ))
+            if message is None:  # its votes cannot be told from another poll's: not counted
+                return Delivered(UNCONFIRMED)
             if message.poll is not None:  # votes name the poll; the plugin knows its message
                 await self.app.db.kv_set(KV_POLLS, message.poll.id,
                                          f"{chat_id}/{message.message_id}")

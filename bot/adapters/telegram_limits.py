@@ -64,6 +64,10 @@ GLOBAL: Final = "global"
 CHAT: Final = "chat"
 GROUP: Final = "group"
 CALLBACK: Final = "callback"
+#: The key of the one global bucket: ``(GLOBAL, GLOBAL_KEY)`` is the core's
+#: :data:`bot.core.ratelimit.GLOBAL`, which a global "retry after" blocks and by which the
+#: outbox lets the busiest chats go first when the global limit holds everyone.
+GLOBAL_KEY: Final = "*"
 
 #: Messages per second for the whole bot.
 GLOBAL_PER_SECOND: Final = 30
@@ -78,7 +82,7 @@ CALLBACK_PER_SECOND: Final = 30
 RATE_PROFILE: Final = RateProfile(
     "telegram",
     (
-        Limit(GLOBAL, GLOBAL_PER_SECOND, 1.0),
+        Limit(GLOBAL, GLOBAL_PER_SECOND, 1.0, paced=True),
         Limit(GROUP, GROUP_PER_MINUTE, 60.0),
         Limit(CHAT, CHAT_PER_SECOND, 1.0),
         Limit(CALLBACK, CALLBACK_PER_SECOND, 1.0),

@@ -143,7 +143,16 @@ class SendMessage(Action):
 
     @property
     def channel_key(self) -> str:
-        """The ordering key: one channel or one member."""
+        """The ordering key: one channel or one member.
+
+        A private reply is seen by its member only: it keeps order with the member's other
+        private replies in that channel, never waits behind the channel's posts nor the
+        member's direct messages (a button's answer held by a group's 20-a-minute window,
+        or by a queue of DMs, would come too late to be the answer).
+        """
+        if self.private and self.member is not None:
+            where = self.channel.id if self.channel is not None else ""
+            return f"private:{where}:{self.member.id}"
         if self.channel is not None:
             return f"channel:{self.channel.id}"
         if self.member is not None:

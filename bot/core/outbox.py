@@ -491,7 +491,9 @@ class Outbox:
             why = _direct_waiting(lane, head.keys)  # a direct reply waits for this window
         if why is not None:
             shared = why in (GLOBAL, SLOTS) and lane.own_window(head.keys)
-            rank = -len(stream) if shared else 0
+            # its queue and what its own window holds: a chat that keeps its window full
+            # keeps its pace to its last message
+            rank = -(len(stream) + lane.limiter.used(head.keys, now)) if shared else 0
             if head.direct and DIRECT_FIRST:
                 rank += _DIRECT_RANK
             heapq.heappush(lane.waiters.setdefault(why, []), (rank, head.id, sk, gen))

@@ -24,11 +24,24 @@ class Limit:
     ``scope`` is a free name the adapter's ``rate_keys`` uses (``global``, ``chat``,
     ``group``, ``route:POST /channels/{id}/messages``...). Platforms without ``rate_keys``
     key ``global`` as the whole bot, ``group`` by community and any other by channel.
+
+    ``paced`` spreads a bucket's sends: two are at least ``seconds / count / 2`` apart.
+    A window that fills in one burst frees in one burst, and every stream waiting behind
+    it gets one slot of it, however long its queue: a busy chat with room in its own
+    window then sends once per global window instead of using its own. Spread, the global
+    window frees a slot at a time, and the stream that needs it most (see the outbox)
+    takes it. Half the mean gap keeps bursts short without lowering the rate.
     """
 
     scope: str
     count: int
     seconds: float
+    paced: bool = False
+
+    @property
+    def spacing(self) -> float:
+        """Seconds between two sends of one key (0 when not paced)."""
+        return self.seconds / self.count / 2 if self.paced and self.count > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +98,24 @@ class SlidingWindow:
     def wait(self, key: str, now: float) -> float:
         """Seconds until a send under ``key`` is allowed (0 when allowed now)."""
         sent = self._recent(key, now)
-        if sent is None or len(sent) < self.limit.count:
+        if sent is None:
             return 0.0
-        return sent[-self.limit.count] + self.limit.seconds - now
+        paced = sent[-1] + self.limit.spacing - now
+        if len(sent) < self.limit.count:
+            return max(paced, 0.0)
+        return max(sent[-self.limit.count] + self.limit.seconds - now, paced)
 
     def free(self, key: str, now: float) -> int:
-        """How many sends under ``key`` the window allows right now."""
+        """How many sends under ``key`` the window allows right now (0 while pacing)."""
         sent = self._recent(key, now)
+        if sent is not None and sent[-1] + self.limit.spacing > now:
+            return 0
         return self.limit.count - (len(sent) if sent is not None else 0)
+
+    def used(self, key: str, now: float) -> int:
+        """How many sends under ``key`` the window holds right now."""
+        sent = self._recent(key, now)
+        return len(sent) if sent is not None else 0
 
     def record(self, key: str, now: float) -> None:
         """Count a send."""
@@ -116,7 +139,9 @@ class RateLimiter:
         """Build a window per limit."""
         self.profile = profile
         self.windows = {
-            lim.scope: SlidingWindow(Limit(lim.scope, lim.count, lim.seconds + profile.margin))
+            lim.scope: SlidingWindow(
+                Limit(lim.scope, lim.count, lim.seconds + profile.margin, lim.paced)
+            )
             for lim in profile.limits
         }
         self._blocked: dict[Bucket, float] = {}
@@ -135,11 +160,18 @@ class RateLimiter:
         """Seconds before a send counting against ``buckets`` may go, and the bucket why.
 
         An action with no buckets makes no rate-limited call: it is never held, not even
-        by a global "retry after".
+        by a global "retry after". One whose buckets leave out the global one is held by a
+        global "retry after" but not by the global window.
         """
         if not buckets:
             return 0.0, None
-        longest, why = self.bucket_wait(GLOBAL, now), GLOBAL
+        if GLOBAL in buckets:
+            longest = self.bucket_wait(GLOBAL, now)
+        else:
+            # outside the global limit (an interaction response): only a global "retry
+            # after" holds it, never the global window it does not count against
+            longest = max(self._blocked.get(GLOBAL, 0.0) - now, 0.0)
+        why: Bucket | None = GLOBAL
         for bucket in buckets:
             if bucket == GLOBAL:
                 continue
@@ -154,6 +186,19 @@ class RateLimiter:
             return 0
         window = self.windows.get(bucket[0])
         return window.free(bucket[1], now) if window is not None else 1 << 30
+
+    def used(self, buckets: tuple[Bucket, ...], now: float) -> int:
+        """The most sends any of ``buckets`` (but the global one) holds in its window now.
+
+        A stream that keeps its own window full is bound by it, not by the global limit:
+        the outbox lets it go first at the global bucket, so it keeps its own pace.
+        """
+        most = 0
+        for scope, key in buckets:
+            window = self.windows.get(scope)
+            if window is not None and (scope, key) != GLOBAL:
+                most = max(most, window.used(key, now))
+        return most
 
     def record(self, buckets: tuple[Bucket, ...], now: float) -> None:
         """Count a send in every window it falls in."""

@@ -14,13 +14,14 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from bot.adapters import telegram_limits as limits
-from bot.adapters.telegram import StartError, TelegramPlatform
+from bot.adapters.telegram import Handle, StartError, TelegramPlatform
 from bot.adapters.telegram_limits import RATE_PROFILE
 from bot.app import App
 from bot.core.actions import EditMessage, GrantReward, SendMessage, SendPoll
@@ -30,6 +31,7 @@ from bot.core.messages import Attachment, Button, Content, Reward
 from bot.core.payloads import Payload
 from bot.core.platform import NotConnected, Progress, RetryAfter, TransientError, Undeliverable
 from bot.core.plugin import Plugin, command, on_button
+from bot.core.ratelimit import GLOBAL
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
 from bot.settings import TelegramSettings
 from tests.adapters.test_telegram import FAST, TOKEN, fake, keyboard, quiet, running, said
@@ -166,6 +168,22 @@ async def test_several_presses_a_second_under_real_limits(fake: FakeTelegram) ->
             assert len(fake.answered_callbacks(press["callback_query"]["id"])) == 1
 
 
+async def test_a_press_is_answered_while_the_group_window_is_full(fake: FakeTelegram) -> None:
+    async with running(fake, plugins=[Faults], profile=RATE_PROFILE) as (app, _platform):
+        await app.register_community(COMMUNITY)
+        post = await button_post(fake)
+        for i in range(25):  # more than the group's 20 a minute: the rest wait a minute
+            await app.outbox.submit(SendMessage(community=COMMUNITY, channel=IN_GROUP,
+                                                content=Content.of(f"news {i}")))
+        press = fake.callback_query_update(BOB, post.result, data_of(post, 0))
+        fake.push(press)
+        answered = await fake.wait_for_call(
+            "answerCallbackQuery",
+            lambda c: c.ok and "secret pick is 1" in str(c.params.get("text")))
+        assert str(answered.params["callback_query_id"]) == press["callback_query"]["id"]
+        assert not posts(fake, -1001, "secret pick")
+
+
 async def test_private_reply_after_restart_goes_to_private_chat_or_nowhere(
     fake: FakeTelegram,
 ) -> None:
@@ -279,7 +297,7 @@ async def test_rejected_token_in_the_terminal(fake: FakeTelegram, tmp_path: Path
 def test_rate_keys_follow_telegram_buckets() -> None:
     platform = TelegramPlatform(TelegramSettings(token=SecretStr(TOKEN)))
     bob = MemberRef("telegram", "43", "Bob")
-    glob = (limits.GLOBAL, "")
+    glob = GLOBAL  # the core's global bucket: a global 429 holds every send
     assert platform.rate_keys(SendMessage(community=COMMUNITY, channel=IN_GROUP)) == (
         glob, (limits.CHAT, "-1001"), (limits.GROUP, "-1001"))
     topic = ChannelRef("telegram", "-1001:7")
@@ -291,6 +309,10 @@ def test_rate_keys_follow_telegram_buckets() -> None:
                          reply_to="event", content=Content.of("Your vote is counted."))
     assert platform.rate_keys(answer)[0] == (limits.CALLBACK, "")
     assert (limits.GROUP, "-1001") not in platform.rate_keys(answer)
+    # once the press is known, its answer counts against no chat and not the global limit
+    pressed = replace(answer, reply_to="9")
+    platform.remember_press(-1001, 9, "43", Handle(-1001, callback_id="q1"))
+    assert platform.rate_keys(pressed) == ((limits.CALLBACK, ""),)
     private_chat = ChannelRef("telegram", "43", private=True)
     edit = EditMessage(community=COMMUNITY, channel=private_chat, message_id="5")
     assert platform.rate_keys(edit) == (glob, (limits.CHAT, "43"))
@@ -338,10 +360,11 @@ async def test_a_429_on_the_picture_never_resends_the_text(fake: FakeTelegram) -
         assert refused.value.seconds == 3
         assert refused.value.bucket == (limits.GROUP, "-1001")
         text_id = progress.parts[0]
-        fake.drop_next("sendPhoto")  # then the connection drops: worth a retry
+        await fake.go_offline()  # then Telegram cannot be reached: nothing sent, retried
         with pytest.raises(TransientError):
             await platform.deliver(action, progress=progress)
         assert progress.parts == {0: text_id}
+        await fake.go_online()
         done = await platform.deliver(action, progress=progress)
         assert set(progress.parts) == {0, 1} and done.message_id == progress.parts[1]
         assert len(posts(fake, -1001, "Your rank")) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.core.ratelimit import GLOBAL, Limit, RateLimiter, RateProfile, legacy_keys
@@ -54,3 +56,40 @@ def test_platforms_without_rate_keys_keep_one_window_per_channel_and_community()
     assert legacy_keys(profile, "channel:c1", "g1") == (
         GLOBAL, ("group", "g1"), ("channel", "channel:c1"),
     )  # fmt: skip
+
+
+def test_a_paced_window_spreads_its_sends_without_lowering_its_rate() -> None:
+    limiter = RateLimiter(RateProfile("p", (Limit("global", 10, 1.0, paced=True),), margin=0))
+    sent, now = [], 0.0
+    while len(sent) < 30:
+        wait, _ = limiter.wait((GLOBAL,), now)
+        if wait == 0:
+            limiter.record((GLOBAL,), now)
+            sent.append(now)
+        now = round(now + 0.01, 2)
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert min(gaps) >= 0.05 - 1e-9  # never a burst: a slot at a time
+    # the full rate: each one-second window still gets all of its 10 sends
+    assert [sum(1 for t in sent if k <= t < k + 1) for k in range(3)] == [10, 10, 10]
+
+
+def test_used_tells_how_full_a_streams_own_window_is() -> None:
+    limiter = RateLimiter(RateProfile("d", (Limit("global", 50, 1.0), Limit("route", 5, 5.0))))
+    dm = (GLOBAL, ("route", "dm:1"))
+    for i in range(4):
+        limiter.record(dm, i * 0.1)
+    assert limiter.used(dm, 1.0) == 4  # the global bucket does not count
+    assert limiter.used((GLOBAL, ("route", "dm:2")), 1.0) == 0
+    assert limiter.used(dm, 6.0) == 0
+
+
+def test_a_send_outside_the_global_limit_waits_only_for_a_global_retry_after() -> None:
+    limiter = RateLimiter(RateProfile("d", (Limit("global", 2, 1.0), Limit("hook", 5, 2.0)),
+                                      margin=0))
+    limiter.record((GLOBAL,), 0.0)
+    limiter.record((GLOBAL,), 0.0)  # the global window is full
+    answer = (("hook", "interaction"),)
+    assert limiter.wait(answer, 0.5) == (0.0, None)
+    assert limiter.wait((GLOBAL,), 0.5)[1] == GLOBAL
+    limiter.block(GLOBAL, 3.0)
+    assert limiter.wait(answer, 0.5) == (pytest.approx(2.5), GLOBAL)

@@ -771,6 +771,7 @@ class FakeTelegram:
         self._callback_pushed: dict[str, float] = {}
         self._expired_callbacks: set[str] = set()
         self._drops: dict[str, deque[_Drop]] = {}
+        self._stalls: dict[str, deque[list[float]]] = {}
         self._topics: dict[tuple[int, int], JSONDict] = {}
         self._history: dict[int, JSONDict] = {}
         self._pending: list[JSONDict] = []
@@ -799,16 +800,19 @@ class FakeTelegram:
         """Start listening on ``127.0.0.1`` (ephemeral port)."""
         if self._runner is not None:
             return
+        await self._listen(0)
+        self._closing = False
+
+    async def _listen(self, port: int) -> None:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", port, reuse_address=True)
         await site.start()
         self._port = int(runner.addresses[0][1])
         self._runner = runner
-        self._closing = False
 
     async def close(self) -> None:
         """Release pending long polls and stop the server."""
@@ -964,6 +968,31 @@ class FakeTelegram:
         repeat. Drops are taken before failures queued with :meth:`fail_next`.
         """
         self._drops.setdefault(method.lower(), deque()).append(_Drop(times, after_processing))
+
+    def stall_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Answer the next *times* calls of *method* only *seconds* after carrying them out.
+
+        The method takes effect at once (a message is sent and recorded); a client whose read
+        timeout is shorter gives up first (PTB raises ``TimedOut``), so only the answer is
+        lost, as when Telegram is slow to respond.
+        """
+        self._stalls.setdefault(method.lower(), deque()).append([float(seconds), times])
+
+    async def go_offline(self) -> None:
+        """Stop listening and close every connection: new requests are refused (the client
+        sees a connection error; nothing was sent). :meth:`go_online` listens again on the
+        same port."""
+        if self._runner is not None:
+            self._closing = True  # long polls end before the connections close
+            self._updates_signal.fire()
+            await self._runner.cleanup()
+            self._runner = None
+            self._closing = False
+
+    async def go_online(self) -> None:
+        """Listen again on the port used before :meth:`go_offline`."""
+        if self._runner is None:
+            await self._listen(self.port)
 
     def expire_callback(self, query_id: str) -> None:
         """Make callback query *query_id* too old to answer (as Telegram does after a few
@@ -1621,6 +1650,9 @@ class FakeTelegram:
         finally:
             call.done = True
             self._calls_signal.fire()
+        stall = self._take_stall(raw_method)
+        if stall:
+            await asyncio.sleep(stall)
         if call.error is not None:
             return web.json_response(call.error.payload(), status=call.error.error_code)
         return web.json_response({"ok": True, "result": call.result})
@@ -1668,6 +1700,16 @@ class FakeTelegram:
         if request.transport is not None:
             request.transport.abort()  # no status line: the client sees a disconnect
         return web.Response(status=200)  # never written: the transport is gone
+
+    def _take_stall(self, method: str) -> float:
+        queue = self._stalls.get(method.lower())
+        if not queue:
+            return 0.0
+        stall = queue[0]
+        stall[1] -= 1
+        if stall[1] <= 0:
+            queue.popleft()
+        return stall[0]
 
     def _take_failure(self, method: str) -> ApiError | None:
         queue = self._failures.get(method.lower())

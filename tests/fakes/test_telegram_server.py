@@ -35,6 +35,7 @@ from telegram.error import (
     Forbidden,
     NetworkError,
     RetryAfter,
+    TimedOut,
 )
 from telegram.ext import (
     Application,
@@ -385,6 +386,22 @@ async def test_server_errors_and_dropped_connections(fake: FakeTelegram) -> None
     assert [c.ok for c in calls] == [False, False, False, True, True]
     assert calls[2].dropped and calls[2].result is None  # never took effect
     assert calls[3].dropped and calls[3].result["text"] == "lost on the way back"
+
+
+async def test_slow_answers_and_refused_connections(fake: FakeTelegram) -> None:
+    fake.allow_private(43)
+    async with build_app(fake) as app:
+        fake.stall_next("sendMessage", 1.0)
+        with pytest.raises(TimedOut):
+            await app.bot.send_message(43, "answered too late", read_timeout=0.2)
+        await fake.go_offline()
+        with pytest.raises(NetworkError, match="ConnectError"):
+            await app.bot.send_message(43, "never sent")
+        await fake.go_online()
+        assert (await app.bot.send_message(43, "fine")).text == "fine"
+    calls = fake.calls_of("sendMessage")
+    assert [c.params["text"] for c in calls] == ["answered too late", "fine"]
+    assert all(c.ok for c in calls)  # the slow one took effect
 
 
 async def test_callback_answered_too_late(fake: FakeTelegram) -> None:
