@@ -30,7 +30,8 @@ def test_a_signal_stops_the_bot_cleanly_and_its_xp_is_written(
 ) -> None:
     database = tmp_path / "majlis.db"
     bot = subprocess.Popen(
-        [sys.executable, "run.py", "console", "--database", f"sqlite+aiosqlite:///{database}"],
+        [sys.executable, "run.py", "console", "--log-stderr", "--database",
+         f"sqlite+aiosqlite:///{database}"],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env={"PATH": "", "PYTHONUNBUFFERED": "1"},
     )
