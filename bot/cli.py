@@ -220,6 +220,8 @@ async def _console(
                       attachments=attachments)
     if script is None:
         console.lead = timedelta(0)
+    else:
+        console.keep_earlier = False
     app = App(settings, clock=clock, platforms=[console])
 
     async def play() -> None:

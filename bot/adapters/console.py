@@ -166,6 +166,9 @@ class Console:
         self._session = secrets.token_hex(4)
         self.channel = ChannelRef(PLATFORM, GENERAL, "general")
         self.attachments = attachments
+        #: Whether a file of an earlier session under the same name is kept (a replayed
+        #: script overwrites it instead, so its transcript is the same every time).
+        self.keep_earlier = True
         self.languages: dict[str, str] = {}
         #: How far the clock is ahead of real time when it follows real time (None: it
         #: moves only by ``:advance``, as in a replayed script).
@@ -388,7 +391,8 @@ class Console:
         """Write an attachment to the folder; the same name and bytes give the same file.
 
         The name starts with the clock's time and the message id, so a replayed script
-        writes the same files, and another session's file with other bytes is kept.
+        writes the same files; another session's file with other bytes is kept unless
+        :attr:`keep_earlier` is off.
         """
         if self.attachments is None or self.app is None:
             return None
@@ -397,7 +401,7 @@ class Console:
         stem = f"{self.app.clock.now():%Y%m%d-%H%M}-{message_id or 'm'}-{safe}"
         path = self.attachments / stem
         for n in itertools.count(2):
-            if not path.exists() or path.read_bytes() == attachment.data:
+            if not self.keep_earlier or not path.exists() or path.read_bytes() == attachment.data:
                 break
             base, dot, ext = stem.rpartition(".")
             path = self.attachments / (f"{base}-{n}.{ext}" if dot else f"{stem}-{n}")
