@@ -292,7 +292,7 @@ async def _interactive(console: Any) -> None:
             # Ctrl-C arrives while the reader thread sits in readline with the terminal
             # in its editing mode: give the shell its terminal back as it was
             try:
-                termios.tcsetattr(0, termios.TCSADRAIN, saved_terminal)
+                termios.tcsetattr(0, termios.TCSANOW, saved_terminal)
             except termios.error:
                 pass
 

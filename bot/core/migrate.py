@@ -132,7 +132,7 @@ async def upgrade(engine: AsyncEngine, sources: list[MigrationSource]) -> None:
 def _describe(diff: Any) -> str:
     """One difference alembic found, in words (its tuples print as long reprs)."""
     if isinstance(diff, list):  # a column's type, nullability or default changed
-        first = diff[0] if diff else ()
+        first: Any = diff[0] if diff else ()
         return f"column {first[2]}.{first[3]} changed" if len(first) > 3 else "a column changed"
     kind = diff[0] if diff else ""
     if kind == "add_table":
