@@ -23,10 +23,31 @@ log = logging.getLogger("majlis")
 
 #: Signals that stop the bot cleanly: ``app.stop()`` saves the outbox and flushes counters.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: The playground's folder (the default database lives here too).
+DATA = Path("data")
+#: Where the console's log goes, so warnings never land inside the transcript.
+CONSOLE_LOG = DATA / "majlis.log"
+#: Lines typed at the console prompt, for the arrow keys of the next session.
+HISTORY = DATA / "console_history"
+HISTORY_LINES = 1000
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(level: str, file: Path | None = None) -> None:
+    """Log at ``level`` to stderr, or to ``file`` (appended) when one is given."""
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+        old.close()
+    handler: logging.Handler
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(file, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(fmt))
+    root.addHandler(handler)
+    root.setLevel(level)
     # httpx logs every request URL, and Telegram puts the token in the URL.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -46,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     console = sub.add_parser("console", help="the local playground community")
     console.add_argument("--script", type=Path, help="replay FILE on the manual clock")
     console.add_argument("--database", help="database URL (default: in memory for scripts)")
+    console.add_argument("--attachments", type=Path, default=DATA / "attachments",
+                         help="folder the pictures and files the bot sends are written to")
+    console.add_argument("--log-stderr", action="store_true",
+                         help=f"log to standard error instead of {CONSOLE_LOG}")
     sub.add_parser("check", help="validate the configuration and print it, secrets hidden")
     i18n = sub.add_parser("i18n", help="translation catalogs")
     i18n.add_argument("action", choices=["compile", "check"])
@@ -89,17 +114,21 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    _logging(settings.log_level)
+    playground = args.command == "console" or (
+        args.command is None and settings.discord.token is None
+        and settings.telegram.token is None
+    )
+    log_stderr = getattr(args, "log_stderr", False)
+    _logging(settings.log_level, CONSOLE_LOG if playground and not log_stderr else None)
     if args.command == "check":
         return asyncio.run(_check(settings))
     if args.command == "db":
         return asyncio.run(_revision(settings, args.plugin, args.message))
-    if args.command == "console" or (
-        settings.discord.token is None and settings.telegram.token is None
-    ):
+    if playground:
         script = getattr(args, "script", None)
         database = getattr(args, "database", None)
-        return asyncio.run(_console(settings, script, database))
+        attachments = getattr(args, "attachments", DATA / "attachments")
+        return asyncio.run(_console(settings, script, database, attachments))
     return asyncio.run(_platforms(settings))
 
 
@@ -168,7 +197,12 @@ async def _revision(settings: Settings, plugin: str, message: str) -> int:
     return 0
 
 
-async def _console(settings: Settings, script: Path | None, database: str | None) -> int:
+async def _console(
+    settings: Settings, script: Path | None, database: str | None, attachments: Path | None
+) -> int:
+    """The playground: a script replayed on a still clock, or lines typed as time goes by."""
+    from datetime import UTC, datetime, timedelta
+
     from bot.adapters.console import Console
     from bot.app import App
     from bot.core.clock import ManualClock
@@ -178,12 +212,16 @@ async def _console(settings: Settings, script: Path | None, database: str | None
         clock = ManualClock()
         logging.getLogger().setLevel(logging.WARNING)
     else:
-        from datetime import UTC, datetime
-
         if database:
             settings = settings.model_copy(update={"database_url": database})
-        clock = ManualClock(datetime.now(UTC).replace(second=0, microsecond=0))
-    console = Console(settings.console.community, settings.console.owner)
+        # a manual clock the console moves with real time, so ``:advance`` can still jump
+        clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
+    console = Console(settings.console.community, settings.console.owner,
+                      attachments=attachments)
+    if script is None:
+        console.lead = timedelta(0)
+    else:
+        console.keep_earlier = False
     app = App(settings, clock=clock, platforms=[console])
 
     async def play() -> None:
@@ -191,23 +229,82 @@ async def _console(settings: Settings, script: Path | None, database: str | None
             await console.run_lines(script.read_text(encoding="utf-8").splitlines())
             return
         interactive = sys.stdin.isatty()
-        if interactive:
-            logging.getLogger().setLevel(logging.WARNING)
-            print(
-                f"Majlis playground — you are {console.owner}, the owner. "
-                "Type /help, a message, or :as NAME, :advance 1d … (Ctrl-D to quit)"
-            )
-        async for line in _input_lines(lambda: f"{console.acting}> " if interactive else None):
-            await console.run_line(line)
+        follower = asyncio.ensure_future(console.follow())
+        try:
+            if interactive:
+                await _interactive(console)
+            else:
+                async for line in _input_lines(lambda: None):
+                    await console.run_line(line)
+        finally:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
 
     return await _serve(app, settings, play)
 
 
-async def _input_lines(prompt: Callable[[], str | None]) -> AsyncIterator[str]:
+async def _interactive(console: Any) -> None:
+    """Lines typed at a prompt, with line editing and history; Ctrl-D ends the session."""
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: no editing, the rest works
+        readline = None  # type: ignore[assignment]
+    import termios
+
+    saved_terminal = None
+    try:
+        saved_terminal = termios.tcgetattr(0)
+    except termios.error:
+        pass
+    if readline is not None:
+        try:
+            HISTORY.parent.mkdir(parents=True, exist_ok=True)
+            readline.read_history_file(HISTORY)
+        except OSError:  # no history yet, or a folder that cannot be written
+            pass
+        readline.set_history_length(HISTORY_LINES)
+    print(
+        f"Majlis playground — you are {console.owner}, the owner. Type a message, /help for "
+        "commands, :help for directives (:as NAME, :advance 1d …). Ctrl-D or Ctrl-C quits."
+    )
+
+    def prompt() -> str:
+        return f"{console.acting}> "
+
+    try:
+        async for line in _input_lines(prompt, console):
+            if readline is not None and line.strip():
+                try:
+                    readline.append_history_file(1, HISTORY)
+                except OSError:
+                    try:
+                        readline.write_history_file(HISTORY)
+                    except OSError:
+                        pass
+            await console.run_line(line)
+        print()  # Ctrl-D: the shell's prompt starts on a line of its own
+    except asyncio.CancelledError:
+        print()  # Ctrl-C (or SIGTERM) while the prompt waits: the same
+        raise
+    finally:
+        console.typing = None
+        if saved_terminal is not None:
+            # Ctrl-C arrives while the reader thread sits in readline with the terminal
+            # in its editing mode: give the shell its terminal back as it was
+            try:
+                termios.tcsetattr(0, termios.TCSANOW, saved_terminal)
+            except termios.error:
+                pass
+
+
+async def _input_lines(
+    prompt: Callable[[], str | None], console: Any = None
+) -> AsyncIterator[str]:
     """Lines from standard input, read in a thread so the loop stays free for signals.
 
     With a prompt (a terminal), the next line is asked for only after the previous one
-    was played, so the prompt names whoever is acting by then.
+    was played, so the prompt names whoever is acting by then. While the prompt waits,
+    ``console.typing`` tells the console what to draw again after a line of its own.
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -227,7 +324,13 @@ async def _input_lines(prompt: Callable[[], str | None]) -> AsyncIterator[str]:
                 if shown is not None:
                     ready.wait()
                     ready.clear()
-                    put(input(shown))
+                    shown = prompt() or ""
+                    if console is not None:
+                        console.typing = _typing(shown)
+                    typed = input(shown)
+                    if console is not None:
+                        console.typing = None
+                    put(typed)
                     continue
                 # os.read, not sys.stdin: a daemon thread must hold no lock of sys.stdin
                 # when the interpreter exits after a signal.
@@ -250,6 +353,17 @@ async def _input_lines(prompt: Callable[[], str | None]) -> AsyncIterator[str]:
     while (line := await queue.get()) is not None:
         yield line
         ready.set()
+
+
+def _typing(shown: str) -> Callable[[], str]:
+    """The prompt and what is typed after it so far (readline knows; else just the prompt)."""
+
+    def current() -> str:
+        readline = sys.modules.get("readline")
+        typed = readline.get_line_buffer() if readline is not None else ""
+        return shown + typed
+
+    return current
 
 
 async def _platforms(settings: Settings) -> int:

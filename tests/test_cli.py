@@ -30,7 +30,8 @@ def test_a_signal_stops_the_bot_cleanly_and_its_xp_is_written(
 ) -> None:
     database = tmp_path / "majlis.db"
     bot = subprocess.Popen(
-        [sys.executable, "run.py", "console", "--database", f"sqlite+aiosqlite:///{database}"],
+        [sys.executable, "run.py", "console", "--log-stderr", "--database",
+         f"sqlite+aiosqlite:///{database}"],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env={"PATH": "", "PYTHONUNBUFFERED": "1"},
     )
@@ -63,3 +64,71 @@ def test_a_signal_stops_the_bot_cleanly_and_its_xp_is_written(
         ).fetchone()[0]
     conn.close()
     assert xp == 15
+
+
+def _session_on_a_terminal(tmp_path: Path, typed: bytes, end: str) -> tuple[int, str]:
+    """Run the playground on a pseudo-terminal in ``tmp_path``; ``end`` is "eof" or "sigint"."""
+    import os
+    import pty
+    import select
+
+    primary, secondary = pty.openpty()
+    database = tmp_path / "majlis.db"
+    bot = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "console", "--database",
+         f"sqlite+aiosqlite:///{database}"],
+        cwd=tmp_path, stdin=secondary, stdout=secondary, stderr=secondary,
+        env={"PATH": "", "PYTHONPATH": str(ROOT), "TERM": "dumb"},
+    )
+    os.close(secondary)
+    seen = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal seen
+        while marker not in seen:
+            ready, _, _ = select.select([primary], [], [], GUARD)
+            assert ready, seen.decode("utf-8", "replace")
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                chunk = b""
+            assert chunk, seen.decode("utf-8", "replace")
+            seen += chunk
+
+    try:
+        read_until(b"owner> ")
+        os.write(primary, typed)
+        read_until(b"a comment, ignored")
+        read_until(b"owner> ")
+        if end == "eof":
+            os.write(primary, b"\x04")
+        else:
+            bot.send_signal(signal.SIGINT)
+        # read to the end while it stops: a terminal nobody reads would hold its last words
+        while select.select([primary], [], [], GUARD)[0]:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the other side closed: the bot is gone
+                break
+            if not chunk:
+                break
+            seen += chunk
+        code = bot.wait(timeout=GUARD)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+        os.close(primary)
+    return code, seen.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("end", ["eof", "sigint"])
+def test_the_playground_on_a_terminal_ends_cleanly_and_keeps_its_history(
+    end: str, tmp_path: Path
+) -> None:
+    code, screen = _session_on_a_terminal(tmp_path, b":help\r", end)
+    assert code == 0, screen
+    assert "Traceback" not in screen
+    assert ":advance DURATION" in screen
+    assert (tmp_path / "data" / "console_history").read_text().splitlines()[-1] == ":help"
+    assert (tmp_path / "data" / "majlis.log").is_file()

@@ -43,3 +43,33 @@ def test_example_story_in_arabic() -> None:
     assert "[2026-01-05 09:00] Majlis: لوّحت مرة واحدة." in lines
     assert any("«قريبا» ليست مدة" in line for line in lines)
     assert "[2026-01-05 11:00] Majlis: ⏰ @سارة، طلبت مني أن أذكّرك: اتصل بالقاعة" in lines
+
+
+def test_playground_story_in_english() -> None:
+    out = run_story("playground_en.txt")
+    lines = [line.split("] ", 1)[1] for line in out.splitlines() if "] " in line]
+    assert lines[0] == "Directives (anything else is a message; /help lists commands):"
+    for refusal in ("(:as needs a name, like :as sara)", "(ghost is not a member here)",
+                    "(“zz” is not a language here; choose one of: ar, en)",
+                    "(there is no message with buttons to press)",
+                    "(:react needs an emoji, like :react 👍)",
+                    "(unknown directive :frobnicate; :help lists them)"):
+        assert refusal in lines
+    rank = next(line for line in lines if "(image: rank.png" in line)
+    assert rank.endswith(" → data/attachments/20260105-0900-m9-rank.png)")
+    assert (ROOT / "data/attachments/20260105-0900-m9-rank.png").is_file()
+    assert out == run_story("playground_en.txt")
+
+
+def test_playground_story_in_arabic() -> None:
+    out = run_story("playground_ar.txt", "MAJLIS_LANGUAGE=ar")
+    lines = [line.split("] ", 1)[1] for line in out.splitlines() if "] " in line]
+    assert lines[0] == "التوجيهات (وكل ما عداها رسالة؛ اكتب /help لعرض الأوامر):"
+    for refusal in ("(يحتاج :as إلى اسم، مثل :as سارة)", "(لا يوجد عضو باسم شبح هنا)",
+                    "(«zz» ليست لغة متاحة هنا؛ اختر واحدة من: ar, en)",
+                    "(لا توجد رسالة فيها أزرار للضغط عليها)",
+                    "(يحتاج :react إلى رمز تعبيري، مثل :react 👍)",
+                    "(يحتاج :advance إلى مدة مثل 90m, 2h, 3d، لا «قريبا»)",
+                    "(لا يوجد توجيه :رقص؛ اكتب :help لعرض التوجيهات)"):
+        assert refusal in lines
+    assert any("(image: rank.png" in line and "→ data/attachments/" in line for line in lines)

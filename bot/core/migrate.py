@@ -123,13 +123,38 @@ async def upgrade(engine: AsyncEngine, sources: list[MigrationSource]) -> None:
     async with engine.connect() as conn:
         diffs = await conn.run_sync(_diff, sources)
     if diffs:
-        first = next(iter(diffs))
-        details = "; ".join(f"{label}: {found[:3]}" for label, found in diffs.items())
-        raise SchemaMismatch(
-            f"the tables of {', '.join(diffs)} differ from the database {where}: a migration "
-            f"is missing. Write one with: python run.py db revision {first} -m "
-            f'"{first} tables" (details: {details[:600]})'
+        commands = " and ".join(
+            f'python run.py db revision {label} -m "{label} tables"' for label in diffs
         )
+        details = "; ".join(
+            f"{label}: {', '.join(_describe(d) for d in found[:4])}"
+            + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+            for label, found in diffs.items()
+        )
+        raise SchemaMismatch(
+            f"the tables of {', '.join(diffs)} differ from the database {where} ({details}): "
+            f"a migration is missing. Run {commands}, then start again."
+        )
+
+
+def _describe(diff: Any) -> str:
+    """One difference alembic found, in words (its tuples print as long reprs)."""
+    if isinstance(diff, list):  # a column's type, nullability or default changed
+        first: Any = diff[0] if diff else ()
+        return f"column {first[2]}.{first[3]} changed" if len(first) > 3 else "a column changed"
+    kind = diff[0] if diff else ""
+    if kind == "add_table":
+        return f"new table {diff[1].name}"
+    if kind == "remove_table":
+        return f"table {diff[1].name} is no longer declared"
+    if kind == "add_column":
+        return f"new column {diff[2]}.{diff[3].name}"
+    if kind == "remove_column":
+        return f"column {diff[2]}.{diff[3].name} is no longer declared"
+    if kind in ("add_index", "remove_index"):
+        what = "new index" if kind == "add_index" else "index no longer declared:"
+        return f"{what} {diff[1].name}"
+    return str(kind).replace("_", " ") or "a difference"
 
 
 def _render(
