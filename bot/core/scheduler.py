@@ -342,12 +342,20 @@ class Scheduler:
             raise RuntimeError("advance needs a ManualClock")
         target = self.clock.now() + delta
         fired = 0
+        previous: tuple[int, datetime] | None = None
         while True:
             due = await self.db.due_items(target, limit=1)
             if not due:
                 break
             soonest = due[0]
             assert soonest.next_run_at is not None
+            if previous == (soonest.id, soonest.next_run_at):
+                # its firing could not be recorded (it did not move on): trying again
+                # would loop for ever; the running scheduler's alarm retries it later
+                log.error("scheduled item %s did not move on from %s; advance stops firing",
+                          soonest.id, soonest.next_run_at)
+                break
+            previous = (soonest.id, soonest.next_run_at)
             if soonest.next_run_at > self.clock.now():
                 set_time(soonest.next_run_at)
             fired += await self._run(soonest, self.clock.now())

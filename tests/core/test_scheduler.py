@@ -85,3 +85,23 @@ async def test_missed_skip_jobs_are_skipped_after_downtime(world_factory: WorldF
     await world.app.stop()
     await world_factory([Ticker], database_url=url, clock=ManualClock(start + timedelta(hours=1)))
     assert FIRED == []
+
+
+async def test_advance_stops_when_a_firing_cannot_be_recorded(
+    world_factory: WorldFactory,
+) -> None:
+    """A due item that does not move on (its firing could not be stored) ends ``advance``
+    with the clock at its target instead of looping for ever."""
+    FIRED.clear()
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    world = await world_factory([Ticker], clock=ManualClock(start))
+    scheduler = world.app.scheduler
+    await world.app.plugins["ticker"].schedule(
+        "tick", CommunityRef("console", "local"), at=start + timedelta(hours=1), key="stuck")
+
+    async def not_recorded(item: Any, now: datetime) -> int:
+        return 0
+
+    scheduler._run = not_recorded  # type: ignore[method-assign]
+    assert await scheduler.advance(timedelta(hours=2)) == 0
+    assert world.clock.now() == start + timedelta(hours=2)
