@@ -107,7 +107,7 @@ async def test_duplicate_join_greets_once_and_rejoin_is_welcomed_back(
 ) -> None:
     world = await world_factory([Onboarding])
     community = CommunityRef("console", "local")
-    lina = MemberRef("console", "lina", "lina")
+    lina = world.console.member("lina")  # the console knows her (so ":leave lina" works)
     for event_id in ("j1", "j1", "j2"):  # a replay, then a second delivery under a new id
         await world.app.dispatcher.dispatch(
             MemberJoined(id=event_id, community=community, member=lina))
