@@ -487,4 +487,4 @@ _ERRORS: dict[Kind, str] = {
 
 
 def _error_values(param: ParamSpec, raw: Any) -> dict[str, Any]:
-    return {"value": quote(raw), "name": param.name, "choices": ", ".join(param.choices)}
+    return {"value": quote(raw), "name": param.name, "choices": tuple(param.choices)}

@@ -24,6 +24,7 @@ from babel.dates import (
     format_timedelta,
     get_timezone_location,
 )
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -212,6 +213,9 @@ class Translator:
                 out[key] = escape(self.datetime(value))
             elif isinstance(value, dt.timedelta):
                 out[key] = escape(self.duration(value))
+            elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+                # alternatives, joined the language's way ("a, b, or c" / "a أو b أو c")
+                out[key] = format_list(list(value), style="or", locale=self.babel_locale)
             else:
                 out[key] = value
         return out

@@ -38,3 +38,14 @@ def test_dates_are_written_per_language_without_seconds_and_with_the_city() -> N
     # a {when} in a message is written the same way
     closes = str(ar.t("Closes {when}.", when=when))
     assert closes == "يُغلق في الثلاثاء، 6 يناير 2026، 18:00 \\(الرياض\\)."
+
+
+
+def test_alternatives_are_joined_the_languages_way() -> None:
+    """A choice error lists the choices with the language's own "or" (no Latin comma)."""
+    core = "“{value}” is not one of the choices for “{name}”: {choices}."
+    values = {"value": "x", "name": "period", "choices": ("week", "month", "all")}
+    en = str(Translator(Catalogs(), "core", "en").t(core, **values))
+    ar = str(Translator(Catalogs(), "core", "ar").t(core, **values))
+    assert en.endswith("week, month, or all.")
+    assert "week أو month أو all" in ar and "," not in ar
