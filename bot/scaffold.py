@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -27,10 +26,28 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 EXTRA_FILES = ("README.md",)
 
 
+#: The template's commands; a copy gets them under its own name so the two never clash.
+TEMPLATE_COMMANDS = ("remind",)
+
+
+def command_of(name: str, command: str) -> str:
+    """The copy's name for a template command: ``NAME_command``, within 32 characters."""
+    return f"{name[: 31 - len(command)]}_{command}"
+
+
+def _commands(text: str, name: str) -> str:
+    """Rename the template's commands where they are declared and where help shows them."""
+    for command in TEMPLATE_COMMANDS:
+        renamed = command_of(name, command)
+        text = text.replace(f'@command("{command}"', f'@command("{renamed}"')
+        text = re.sub(rf"/{command}\b", f"/{renamed}", text)
+    return text
+
+
 def _rename(text: str, name: str) -> str:
     camel = "".join(part.capitalize() for part in name.split("_"))
     text = text.replace("Example", camel).replace("example", name)
-    return text.replace("EXAMPLE", name.upper())
+    return _commands(text.replace("EXAMPLE", name.upper()), name)
 
 
 def new_plugin(name: str, plugins: Path = PLUGINS_DIR, locales: Path | None = None) -> Path:
@@ -61,8 +78,8 @@ def new_plugin(name: str, plugins: Path = PLUGINS_DIR, locales: Path | None = No
             (target / extra).write_text(text, encoding="utf-8")
     for po in sorted(locales.glob(f"*/LC_MESSAGES/{TEMPLATE}.po")):
         copy = po.with_name(f"{name}.po")
-        if not copy.exists():
-            shutil.copyfile(po, copy)
+        if not copy.exists():  # msgids as in the copied code: only the commands renamed
+            copy.write_text(_commands(po.read_text(encoding="utf-8"), name), encoding="utf-8")
     if (target / "tables.py").exists():
         first_revision(name, target)
     return target

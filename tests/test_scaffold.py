@@ -89,7 +89,8 @@ async def test_a_new_plugin_loads_and_runs_its_command_and_button(
         club.expect("Welcome, sara! 👋", buttons=["Wave back"])
         await club.presses("sara", "Wave back")
         club.expect("You have waved 1 time.")
-        await club.says("sara", "/remind 2h call the venue")
+        # the template's /remind is the copy's own /book_club_remind: no clash with example
+        await club.says("sara", "/book_club_remind 2h call the venue")
         club.expect("I will remind you at")
         fired = await club.advance("2h")
         assert [s.text for s in fired] == ["⏰ @sara, you asked me to remind you: call the venue"]
