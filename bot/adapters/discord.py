@@ -3,7 +3,8 @@
 Gateway events become core events whose ids carry Discord's own identity (message,
 interaction and member ids), so events replayed after a RESUME are dropped by the core.
 Interactions are acknowledged at once (deferred) and answered later through follow-ups by
-:meth:`DiscordPlatform.deliver`; after 15 minutes, after a restart, or when the
+:meth:`DiscordPlatform.deliver`, also after a restart (the outbox stores the handle's
+application id and token: :meth:`Handle.to_json`); after 15 minutes, or when the
 interaction's webhook is gone, public answers go to the channel and private ones by DM
 (or not at all: a private text is never posted in a channel). Buttons are persistent:
 their ``custom_id`` is the packed payload (or a stored key), decoded on every press, so no
@@ -135,15 +136,80 @@ class GatewayFailed(RuntimeError):
 
 @dataclass(slots=True)
 class Handle:
-    """How to answer one interaction (kept in memory by the outbox, never across restarts)."""
+    """How to answer one interaction: through its webhook (application id + token).
 
-    interaction: discord.Interaction[Any]
+    A live handle holds discord.py's interaction; the outbox stores :meth:`to_json`, and
+    :meth:`DiscordPlatform.restore_handle` rebuilds a handle without it after a restart, so
+    a reply queued at shutdown is still a follow-up (ephemeral if private) while the token
+    is valid. ``created`` is wall-clock time: it must mean the same in the next process.
+    """
+
+    interaction_id: int
+    application_id: int
+    token: str
+    type: int
+    channel_id: int | None
     created: float
+    #: Whether the initial response was sent (or deferred): only then is there a webhook.
+    responded: bool = True
+    interaction: discord.Interaction[Any] | None = None
+
+    @classmethod
+    def live(cls, interaction: discord.Interaction[Any]) -> Handle:
+        """The handle of an interaction just received (and acknowledged, or tried)."""
+        return cls(
+            interaction.id, interaction.application_id, interaction.token,
+            int(interaction.type.value), interaction.channel_id, time.time(),
+            interaction.response.is_done(), interaction,
+        )
+
+    @property
+    def acknowledged(self) -> bool:
+        """Whether the initial response went out (the live interaction knows best)."""
+        if self.interaction is not None:
+            return self.interaction.response.is_done()
+        return self.responded
 
     @property
     def expired(self) -> bool:
-        """Whether follow-ups no longer work."""
-        return time.monotonic() - self.created > FOLLOWUP_SECONDS
+        """Whether follow-ups no longer work.
+
+        A restored handle whose interaction was never acknowledged cannot be answered at
+        all: the initial response had to go out within 3 seconds.
+        """
+        if self.interaction is None and not self.responded:
+            return True
+        return time.time() - self.created > FOLLOWUP_SECONDS
+
+    def webhook(self, client: discord.Client) -> discord.Webhook:
+        """The interaction's follow-up webhook (application type: ephemeral is allowed)."""
+        if self.interaction is not None:
+            return self.interaction.followup
+        data: Any = {"id": self.application_id, "type": 3, "token": self.token}
+        return discord.Webhook.from_state(data=data, state=client._connection)
+
+    def to_json(self) -> dict[str, Any]:
+        """What the outbox stores, so a reply queued at shutdown still answers after restart.
+
+        It holds the interaction's token (valid 15 minutes, for this interaction only):
+        never log it.
+        """
+        return {
+            "interaction": str(self.interaction_id), "application": str(self.application_id),
+            "token": self.token, "type": self.type,
+            "channel": str(self.channel_id) if self.channel_id is not None else None,
+            "responded": self.acknowledged, "created": self.created,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Handle:
+        """The handle :meth:`to_json` stored (without a live interaction)."""
+        channel = data.get("channel")
+        return cls(
+            int(data["interaction"]), int(data["application"]), str(data["token"]),
+            int(data["type"]), int(channel) if channel is not None else None,
+            float(data["created"]), bool(data.get("responded", False)),
+        )
 
 
 class StaticView(discord.ui.View):
@@ -559,6 +625,15 @@ class DiscordPlatform:
             self._failure = asyncio.get_running_loop().create_future()
         return await asyncio.shield(self._failure)
 
+    def restore_handle(self, data: Any) -> Handle | None:
+        """A reply handle stored by the outbox before a restart (None if unreadable)."""
+        try:
+            return Handle.from_json(data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # not the data itself: it holds the interaction's token
+            log.warning("outbox: unreadable Discord reply handle; answering without it")
+            return None
+
     def health(self) -> dict[str, Any]:
         """For health checks: connected, reconnects, last_error, failed, skipped_payloads."""
         health = dict(self._health)
@@ -946,7 +1021,7 @@ class DiscordPlatform:
                 id=f"dc:ix:{interaction.id}", community=community,
                 member=member_ref(interaction.user), channel=channel, name=name,
                 options=command_options(data),
-                reply_handle=Handle(interaction, time.monotonic()),
+                reply_handle=Handle.live(interaction),
                 privilege_hint=privilege_hint(interaction), at=interaction.created_at,
             )
         )
@@ -978,7 +1053,7 @@ class DiscordPlatform:
                 id=f"dc:ix:{interaction.id}", community=community,
                 member=member_ref(interaction.user), channel=channel,
                 message_id=str(message.id) if message is not None else "", payload=payload,
-                reply_handle=Handle(interaction, time.monotonic()),
+                reply_handle=Handle.live(interaction),
                 values=tuple(str(v) for v in data.get("values") or ()), at=interaction.created_at,
             )
         )
@@ -1147,7 +1222,7 @@ class DiscordPlatform:
                 if not _interaction_gone(exc):
                     raise
                 log.info("interaction %s can no longer be answered (%s)",
-                         handle.interaction.id, describe(exc))
+                         handle.interaction_id, describe(exc))
         if action.private or action.channel is None or not action.channel.id.isdigit():
             # Private never goes to the channel: by DM, or Undeliverable (the core posts
             # its own separate fallback text, never this one). No channel, or the member's
@@ -1213,15 +1288,14 @@ class DiscordPlatform:
         progress: Progress | None,
     ) -> Delivered:
         current_bucket.set((limits.ROUTE_FOLLOWUP, _reply_key(action)))
+        webhook = handle.webhook(self._client)
         last: str | None = None
         for index, part in enumerate(parts):
             done = _done(progress, index)
             if done is not None:
                 last = done
                 continue
-            sent = await handle.interaction.followup.send(
-                **part, ephemeral=action.private, wait=True
-            )
+            sent = await webhook.send(**part, ephemeral=action.private, wait=True)
             last = str(sent.id)
             if progress is not None:
                 progress.parts[index] = last

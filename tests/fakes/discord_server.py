@@ -2349,6 +2349,16 @@ class FakeDiscord:
         """Make messages to the user's DM channel fail with 403 50007."""
         self.closed_dms.add(int(user_id))
 
+    def expire_interaction(self, interaction_id: SnowflakeLike) -> None:
+        """Let an interaction's token run out, as Discord does 15 minutes after it was made.
+
+        Its callback and webhook routes answer 404 (Unknown Interaction / Unknown Webhook)
+        from then on; what it already posted stays.
+        """
+        for token, state in list(self._interactions_by_token.items()):
+            if state.id == int(interaction_id):
+                del self._interactions_by_token[token]
+
     def compute_permissions(
         self,
         guild_id: SnowflakeLike,
