@@ -67,6 +67,21 @@ async def queued_at_shutdown(
     return payload
 
 
+def age_stored_handles(path: Path, aged: bool) -> int:
+    """Make the stored reply handles 16 minutes old (if ``aged``); how many there are."""
+    stored = 0
+    with sqlite3.connect(path) as db:
+        for key, reply in db.execute("SELECT id, reply FROM core_outbox").fetchall():
+            data = json.loads(reply) if reply is not None else None
+            if isinstance(data, dict):
+                stored += 1
+                if aged:
+                    data["created"] = time.time() - FOLLOWUP_SECONDS - 60
+                    db.execute("UPDATE core_outbox SET reply = ? WHERE id = ?",
+                               (json.dumps(data), key))
+    return stored
+
+
 def test_a_handle_survives_json() -> None:
     handle = Handle(1001, 2002, "tok", 2, 3003, 1_700_000_000.5, True)
     stored = json.loads(json.dumps(handle.to_json()))
@@ -106,10 +121,11 @@ async def test_a_reply_queued_at_shutdown_answers_its_interaction_after_restart(
         assert not public(fake, guild.general_id, text)
 
 
-@pytest.mark.parametrize("dms_open", [True, False])
+@pytest.mark.parametrize(("aged", "dms_open"), [(True, True), (True, False), (False, True)])
 async def test_a_private_reply_whose_token_expired_during_the_restart_never_goes_public(
-    tmp_path: Path, dms_open: bool
+    tmp_path: Path, aged: bool, dms_open: bool
 ) -> None:
+    """``aged``: the stored handle says 16 minutes passed; otherwise only Discord knows."""
     path = tmp_path / "majlis.db"
     url = f"sqlite+aiosqlite:///{path}"
     async with FakeDiscord() as fake:
@@ -117,16 +133,7 @@ async def test_a_private_reply_whose_token_expired_during_the_restart_never_goes
         payload = await queued_at_shutdown(fake, guild, url, "whisper")
         # the bot was down for 16 minutes: Discord forgot the token
         fake.expire_interaction(payload["id"])
-        aged = 0
-        with sqlite3.connect(path) as db:
-            for key, reply in db.execute("SELECT id, reply FROM core_outbox").fetchall():
-                data = json.loads(reply) if reply is not None else None
-                if isinstance(data, dict):
-                    data["created"] = time.time() - FOLLOWUP_SECONDS - 60
-                    db.execute("UPDATE core_outbox SET reply = ? WHERE id = ?",
-                               (json.dumps(data), key))
-                    aged += 1
-        assert aged == 1  # the reply's handle was stored with it
+        assert age_stored_handles(path, aged) == 1  # the reply's handle was stored
         if not dms_open:
             fake.close_dms(guild.alice_id)
         since = len(fake.requests)
@@ -137,10 +144,33 @@ async def test_a_private_reply_whose_token_expired_during_the_restart_never_goes
             counts = await app.db.outbox_counts()
         dm = int(fake.dm_channel(guild.alice_id)["id"])
     assert not public(fake, guild.general_id, "only for you")
-    assert not [r for r in fake.requests[since:] if r.matches("POST", WEBHOOK)]  # not tried
+    tried = [r for r in fake.requests[since:] if r.matches("POST", WEBHOOK)]
+    if aged:
+        assert not tried  # an expired token is not even tried
+    else:
+        assert [r.status for r in tried] == [404]  # refused: Unknown Webhook
     if dms_open:
         [message] = said(fake, "only for you")
         assert int(message["channel_id"]) == dm
     else:
         assert not said(fake, "only for you")
         assert counts.get("undeliverable") == 1
+
+
+async def test_a_public_reply_whose_token_expired_is_posted_in_the_channel(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "majlis.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    async with FakeDiscord() as fake:
+        guild = fake.add_sample_guild()
+        payload = await queued_at_shutdown(fake, guild, url, "shout")
+        fake.expire_interaction(payload["id"])
+        assert age_stored_handles(path, True) == 1
+        since = len(fake.requests)
+        async with running(fake, database_url=url, plugins=[Answers]) as app:
+            await fake.wait_for_bot_message(guild.general_id, timeout=15)
+            await app.settle()
+    assert not [r for r in fake.requests[since:] if r.matches("POST", WEBHOOK)]
+    assert [m["content"] for m in public(fake, guild.general_id, "for everyone")] == [
+        "for everyone"]
