@@ -19,13 +19,21 @@ import pytest
 from bot.adapters.discord import FOLLOWUP_SECONDS, DiscordPlatform, Handle
 from bot.core.context import Context
 from bot.core.i18n import N_
-from bot.core.plugin import Plugin, command
+from bot.core.messages import Button
+from bot.core.payloads import Payload
+from bot.core.plugin import Plugin, command, on_button
 from tests.adapters.test_discord import MESSAGES, running, until
 from tests.fakes.discord_server import FakeDiscord, SampleGuild
 
 WEBHOOK = "/webhooks/{app_id}/{token}"
 COMMANDS = "/applications/{app_id}/guilds/{guild_id}/commands"
 EPHEMERAL = 64
+
+
+class Vote(Payload, prefix="dcrestart.vote"):
+    """A press on the test's button."""
+
+    n: int
 
 
 class Answers(Plugin):
@@ -40,6 +48,14 @@ class Answers(Plugin):
     @command("shout", help=N_("Answer for everyone"))
     async def shout(self, ctx: Context) -> None:
         await ctx.reply("for everyone")
+
+    @command("ask", help=N_("Post a button"))
+    async def ask(self, ctx: Context) -> None:
+        await ctx.send("Vote now", buttons=[Button("Apple", Vote(1))])
+
+    @on_button(Vote)
+    async def voted(self, payload: Vote, ctx: Context) -> None:
+        await ctx.reply(f"Your vote for {payload.n} is counted.", private=True)
 
 
 def said(fake: FakeDiscord, text: str) -> list[dict[str, Any]]:
@@ -174,3 +190,33 @@ async def test_a_public_reply_whose_token_expired_is_posted_in_the_channel(
     assert not [r for r in fake.requests[since:] if r.matches("POST", WEBHOOK)]
     assert [m["content"] for m in public(fake, guild.general_id, "for everyone")] == [
         "for everyone"]
+
+
+async def test_a_private_answer_to_a_press_queued_at_shutdown_stays_ephemeral(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
+    async with FakeDiscord() as fake:
+        guild = fake.add_sample_guild()
+        async with running(fake, database_url=url, plugins=[Answers]):
+            await fake.wait_for_request("PUT", COMMANDS)
+            await fake.simulate_command("ask", user_id=guild.alice_id,
+                                        channel_id=guild.general_id)
+            post = await fake.wait_for_bot_message(
+                guild.general_id, timeout=15, predicate=lambda m: m["content"] == "Vote now")
+            fake.fail_next("POST", WEBHOOK, 429, retry_after=60)
+            [button] = [c for row in post["components"] for c in row["components"]]
+            press = await fake.simulate_component(button["custom_id"], user_id=guild.alice_id,
+                                                  message_id=post["id"])
+            await fake.wait_for_callback(press["id"])
+            await until(lambda: any(r.injected for r in fake.requests_matching("POST", WEBHOOK)))
+        since = len(fake.requests)
+        async with running(fake, database_url=url, plugins=[Answers]) as app:
+            followup = await fake.wait_for_request(
+                "POST", WEBHOOK, since=since, predicate=lambda r: not r.injected, timeout=15)
+            await app.settle()
+    assert followup.params["token"] == press["token"]
+    assert int(followup.json.get("flags") or 0) & EPHEMERAL
+    [message] = said(fake, "is counted")
+    assert int(message["flags"]) & EPHEMERAL
+    assert not public(fake, guild.general_id, "is counted")
