@@ -22,12 +22,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import arabic_reshaper
-from bidi.algorithm import get_display
-from matplotlib import font_manager, ft2font
-from PIL import ImageDraw, ImageFont, features
+if TYPE_CHECKING:
+    from PIL import ImageDraw, ImageFont
+
+# Pillow, matplotlib (with numpy), arabic_reshaper and python-bidi are imported where a
+# picture is drawn, not here: a bot that never draws one should not hold them in memory
+# (~40 MiB), and plugins import this module when they load.
 
 Direction = Literal["ltr", "rtl"]
 
@@ -46,6 +48,8 @@ _SPACE = re.compile(r"\s+")
 @cache
 def pillow_lays_out() -> bool:
     """Whether Pillow shapes and reorders text itself (libraqm with FriBiDi loaded)."""
+    from PIL import features
+
     try:
         return bool(features.check_feature("raqm") and features.check_feature("fribidi"))
     except ValueError:  # a Pillow too old to know the feature names
@@ -59,6 +63,8 @@ def matplotlib_lays_out() -> bool:
     Asked of the library: two Arabic letters are laid out and must come back joined (a
     glyph other than the isolated form) and right to left (the second letter first).
     """
+    from matplotlib import font_manager, ft2font
+
     font = ft2font.FT2Font(font_manager.findfont(TEXT_FAMILY))
     layout = getattr(font, "_layout", None)
     if layout is None:
@@ -96,6 +102,9 @@ def by_hand(text: str, direction: Direction | None = None) -> str:
     """
     if direction != "rtl" and not _NEEDS_HAND.search(text):
         return text  # nothing to join and nothing to reverse
+    import arabic_reshaper
+    from bidi.algorithm import get_display
+
     base = {"rtl": "R", "ltr": "L"}.get(direction or "")
     shown = str(get_display(arabic_reshaper.reshape(text), base_dir=base))
     # Direction marks and joiners have done their work; drawn one by one they would be boxes.
@@ -154,6 +163,8 @@ def _drawable_anyway(ch: str) -> bool:
 
 @cache
 def _charmap(path: str) -> frozenset[int]:
+    from matplotlib import ft2font
+
     return frozenset(ft2font.FT2Font(path).get_charmap())
 
 
@@ -168,6 +179,8 @@ def emoji_font() -> Path | None:
         found = sorted(Path(manimgx_fonts.__file__).parent.glob("NotoEmoji*.ttf"))
         if found:
             return found[0]
+    from matplotlib import font_manager
+
     for family in EMOJI_FAMILIES:
         for entry in font_manager.fontManager.ttflist:
             if entry.name == family:
@@ -178,6 +191,8 @@ def emoji_font() -> Path | None:
 @cache
 def mpl_family() -> tuple[str, ...]:
     """Font families for matplotlib, in fallback order: text first, then emoji if there is one."""
+    from matplotlib import font_manager
+
     path = emoji_font()
     if path is None:
         return (TEXT_FAMILY,)
@@ -211,12 +226,16 @@ def drawable(
 
 def text_font_path() -> str:
     """The file of the text font (DejaVu Sans)."""
+    from matplotlib import font_manager
+
     return str(font_manager.findfont(TEXT_FAMILY))
 
 
 @cache
 def pillow_font(size: int) -> ImageFont.FreeTypeFont:
     """The text font at ``size`` px, with raqm layout where Pillow has it."""
+    from PIL import ImageFont
+
     engine = ImageFont.Layout.RAQM if pillow_lays_out() else ImageFont.Layout.BASIC
     return ImageFont.truetype(text_font_path(), size, layout_engine=engine)
 
@@ -237,10 +256,12 @@ def for_pillow(text: str, direction: Direction | None = None) -> tuple[str, dict
 
 @cache
 def _basic_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
 
 
-Piece = tuple[str, ImageFont.FreeTypeFont, dict[str, Any]]
+Piece = tuple[str, "ImageFont.FreeTypeFont", dict[str, Any]]
 _PLACEHOLDERS = [chr(c) for c in range(0x2500, 0x2580)]  # box drawing: bidi class ON
 
 

@@ -8,6 +8,7 @@ Direct messages and the bot's own messages still take discord.py's path.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -66,7 +67,10 @@ def _member(user: Mapping[str, Any], member: Mapping[str, Any] | None) -> Member
     name = (member.get("nick") if member else None) or user.get("global_name") or user.get(
         "username", ""
     )
-    return MemberRef(PLATFORM, user["id"], name, None, bool(user.get("bot", False)))
+    # Interned: plugins key per-member state by this id, and a fresh string per message
+    # would be kept once more by every table a member first enters (~50 B a member each).
+    member_id = sys.intern(user["id"])
+    return MemberRef(PLATFORM, member_id, name, None, bool(user.get("bot", False)))
 
 
 def message_posted_from_payload(

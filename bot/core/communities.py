@@ -11,6 +11,7 @@ Another process that changes a community must call :meth:`CommunityDirectory.inv
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -73,7 +74,10 @@ class CommunityDirectory:
             await self.register(community, name)
         if community.key not in self._members:
             self._languages[community.key] = await self.db.member_languages(community.key)
-            self._members[community.key] = await self.db.member_ids(community.key)
+            # Interned: every plugin that keeps its own table of a community's members
+            # interns the ids too, so 100k members' ids are held once, not once per plugin.
+            self._members[community.key] = {
+                sys.intern(m) for m in await self.db.member_ids(community.key)}
 
     async def register(self, community: CommunityRef, name: str = "") -> None:
         """Create the community's record (with the default language and timezone)."""
@@ -141,7 +145,7 @@ class CommunityDirectory:
         known = self._members.get(community.key)
         if known is None or member.id in known:
             return
-        known.add(member.id)
+        known.add(sys.intern(member.id))
         self._new_members.setdefault((community.key, member.id), {
             "name": member.name, "last_seen": self.clock.now()
         })

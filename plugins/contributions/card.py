@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from PIL import Image, ImageDraw
-
 from bot import pictures
 
 WIDTH, HEIGHT = 800, 220
@@ -43,6 +41,8 @@ class CardData:
 
 def render_card(data: CardData, rtl: bool = False) -> bytes:
     """Draw the card and return PNG bytes; ``rtl`` lays it out right to left (Arabic)."""
+    from PIL import Image, ImageDraw  # here: held in memory only once a card is drawn
+
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     room = WIDTH - 2 * MARGIN

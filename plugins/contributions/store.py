@@ -9,6 +9,7 @@ per writer and flush. Statements are dialect-neutral (``db.insert`` / ``db.upser
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -68,7 +69,7 @@ class Store:
                 select(xp_daily.c.member, func.sum(xp_daily.c.xp))
                 .where(xp_daily.c.community == key).group_by(xp_daily.c.member)
             )).all():
-                members[member] = MemberState(total=int(total or 0))
+                members[sys.intern(member)] = MemberState(total=int(total or 0))
             ids = {member: member for member in members}
 
             def canonical(member: str) -> str:

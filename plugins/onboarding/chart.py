@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from bot import pictures
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 BAR = "#3b7dd8"
 
@@ -24,6 +24,11 @@ def funnel_figure(
     rtl: bool = False,
 ) -> Figure:
     """The funnel's figure, laid out (see :func:`funnel_png` for the arguments)."""
+    # Imported here: matplotlib (and numpy) weigh ~40 MiB, held only once a chart is drawn.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     direction: pictures.Direction = "rtl" if rtl else "ltr"
     text = pictures.mpl_text_options()
     figure = Figure(figsize=(7, 0.6 * len(labels) + 1.4), dpi=100, layout="constrained")

@@ -8,6 +8,7 @@ and reach read this state, so they include what is not flushed yet.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -31,8 +32,13 @@ class ActivityBook:
         return community in self._communities
 
     def load(self, community: str, members: dict[str, Seen]) -> None:
-        """Keep a community's stored members, unless it is in memory already (it is newer)."""
-        self._communities.setdefault(community, members)
+        """Keep a community's stored members, unless it is in memory already (it is newer).
+
+        Member ids are interned, so this table shares them with the core's and the other
+        plugins' (one string per member, not one per table).
+        """
+        if community not in self._communities:
+            self._communities[community] = {sys.intern(m): s for m, s in members.items()}
 
     def members(self, community: str) -> dict[str, Seen]:
         """A community's members by id (empty when it was never loaded)."""
@@ -82,5 +88,5 @@ class ActivityBook:
             members = self._communities[community] = {}
         seen = members.get(member)
         if seen is None:
-            seen = members[member] = Seen()
+            seen = members[sys.intern(member)] = Seen()
         return seen

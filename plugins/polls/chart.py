@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from bot import pictures
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH = 7.0  # inches, at 100 dpi
 TITLE_SIZE, LABEL_SIZE, VALUE_SIZE, CAPTION_SIZE = 13.0, 10.0, 10.0, 10.0
@@ -57,6 +58,10 @@ def results_figure(
     caption: str = "", total: int | None = None,
 ) -> Figure:
     """The results figure, laid out (see :func:`bar_chart` for the arguments)."""
+    # Imported here: matplotlib (and numpy) weigh ~40 MiB, held only once a chart is drawn.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     direction: pictures.Direction = "rtl" if rtl else "ltr"
     text = pictures.mpl_text_options()
     shown_title = _lines(title, size=TITLE_SIZE, width=WIDTH - 0.3, most=TITLE_LINES)
