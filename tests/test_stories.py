@@ -72,4 +72,9 @@ def test_playground_story_in_arabic() -> None:
                     "(يحتاج :advance إلى مدة مثل 90m, 2h, 3d، لا «قريبا»)",
                     "(لا يوجد توجيه :رقص؛ اكتب :help لعرض التوجيهات)"):
         assert refusal in lines
-    assert any("(image: rank.png" in line and "→ data/attachments/" in line for line in lines)
+    assert any("(صورة: rank.png" in line and "→ data/attachments/" in line for line in lines)
+    # the console's own labels speak the playground's language too
+    assert not [line for line in lines
+                if any(label in line for label in ("(only ", "(DM to ", " joined", "(image: ",
+                                                   " pressed [", "(time passes", "(badge for"))]
+    assert any(line.startswith("→ انضمام: ") for line in lines)

@@ -304,10 +304,12 @@ class Console:
         if isinstance(action, SendMessage):
             content = action.content
             if action.channel is None and action.member is not None:
-                prefix = f"(DM to {action.member.display_name}) "
+                name = action.member.display_name
+                prefix = self._label(N_("(DM to {name})"), name=name) + " "
                 viewer: str | None = action.member.id
             elif action.private and action.member is not None:
-                prefix = f"(only {action.member.display_name} sees) "
+                name = action.member.display_name
+                prefix = self._label(N_("(only {name} sees)"), name=name) + " "
                 viewer = action.member.id
             else:
                 prefix, viewer = "", None
@@ -317,7 +319,8 @@ class Console:
         elif isinstance(action, EditMessage):
             self._print(
                 BOT_NAME,
-                f"(edited {action.message_id}) " + render(action.content),
+                self._label(N_("(edited {id})"), id=action.message_id) + " "
+                + render(action.content),
                 action.content,
                 message_id,
             )
@@ -330,20 +333,23 @@ class Console:
             label = action.reward.title or action.reward.badge
             if action.revoke:
                 badges.discard(label)
-                self._line(
-                    f"{BOT_NAME}: (badge removed from {action.member.display_name}: {label})"
-                )
+                self._line(f"{BOT_NAME}: " + self._label(
+                    N_("(badge removed from {name}: {badge})"),
+                    name=action.member.display_name, badge=label))
             else:
                 badges.add(label)
-                self._line(f"{BOT_NAME}: (badge for {action.member.display_name}: {label})")
+                self._line(f"{BOT_NAME}: " + self._label(
+                    N_("(badge for {name}: {badge})"), name=action.member.display_name,
+                    badge=label))
         elif isinstance(action, SendPoll):
             self._line(
-                f"{BOT_NAME}: (poll) {action.question} "
+                f"{BOT_NAME}: {self._label(N_('(poll)'))} {action.question} "
                 + " ".join(f"[{i} {o}]" for i, o in enumerate(action.options, 1))
             )
         elif isinstance(action, CreateThread):
             # no threads here: the first post is printed with the thread's name
-            self._print(BOT_NAME, f"(thread {action.name}) " + render(action.content),
+            self._print(BOT_NAME, self._label(N_("(thread {name})"), name=action.name) + " "
+                        + render(action.content),
                         action.content, message_id)
             channel = ChannelRef(PLATFORM, f"thread:{message_id}", action.name, False,
                                  action.channel.id if action.channel else GENERAL)
@@ -352,11 +358,13 @@ class Console:
         elif isinstance(action, ScheduleEvent):
             # no scheduled events here: a line with the event's time (the transcript's clock)
             if action.cancel:
-                self._line(f"{BOT_NAME}: (event {action.name} cancelled)")
+                self._line(f"{BOT_NAME}: " + self._label(N_("(event {name} cancelled)"),
+                                                         name=action.name))
             elif action.start is not None and self.app is not None:
                 when = action.start.astimezone(self.app.clock.now().tzinfo)
-                self._line(f"{BOT_NAME}: (event {action.name} at "
-                           f"{when.strftime('%Y-%m-%d %H:%M')})")
+                self._line(f"{BOT_NAME}: " + self._label(
+                    N_("(event {name} at {when})"), name=action.name,
+                    when=when.strftime("%Y-%m-%d %H:%M")))
         return Delivered(message_id)
 
     # -- the transcript -----------------------------------------------------------------
@@ -381,8 +389,13 @@ class Console:
                 f"[{i} {b.label}]" for i, b in enumerate(buttons, 1)
             )
         for attachment in content.attachments:
-            kind = "image" if attachment.image else "file"
-            text += f" ({kind}: {attachment.filename}, {len(attachment.data)} bytes"
+            tr = self._screen() if self.app is not None else None
+            size = len(attachment.data)
+            words = (tr.plain(N_("image")) if attachment.image else tr.plain(N_("file"))) \
+                if tr else ("image" if attachment.image else "file")
+            amount = str(tr.tn("{n} byte", "{n} bytes", size)) if tr else f"{size} bytes"
+            text += " (" + self._label(N_("{kind}: {name}, {size}"), kind=words,
+                                       name=attachment.filename, size=amount)
             saved = self._save(attachment, message_id)
             text += f" → {saved})" if saved is not None else ")"
         self._line(f"{speaker}: {text}")
@@ -466,6 +479,20 @@ class Console:
         language = self.app.language_for(self.community, member)
         return self.app.kernel.translator("core", language, self.community)
 
+    def _label(self, message: str, /, **values: Any) -> str:
+        """A transcript label ("(DM to sara)") in the playground's language.
+
+        The labels are the console's own screen, so they follow the community's language
+        (``MAJLIS_LANGUAGE``), whoever acts; what members read follows the core's rules.
+        """
+        return self._screen().plain(message, **values) if self.app else message.format(**values)
+
+    def _screen(self) -> Translator:
+        """Core strings in the community's language."""
+        assert self.app is not None
+        language = self.app.language_for(self.community, None)
+        return self.app.kernel.translator("core", language, self.community)
+
     def _error(self, text: str) -> None:
         self._line(f"({text})")
 
@@ -500,7 +527,7 @@ class Console:
     async def _ensure_joined(self, name: str) -> MemberRef:
         if name not in self.members:
             member = self.member(name)
-            self._line(f"→ {name} joined")
+            self._line(self._label(N_("→ {name} joined"), name=name))
             assert self.app is not None
             await self.app.dispatcher.dispatch(
                 MemberJoined(
@@ -524,7 +551,7 @@ class Console:
         if self._needs_name("join", name):
             return
         member = self.member(name)
-        self._line(f"→ {name} joined")
+        self._line(self._label(N_("→ {name} joined"), name=name))
         await self.app.dispatcher.dispatch(
             MemberJoined(
                 id=self._eid(), community=self.community, member=member, at=self.app.clock.now()
@@ -544,7 +571,7 @@ class Console:
         member = self.members.pop(name)
         if self.acting == name:
             self.acting = self.owner
-        self._line(f"← {name} left")
+        self._line(self._label(N_("← {name} left"), name=name))
         await self.app.dispatcher.dispatch(
             MemberLeft(id=self._eid(), community=self.community, member=member)
         )
@@ -554,7 +581,7 @@ class Console:
             return
         await self._ensure_joined(name)
         self.admins.add(name)
-        self._line(f"(now {name} is an admin)")
+        self._line(self._label(N_("(now {name} is an admin)"), name=name))
         await self._keep()
 
     async def _do_lang(self, code: str) -> None:
@@ -575,7 +602,8 @@ class Console:
         await self._ensure_joined(self.acting)
         self.languages[self.acting] = code
         self.members[self.acting] = self._ref(self.acting)
-        self._line(f"({self.acting} uses language {code})")
+        self._line(self._label(N_("({name} uses language {code})"), name=self.acting,
+                               code=code))
         await self._keep()
 
     async def _do_advance(self, text: str) -> None:
@@ -589,7 +617,7 @@ class Console:
                                  text=text[:40])
             )
             return
-        self._line(f"(time passes: {text})")
+        self._line(self._label(N_("(time passes: {duration})"), duration=text))
         if self.lead is not None:
             self.lead += delta
         await self.app.scheduler.advance(delta)
@@ -618,14 +646,15 @@ class Console:
             return
         text = digits
         button = post.buttons[int(text) - 1]
-        self._line(f"{self.acting} pressed [{button.label}]")
+        self._line(self._label(N_("{name} pressed [{button}]"), name=self.acting,
+                               button=button.label))
         if button.payload is None:
-            self._line(f"(opens {button.url})")
+            self._line(self._label(N_("(opens {url})"), url=button.url))
             return
         try:
             payload = await decode(button.payload.pack(), self.app.db)
         except PayloadError as exc:
-            self._line(f"(that button no longer works: {exc})")
+            self._line(self._label(N_("(that button no longer works: {error})"), error=exc))
             return
         await self.app.dispatcher.dispatch(
             ButtonPressed(
@@ -649,7 +678,7 @@ class Console:
             self._error(self._tr().plain("there is no message to react to yet"))
             return
         post = self.posts[-1]
-        self._line(f"{self.acting} reacted {emoji}")
+        self._line(self._label(N_("{name} reacted {emoji}"), name=self.acting, emoji=emoji))
         await self.app.dispatcher.dispatch(
             ReactionAdded(
                 id=self._eid(),

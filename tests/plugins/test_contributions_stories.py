@@ -43,8 +43,8 @@ def test_contributions_story_in_arabic() -> None:
     text = "\n".join(lines)
     assert "[2026-01-05 09:00] Majlis: 💛 شكر من عمر إلى @سارة (الرصيد: 1)" in lines
     assert "[2026-01-05 09:00] Majlis: 🎉 مبارك يا @سارة! بلغت المستوى 1!" in lines
-    assert "[2026-01-05 09:00] Majlis: (badge for سارة: المستوى 1)" in lines
-    assert any("سارة: المستوى 1، 105 نقاط خبرة، الترتيب #1 (image: rank.png" in line
+    assert "[2026-01-05 09:00] Majlis: (شارة جديدة — سارة: المستوى 1)" in lines
+    assert any("سارة: المستوى 1، 105 نقاط خبرة، الترتيب #1 (صورة: rank.png" in line
                for line in lines)
     assert "🏆 أبرز المساهمين هذا الأسبوع" in text
     assert "[2026-01-12 09:00] Majlis: 🌟 تسليط الضوء لهذا الأسبوع" in lines

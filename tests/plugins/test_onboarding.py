@@ -369,7 +369,7 @@ async def test_arabic_introduction(world_factory: Any) -> None:
     assert any("(بحدّ أقصى 500 حرف)" in line for line in lines)  # a count takes its plural
     assert "Majlis: رحّبوا معنا بـ@سارة: أحب القراءة" in lines
     lines = world.bot_lines(await world.play(":as عمر", "/intro " + "ب" * 501))
-    assert "Majlis: (only عمر sees) يتكوّن تعريفك من 501 حرف، والحد الأقصى المسموح به هو " \
+    assert "Majlis: (يراها عمر وحده) يتكوّن تعريفك من 501 حرف، والحد الأقصى المسموح به هو " \
         "500. يُرجى اختصاره وإرساله من جديد." in lines
 
 
@@ -386,7 +386,7 @@ async def test_public_greeting_speaks_the_community_the_private_flow_the_member(
     await world.app.settle()
     lines = world.bot_lines(world.console.transcript[start:])
     assert "Majlis: أهلًا بك في Majlis playground يا lina! 👋" in lines  # everyone reads it
-    rules = next(line for line in lines if "(DM to lina)" in line)
+    rules = next(line for line in lines if "(رسالة خاصة إلى lina)" in line)
     assert "Please accept them to continue." in rules and "[1 I accept the rules]" in rules
     # a greeting sent by DM is hers alone: her language
     await world.play("/onboarding_setup set greet_in dm")
@@ -396,7 +396,7 @@ async def test_public_greeting_speaks_the_community_the_private_flow_the_member(
                                                      member=sam))
     await world.app.settle()
     lines = world.bot_lines(world.console.transcript[start:])
-    assert "Majlis: (DM to sam) Welcome to Majlis playground, sam! 👋" in lines
+    assert "Majlis: (رسالة خاصة إلى sam) Welcome to Majlis playground, sam! 👋" in lines
 
 
 async def test_setup_rules_on_several_lines_and_greeting_reset(world_factory: Any) -> None:

@@ -71,9 +71,9 @@ def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
     assert "[2026-01-05 09:00] Majlis: رحّبوا معنا بـ@سارة: أنا سارة، أحب المشي في عطلة نهاية " \
         "الأسبوع" in lines
     assert any("قمع الترحيب، آخر 30 " in line for line in lines)
-    assert any("(image: onboarding-funnel.png" in line for line in lines)
+    assert any("(صورة: onboarding-funnel.png" in line for line in lines)
     assert not any("ع11" in line and "أهلًا بأعضائنا" in line for line in lines)  # no names
     assert any("أُعيدت رسالة الترحيب إلى الرسالة الافتراضية" in line for line in lines)
     assert "[2026-01-13 10:02] Majlis: أهلًا بك في Majlis playground يا لينا! 👋" in lines
-    assert "[2026-01-13 10:02] Majlis: (DM to لينا) 📜 Our rules" in lines
+    assert "[2026-01-13 10:02] Majlis: (رسالة خاصة إلى لينا) 📜 Our rules" in lines
     assert "استأذن قبل أن تراسل أحدًا على الخاص." in lines

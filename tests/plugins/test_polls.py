@@ -316,7 +316,7 @@ async def test_arabic_results_and_plurals(world_factory: WorldFactory) -> None:
     text = "\n".join(await world.play(":advance 2d"))
     assert "الفائز: مقهى." in text
     assert "صوتان" in text
-    assert "(image: poll-1.png" in text
+    assert "(صورة: poll-1.png" in text
 
 
 async def test_deadline_survives_a_restart_and_closes_once(
