@@ -109,7 +109,7 @@ async def test_a_failing_write_fails_only_its_own_submit(tmp_path: Path) -> None
             raise OSError("disk full")
         return await real(added, changes)
 
-    app.db.outbox_write = refuse_bad  # type: ignore[method-assign]
+    app.db.outbox_write = refuse_bad
     results = await asyncio.gather(
         *(app.outbox.submit(message(t)) for t in ("good 1", "bad", "good 2")),
         return_exceptions=True,
