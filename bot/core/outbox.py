@@ -133,46 +133,47 @@ class _Write:
     """A new row (with what runs once it is committed) or a change of a stored one."""
 
     future: asyncio.Future[int]
-    urgent: bool
     row: NewOutboxRow | None = None
     stored: Callable[[int], None] | None = None
     change: tuple[int, dict[str, Any]] | None = None
 
 
 class _Writer:
-    """The outbox's one writer: group commit.
+    """A writer of the outbox's rows: group commit.
 
     Whatever was handed over while the previous transaction committed goes into the next
     one, in one transaction, so a burst of level-up notes costs a few commits, not two
-    per note. There is no timer: a lone write starts at once. Urgent writes (direct
-    replies, a member waiting) go first, and a batch holds at most :data:`WRITE_BATCH`,
-    so an answer waits behind one batch at most.
+    per note. There is no timer: a lone write starts at once. The outbox has two: one
+    for background work and one for answers (direct replies, a member waiting), whose
+    transactions take the answering line of SQLite's write lock. A batch holds at most
+    :data:`WRITE_BATCH`, so an answer waits behind one background batch at most, never
+    behind the backlog handed to the background writer.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, urgent: bool) -> None:
         self.db = db
-        self.urgent: deque[_Write] = deque()
-        self.normal: deque[_Write] = deque()
+        self.urgent = urgent
+        self.pending: deque[_Write] = deque()
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.commits = 0  # transactions the writer committed (tests, benchmarks)
 
     def _put(self, write: _Write) -> asyncio.Future[int]:
-        (self.urgent if write.urgent else self.normal).append(write)
+        self.pending.append(write)
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
         self.wake.set()
         return write.future
 
-    async def add(self, row: NewOutboxRow, urgent: bool, stored: Callable[[int], None]) -> int:
+    async def add(self, row: NewOutboxRow, stored: Callable[[int], None]) -> int:
         """Store a new action; ``stored(id)`` runs once it is committed. Returns its id."""
         future = asyncio.get_running_loop().create_future()
-        return await self._put(_Write(future, urgent, row=row, stored=stored))
+        return await self._put(_Write(future, row=row, stored=stored))
 
-    async def change(self, action_id: int, urgent: bool, **values: Any) -> None:
+    async def change(self, action_id: int, **values: Any) -> None:
         """Change a stored action; returns once the change is committed."""
         future = asyncio.get_running_loop().create_future()
-        await self._put(_Write(future, urgent, change=(action_id, values)))
+        await self._put(_Write(future, change=(action_id, values)))
 
     async def close(self) -> None:
         """Commit everything handed over, then stop."""
@@ -181,7 +182,7 @@ class _Writer:
             return
         if not task.done():
             barrier = asyncio.get_running_loop().create_future()
-            await self._put(_Write(barrier, False))  # resolved once all before it are done
+            await self._put(_Write(barrier))  # resolved once all before it are done
             task.cancel()
             try:
                 await task
@@ -190,32 +191,28 @@ class _Writer:
         self.task = None
 
     async def _run(self) -> None:
+        # this task's transactions wait in the answering line of the write lock, or not
+        ANSWERING.set(self.urgent)
+        pending = self.pending
         try:
             while True:
                 await self.wake.wait()
                 self.wake.clear()
-                while self.urgent or self.normal:
-                    batch: list[_Write] = []
-                    for line in (self.urgent, self.normal):
-                        while line and len(batch) < WRITE_BATCH:
-                            batch.append(line.popleft())
+                while pending:
+                    batch = [pending.popleft() for _ in range(min(len(pending), WRITE_BATCH))]
                     await self._write(batch)
         finally:
             # stopped (or broken): nobody may wait for ever on what was not written
-            for line in (self.urgent, self.normal):
-                while line:
-                    future = line.popleft().future
-                    if not future.done():
-                        future.set_exception(RuntimeError("the outbox writer stopped"))
+            while pending:
+                future = pending.popleft().future
+                if not future.done():
+                    future.set_exception(RuntimeError("the outbox writer stopped"))
 
     async def _write(self, batch: list[_Write]) -> None:
         rows = [w.row for w in batch if w.row is not None]
         changes = [w.change for w in batch if w.change is not None]
         ids: list[int] = []
         if rows or changes:
-            # the transaction waits in the answering line of SQLite's write lock when a
-            # member waits for anything in it
-            ANSWERING.set(DIRECT_FIRST and any(w.urgent for w in batch))
             try:
                 ids = await self.db.outbox_write(rows, changes)
             except asyncio.CancelledError:
@@ -323,7 +320,8 @@ class Outbox:
         self._idle = asyncio.Event()
         self._idle.set()
         self._pruner: asyncio.Task[None] | None = None
-        self._writer = _Writer(db)
+        #: Background rows and states, and answers' (see :class:`_Writer`).
+        self._writers = (_Writer(db, False), _Writer(db, True))
         self._stopping = False
         self.retry_budget = RETRY_BUDGET_SECONDS
         self.backoff_base = BACKOFF_BASE_SECONDS
@@ -385,7 +383,8 @@ class Outbox:
             except asyncio.CancelledError:
                 pass
         # what the deliveries stored on their way out (parts, "sent") is committed now
-        await self._writer.close()
+        for writer in self._writers:
+            await writer.close()
         self._pruner = None
         self._lanes.clear()
         self._live.clear()
@@ -467,8 +466,8 @@ class Outbox:
                 self.db.after_commit(lambda: queue(action_id))
         else:
             # one writer stores it with whatever else is waiting; queued once committed
-            urgent = DIRECT_FIRST and (direct or ANSWERING.get())
-            action_id = await self._writer.add(row, urgent, queue)
+            writer = self._writers[DIRECT_FIRST and (direct or ANSWERING.get())]
+            action_id = await writer.add(row, queue)
         if not held and lane is None:
             raise RuntimeError(f"no platform {platform!r} is running")
         return action_id
@@ -886,7 +885,7 @@ class Outbox:
 
     async def _change(self, item: _Queued, **values: Any) -> None:
         """Store a change of an action's state through the writer (committed on return)."""
-        await self._writer.change(item.id, DIRECT_FIRST and item.direct, **values)
+        await self._writers[DIRECT_FIRST and item.direct].change(item.id, **values)
 
     async def _prepare(self, action: Action) -> Action:
         if isinstance(action, EditMessage):
