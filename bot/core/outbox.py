@@ -153,13 +153,16 @@ class _Writer:
     def __init__(self, db: Database, urgent: bool) -> None:
         self.db = db
         self.urgent = urgent
+        # changes of stored rows go first: each holds a delivery slot until committed, while
+        # a new row only joins the queue (a backlog of new rows must not hold slots)
+        self.changes: deque[_Write] = deque()
         self.pending: deque[_Write] = deque()
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.commits = 0  # transactions the writer committed (tests, benchmarks)
 
     def _put(self, write: _Write) -> asyncio.Future[int]:
-        self.pending.append(write)
+        (self.pending if write.change is None else self.changes).append(write)
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
         self.wake.set()
@@ -193,20 +196,24 @@ class _Writer:
     async def _run(self) -> None:
         # this task's transactions wait in the answering line of the write lock, or not
         ANSWERING.set(self.urgent)
-        pending = self.pending
+        changes, pending = self.changes, self.pending
         try:
             while True:
                 await self.wake.wait()
                 self.wake.clear()
-                while pending:
-                    batch = [pending.popleft() for _ in range(min(len(pending), WRITE_BATCH))]
+                while changes or pending:
+                    batch: list[_Write] = []
+                    for line in (changes, pending):
+                        while line and len(batch) < WRITE_BATCH:
+                            batch.append(line.popleft())
                     await self._write(batch)
         finally:
             # stopped (or broken): nobody may wait for ever on what was not written
-            while pending:
-                future = pending.popleft().future
-                if not future.done():
-                    future.set_exception(RuntimeError("the outbox writer stopped"))
+            for line in (changes, pending):
+                while line:
+                    future = line.popleft().future
+                    if not future.done():
+                        future.set_exception(RuntimeError("the outbox writer stopped"))
 
     async def _write(self, batch: list[_Write]) -> None:
         rows = [w.row for w in batch if w.row is not None]
