@@ -194,18 +194,19 @@ class _Writer:
         self.task = None
 
     async def _run(self) -> None:
-        # this task's transactions wait in the answering line of the write lock, or not
-        ANSWERING.set(self.urgent)
         changes, pending = self.changes, self.pending
         try:
             while True:
                 await self.wake.wait()
                 self.wake.clear()
                 while changes or pending:
-                    batch: list[_Write] = []
-                    for line in (changes, pending):
-                        while line and len(batch) < WRITE_BATCH:
-                            batch.append(line.popleft())
+                    # Changes of delivered actions are small, and each holds a delivery
+                    # slot a direct reply may be waiting for: they take the answering line
+                    # of the write lock, in batches of their own. New background rows wait
+                    # in the other line; nothing holds a slot for them.
+                    line = changes if changes else pending
+                    ANSWERING.set(self.urgent or line is changes)
+                    batch = [line.popleft() for _ in range(min(len(line), WRITE_BATCH))]
                     await self._write(batch)
         finally:
             # stopped (or broken): nobody may wait for ever on what was not written
