@@ -49,7 +49,7 @@ from bot.core.platform import (
     Undeliverable,
 )
 from bot.core.ratelimit import GLOBAL, Bucket, RateLimiter, legacy_keys
-from bot.core.storage import ANSWERING
+from bot.core.storage import ANSWERING, NewOutboxRow
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -77,6 +77,10 @@ MESSAGE_IDS_KEPT = 4096
 DIRECT_FIRST = True
 #: Statuses of stored actions.
 PENDING, HELD, SENT, FAILED, UNDELIVERABLE = "pending", "held", "sent", "failed", "undeliverable"
+
+#: At most this many new rows and status changes go in one of the writer's transactions,
+#: so a direct reply handed over during a large background batch waits for that one only.
+WRITE_BATCH = 256
 
 Report = Callable[[Action, str, dict[str, Any]], Awaitable[None]]
 
@@ -122,6 +126,134 @@ class _Queued:
     handle: Any = None
     writing: asyncio.Task[None] | None = None
     finished: bool = False
+
+
+@dataclass(slots=True)
+class _Write:
+    """A new row (with what runs once it is committed) or a change of a stored one."""
+
+    future: asyncio.Future[int]
+    row: NewOutboxRow | None = None
+    stored: Callable[[int], None] | None = None
+    change: tuple[int, dict[str, Any]] | None = None
+
+
+class _Writer:
+    """A writer of the outbox's rows: group commit.
+
+    Whatever was handed over while the previous transaction committed goes into the next
+    one, in one transaction, so a burst of level-up notes costs a few commits, not two
+    per note. There is no timer: a lone write starts at once. The outbox has two: one
+    for background work and one for answers (direct replies, a member waiting), whose
+    transactions take the answering line of SQLite's write lock. A batch holds at most
+    :data:`WRITE_BATCH`, so an answer waits behind one background batch at most, never
+    behind the backlog handed to the background writer.
+    """
+
+    def __init__(self, db: Database, urgent: bool) -> None:
+        self.db = db
+        self.urgent = urgent
+        # changes of stored rows go first: each holds a delivery slot until committed, while
+        # a new row only joins the queue (a backlog of new rows must not hold slots)
+        self.changes: deque[_Write] = deque()
+        self.pending: deque[_Write] = deque()
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self.commits = 0  # transactions the writer committed (tests, benchmarks)
+
+    def _put(self, write: _Write) -> asyncio.Future[int]:
+        (self.pending if write.change is None else self.changes).append(write)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+        self.wake.set()
+        return write.future
+
+    async def add(self, row: NewOutboxRow, stored: Callable[[int], None]) -> int:
+        """Store a new action; ``stored(id)`` runs once it is committed. Returns its id."""
+        future = asyncio.get_running_loop().create_future()
+        return await self._put(_Write(future, row=row, stored=stored))
+
+    async def change(self, action_id: int, **values: Any) -> None:
+        """Change a stored action; returns once the change is committed."""
+        future = asyncio.get_running_loop().create_future()
+        await self._put(_Write(future, change=(action_id, values)))
+
+    async def close(self) -> None:
+        """Commit everything handed over, then stop."""
+        task = self.task
+        if task is None:
+            return
+        if not task.done():
+            barrier = asyncio.get_running_loop().create_future()
+            await self._put(_Write(barrier))  # resolved once all before it are done
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        self.task = None
+
+    async def _run(self) -> None:
+        changes, pending = self.changes, self.pending
+        try:
+            while True:
+                await self.wake.wait()
+                self.wake.clear()
+                while changes or pending:
+                    # Changes of delivered actions are small, and each holds a delivery
+                    # slot a direct reply may be waiting for: they take the answering line
+                    # of the write lock, in batches of their own. New background rows wait
+                    # in the other line; nothing holds a slot for them.
+                    line = changes if changes else pending
+                    ANSWERING.set(self.urgent or line is changes)
+                    batch = [line.popleft() for _ in range(min(len(line), WRITE_BATCH))]
+                    await self._write(batch)
+        finally:
+            # stopped (or broken): nobody may wait for ever on what was not written
+            for line in (changes, pending):
+                while line:
+                    future = line.popleft().future
+                    if not future.done():
+                        future.set_exception(RuntimeError("the outbox writer stopped"))
+
+    async def _write(self, batch: list[_Write]) -> None:
+        rows = [w.row for w in batch if w.row is not None]
+        changes = [w.change for w in batch if w.change is not None]
+        ids: list[int] = []
+        if rows or changes:
+            try:
+                ids = await self.db.outbox_write(rows, changes)
+            except asyncio.CancelledError:
+                for w in batch:
+                    w.future.cancel()
+                raise
+            except Exception as exc:
+                if len(rows) + len(changes) > 1:
+                    # one faulty write fails alone: the others are written one by one
+                    for w in batch:
+                        await self._write([w])
+                    return
+                for w in batch:
+                    if w.future.done():
+                        continue
+                    if w.row is None and w.change is None:
+                        w.future.set_result(0)  # a barrier: nothing of its own failed
+                    else:
+                        w.future.set_exception(exc)
+                return
+            self.commits += 1
+        new = iter(ids)
+        for w in batch:
+            result = 0
+            if w.row is not None:
+                result = next(new)
+                if w.stored is not None:
+                    try:
+                        w.stored(result)  # queued for delivery only now it is committed
+                    except Exception:
+                        log.exception("outbox: queueing stored action %s failed", result)
+            if not w.future.done():
+                w.future.set_result(result)
 
 
 class _Lane:
@@ -196,6 +328,8 @@ class Outbox:
         self._idle = asyncio.Event()
         self._idle.set()
         self._pruner: asyncio.Task[None] | None = None
+        #: Background rows and states, and answers' (see :class:`_Writer`).
+        self._writers = (_Writer(db, False), _Writer(db, True))
         self._stopping = False
         self.retry_budget = RETRY_BUDGET_SECONDS
         self.backoff_base = BACKOFF_BASE_SECONDS
@@ -256,6 +390,9 @@ class Outbox:
                 await task
             except asyncio.CancelledError:
                 pass
+        # what the deliveries stored on their way out (parts, "sent") is committed now
+        for writer in self._writers:
+            await writer.close()
         self._pruner = None
         self._lanes.clear()
         self._live.clear()
@@ -298,30 +435,49 @@ class Outbox:
         held = not direct and action.community.key in self._paused
         recipient = action.recipient
         to_json = getattr(reply_handle, "to_json", None)
-        action_id = await self.db.outbox_add(
+        lane = None if held else self._lanes.get(platform)
+
+        def queue(action_id: int) -> None:
+            if lane is None or self._stopping or self._lanes.get(platform) is not lane:
+                return  # stopped meanwhile: the stored row is loaded at the next start
+            item = self._item(lane, action_id, action, direct)
+            item.handle = reply_handle
+            self._enqueue(lane, item)
+            self._idle.clear()
+
+        row = NewOutboxRow(
             action.community.key,
             platform,
             action.to_json(),
-            direct=direct,
-            status=HELD if held else PENDING,
-            member=recipient.id if recipient else None,
-            now=self.clock.now(),
-            subjects=action.members_named(),
-            reply=to_json() if callable(to_json) else None,
+            direct,
+            HELD if held else PENDING,
+            recipient.id if recipient else None,
+            self.clock.now(),
+            tuple(action.members_named()),
+            to_json() if callable(to_json) else None,
         )
-        if not held:
-            lane = self._lanes.get(platform)
-            if lane is None:
-                raise RuntimeError(f"no platform {platform!r} is running")
-            item = self._item(lane, action_id, action, direct)
-            item.handle = reply_handle
-
-            def queue() -> None:
-                self._enqueue(lane, item)
-                self._idle.clear()
-
-            # inside a plugin's transaction the row may still roll back: deliver once stored
-            self.db.after_commit(queue)
+        if self.db.in_transaction():
+            # inside a plugin's transaction the row may still roll back: it is written on
+            # that transaction's connection and delivered once that commits
+            action_id = await self.db.outbox_add(
+                row.community,
+                row.platform,
+                row.action,
+                direct=row.direct,
+                status=row.status,
+                member=row.member,
+                now=row.now,
+                subjects=row.subjects,
+                reply=row.reply,
+            )
+            if not held:
+                self.db.after_commit(lambda: queue(action_id))
+        else:
+            # one writer stores it with whatever else is waiting; queued once committed
+            writer = self._writers[DIRECT_FIRST and (direct or ANSWERING.get())]
+            action_id = await writer.add(row, queue)
+        if not held and lane is None:
+            raise RuntimeError(f"no platform {platform!r} is running")
         return action_id
 
     async def delivered(self, action_id: int, timeout: float | None = None) -> str | None:
@@ -575,7 +731,10 @@ class Outbox:
             self._update_idle()
             delay = max(lane.timers[0][0] - loop.time(), 0.0) if lane.timers else None
             try:
-                await asyncio.wait_for(lane.wake.wait(), delay)
+                # not wait_for: on 3.11 it loses a cancel that lands as the wait ends (stop
+                # then waits for ever on this loop)
+                async with asyncio.timeout(delay):
+                    await lane.wake.wait()
             except TimeoutError:
                 pass
 
@@ -643,8 +802,8 @@ class Outbox:
                 lane.parked[item.id] = (sk, item)
                 lane.size += 1
                 lane.timer(loop.time() + ADMIN_FIX_RETRY_SECONDS, _PARKED, item.id)
-                await self.db.outbox_update(
-                    [item.id],
+                await self._change(
+                    item,
                     attempts=item.attempts,
                     not_before=self.clock.now() + timedelta(seconds=ADMIN_FIX_RETRY_SECONDS),
                     error=str(exc),
@@ -666,8 +825,10 @@ class Outbox:
             self.stats["sent"] += 1
             self._remember(item.id, result.message_id)
             parts = item.progress.parts
-            await self.db.outbox_update(
-                [item.id],
+            # committed (with whatever else is waiting) before the stream goes on, so a
+            # crash re-sends at most what was in flight, as before
+            await self._change(
+                item,
                 status=SENT,
                 result=result.message_id,
                 progress={str(k): v for k, v in parts.items()} if parts else None,
@@ -712,8 +873,8 @@ class Outbox:
         delay = ceiling / 2 + random.uniform(0, ceiling / 2)
         log.warning("delivery of %s failed (%r); retrying in %.1fs", item.id, exc, delay)
         item.ready_at = loop.time() + delay
-        await self.db.outbox_update(
-            [item.id],
+        await self._change(
+            item,
             attempts=item.attempts,
             not_before=now + timedelta(seconds=delay),
             failing_since=item.failing_since,
@@ -729,8 +890,12 @@ class Outbox:
         parts = item.progress.parts
         while parts != item.saved_parts:
             snapshot = dict(parts)
-            await self.db.outbox_progress(item.id, snapshot)
+            await self._change(item, progress={str(k): v for k, v in snapshot.items()})
             item.saved_parts = snapshot
+
+    async def _change(self, item: _Queued, **values: Any) -> None:
+        """Store a change of an action's state through the writer (committed on return)."""
+        await self._writers[DIRECT_FIRST and item.direct].change(item.id, **values)
 
     async def _prepare(self, action: Action) -> Action:
         if isinstance(action, EditMessage):
@@ -798,13 +963,13 @@ class Outbox:
     ) -> None:
         self.stats["failed"] += 1
         log.error("action %s failed for good: %s", item.id, error)
-        await self.db.outbox_update([item.id], status=FAILED, error=error, attempts=item.attempts)
+        await self._change(item, status=FAILED, error=error, attempts=item.attempts)
         self._resolve(item.id, None)
         await self._report(item.action, reason or error, values or {})
 
     async def _undeliverable(self, item: _Queued, error: str) -> None:
         self.stats["undeliverable"] += 1
-        await self.db.outbox_update([item.id], status=UNDELIVERABLE, error=error)
+        await self._change(item, status=UNDELIVERABLE, error=error)
         self._resolve(item.id, None)
         action = item.action
         if isinstance(action, SendMessage) and action.fallback is not None:

@@ -255,6 +255,21 @@ class OutboxRow:
 
 
 @dataclass(frozen=True, slots=True)
+class NewOutboxRow:
+    """An outgoing action to store (see :meth:`Database.outbox_write`)."""
+
+    community: str
+    platform: str
+    action: dict[str, Any]
+    direct: bool
+    status: str
+    member: str | None
+    now: datetime
+    subjects: tuple[str, ...] = ()
+    reply: Any = None
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduledRow:
     """One stored scheduled item."""
 
@@ -413,6 +428,15 @@ class Database:
                 del self._on_commit[task]
         for callback in callbacks:
             callback()
+
+    def in_transaction(self) -> bool:
+        """Whether this task's writes must be made by this task itself.
+
+        True in its open :meth:`transaction` (they join it) or while it holds the write
+        lock (another task writing for it would wait for ever).
+        """
+        task = asyncio.current_task()
+        return (self._owner is task and task is not None) or task in self._joined
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this task's open :meth:`transaction` commits (now if none).
@@ -775,35 +799,25 @@ class Database:
         reply: Any = None,
     ) -> int:
         """Store an outgoing action and the members it names; returns its id."""
+        row = NewOutboxRow(
+            community, platform, action, direct, status, member, now, tuple(subjects), reply
+        )
         async with self.begin() as conn:
-            result = await conn.execute(
-                insert(outbox).values(
-                    community=community,
-                    platform=platform,
-                    action=action,
-                    direct=direct,
-                    status=status,
-                    member=member,
-                    attempts=0,
-                    not_before=now,
-                    created_at=now,
-                    reply=reply,
-                )
-            )
-            key = result.inserted_primary_key
-            assert key is not None
-            outbox_id = int(key[0])
-            named = sorted(set(subjects))
-            if named:
-                # SQLite may reuse the id of a deleted last row: drop any index rows left
-                await conn.execute(
-                    delete(outbox_subjects).where(outbox_subjects.c.outbox_id == outbox_id)
-                )
-                await conn.execute(
-                    insert(outbox_subjects),
-                    [{"outbox_id": outbox_id, "member": m} for m in named],
-                )
-            return outbox_id
+            return (await _insert_outbox(conn, [row]))[0]
+
+    async def outbox_write(
+        self, added: Sequence[NewOutboxRow], changes: Sequence[tuple[int, dict[str, Any]]]
+    ) -> list[int]:
+        """Store new actions and change stored ones, all in one transaction.
+
+        ``changes`` are applied in order (a later change of the same action wins). Returns
+        the new rows' ids, in the order of ``added``.
+        """
+        async with self.begin() as conn:
+            ids = await _insert_outbox(conn, added) if added else []
+            if changes:
+                await _change_outbox(conn, changes)
+            return ids
 
     async def outbox_pending(self, statuses: Sequence[str]) -> list[OutboxRow]:
         """Stored actions in the given states, oldest first."""
@@ -1224,6 +1238,71 @@ class Database:
             )
 
 
+async def _insert_outbox(conn: AsyncConnection, rows: Sequence[NewOutboxRow]) -> list[int]:
+    """Insert actions and their subjects in a few statements; their ids in order."""
+    values = [
+        {
+            "community": r.community,
+            "platform": r.platform,
+            "action": r.action,
+            "direct": r.direct,
+            "status": r.status,
+            "member": r.member,
+            "attempts": 0,
+            "not_before": r.now,
+            "created_at": r.now,
+            "reply": r.reply,
+        }
+        for r in rows
+    ]
+    if len(values) == 1:
+        key = (await conn.execute(insert(outbox).values(**values[0]))).inserted_primary_key
+        assert key is not None
+        ids = [int(key[0])]
+    elif conn.dialect.name == "sqlite":
+        # SQLAlchemy orders RETURNING rows on SQLite only by inserting one row at a time.
+        # One multi-row INSERT assigns rowids in VALUES order (each is the largest + 1 and
+        # the statement holds the write lock), so the sorted ids are in the rows' order.
+        returned = await conn.execute(insert(outbox).returning(outbox.c.id), values)
+        ids = sorted(int(i) for i in returned.scalars())
+    else:
+        returning = insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True)
+        ids = [int(i) for i in (await conn.execute(returning, values)).scalars()]
+    assert len(ids) == len(rows)
+    named: list[dict[str, Any]] = [
+        {"outbox_id": outbox_id, "member": m}
+        for outbox_id, r in zip(ids, rows, strict=True)
+        for m in sorted(set(r.subjects))
+    ]
+    if named:
+        # SQLite may reuse the id of a deleted last row: drop any index rows left
+        reused = sorted({n["outbox_id"] for n in named})
+        for start in range(0, len(reused), 500):
+            await conn.execute(
+                delete(outbox_subjects).where(
+                    outbox_subjects.c.outbox_id.in_(reused[start : start + 500])
+                )
+            )
+        await conn.execute(insert(outbox_subjects), named)
+    return ids
+
+
+async def _change_outbox(
+    conn: AsyncConnection, changes: Sequence[tuple[int, dict[str, Any]]]
+) -> None:
+    """Apply changes to stored actions: one executemany per set of changed columns."""
+    merged: dict[int, dict[str, Any]] = {}
+    for outbox_id, values in changes:
+        merged.setdefault(outbox_id, {}).update(values)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for outbox_id, values in merged.items():
+        if values:
+            groups.setdefault(tuple(sorted(values)), []).append({**values, "b_id": outbox_id})
+    statement = update(outbox).where(outbox.c.id == bindparam("b_id"))
+    for params in groups.values():
+        await conn.execute(statement, params)
+
+
 def _insert_ignore(conn: AsyncConnection, table: Table) -> Any:
     """An INSERT that skips rows whose key exists, on SQLite and PostgreSQL alike."""
     if conn.dialect.name == "postgresql":
@@ -1283,6 +1362,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 __all__ = [
     "Database",
+    "NewOutboxRow",
     "OutboxRow",
     "ScheduledRow",
     "UTCDateTime",
