@@ -833,6 +833,7 @@ class Outbox:
                 result=result.message_id,
                 progress={str(k): v for k, v in parts.items()} if parts else None,
                 failing_since=None,
+                reply=None,  # a reply handle may hold a secret (an interaction's token)
             )
             self._resolve(item.id, result.message_id)
         finally:
@@ -963,13 +964,14 @@ class Outbox:
     ) -> None:
         self.stats["failed"] += 1
         log.error("action %s failed for good: %s", item.id, error)
-        await self._change(item, status=FAILED, error=error, attempts=item.attempts)
+        await self._change(item, status=FAILED, error=error, attempts=item.attempts,
+                           reply=None)
         self._resolve(item.id, None)
         await self._report(item.action, reason or error, values or {})
 
     async def _undeliverable(self, item: _Queued, error: str) -> None:
         self.stats["undeliverable"] += 1
-        await self._change(item, status=UNDELIVERABLE, error=error)
+        await self._change(item, status=UNDELIVERABLE, error=error, reply=None)
         self._resolve(item.id, None)
         action = item.action
         if isinstance(action, SendMessage) and action.fallback is not None:

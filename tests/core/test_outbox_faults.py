@@ -34,6 +34,7 @@ from bot.core.platform import (
 from bot.core.privilege import Privilege
 from bot.core.ratelimit import Limit, RateProfile
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef
+from bot.core.storage import outbox
 from tests.conftest import make_settings
 
 COMMUNITY = CommunityRef("fake", "g1")
@@ -355,6 +356,9 @@ async def test_a_reply_queued_at_shutdown_still_answers_its_message(tmp_path: Pa
     assert again.posted == ["pong"]
     (handle,) = again.handles
     assert isinstance(handle, Handle) and (handle.chat, handle.message) == ("g1", "m41")
+    # once answered, the stored handle (on Discord: the interaction's token) is gone
+    async with app2.db.connect() as conn:
+        assert (await conn.execute(select(outbox.c.reply))).scalars().all() == [None]
     await app2.stop()
 
 
