@@ -13,13 +13,10 @@ progress.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from bot import ChannelRef, CommunityRef, MemberJoined, MemberRef, MessagePosted
 from bot.core.plugin import Plugin
@@ -29,6 +26,7 @@ from plugins.contributions.tables import xp_daily
 from plugins.onboarding.tables import members as onboarding_members
 from plugins.polls.tables import activity
 from tests.conftest import WorldFactory
+from tests.engine_events import engine_events
 
 COMMUNITY = CommunityRef("console", "local")
 CHANNEL = ChannelRef("console", "general", "general")
@@ -44,26 +42,6 @@ def default_plugins() -> list[type[Plugin]]:
     found, failures = discover(None)
     assert not failures, failures
     return [f.cls for f in found if f.origin.startswith("plugins.")]
-
-
-@contextmanager
-def transactions(engine: Any) -> Iterator[dict[str, int]]:
-    """Count transactions begun (reads too) and committed on ``engine`` inside the block."""
-    seen = {"begun": 0, "committed": 0}
-
-    def begun(_conn: Any) -> None:
-        seen["begun"] += 1
-
-    def committed(_conn: Any) -> None:
-        seen["committed"] += 1
-
-    event.listen(engine, "begin", begun)
-    event.listen(engine, "commit", committed)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "begin", begun)
-        event.remove(engine, "commit", committed)
 
 
 async def test_a_thousand_messages_from_known_members_with_every_default_plugin(
@@ -92,7 +70,7 @@ async def test_a_thousand_messages_from_known_members_with_every_default_plugin(
     await app.kernel.counters.stop()
 
     engine = app.db.engine.sync_engine
-    with transactions(engine) as during:
+    with engine_events(engine, "begin", "commit") as during:
         for n in range(1, ROUNDS + 1):
             at = start + timedelta(seconds=61 * n)  # past the XP cooldown each round
             for i, person in enumerate(PEOPLE):
@@ -102,12 +80,12 @@ async def test_a_thousand_messages_from_known_members_with_every_default_plugin(
                     at=at, durable=False))
                 await asyncio.sleep(0)  # the gateway yields between frames
         await app.settle()
-    assert during["begun"] <= BOUND, (
+    assert during["begin"] <= BOUND, (
         f"{during['begun']} transactions ({during['committed']} committed) for 1,000 messages")
 
-    with transactions(engine) as flush:
+    with engine_events(engine, "begin", "commit") as flush:
         await app.kernel.counters.flush()
-    assert 1 <= flush["committed"] <= 8  # one batch per writer, not one row each
+    assert 1 <= flush["commit"] <= 8  # one batch per writer, not one row each
 
     async with app.db.connect() as conn:
         xp = dict((await conn.execute(

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot import ChannelRef, CommunityRef, MemberJoined, MemberRef, MessagePosted
 from plugins.onboarding import Onboarding
 from plugins.onboarding.tables import members
+from tests.engine_events import engine_events
 
 COMMUNITY = CommunityRef("console", "local")
 CHANNEL = ChannelRef("console", "general", "general")
-
-
-@contextmanager
-def database_work(engine: Any) -> Iterator[dict[str, int]]:
-    """Count the commits and statements that reach ``engine`` while the block runs."""
-    seen = {"commits": 0, "statements": 0}
-
-    def committed(_conn: Any) -> None:
-        seen["commits"] += 1
-
-    def executed(*_args: Any) -> None:
-        seen["statements"] += 1
-
-    event.listen(engine, "commit", committed)
-    event.listen(engine, "before_cursor_execute", executed)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "commit", committed)
-        event.remove(engine, "before_cursor_execute", executed)
 
 
 def message(member: MemberRef, n: int) -> MessagePosted:
@@ -60,12 +39,12 @@ async def test_a_thousand_messages_from_known_members_cost_no_transaction_each(
     await app.kernel.counters.flush()
 
     # 25 more messages each: still newcomers (graduation takes 7 days), so every one counts
-    with database_work(app.db.engine.sync_engine) as seen:
+    with engine_events(app.db.engine.sync_engine, "commit", "before_cursor_execute") as seen:
         for n in range(1000):
             await app.dispatcher.dispatch(message(people[n % len(people)], n))
         await app.settle()
-    assert seen["commits"] <= 5, seen
-    assert seen["statements"] <= 10, seen
+    assert seen["commit"] <= 5, seen
+    assert seen["before_cursor_execute"] <= 10, seen
 
     # nothing is lost: the next flush writes every count
     await app.kernel.counters.flush()
