@@ -172,6 +172,10 @@ NOT_CONFIRMED = N_(
 )
 
 
+#: Progress mark of a thread posted as a message (no topic, or a topic never confirmed).
+NO_TOPIC = "-"
+
+
 def maybe_sent(exc: tg_error.TelegramError) -> bool:
     """Whether Telegram may have carried out a request that failed with ``exc``.
 
@@ -1545,9 +1549,19 @@ class TelegramPlatform:
             except (tg_error.BadRequest, tg_error.Forbidden, tg_error.InvalidToken) as exc:
                 log.info("no forum topic in %s (%s); posting a message instead", chat_id,
                          exc.message)
+                topic_id = progress.parts[0] = NO_TOPIC
+            except tg_error.NetworkError as exc:
+                if not maybe_sent(exc):
+                    raise
+                # The topic may exist, but its id was lost with the answer and the Bot API
+                # cannot list topics: trying again could make a second one.
+                log.warning("telegram: a forum topic in %s may be created but was not "
+                            "confirmed; posting a message instead", chat_id)
+                self.unconfirmed += 1
+                topic_id = progress.parts[0] = NO_TOPIC
             else:
                 topic_id = progress.parts[0] = str(topic.message_thread_id)
-        if topic_id is not None:
+        if topic_id is not None and topic_id != NO_TOPIC:
             if has_post:
                 await self._post(chat_id, int(topic_id), content, community,
                                  progress=progress, first=1)

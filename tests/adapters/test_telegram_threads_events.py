@@ -46,26 +46,46 @@ async def test_a_thread_in_a_plain_group_is_a_message_answering_its_origin(
 
 async def test_a_thread_in_a_forum_is_a_topic(fake: FakeTelegram) -> None:
     fake.add_chat(FORUM)
-
-    async def create_topic(params: dict[str, Any]) -> dict[str, Any]:
-        return {"message_thread_id": 77, "name": params["name"], "icon_color": 7322096}
-
-    fake.register("createForumTopic", create_topic)
+    fake.set_member(FORUM["id"], fake.bot_id, "administrator", can_manage_topics=True)
     async with running(fake, plugins=(Admin,)) as (app, _platform):
         thread = await context(app, FORUM).create_thread("Ideas", "Post your ideas")
         delivered = await app.outbox.delivered(thread, timeout=10)
     topic = fake.calls_of("createForumTopic")
-    assert topic and topic[0].params["name"] == "Ideas"
+    assert len(topic) == 1 and topic[0].params["name"] == "Ideas"
+    topic_id = topic[0].result["message_thread_id"]
     post = fake.calls_of("sendMessage", lambda c: c.ok and "Post your ideas" in c.params["text"])
-    assert len(post) == 1 and int(post[0].params["message_thread_id"]) == 77
-    assert delivered == "-2002:77"
+    assert len(post) == 1 and int(post[0].params["message_thread_id"]) == topic_id
+    assert post[0].result["is_topic_message"] is True
+    assert delivered == f"-2002:{topic_id}"
 
 
-async def test_a_forum_without_topics_falls_back_to_a_message(fake: FakeTelegram) -> None:
-    fake.add_chat(FORUM)  # the fake answers createForumTopic with 404 (method not found)
+async def test_a_forum_where_the_bot_may_not_make_topics_gets_a_message(
+    fake: FakeTelegram,
+) -> None:
+    fake.add_chat(FORUM)  # the bot is a plain member: no can_manage_topics
     async with running(fake, plugins=(Admin,)) as (app, _platform):
         thread = await context(app, FORUM).create_thread("Ideas", "Post your ideas")
         delivered = await app.outbox.delivered(thread, timeout=10)
+    assert [c.error and c.error.description for c in fake.calls_of("createForumTopic")] == [
+        "Bad Request: not enough rights to create a topic"
+    ]
+    post = fake.calls_of("sendMessage", lambda c: c.ok and "Post your ideas" in c.params["text"])
+    assert len(post) == 1 and "<b>Ideas</b>" in post[0].params["text"]
+    assert delivered == str(post[0].result["message_id"])
+
+
+async def test_a_topic_whose_answer_was_lost_is_not_made_twice(fake: FakeTelegram) -> None:
+    """The Bot API cannot list topics: a topic made without an answer is not made again."""
+    fake.add_chat(FORUM)
+    fake.set_member(FORUM["id"], fake.bot_id, "administrator", can_manage_topics=True)
+    fake.drop_next("createForumTopic", after_processing=True)
+    async with running(fake, plugins=(Admin,)) as (app, platform):
+        thread = await context(app, FORUM).create_thread("Ideas", "Post your ideas")
+        delivered = await app.outbox.delivered(thread, timeout=10)
+        assert platform.health()["unconfirmed"] == 1
+    made = [m for m in fake.messages.values() if "forum_topic_created" in m]
+    assert len(made) == 1  # Telegram made it once; it was not asked again
+    assert len(fake.calls_of("createForumTopic")) == 1
     post = fake.calls_of("sendMessage", lambda c: c.ok and "Post your ideas" in c.params["text"])
     assert len(post) == 1 and "<b>Ideas</b>" in post[0].params["text"]
     assert delivered == str(post[0].result["message_id"])

@@ -1828,6 +1828,7 @@ class FakeTelegram:
             "banChatMember": self._m_ban_chat_member,
             "unbanChatMember": self._m_unban_chat_member,
             "leaveChat": self._m_leave_chat,
+            "createForumTopic": self._m_create_forum_topic,
             "pinChatMessage": self._m_true,
             "unpinChatMessage": self._m_true,
             "setMessageReaction": self._m_true,
@@ -2410,6 +2411,39 @@ class FakeTelegram:
         if status == "kicked" or not params.get("only_if_banned"):
             self.set_member(chat_id, user_id, "left")
         return True
+
+    async def _m_create_forum_topic(self, params: JSONDict) -> JSONDict:
+        """A topic in a forum supergroup; the bot needs ``can_manage_topics`` (or to own it).
+
+        Like Telegram, the topic's id is the id of its ``forum_topic_created`` service message.
+        """
+        chat_id = self._resolve_chat_id(params)
+        self._check_can_send(chat_id)
+        chat = self._chat_for(chat_id)
+        if not chat.get("is_forum"):
+            raise _bad_request("the chat is not a forum")
+        name = str(params.get("name") or "")
+        if not 1 <= len(name) <= 128:
+            raise _bad_request("TOPIC_NAME_INVALID")
+        state = self._members.get((chat_id, self.bot_id))
+        status = state.status if state else self.default_member_status
+        may = status == "creator" or (
+            status == "administrator" and state is not None
+            and state.fields.get("can_manage_topics", True)
+        )
+        if not may:
+            raise _bad_request("not enough rights to create a topic")
+        thread_id = self.next_message_id(chat_id)
+        created = {"name": name, "icon_color": 7322096}
+        self.messages[(chat_id, thread_id)] = {
+            "message_id": thread_id,
+            "from": dict(self.bot_user),
+            "chat": chat,
+            "date": int(time.time()),
+            "message_thread_id": thread_id,
+            "forum_topic_created": dict(created),
+        }
+        return {"message_thread_id": thread_id, **created}
 
     async def _m_leave_chat(self, params: JSONDict) -> bool:
         chat_id = self._resolve_chat_id(params)
