@@ -255,8 +255,9 @@ class Feedback(Plugin):
 
     # -- the lifecycle ----------------------------------------------------------------------
 
-    @command("suggestion_status", help=N_("Move a suggestion on: under_review, planned, "
-                                          "in_progress, done, declined REASON, needs_info"),
+    @command("suggestion_status", help=N_("Move a suggestion on: `under_review`, `planned`, "
+                                          "`in_progress`, `done`, `declined` REASON, "
+                                          "`needs_info`"),
              privilege=Privilege.MOD)
     async def set_status(self, ctx: Context, number: Number, status: Annotated[
             Settable, Param(help=N_("The new status"))], reason: Annotated[

@@ -142,7 +142,7 @@ def review_item(tr: Any, row: Any) -> tuple[Markup, list[Button]]:
     who = tr.t("{name} (anonymous to members)", name=row.author_name or "?") if row.anonymous \
         else escape(row.author_name or "?")
     text = tr.t("📝 Suggestion #{n} waits for review: {text}\nBy {who}. Approve it, or "
-                "decline it with /suggestion_status {n} declined REASON.",
+                "decline it with /suggestion_status {n} `declined` REASON.",
                 n=row.id, text=row.text, who=who)
     return text, [Button(tr.plain("Approve"), Approve(row.id), style=ButtonStyle.SUCCESS)]
 
@@ -170,10 +170,10 @@ def refusal(tr: Any, row: Any, why: str, steps: Sequence[Status]) -> Markup:
                     n=row.id, status=now)
     if why == "reason":
         return tr.t("Declining needs a reason members can read: /suggestion_status {n} "
-                    "declined REASON", n=row.id)
+                    "`declined` REASON", n=row.id)
     return tr.t("Suggestion #{n} is {status}; from there it can become: {choices}.",
-                n=row.id, status=now, choices=", ".join(f"{s.value} ({status(tr, s)})"
-                                                         for s in steps))
+                n=row.id, status=now, choices=Markup(", ").join(
+                    Markup("`{}` ({})").format(s.value, status(tr, s)) for s in steps))
 
 
 def notice(tr: Any, row: Any, new: Status, reason: str, into: int | None) -> Markup:
