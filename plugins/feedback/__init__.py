@@ -85,7 +85,8 @@ class Feedback(Plugin):
         config: FeedbackSettings = await self.config(community)  # type: ignore[assignment]
         await self._plan_digest(community, config.digest)
 
-    async def _plan_digest(self, community: CommunityRef, period: str) -> None:
+    async def _plan_digest(self, community: CommunityRef, period: str,
+                           since: str | None = None) -> None:
         runs = await self.next_runs("digest", community)
         for other in RULES:
             if other != period and other in runs:
@@ -95,7 +96,7 @@ class Feedback(Plugin):
             # a day's grace: a digest right after installing would report nothing
             await self.schedule("digest", community, rule=RULES[period], key=period,
                                 at=now + timedelta(days=1),
-                                data={"period": period, "since": now.isoformat()})
+                                data={"period": period, "since": since or now.isoformat()})
 
     async def _touch(self, ctx: Context) -> None:
         assert ctx.member is not None
@@ -374,7 +375,8 @@ class Feedback(Plugin):
         """The period's digest: posted, waiting as a draft, one line, or skipped."""
         config: FeedbackSettings = await ctx.settings()
         if config.digest != data.get("period"):
-            await self._plan_digest(ctx.community, config.digest)  # the setting changed
+            # the setting changed: the first digest still starts where this one would have
+            await self._plan_digest(ctx.community, config.digest, data.get("since"))
             return
         end = datetime.fromisoformat(str(data.get("_occurrence") or ctx.now().isoformat()))
         since = datetime.fromisoformat(str(data["since"])) if data.get("since") else None
