@@ -162,6 +162,7 @@ def vote_reply(tr: Any, number: int, value: int, result: str) -> Markup:
 def refusal(tr: Any, row: Any, why: str, steps: Sequence[Status]) -> Markup:
     """Why a status change is refused, and what is allowed instead."""
     now = status(tr, row.status)
+    comma = tr.plain(", ")
     if why == "same":
         return tr.t("Suggestion #{n} is {status} already; nothing changed.", n=row.id,
                     status=now)
@@ -172,7 +173,7 @@ def refusal(tr: Any, row: Any, why: str, steps: Sequence[Status]) -> Markup:
         return tr.t("Declining needs a reason members can read: /suggestion_status {n} "
                     "`declined` REASON", n=row.id)
     return tr.t("Suggestion #{n} is {status}; from there it can become: {choices}.",
-                n=row.id, status=now, choices=Markup(", ").join(
+                n=row.id, status=now, choices=Markup(comma).join(
                     Markup("`{}` ({})").format(s.value, status(tr, s)) for s in steps))
 
 
