@@ -299,14 +299,17 @@ class Feedback(Plugin):
             await ctx.reply(render.refusal(ctx.i18n, row, why, next_steps(Status(row.status))),
                             private=True)
             return
-        told = await self.flows.change(ctx, row, new, reason, into)
-        if told is None:
+        done = await self.flows.change(ctx, row, new, reason, into)
+        if done is None:
             await ctx.reply(ctx.t("Suggestion #{n} changed meanwhile; look again with "
                                   "/suggestion_history {n}.", n=row.id), private=True)
             return
+        told, adopted = done
         await ctx.reply(ctx.tn("Suggestion #{id} is now {status}; I told {n} member.",
                                "Suggestion #{id} is now {status}; I told {n} members.", told,
                                id=row.id, status=render.status(ctx.i18n, new)), private=True)
+        if adopted:  # after the answer, so whatever contributions posts comes after it
+            await self.flows.adopted(ctx, row)
 
     @command("suggestion_history", help=N_("The audit of a suggestion: author and every change"),
              privilege=Privilege.MOD, private=True)

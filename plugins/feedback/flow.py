@@ -65,10 +65,11 @@ class Flows:
         await shared.edit(row.message, text, buttons=buttons, channel=shared.channel)
 
     async def change(self, ctx: Context, row: Any, new: Status, reason: str,
-                     into: int | None = None) -> int | None:
-        """Move a suggestion to ``new``: audit, tell everyone concerned once; how many.
+                     into: int | None = None) -> tuple[int, bool] | None:
+        """Move a suggestion to ``new``: audit, tell everyone concerned once.
 
-        None when it moved meanwhile (a replayed command changes nothing).
+        Returns how many were told and whether it was adopted just now (report it with
+        :meth:`adopted`); None when it moved meanwhile (a replayed command changes nothing).
         """
         assert ctx.member is not None
         community = ctx.community
@@ -81,15 +82,17 @@ class Flows:
             await self.tell(shared, audience, row, new, reason, into)
             adopted = (new in ADOPTED and row.author is not None
                        and await self.store.adopt(row.id, ctx.now()))
-        if adopted:
-            await ctx.emit(ContributionMade(
-                id=internal_id("feedback.adopted"), community=community, at=ctx.now(),
-                member=MemberRef(community.platform, row.author, row.author_name or ""),
-                kind="suggestion_adopted", ref=f"suggestion:{row.id}"))
         await self.refresh(community, row.id)
         if into is not None:
             await self.refresh(community, into)
-        return len(audience)
+        return len(audience), bool(adopted)
+
+    async def adopted(self, ctx: Context, row: Any) -> None:
+        """Report the author's contribution (contributions rewards it)."""
+        await ctx.emit(ContributionMade(
+            id=internal_id("feedback.adopted"), community=ctx.community, at=ctx.now(),
+            member=MemberRef(ctx.community.platform, row.author, row.author_name or ""),
+            kind="suggestion_adopted", ref=f"suggestion:{row.id}"))
 
     async def tell(self, shared: Context, ids: list[str], row: Any, new: Status, reason: str,
                    into: int | None) -> None:

@@ -4,6 +4,7 @@ member's language, duplicate merges, the review queue, anonymity and bad input."
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from bot import Context, ContributionMade, MemberRef, Plugin, on
 from bot.testing import FakeCommunity, Sent
 from plugins.admin import Admin
