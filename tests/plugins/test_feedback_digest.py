@@ -161,3 +161,20 @@ async def test_a_digest_missed_while_down_comes_once_after_a_restart(tmp_path: P
                              start=later + timedelta(hours=1)) as club:
         await club.advance("1h")
         assert not [s for s in club.sent if s.text.startswith("📰")]
+
+
+async def test_an_anonymous_polls_outcome_is_posted_for_everyone_naming_no_voter() -> None:
+    async with FakeCommunity([Feedback, Polls, Admin], admins=["amal"]) as club:
+        await club.says("amal", '/poll "Secret ballot?" "Yes | No" duration=1h anonymous=yes')
+        for name in ("sara", "omar"):
+            await club.presses(name, "Yes")
+        await club.advance("1h")
+        club.new()
+        await club.says("amal", "/poll_outcome 1 We go ahead")
+        sent = club.new()
+        assert [(s.to, s.text) for s in sent if "What came of" in s.text] == [
+            (None, "🗳 What came of poll #1 “Secret ballot?”: We go ahead")]
+        assert not [s for s in sent if s.is_dm]
+        club.new()
+        await club.says("amal", "/poll_outcome 1 We go ahead, from March")  # a correction
+        assert "We go ahead, from March" in club.expect("What came of poll #1").text
