@@ -190,8 +190,10 @@ class Feedback(Plugin):
         if await ctx.privilege() < Privilege.MOD:
             await ctx.reply(ctx.t("Only moderators can approve suggestions."), private=True)
             return
+        assert ctx.member is not None
         row = await self.store.suggestion(payload.suggestion, ctx.community.key)
-        if row is None or not await self.store.publish(row.id, Status.REVIEW, ctx.now()):
+        if row is None or not await self.store.publish(
+                row.id, Status.REVIEW, ctx.now(), actor=(ctx.member.id, ctx.member.name)):
             await ctx.reply(ctx.t("Suggestion #{n} is not waiting for review.",
                                   n=payload.suggestion), private=True)
             return

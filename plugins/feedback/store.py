@@ -88,13 +88,23 @@ class FeedbackStore:
                     suggestions.c.status.in_([s.value for s in OPEN])))
             return [(r.id, r.text, r.norm) for r in rows]
 
-    async def publish(self, number: int, was: Status, now: datetime) -> bool:
-        """Move a draft or reviewed suggestion to ``new`` (once); False if it moved already."""
+    async def publish(self, number: int, was: Status, now: datetime,
+                      actor: tuple[str, str | None] | None = None) -> bool:
+        """Move a draft or reviewed suggestion to ``new`` (once); False if it moved already.
+
+        ``actor`` (id, name): the moderator who approved it, for the audit.
+        """
         async with self.db.begin() as conn:
             done = await conn.execute(
                 update(suggestions)
                 .where(suggestions.c.id == number, suggestions.c.status == was.value)
                 .values(status=Status.NEW.value, posted_at=now, updated_at=now))
+            if done.rowcount and actor is not None:
+                community = (await conn.execute(select(suggestions.c.community).where(
+                    suggestions.c.id == number))).scalar_one()
+                await conn.execute(changes.insert().values(
+                    community=community, suggestion=number, actor=actor[0],
+                    actor_name=actor[1], old=was.value, new=Status.NEW.value, at=now))
             return bool(done.rowcount)
 
     async def hold_for_review(self, number: int, now: datetime) -> bool:

@@ -58,7 +58,7 @@ async def test_transitions_follow_the_lifecycle_and_refusals_change_nothing() ->
         club.expect("There is no suggestion #7 here.", to="amal")
         await club.says("sara", "/suggestion_status 1 done")
         assert not [s for s in club.new() if "is now" in s.text]  # members may not
-        for step in ("under_review", "planned", "in_progress", "done"):
+        for step in ("needs_info", "under_review", "planned", "in_progress", "done"):
             await club.says("amal", f"/suggestion_status 1 {step} step {step}")
         await club.says("amal", "/suggestion_status 1 in_progress")
         club.expect("Suggestion #1 is done, which is final; nothing changed.", to="amal")
@@ -68,11 +68,11 @@ async def test_transitions_follow_the_lifecycle_and_refusals_change_nothing() ->
         await club.says("amal", "/suggestion_history 1")
         history = club.expect("Suggestion #1 by sara", to="amal").text
         assert [line.split(", by ")[0].split(": ", 1)[1] for line in history.splitlines()[1:]] \
-            == ["new → under review", "under review → planned", "planned → in progress",
-                "in progress → done"]
-        assert history.count("by amal. Why: step ") == 4
-        # sara was told of each of the four changes exactly once
-        assert len(notices(club, "sara", 1)) == 4
+            == ["new → needs more information", "needs more information → under review",
+                "under review → planned", "planned → in progress", "in progress → done"]
+        assert history.count("by amal. Why: step ") == 5
+        # sara was told of each of the five changes exactly once
+        assert len(notices(club, "sara", 1)) == 5
 
 
 async def test_everyone_concerned_is_told_once_in_their_own_language() -> None:
@@ -175,6 +175,9 @@ async def test_the_review_queue_holds_a_suggestion_until_a_moderator_approves() 
         await club.presses("amal", "Approve")
         club.expect("💡 Suggestion #1: Longer voice chat hours", buttons=[UP, DOWN, FOLLOW])
         club.expect("Your suggestion #1 is approved and posted.", to="sara")
+        await club.says("amal", "/suggestion_history 1")
+        assert ": waiting for review → new, by amal" in club.expect("Suggestion #1 by sara",
+                                                                   to="amal").text
         await club.says("sara", "/suggest Shorter voice chat hours")
         await club.presses("sara", "Post mine anyway")
         club.new()
@@ -261,3 +264,18 @@ async def test_contributions_rewards_an_adopted_suggestion() -> None:
         await club.app.settle()
         badges = await club.app.member_badges(club.platform.community, club.member("sara"))
         assert "idea_adopted" in badges
+
+
+async def test_counts_in_arabic_take_each_plural_form() -> None:
+    async with FakeCommunity([Feedback], language="ar") as club:
+        tr = club.app.translator("feedback", "ar", club.platform.community)
+        told = [str(tr.tn("Suggestion #{id} is now {status}; I told {n} member.",
+                          "Suggestion #{id} is now {status}; I told {n} members.", n, id=1,
+                          status="مخطط له")) for n in (0, 1, 2, 3, 11, 100)]
+        assert [t.split("؛ ")[1] for t in told] == [
+            "ولم يكن هناك من أبلغه.", "وأبلغت عضوًا واحدًا.", "وأبلغت عضوين.",
+            "وأبلغت 3 أعضاء.", "وأبلغت 11 عضوًا.", "وأبلغت 100 عضو."]
+        followers = [str(tr.tn("{n} follower", "{n} followers", n)) for n in (0, 1, 2, 5, 12,
+                                                                             101)]
+        assert followers == ["لا متابعين", "متابع واحد", "متابعان", "5 متابعين",
+                             "12 متابعًا", "101 متابع"]

@@ -178,3 +178,28 @@ async def test_an_anonymous_polls_outcome_is_posted_for_everyone_naming_no_voter
         club.new()
         await club.says("amal", "/poll_outcome 1 We go ahead, from March")  # a correction
         assert "We go ahead, from March" in club.expect("What came of poll #1").text
+
+
+async def test_replays_of_poll_closed_and_of_the_digest_job_change_nothing() -> None:
+    from bot import PollClosed, internal_id
+
+    async with FakeCommunity([Feedback, Admin], admins=["amal"]) as club:
+        community = club.platform.community
+        for _ in range(2):  # delivered twice, under two ids: the handler itself must cope
+            await club.app.dispatcher.dispatch(PollClosed(
+                id=internal_id("test.closed"), community=community, at=club.clock.now(),
+                poll_id=7, question="Which day?", winners=("Sat",), voters=2,
+                voter_ids=("sara", "omar")))
+        await club.app.settle()
+        asked = [s for s in club.new() if "/poll_outcome 7" in s.text]
+        assert len(asked) == 1
+        await club.says("sara", "/suggest Add a channel for board games")
+        plugin = club.app.plugins["feedback"]
+        ctx = plugin.context(community)
+        data = {"period": "weekly", "since": START.isoformat(),
+                "_occurrence": FIRST.isoformat()}
+        club.new()
+        await plugin.digest_due(ctx, data)
+        await plugin.digest_due(ctx, data)  # the same occurrence again
+        await club.app.settle()
+        assert len([s for s in club.new() if s.text.startswith("📰")]) == 1
