@@ -195,6 +195,7 @@ async def test_replays_of_poll_closed_and_of_the_digest_job_change_nothing() -> 
         assert len(asked) == 1
         await club.says("sara", "/suggest Add a channel for board games")
         plugin = club.app.plugins["feedback"]
+        assert isinstance(plugin, Feedback)
         ctx = plugin.context(community)
         data = {"period": "weekly", "since": START.isoformat(),
                 "_occurrence": FIRST.isoformat()}
