@@ -11,13 +11,11 @@ There is no message handler: nothing of this plugin runs on the message hot path
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from bot import (
     N_,
-    Button,
-    ButtonStyle,
     Capability,
     CommunityRef,
     Context,
@@ -35,7 +33,8 @@ from bot import (
     on_button,
 )
 
-from . import digest, render
+from . import render
+from .digest import LENGTH, DigestDesk
 from .flow import Flows
 from .lifecycle import OPEN, ROADMAP, Status, next_steps, refusal
 from .render import Approve, ApproveDigest, Down, Follow, PostAnyway, Up
@@ -46,12 +45,6 @@ from .tables import metadata
 
 __all__ = ["Feedback", "FeedbackSettings"]
 
-#: When each digest goes out (the community's time).
-RULES = {
-    "weekly": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0;BYSECOND=0",
-    "monthly": "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;BYMINUTE=0;BYSECOND=0",
-}
-LENGTH = {"weekly": timedelta(days=7), "monthly": timedelta(days=31)}
 Settable = Literal["under_review", "planned", "in_progress", "done", "declined", "needs_info"]
 Text = Annotated[str, Param(help=N_("What you suggest"), max_length=MAX_TEXT)]
 Number = Annotated[int, Param(help=N_("The suggestion's number"), min=1)]
@@ -79,24 +72,12 @@ class Feedback(Plugin):
         super().__init__(*args, **kwargs)
         self.store = FeedbackStore(self)
         self.flows = Flows(self, self.store)
+        self.desk = DigestDesk(self, self.store)
 
     async def open(self, community: CommunityRef) -> None:
         """Keep the digest scheduled as the setting says."""
         config: FeedbackSettings = await self.config(community)  # type: ignore[assignment]
-        await self._plan_digest(community, config.digest)
-
-    async def _plan_digest(self, community: CommunityRef, period: str,
-                           since: str | None = None) -> None:
-        runs = await self.next_runs("digest", community)
-        for other in RULES:
-            if other != period and other in runs:
-                await self.unschedule("digest", community, other)
-        if period in RULES and period not in runs:
-            now = self.clock.now()
-            # a day's grace: a digest right after installing would report nothing
-            await self.schedule("digest", community, rule=RULES[period], key=period,
-                                at=now + timedelta(days=1),
-                                data={"period": period, "since": since or now.isoformat()})
+        await self.desk.plan(community, config.digest)
 
     async def _touch(self, ctx: Context) -> None:
         assert ctx.member is not None
@@ -258,9 +239,8 @@ class Feedback(Plugin):
 
     # -- the lifecycle ----------------------------------------------------------------------
 
-    @command("suggestion_status", help=N_("Move a suggestion on: `under_review`, `planned`, "
-                                          "`in_progress`, `done`, `declined` REASON, "
-                                          "`needs_info`"),
+    @command("suggestion_status", help=N_("Move a suggestion to its next status (declining "
+                                          "needs a reason)"),
              privilege=Privilege.MOD)
     async def set_status(self, ctx: Context, number: Number, status: Annotated[
             Settable, Param(help=N_("The new status"))], reason: Annotated[
@@ -381,48 +361,11 @@ class Feedback(Plugin):
         config: FeedbackSettings = await ctx.settings()
         if config.digest != data.get("period"):
             # the setting changed: the first digest still starts where this one would have
-            await self._plan_digest(ctx.community, config.digest, data.get("since"))
+            await self.desk.plan(ctx.community, config.digest, data.get("since"))
             return
         end = datetime.fromisoformat(str(data.get("_occurrence") or ctx.now().isoformat()))
         since = datetime.fromisoformat(str(data["since"])) if data.get("since") else None
-        await self._digest(ctx, config, end, since or end - LENGTH[config.digest])
-
-    async def _digest(self, ctx: Context, config: FeedbackSettings, end: datetime,
-                      fallback_start: datetime) -> str:
-        """Write and store the digest ending at ``end``: "posted", "draft", "skipped", "".
-
-        "" when this period has its digest already (a job that ran twice).
-        """
-        community = ctx.community
-        start = await self.store.last_digest_end(community.key) or fallback_start
-        period = await digest.gather(self.store, community.key, start, end)
-        shared = self.context(community)
-        text = digest.write(shared.i18n, period)
-        if period.empty and config.quiet_digest == "skip":
-            made = await self.store.add_digest(community.key, start, end, "skipped", text,
-                                               ctx.now())
-            return "skipped" if made else ""
-        if config.digest_approval:
-            admins = self.context(community, channel=self.kernel.admin_channel(community))
-            async with admins.transaction():
-                made = await self.store.add_digest(community.key, start, end, "draft", text,
-                                                   ctx.now())
-                if made:
-                    await self._show_draft(admins, made, text)
-            return "draft" if made else ""
-        async with shared.transaction():
-            made = await self.store.add_digest(community.key, start, end, "posted", text,
-                                               ctx.now())
-            if made:
-                await shared.send(text)
-        return "posted" if made else ""
-
-    async def _show_draft(self, ctx: Context, digest_id: int, text: str) -> None:
-        head = ctx.t("📝 Digest draft, waiting for an admin's approval (members do not see "
-                     "it yet). Replace its text with /digest_edit TEXT.")
-        await ctx.send(head + Markup("\n\n") + Markup(text), buttons=[Button(
-            ctx.i18n.plain("Approve and post"), ApproveDigest(digest_id),
-            style=ButtonStyle.SUCCESS)])
+        await self.desk.write(ctx, config, end, since or end - LENGTH[config.digest])
 
     @command("digest_now", help=N_("Write the digest of the time since the last one now"),
              privilege=Privilege.ADMIN, private=True)
@@ -430,7 +373,7 @@ class Feedback(Plugin):
         """Make the digest now (posted, or a draft when approval is required)."""
         config: FeedbackSettings = await ctx.settings()
         length = LENGTH.get(config.digest, LENGTH["weekly"])
-        done = await self._digest(ctx, config, ctx.now(), ctx.now() - length)
+        done = await self.desk.write(ctx, config, ctx.now(), ctx.now() - length)
         await ctx.reply({
             "posted": ctx.t("The digest is posted."),
             "draft": ctx.t("The digest draft waits for approval in the admins' channel."),
@@ -450,7 +393,7 @@ class Feedback(Plugin):
             return
         new = str(escape(text.strip()))
         await self.store.edit_draft(row.id, new, ctx.member.id)
-        await self._show_draft(ctx, row.id, new)
+        await self.desk.show_draft(ctx, row.id, new)
 
     @on_button(ApproveDigest)
     async def digest_approve(self, payload: ApproveDigest, ctx: Context) -> None:

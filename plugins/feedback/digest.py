@@ -9,14 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from bot import Markup
+from bot import Button, ButtonStyle, CommunityRef, Context, Markup
 
 from .lifecycle import Status
-from .render import excerpt, status
+from .render import ApproveDigest, excerpt, status
+from .settings import FeedbackSettings
 from .store import Counts, FeedbackStore
+
+if TYPE_CHECKING:
+    from . import Feedback
+
+#: When each digest goes out (the community's time).
+RULES = {
+    "weekly": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0;BYSECOND=0",
+    "monthly": "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;BYMINUTE=0;BYSECOND=0",
+}
+LENGTH = {"weekly": timedelta(days=7), "monthly": timedelta(days=31)}
 
 #: Statuses reported under "We did".
 DID = (Status.UNDER_REVIEW, Status.PLANNED, Status.IN_PROGRESS, Status.DONE, Status.DUPLICATE)
@@ -47,7 +58,7 @@ class Period:
         return sum(int(p.voters) for p in self.polls if self.start <= p.closed_at < self.end)
 
 
-def write(tr: Any, period: Period) -> Markup:
+def compose(tr: Any, period: Period) -> Markup:
     """The digest in ``tr``'s language (the community's)."""
     start, end = tr.date(period.start), tr.date(period.end)
     if period.empty:
@@ -154,3 +165,66 @@ async def gather(store: FeedbackStore, community: str, start: datetime,
     period.upcoming = await store.roadmap(community, (Status.IN_PROGRESS, Status.PLANNED))
     period.counts = await store.counts([r.id for r in period.raised])
     return period
+
+
+class DigestDesk:
+    """Schedules, writes, stores and posts (or drafts) the plugin's digests."""
+
+    def __init__(self, plugin: Feedback, store: FeedbackStore) -> None:
+        """Work through the plugin's scheduler and contexts."""
+        self.plugin = plugin
+        self.store = store
+
+    async def plan(self, community: CommunityRef, period: str,
+                   since: str | None = None) -> None:
+        """Keep one digest item scheduled, of the period the setting names (or none)."""
+        runs = await self.plugin.next_runs("digest", community)
+        for other in RULES:
+            if other != period and other in runs:
+                await self.plugin.unschedule("digest", community, other)
+        if period in RULES and period not in runs:
+            now = self.plugin.clock.now()
+            # a day's grace: a digest right after installing would report nothing
+            await self.plugin.schedule("digest", community, rule=RULES[period], key=period,
+                                       at=now + timedelta(days=1),
+                                       data={"period": period,
+                                             "since": since or now.isoformat()})
+
+    async def write(self, ctx: Context, config: FeedbackSettings, end: datetime,
+                    fallback_start: datetime) -> str:
+        """Write and store the digest ending at ``end``: "posted", "draft", "skipped", "".
+
+        "" when this period has its digest already (a job that ran twice).
+        """
+        community = ctx.community
+        start = await self.store.last_digest_end(community.key) or fallback_start
+        period = await gather(self.store, community.key, start, end)
+        shared = self.plugin.context(community)
+        text = compose(shared.i18n, period)
+        if period.empty and config.quiet_digest == "skip":
+            made = await self.store.add_digest(community.key, start, end, "skipped", text,
+                                               ctx.now())
+            return "skipped" if made else ""
+        if config.digest_approval:
+            admins = self.plugin.context(
+                community, channel=self.plugin.kernel.admin_channel(community))
+            async with admins.transaction():
+                made = await self.store.add_digest(community.key, start, end, "draft", text,
+                                                   ctx.now())
+                if made:
+                    await self.show_draft(admins, made, text)
+            return "draft" if made else ""
+        async with shared.transaction():
+            made = await self.store.add_digest(community.key, start, end, "posted", text,
+                                               ctx.now())
+            if made:
+                await shared.send(text)
+        return "posted" if made else ""
+
+    async def show_draft(self, ctx: Context, digest_id: int, text: str) -> None:
+        """Show admins the draft with its approval button."""
+        head = ctx.t("📝 Digest draft, waiting for an admin's approval (members do not see "
+                     "it yet). Replace its text with /digest_edit TEXT.")
+        await ctx.send(head + Markup("\n\n") + Markup(text), buttons=[Button(
+            ctx.i18n.plain("Approve and post"), ApproveDigest(digest_id),
+            style=ButtonStyle.SUCCESS)])
