@@ -35,6 +35,8 @@ async def test_a_suggestion_gets_buttons_a_thread_votes_and_a_status_dm(language
                 options=[command_option("text", "Add a channel for board games")])
             post = await fake.wait_for_bot_message(guild.general_id,
                                                    predicate=lambda m: bool(components(m)))
+            sent = await fake.wait_for_request(
+                "POST", MESSAGES, predicate=lambda r: "board games" in str(r.json))
             thread = await fake.wait_for_request("POST", THREAD_FROM_MESSAGE)
             posted = await followup(fake, 0, tr(app, "feedback", language,
                                                 "Your suggestion #{n} is posted. I will tell "
@@ -66,6 +68,7 @@ async def test_a_suggestion_gets_buttons_a_thread_votes_and_a_status_dm(language
     assert post["content"].startswith(t.plain("💡 **Suggestion #{n}**: {text}", n=1,
                                               text="Add a channel for board games"))
     assert ids == ["feedback.up:1", "feedback.down:1", "feedback.follow:1"]
+    assert sent.json["allowed_mentions"]["parse"] == []  # member text pings nobody
     assert [c["label"] for c in components(post)] == [
         t.plain("👍 Vote up"), t.plain("👎 Vote down"), t.plain("🔔 Follow")]
     assert t.plain("Comments: in the thread of this suggestion.") in post["content"]

@@ -279,3 +279,10 @@ async def test_counts_in_arabic_take_each_plural_form() -> None:
                                                                              101)]
         assert followers == ["لا متابعين", "متابع واحد", "متابعان", "5 متابعين",
                              "12 متابعًا", "101 متابع"]
+
+
+async def test_member_text_is_shown_as_typed_never_as_markup() -> None:
+    async with FakeCommunity([Feedback, Admin], admins=["amal"]) as club:
+        await club.says("sara", "/suggest **Free** [prizes](http://example.com) @everyone")
+        post = club.expect("💡 Suggestion #1:")
+        assert "**Free** [prizes](http://example.com) @everyone" in post.text
