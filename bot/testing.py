@@ -63,6 +63,8 @@ class _Recorder(Console):
     async def deliver(
         self, action: Action, reply_handle: Any = None, progress: Progress | None = None
     ) -> Delivered:
+        # recorded once delivered: a delivery that failed and is retried was sent once
+        delivered = await super().deliver(action, reply_handle)
         if isinstance(action, SendMessage):
             content = action.content
             to = None
@@ -79,7 +81,7 @@ class _Recorder(Console):
                 attachments=tuple(a.filename for a in content.attachments),
                 data=tuple(a.data for a in content.attachments),
             ))
-        return await super().deliver(action, reply_handle)
+        return delivered
 
 
 class FakeCommunity:

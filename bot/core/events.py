@@ -197,6 +197,9 @@ class PollClosed(Event):
         voters: How many members voted.
         newcomer_share: Share of voters who joined within 30 days (0..1).
         beyond_usual_share: Share of voters not among the most active 10% (0..1).
+        voter_ids: The voters' member ids, for a poll that was not anonymous (empty for
+            an anonymous one: its ballots never name anyone), so a plugin can tell them
+            what came of it.
     """
 
     poll_id: int
@@ -208,6 +211,7 @@ class PollClosed(Event):
     voters: int = 0
     newcomer_share: float = 0.0
     beyond_usual_share: float = 0.0
+    voter_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -199,6 +199,7 @@ class Lifecycle:
             winners=tuple(row.options[i] for i in winners), tie=len(winners) > 1,
             quorum_met=result.quorum_met, voters=tally.voters,
             newcomer_share=result.newcomers, beyond_usual_share=result.beyond_usual,
+            voter_ids=() if row.anonymous else tuple(sorted(keys)),
         ))
         self.store.release(poll_id)
         return True
