@@ -1,0 +1,91 @@
+"""Calendar files (RFC 5545 ``.ics``) for one event or a community's whole calendar.
+
+Every VEVENT carries its start in the event's own timezone (``DTSTART;TZID=Europe/Berlin``),
+the series rule as RRULE and each cancelled occurrence as EXDATE, so a calendar application
+shows the same starts ``recurrence.occurrences_after`` computes, across DST changes. A
+VTIMEZONE is included for each timezone used. Text is escaped by the ``icalendar`` library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from icalendar import Calendar, Event, vRecur
+
+from plugins.events.recurrence import Recurrence, wall_start, zone_of
+
+PRODID = "-//Majlis//Events//EN"
+# VTIMEZONE transitions are written for this many years past the last start (or now): a
+# series without an end goes on, and calendar applications also know the zone by its TZID
+_ZONE_YEARS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEntry:
+    """One event (a one-off or a series) as it goes into a calendar file."""
+
+    uid: str
+    title: str
+    description: str
+    location: str
+    url: str | None
+    recurrence: Recurrence
+    duration: timedelta
+    cancelled: tuple[datetime, ...]  # occurrence starts written as EXDATE
+    sequence: int = 0  # raised on every edit so calendar applications take the new version
+
+
+def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime) -> bytes:
+    """The ``.ics`` bytes of ``entries`` in one VCALENDAR named ``name``.
+
+    ``now`` is the DTSTAMP (when the file was made); it must be timezone-aware.
+    """
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    stamp = now.astimezone(UTC)
+    first: date = stamp.date()
+    last: date = stamp.date()
+    for entry in entries:
+        calendar.add_component(_event(entry, stamp))
+        start = entry.recurrence.first_start
+        first, last = min(first, start.date()), max(last, start.date())
+    calendar.add_missing_timezones(
+        first_date=first - timedelta(days=1),
+        last_date=last.replace(year=min(last.year + _ZONE_YEARS, 9999)),
+    )
+    return calendar.to_ical()
+
+
+def _event(entry: CalendarEntry, stamp: datetime) -> Event:
+    rec = entry.recurrence
+    zone = zone_of(rec.timezone)
+    event = Event()
+    event.add("uid", entry.uid)
+    event.add("dtstamp", stamp)
+    event.add("sequence", entry.sequence)
+    event.add("summary", entry.title)
+    if entry.description:
+        event.add("description", entry.description)
+    if entry.location:
+        event.add("location", entry.location)
+    if entry.url:
+        event.add("url", entry.url)
+    # the nominal wall-clock start: a start in a DST gap is read by the calendar application
+    # the way recurrence.localize reads it (RFC 5545 3.3.5: the offset before the gap)
+    event.add("dtstart", rec.first_start.replace(tzinfo=zone))
+    event.add("duration", entry.duration)
+    if rec.rule is not None:
+        event.add("rrule", vRecur.from_ical(rec.rule))
+        if entry.cancelled:
+            # named by the rule's own wall-clock time, so an expansion matches them exactly
+            walls = sorted({wall_start(rec, c).replace(tzinfo=zone) for c in entry.cancelled})
+            event.add("exdate", walls)
+    elif entry.cancelled and any(c == rec.first_start for c in entry.cancelled):
+        event.add("status", "CANCELLED")
+    return event
