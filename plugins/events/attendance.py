@@ -70,7 +70,7 @@ async def report(ctx: Context, store: EventStore, answers: Answers, event: Any,
         here = came.get(occurrence, set())
         for member in here:
             attended[member] = attended.get(member, 0) + 1
-        per_occurrence.append((occurrence, len(here), len(going)))
+        per_occurrence.append((occurrence, len(here), len(here & going), len(going)))
     members = sorted(set(yes) | set(attended), key=lambda m: (-attended.get(m, 0), names[m]))
     per_member = [(names[m], attended.get(m, 0), yes.get(m, 0)) for m in members]
     return render.attendance_report(ctx.i18n, event, per_occurrence, per_member)

@@ -263,26 +263,23 @@ def upcoming_list(tr: Speaker, items: Sequence[tuple[Any, datetime, Seats]]) -> 
 
 
 def attendance_report(
-    tr: Speaker, event: Any, per_occurrence: Sequence[tuple[datetime, int, int]],
+    tr: Speaker, event: Any, per_occurrence: Sequence[tuple[datetime, int, int, int]],
     per_member: Sequence[tuple[str, int, int]],
 ) -> Markup:
-    """Attendance rate per occurrence (came of going) and per member (came of said yes)."""
+    """Attendance per occurrence (who came, how many of those going) and per member."""
     lines = [tr.t("Attendance for {title} (event #{id})", title=event.title, id=event.id)]
     if not per_occurrence:
         lines.append(tr.t("No occurrence has started yet."))
         return Markup("\n").join(lines)
-    for when, came, going in per_occurrence:
-        lines.append(tr.t("• {when}: {came} of {going} ({rate})", when=when,
-                          came=tr.tn("{n} came", "{n} came", came),
-                          going=tr.tn("{n} going", "{n} going", going),
-                          rate=tr.percent(came / going) if going else "—"))
+    for when, came, kept, going in per_occurrence:
+        lines.append(tr.t("• {when}: {came} came; {kept} of {going} who said going ({rate})",
+                          when=when, came=came, kept=kept, going=going,
+                          rate=tr.percent(kept / going) if going else "—"))
     if per_member:
-        lines.append(tr.t("By member:"))
+        lines.append(tr.t("By member (came, of the times they said going):"))
         for name, came, going in per_member:
-            lines.append(tr.t("• {name}: {came} of {going} ({rate})", name=name,
-                              came=tr.tn("{n} time", "{n} times", came),
-                              going=tr.tn("{n} yes", "{n} yes", going),
-                              rate=tr.percent(came / going) if going else "—"))
+            lines.append(tr.t("• {name}: {came} of {going} ({rate})", name=name, came=came,
+                              going=going, rate=tr.percent(came / going) if going else "—"))
     return Markup("\n").join(lines)
 
 
