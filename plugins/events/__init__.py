@@ -338,7 +338,7 @@ class Events(Plugin):
     async def tick(self, ctx: Context, data: dict[str, Any]) -> None:
         """An event's next moment: a reminder, its start or its end."""
         done = await self.reminders.tick(ctx, data)
-        self.log.debug("event %s %s: %s", data.get("event"), data.get("kind"), done)
+        self.log.debug("event %s at %s: %s", data.get("event"), data.get("at"), done)
 
     # -- privacy ---------------------------------------------------------------------------
 

@@ -108,17 +108,21 @@ class Lifecycle:
     # -- planning -------------------------------------------------------------------------
 
     async def plan(self, community: CommunityRef, event: Any,
-                   after: tuple[datetime, int, datetime]) -> timeline.Moment | None:
-        """Schedule the event's next moment after ``after`` (replacing the one stored)."""
+                   after: datetime) -> timeline.Step | None:
+        """Schedule the event's next step strictly after ``after`` (replacing the stored one).
+
+        Strictly after: an instant already fired must never be scheduled again (the
+        scheduler fires an item once per instant).
+        """
         config: EventsSettings = await self.plugin.config(community)
-        moment = timeline.next_moment(recurrence(event), after, length(event), config.reminders,
-                                      await self.excluded(event))
-        if moment is None:
+        step = timeline.next_step(recurrence(event), after, length(event), config.reminders,
+                                  await self.excluded(event))
+        if step is None:
             await self.plugin.unschedule("tick", community, key=f"event:{event.id}")
             return None
-        await self.plugin.schedule("tick", community, at=moment.at, key=f"event:{event.id}",
-                                   data=moment.data(event.id))
-        return moment
+        await self.plugin.schedule("tick", community, at=step.at, key=f"event:{event.id}",
+                                   data=step.data(event.id))
+        return step
 
     # -- telling members ------------------------------------------------------------------
 

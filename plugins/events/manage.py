@@ -119,7 +119,7 @@ class Manager:
             await self.lifecycle.publish(ctx.community, event)
             occurrence = timeline.current(recurrence(event), ctx.now(), length(event))
             await self.lifecycle.mirror(ctx.community, event, occurrence)
-            await self.lifecycle.plan(ctx.community, event, timeline.start_of(ctx.now()))
+            await self.lifecycle.plan(ctx.community, event, ctx.now())
         elif event.status != "live":
             await ctx.reply(ctx.t("This event was discarded or cancelled."), private=True)
             return
@@ -155,7 +155,7 @@ class Manager:
         if old_occurrence is not None and old_occurrence != occurrence:
             await self.lifecycle.mirror(ctx.community, event, old_occurrence, cancel=True)
         await self.lifecycle.mirror(ctx.community, fresh, occurrence)
-        await self.lifecycle.plan(ctx.community, fresh, timeline.start_of(ctx.now()))
+        await self.lifecycle.plan(ctx.community, fresh, ctx.now())
         if occurrence is not None and fresh.capacity != event.capacity:
             freed = await self.answers.capacity_changed(fresh, event.capacity, occurrence)
             await self.lifecycle.tell(self.lifecycle.shared(ctx.community, fresh), freed,
@@ -193,7 +193,7 @@ class Manager:
                                                                      reason, m))
             await self.lifecycle.mirror(ctx.community, event, occurrence, cancel=True)
             fresh = await self.store.event(event.id, ctx.community.key)
-            await self.lifecycle.plan(ctx.community, fresh, timeline.start_of(ctx.now()))
+            await self.lifecycle.plan(ctx.community, fresh, ctx.now())
             nxt = timeline.current(recurrence(fresh), ctx.now(), length(fresh),
                                    await self.lifecycle.excluded(fresh))
             await self.lifecycle.mirror(ctx.community, fresh, nxt)

@@ -34,24 +34,32 @@ class Reminders:
         self.answers = answers
         self.lifecycle = lifecycle
 
-    async def tick(self, ctx: Context, data: dict[str, Any]) -> str:
-        """Plan the next moment, then act on this one; what was done (for logs and tests)."""
+    async def tick(self, ctx: Context, data: dict[str, Any]) -> list[str]:
+        """Plan the next step, then act on this one's moments; what was done (for logs)."""
         community = ctx.community
         event = await self.store.event(int(data["event"]), community.key)
         if event is None or event.status != "live":
-            return "gone"
-        moment = timeline.Moment.from_data(data)
+            return ["gone"]
+        step = timeline.Step.from_data(data)
         now = ctx.now()
         config: EventsSettings = await self.lifecycle.plugin.config(community)
+        # after an outage, moments too old to act on are not walked through one by one
         lookback = max(config.reminders, default=timedelta(0)) + length(event)
-        after = max(moment.order, timeline.start_of(now - lookback))
-        upcoming = await self.lifecycle.plan(community, event, after)
+        upcoming = await self.lifecycle.plan(community, event, max(step.at, now - lookback))
         excluded = await self.lifecycle.excluded(event)
+        return [await self._act(ctx, event, moment, upcoming, excluded)
+                for moment in step.moments]
+
+    async def _act(self, ctx: Context, event: Any, moment: timeline.Moment,
+                   upcoming: timeline.Step | None, excluded: tuple[datetime, ...]) -> str:
+        community = ctx.community
+        now = ctx.now()
         if moment.occurrence in excluded:
             return "cancelled"
         if moment.kind == timeline.REMIND:
-            later_due = (upcoming is not None and upcoming.kind == timeline.REMIND
-                         and upcoming.occurrence == moment.occurrence and upcoming.at <= now)
+            later_due = upcoming is not None and upcoming.at <= now and any(
+                m.kind == timeline.REMIND and m.occurrence == moment.occurrence
+                for m in upcoming.moments)
             if now >= moment.occurrence or later_due:
                 return "skipped"
             return await self._remind(ctx, event, moment.occurrence)
@@ -59,7 +67,7 @@ class Reminders:
             await self.lifecycle.refresh(community, event.id)
             if now >= moment.occurrence + length(event):
                 return "skipped"
-            if config.start_ping:
+            if (await self.lifecycle.plugin.config(community)).start_ping:
                 return await self._ping(community, event, moment.occurrence)
             return "started"
         await self.lifecycle.refresh(community, event.id)

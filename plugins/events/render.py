@@ -151,11 +151,16 @@ def preview(
     return Markup("\n").join(parts), buttons
 
 
-WHEN_EXAMPLES = (
-    "2026-03-05 18:00", "tomorrow 18:00", "next friday 7pm", "every thursday 18:00",
-    "every 2 weeks on monday 19:30", "first sunday of the month 10:00", "غدا 6 مساء",
-    "كل خميس الساعة 6 مساء",
-)
+#: Starts the phrase reader takes, shown when it cannot read one (typed as they are, so
+#: not translated: each language gets phrases in its own words).
+WHEN_EXAMPLES = {
+    "en": ("2026-03-05 18:00", "tomorrow 18:00", "next friday 7pm", "every thursday 18:00",
+           "every 2 weeks on monday 19:30", "first sunday of the month 10:00",
+           "غدا 6 مساء"),
+    "ar": ("2026-03-05 18:00", "غدا 6 مساء", "الجمعة القادمة 19:00",
+           "كل خميس الساعة 6 مساء", "كل أسبوعين يوم الاثنين 19:30",
+           "أول أحد من الشهر 10:00"),
+}
 
 
 def when_error(ctx: Context, text: str, problem: str) -> Markup:
@@ -173,7 +178,8 @@ def when_error(ctx: Context, text: str, problem: str) -> Markup:
     }
     first = reasons.get(problem) or ctx.t(
         "I could not read “{text}” as a start time.", text=text)
-    examples = Markup(", ").join(Markup("`{}`").format(e) for e in WHEN_EXAMPLES)
+    language = "ar" if ctx.language.startswith("ar") else "en"
+    examples = ctx.t(", ").join(Markup("`{}`").format(e) for e in WHEN_EXAMPLES[language])
     return Markup("\n").join([first, ctx.t(
         "Write a date and time (in the community's timezone) or a phrase, for example: "
         "{examples}. Nothing was created.", examples=examples)])

@@ -1,7 +1,7 @@
 """An event's moments (reminders, start, end) in time order, and which comes next.
 
-The scheduler holds one item per event: its next moment. Firing it schedules the one after
-first, then acts, so a crash while acting loses at most that one message and the chain goes
+The scheduler holds one item per event: its next step (the moments at one instant). Firing
+it schedules the step after first, then acts, so a crash while acting loses at most that one message and the chain goes
 on. Nothing here reads the clock or the database.
 """
 
@@ -33,17 +33,29 @@ class Moment:
         """Sort key: time, then reminders before the start before the end."""
         return (self.at, _RANK[self.kind], self.occurrence)
 
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Every moment of an event at one instant (a daily event's start can be the next
+    day's 24 h reminder): one scheduled firing, since the scheduler fires an item once per
+    instant."""
+
+    at: datetime
+    moments: tuple[Moment, ...]
+
     def data(self, event: int) -> dict[str, Any]:
         """What the scheduled item stores."""
-        return {"event": event, "kind": self.kind, "occurrence": self.occurrence.isoformat(),
-                "at": self.at.isoformat(), "before": self.before}
+        return {"event": event, "at": self.at.isoformat(), "moments": [
+            {"kind": m.kind, "occurrence": m.occurrence.isoformat(), "before": m.before}
+            for m in self.moments]}
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Moment:
-        """The moment a scheduled item stands for."""
-        return cls(datetime.fromisoformat(data["at"]).astimezone(UTC), str(data["kind"]),
-                   datetime.fromisoformat(data["occurrence"]).astimezone(UTC),
-                   int(data.get("before", 0)))
+    def from_data(cls, data: dict[str, Any]) -> Step:
+        """The step a scheduled item stands for."""
+        at = datetime.fromisoformat(data["at"]).astimezone(UTC)
+        return cls(at, tuple(
+            Moment(at, str(m["kind"]), datetime.fromisoformat(m["occurrence"]).astimezone(UTC),
+                   int(m.get("before", 0))) for m in data["moments"]))
 
 
 def moments_of(occurrence: datetime, duration: timedelta,
@@ -54,31 +66,25 @@ def moments_of(occurrence: datetime, duration: timedelta,
     return [*out, Moment(start, START, start), Moment(start + duration, END, start)]
 
 
-def next_moment(
-    rec: Recurrence, after: tuple[datetime, int, datetime], duration: timedelta,
+def next_step(
+    rec: Recurrence, after: datetime, duration: timedelta,
     reminders: Sequence[timedelta], excluded: Collection[datetime] = (),
-) -> Moment | None:
-    """The first moment whose order comes after ``after`` (None: the event is over)."""
+) -> Step | None:
+    """Every moment at the first instant strictly after ``after`` (None: the event is over)."""
     lead = max(reminders, default=timedelta(0))
-    since = after[0] - duration - _TINY
+    since = after - duration - _TINY
     count = 4
     while True:
         found = occurrences_after(rec, since, count=count, excluded=excluded)
-        best: Moment | None = None
-        for occurrence in found:
-            for moment in moments_of(occurrence, duration, reminders):
-                if moment.order > after and (best is None or moment.order < best.order):
-                    best = moment
+        later = [m for o in found for m in moments_of(o, duration, reminders) if m.at > after]
+        first = min((m.at for m in later), default=None)
+        if first is not None and (len(found) < count or count >= 4096
+                                  or found[-1].astimezone(UTC) - lead > first):
+            return Step(first, tuple(sorted((m for m in later if m.at == first),
+                                            key=lambda m: m.order)))
         if len(found) < count or count >= 4096:
-            return best
-        if best is not None and found[-1].astimezone(UTC) - lead > best.at:
-            return best
+            return None
         count *= 4
-
-
-def start_of(now: datetime) -> tuple[datetime, int, datetime]:
-    """An ``after`` key just before ``now`` (a moment due now counts as next)."""
-    return (now - _TINY, 99, now)
 
 
 def current(rec: Recurrence, now: datetime, duration: timedelta,
