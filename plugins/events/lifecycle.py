@@ -140,7 +140,10 @@ class Lifecycle:
         if ctx.has(Capability.DIRECT_MESSAGES):
             for member in refs:
                 speaker = await self.speaker_for(ctx, member)
-                await ctx.dm(member, build(speaker, None), buttons=list(buttons))
+                # a member the bot cannot reach privately is mentioned in the channel instead,
+                # with the same words (not the core's generic "open your DMs" note)
+                await ctx.dm(member, build(speaker, None), buttons=list(buttons),
+                             fallback=build(ctx.i18n, ctx.mention(member)))
             return len(refs)
         await ctx.send(build(ctx.i18n, render.mentions(ctx, refs)), mentions=refs,
                        buttons=list(buttons))
