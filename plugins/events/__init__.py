@@ -48,6 +48,7 @@ from plugins.events.tables import metadata
 
 __all__ = ["Events", "EventsSettings"]
 
+ONE_HOUR = Duration(hours=1)
 MAX_TITLE = 200
 MAX_PLACE = 300
 MAX_DESCRIPTION = 1500
@@ -106,8 +107,7 @@ class Events(Plugin):
         start: Annotated[str, Param(help=N_(
             "When: 2026-03-05 18:00, tomorrow 18:00, every thursday 18:00, غدا 6 مساء"),
             max_length=120)],
-        duration: Annotated[Duration, Param(help=N_("How long, like 90m or 2h"))] = Duration(
-            hours=1),
+        duration: Annotated[Duration, Param(help=N_("How long, like 90m or 2h"))] = ONE_HOUR,
         place: Annotated[str, Param(help=N_("Where: a room, a link or a channel"),
                                     max_length=MAX_PLACE)] = "",
         capacity: Annotated[int, Param(help=N_("Places (0: no limit)"), min=0,

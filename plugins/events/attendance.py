@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import ContributionMade, Context, MemberRef, internal_id
+from bot import Context, ContributionMade, MemberRef, internal_id
 from plugins.events import render, timeline
 from plugins.events.lifecycle import length, recurrence
 from plugins.events.rsvp import Answers

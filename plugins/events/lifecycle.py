@@ -56,6 +56,12 @@ class Lifecycle:
         zone = await self.store.zone(ctx.community.key, member.id)
         return render.in_zone(ctx.for_member(member), zone)
 
+    async def settings(self, community: CommunityRef) -> EventsSettings:
+        """The community's events settings."""
+        config = await self.plugin.config(community)
+        assert isinstance(config, EventsSettings)
+        return config
+
     # -- the post -------------------------------------------------------------------------
 
     async def content(self, ctx: Context, event: Any) -> tuple[Markup, list[list[Any]]]:
@@ -114,7 +120,7 @@ class Lifecycle:
         Strictly after: an instant already fired must never be scheduled again (the
         scheduler fires an item once per instant).
         """
-        config: EventsSettings = await self.plugin.config(community)
+        config = await self.settings(community)
         step = timeline.next_step(recurrence(event), after, length(event), config.reminders,
                                   await self.excluded(event))
         if step is None:
@@ -134,7 +140,7 @@ class Lifecycle:
 
         ``build(speaker, mention)`` writes the text; ``mention`` is None in a DM.
         """
-        refs = [MemberRef(ctx.community.platform, a.member, a.name) for a in members]
+        refs = [MemberRef(ctx.community.platform, a.member, a.name or a.member) for a in members]
         if not refs:
             return 0
         if ctx.has(Capability.DIRECT_MESSAGES):

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from bot import CommunityRef, Context, MemberRef
 from plugins.events import render, timeline
 from plugins.events.lifecycle import Lifecycle, length, recurrence
-from plugins.events.settings import EventsSettings
 
 if TYPE_CHECKING:
     from plugins.events.rsvp import Answers
@@ -42,7 +41,7 @@ class Reminders:
             return ["gone"]
         step = timeline.Step.from_data(data)
         now = ctx.now()
-        config: EventsSettings = await self.lifecycle.plugin.config(community)
+        config = await self.lifecycle.settings(community)
         # after an outage, moments too old to act on are not walked through one by one
         lookback = max(config.reminders, default=timedelta(0)) + length(event)
         upcoming = await self.lifecycle.plan(community, event, max(step.at, now - lookback))
@@ -67,7 +66,7 @@ class Reminders:
             await self.lifecycle.refresh(community, event.id)
             if now >= moment.occurrence + length(event):
                 return "skipped"
-            if (await self.lifecycle.plugin.config(community)).start_ping:
+            if (await self.lifecycle.settings(community)).start_ping:
                 return await self._ping(community, event, moment.occurrence)
             return "started"
         await self.lifecycle.refresh(community, event.id)
@@ -86,7 +85,8 @@ class Reminders:
     async def _ping(self, community: CommunityRef, event: Any, occurrence: datetime) -> str:
         seats = await self.answers.seats_at(event, occurrence)
         shared = self.lifecycle.shared(community, event)
-        refs = [MemberRef(community.platform, a.member, a.name) for a in seats.going]
+        refs = [MemberRef(community.platform, a.member, a.name or a.member)
+                for a in seats.going]
         text = render.starting(shared.i18n, event,
                                render.mentions(shared, refs) if refs else None)
         await shared.send(text, buttons=render.check_in_button(shared.i18n, event.id,

@@ -47,12 +47,23 @@ class Speaker(Protocol):
 
     timezone: str
 
-    def t(self, message: str, /, **values: Any) -> Markup: ...
-    def tn(self, singular: str, plural: str, n: int, /, **values: Any) -> Markup: ...
-    def plain(self, message: str, /, **values: Any) -> str: ...
-    def datetime(self, when: datetime, fmt: str | None = None) -> str: ...
-    def duration(self, delta: timedelta) -> str: ...
-    def percent(self, fraction: float) -> str: ...
+    def t(self, message: str, /, **values: Any) -> Markup:
+        """A translated template, values filled (and escaped)."""
+
+    def tn(self, singular: str, plural: str, n: int, /, **values: Any) -> Markup:
+        """The plural form for ``n``."""
+
+    def plain(self, message: str, /, **values: Any) -> str:
+        """A translation without markup (button labels)."""
+
+    def datetime(self, when: datetime, fmt: str | None = None) -> str:
+        """A moment in ``timezone``."""
+
+    def duration(self, delta: timedelta) -> str:
+        """A duration in words."""
+
+    def percent(self, fraction: float) -> str:
+        """A fraction as a percentage."""
 
 
 def in_zone(speaker: Speaker, zone: str | None) -> Speaker:

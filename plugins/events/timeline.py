@@ -1,8 +1,8 @@
 """An event's moments (reminders, start, end) in time order, and which comes next.
 
 The scheduler holds one item per event: its next step (the moments at one instant). Firing
-it schedules the step after first, then acts, so a crash while acting loses at most that one message and the chain goes
-on. Nothing here reads the clock or the database.
+it schedules the step after first, then acts, so a crash while acting loses at most that
+one message and the chain goes on. Nothing here reads the clock or the database.
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ class Moment:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """Every moment of an event at one instant (a daily event's start can be the next
-    day's 24 h reminder): one scheduled firing, since the scheduler fires an item once per
-    instant."""
+    """Every moment of an event at one instant: one scheduled firing.
+
+    A daily event's start can be the next day's 24 h reminder; the scheduler fires an item
+    once per instant, so both go in one step.
+    """
 
     at: datetime
     moments: tuple[Moment, ...]

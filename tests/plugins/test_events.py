@@ -35,7 +35,8 @@ def post_of(c: FakeCommunity) -> Sent:
 
     The kit records sent messages; edits show in the console's transcript.
     """
-    chunks = re.split(r"\n?\[\d{4}-\d\d-\d\d \d\d:\d\d\] ", c.platform.out.getvalue())
+    out = c.platform.out.getvalue()  # type: ignore[union-attr]
+    chunks = re.split(r"\n?\[\d{4}-\d\d-\d\d \d\d:\d\d\] ", out)
     versions = [re.sub(r"^Majlis: (\(edited m\d+\) )?", "", chunk) for chunk in chunks
                 if re.match(r"^Majlis: (\(edited m\d+\) )?📅", chunk)]
     text, _, buttons = versions[-1].partition("\n[1 ")
@@ -188,7 +189,8 @@ async def test_a_start_ping_with_check_in_and_attendance_by_hand() -> None:
         c.expect("admin", to="sara")
         await c.says("amal", "/event_attendance 1")
         report = c.expect("Attendance for Book club (event #1)").text
-        assert "• Tue, January 6, 2026, 18:00 (Berlin): 2 came; 1 of 2 who said going (50%)" in report
+        assert ("• Tue, January 6, 2026, 18:00 (Berlin): 2 came; 1 of 2 who said going (50%)"
+                in report)
         assert "• sara: 1 of 1 (100%)" in report
         assert "• omar: 0 of 1 (0%)" in report
         assert "• lina: 1 of 0 (—)" in report

@@ -42,7 +42,8 @@ def reminders(sent: list[Sent]) -> list[tuple[str | None, str]]:
 def shown(c: FakeCommunity, text: str) -> list[str]:
     """Transcript lines with ``text``: what members saw (the kit's record of a delivery
     retried during start-up, before the console is attached, holds it twice)."""
-    return [line for line in c.platform.out.getvalue().splitlines() if text in line]
+    out = c.platform.out.getvalue()  # type: ignore[union-attr]
+    return [line for line in out.splitlines() if text in line]
 
 
 async def test_24h_and_1h_reminders_go_to_those_going_by_dm_then_a_start_ping() -> None:
