@@ -225,8 +225,11 @@ class _Reader:
             return True
         if word in W.UNITS:
             unit, count = W.UNITS[word]
-            if word == "يوم" and (self.weekday(self.peek(1)) is not None or not s.every):
-                self.i += 1  # "يوم الخميس": the word "day" before a day's name
+            after = self.peek(1)
+            if word == "يوم" and (
+                self.weekday(after) is not None or _NUMBER.fullmatch(after) or not s.every
+            ):
+                self.i += 1  # "يوم الخميس", "يوم 15": the word "day" before the day's name
                 return True
             self.set_unit(unit, count)
             self.i += 1
