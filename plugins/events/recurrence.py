@@ -146,6 +146,10 @@ class _Plan:
     wkst: int
     monthday: int | None  # MONTHLY by day of month (negative counts from the end)
     nth: tuple[int, int] | None  # MONTHLY by weekday: (ordinal, weekday), e.g. (1, 6)
+    # the dateutil fallback may start late (a whole number of periods) unless COUNT counts
+    # from the very first start
+    shiftable: bool = False
+    period: str = ""  # the fallback's FREQ
 
 
 @lru_cache(maxsize=4096)
@@ -168,7 +172,22 @@ def _plan(rule: str) -> _Plan:
         raise RecurrenceError(f"unreadable rule {rule!r}: {exc}") from exc
     if "COUNT" in parts and until is not None:
         raise RecurrenceError("a rule cannot have both COUNT and UNTIL")
-    return _simple(parts, rest, until) or _Plan(rest, until, None, 1, (), 0, None, None)
+    simple = _simple(parts, rest, until)
+    if simple is not None:
+        return simple
+    interval = int(parts.get("INTERVAL", "1"))
+    return _Plan(
+        rest,
+        until,
+        None,
+        interval,
+        (),
+        0,
+        None,
+        None,
+        parts["FREQ"] in _PERIODS and "COUNT" not in parts and interval >= 1,
+        parts["FREQ"],
+    )
 
 
 def _until(value: str | None) -> datetime | None:
@@ -219,7 +238,9 @@ def _walls(plan: _Plan, start: datetime, since: datetime) -> Iterator[datetime]:
 
 def _expand(plan: _Plan, start: datetime, since: datetime) -> Iterator[datetime]:
     if plan.freq is None:
-        yield from _dateutil(plan.body, start).xafter(max(since, start), inc=True)
+        since = max(since, start)
+        anchor = _late_start(plan, start, since) if plan.shiftable else start
+        yield from _dateutil(plan.body, anchor).xafter(since, inc=True)
         return
     clock = start.time()
     since = max(since, start)
@@ -272,10 +293,42 @@ def _month_day(year: int, month: int, plan: _Plan) -> date | None:
     return date(year, month, day) if 1 <= day <= length else None
 
 
+_PERIODS = {
+    "SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
+    "HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1), "WEEKLY": timedelta(weeks=1),
+    "MONTHLY": None, "YEARLY": None,
+}  # fmt: skip
+
+
+def _late_start(plan: _Plan, start: datetime, since: datetime) -> datetime:
+    """``start`` moved on by whole periods to just before ``since`` (dateutil walks less).
+
+    A dateutil rule's periods (days, weeks, months of INTERVAL length) are counted from the
+    start, and every default it takes from the start (weekday, day of month, time of day) is
+    the same after whole periods, so the starts from ``since`` on are unchanged. Months and
+    years keep the day only when it exists in every month: a start after the 28th stays.
+    """
+    step = _PERIODS[plan.period]
+    if step is not None:
+        periods = max(0, (since - start) // step - 1)
+        return start + (periods // plan.interval) * plan.interval * step
+    if start.day > 28:
+        return start
+    months = (since.year - start.year) * 12 + since.month - start.month - 1
+    if plan.period == "YEARLY":
+        months -= months % 12
+        unit = 12 * plan.interval
+    else:
+        unit = plan.interval
+    moved = max(0, months // unit) * unit
+    year, month = divmod(start.month - 1 + moved, 12)
+    return start.replace(year=start.year + year, month=month + 1)
+
+
 @lru_cache(maxsize=16384)
 def _dateutil(body: str, start: datetime) -> rrule:
-    # cache=True: a series asked again (the scheduler's next tick) reuses what it expanded
-    result = rrulestr(body, dtstart=start, cache=True)
+    # started late by _late_start, a series is only a few periods from the starts wanted
+    result = rrulestr(body, dtstart=start, cache=False)
     assert isinstance(result, rrule)
     return result
 

@@ -203,6 +203,10 @@ SHAPES = [
     # shapes the arithmetic does not take: the dateutil fallback
     "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1", "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
     "FREQ=WEEKLY;BYDAY=FR;COUNT=30", "FREQ=HOURLY;INTERVAL=7",
+    "FREQ=MONTHLY;INTERVAL=2;BYDAY=MO,TU;BYSETPOS=1",
+    "FREQ=YEARLY;INTERVAL=2;BYMONTH=3;BYDAY=-1SU",
+    "FREQ=DAILY;BYMONTH=1,7", "FREQ=MONTHLY;INTERVAL=5", "FREQ=YEARLY",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;BYHOUR=9,18", "FREQ=HOURLY;INTERVAL=5;BYHOUR=1,2,3",
 ]  # fmt: skip
 ZONES = ["Europe/Berlin", "Asia/Riyadh", "America/New_York", "Australia/Lord_Howe", "UTC"]
 
@@ -214,7 +218,7 @@ def dateutil_next(rule: str, zone: ZoneInfo, start: datetime, after: datetime, n
         instant = wall.replace(tzinfo=zone).astimezone(UTC)
         if instant > after and instant not in found:
             found.append(instant)
-        if len(found) == n or wall.year > after.year + 3:
+        if len(found) == n or wall.year > after.year + 12:
             break
     return sorted(found)[:n]
 
