@@ -249,7 +249,10 @@ class _Reader:
             raise self.fail(WhenProblem.BAD_TIME)
         s.hour, s.minute, s.bare_hour = hour, minute, bare
         word, pair = self.peek(), (self.peek(), self.peek(1))
-        if word in W.MINUTE_WORDS and bare:
+        if word == "و" and "و" + self.peek(1) in W.MINUTE_WORDS and bare:
+            s.minute, s.bare_hour = W.MINUTE_WORDS["و" + self.peek(1)], False
+            self.i += 2  # "7 و النصف", written apart
+        elif word in W.MINUTE_WORDS and bare:
             s.minute, s.bare_hour = W.MINUTE_WORDS[word], False
             self.i += 1
         elif pair in W.MINUS_QUARTER and bare:
@@ -463,6 +466,11 @@ class _Reader:
             if nth not in (1, -1):
                 return False
             return self.set_monthday(nth) if nth == 1 else self.last_day()
+        if word in ("of", "من") or (word in W.UNITS and W.UNITS[word][0] == "month"):
+            if nth not in (1, -1):
+                return False
+            # "first of the month", "اول الشهر", "اخر الشهر": a day of the month
+            return self.set_monthday(1) if nth == 1 else self.last_day()
         if word in W.UNITS and self.slots.every:
             unit, _count = W.UNITS[word]
             self.i += 1
@@ -541,6 +549,8 @@ def _rule(s: _Slots, text: str) -> tuple[str, list[int], int | None]:
             body = f"FREQ=MONTHLY;BYMONTHDAY={s.monthday}"
         return _interval(body, interval), [], s.monthday
     if s.weekdays:
+        if unit == "day" and interval != 1:
+            raise WhenError(WhenProblem.AMBIGUOUS, text)  # "every 2 days on monday"
         days = sorted(s.weekdays)
         body = "FREQ=WEEKLY;BYDAY=" + ",".join(WEEKDAYS[d] for d in days)
         return _interval(body, interval), days, None

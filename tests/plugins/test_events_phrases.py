@@ -70,6 +70,9 @@ ONE_OFF = [
     ("اليوم الساعة السابعة والنصف مساءً", datetime(2026, 12, 2, 19, 30)),
     ("السبت الساعة الثامنة إلا ربع مساء", datetime(2026, 12, 5, 19, 45)),
     ("غدا الظهر", datetime(2026, 12, 3, 12, 0)),
+    ("الساعة 7 و النصف مساء غدا", datetime(2026, 12, 3, 19, 30)),
+    ("في تمام الساعة السابعة مساءً يوم الخميس القادم", datetime(2026, 12, 3, 19, 0)),
+    ("7pm 25.12.2026", datetime(2026, 12, 25, 19, 0)),
 ]
 
 
@@ -121,6 +124,15 @@ SERIES = [
      "FREQ=WEEKLY;BYDAY=TH"),
     ("كل اثنين وخميس ٧ مساء", datetime(2026, 12, 3, 19, 0), "FREQ=WEEKLY;BYDAY=MO,TH"),
     ("كل شهر يوم 15 الساعة 6 مساء", datetime(2026, 12, 15, 18, 0), "FREQ=MONTHLY;BYMONTHDAY=15"),
+    ("first of the month 10:00", datetime(2027, 1, 1, 10, 0), "FREQ=MONTHLY;BYMONTHDAY=1"),
+    ("اول الشهر الساعة ١٠ صباحا", datetime(2027, 1, 1, 10, 0), "FREQ=MONTHLY;BYMONTHDAY=1"),
+    ("آخر الشهر 8 مساء", datetime(2026, 12, 31, 20, 0), "FREQ=MONTHLY;BYMONTHDAY=-1"),
+    ("كل يوم 15 من الشهر 6 مساء", datetime(2026, 12, 15, 18, 0), "FREQ=MONTHLY;BYMONTHDAY=15"),
+    ("الساعة ٦ مساءً كل خميس", datetime(2026, 12, 3, 18, 0), "FREQ=WEEKLY;BYDAY=TH"),
+    ("every fortnight on tuesday 18:00", datetime(2026, 12, 8, 18, 0),
+     "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"),
+    ("every 2 months first sunday 10am", datetime(2026, 12, 6, 10, 0),
+     "FREQ=MONTHLY;INTERVAL=2;BYDAY=1SU"),
     ("كل ٣ أسابيع يوم الجمعة ٨ مساء", datetime(2026, 12, 4, 20, 0),
      "FREQ=WEEKLY;INTERVAL=3;BYDAY=FR"),
 ]  # fmt: skip
@@ -203,6 +215,9 @@ PROBLEMS = [
     ("2026-12-10", WhenProblem.NO_TIME),
     ("every week 18:00", WhenProblem.NO_DAY),
     ("every month 18:00", WhenProblem.NO_DAY),
+    ("every 2 days on monday 18:00", WhenProblem.AMBIGUOUS),
+    ("every month on monday 18:00", WhenProblem.AMBIGUOUS),
+    ("friday and saturday 8pm", WhenProblem.AMBIGUOUS),  # one-off on two days
 ]
 
 
