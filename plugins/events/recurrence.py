@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -86,24 +86,38 @@ def occurrences_after(
     *,
     count: int = 1,
     excluded: Collection[datetime] = (),
+    moved: Mapping[datetime, datetime] | None = None,
 ) -> list[datetime]:
     """The next ``count`` starts strictly after ``after``, skipping ``excluded`` instants.
 
     Results are aware datetimes in ``rec.timezone``; ``excluded`` is compared as UTC instants
-    (any timezone will do). Fewer than ``count`` come back when the rule ends.
+    (any timezone will do). ``moved`` maps an occurrence's start to the start it was moved to
+    (one occurrence edited): the old start is skipped and the new one counts in its place.
+    Fewer than ``count`` come back when the rule ends.
     """
     if after.tzinfo is None:
         raise RecurrenceError("after must be timezone-aware")
     if count <= 0:
         return []
     zone = zone_of(rec.timezone)
+    # compared as UTC instants: two datetimes sharing a tzinfo compare by wall time, which
+    # is wrong in a fold (02:30 twice) and for an unnormalised time in a gap
+    since = after.astimezone(UTC)
     skip = {e.astimezone(UTC) for e in excluded}
+    found: dict[datetime, datetime] = {}
+    if moved:
+        skip |= {old.astimezone(UTC) for old in moved}
+        for new in moved.values():
+            if new.astimezone(UTC) > since and new.astimezone(UTC) not in skip:
+                found[new.astimezone(UTC)] = new.astimezone(zone)
+    extra = len(found)
     if rec.rule is None:
         start = localize(rec.first_start.replace(tzinfo=None), zone)
-        return [start] if start > after and start.astimezone(UTC) not in skip else []
+        if start.astimezone(UTC) > since and start.astimezone(UTC) not in skip:
+            found[start.astimezone(UTC)] = start
+        return [found[k] for k in sorted(found)][:count]
     plan = _plan(rec.rule)
     wall_after = after.astimezone(zone).replace(tzinfo=None)
-    found: dict[datetime, datetime] = {}
     horizon: datetime | None = None
     for wall in _walls(plan, rec.first_start.replace(tzinfo=None), wall_after - _SLACK):
         if horizon is not None and wall > horizon:
@@ -112,9 +126,9 @@ def occurrences_after(
         if plan.until is not None and instant > plan.until:
             break
         key = instant.astimezone(UTC)
-        if instant > after and key not in skip and key not in found:
+        if key > since and key not in skip and key not in found:
             found[key] = instant
-            if len(found) == count and horizon is None:
+            if len(found) == count + extra and horizon is None:
                 # within a gap, wall times can map to instants out of order: keep looking a
                 # little past the count-th so the earliest `count` are the ones returned
                 horizon = wall + _SLACK
@@ -132,6 +146,36 @@ def next_occurrence(
 def next_occurrences_bulk(recs: Sequence[Recurrence], after: datetime) -> list[datetime | None]:
     """``next_occurrence`` of each recurrence (rules are parsed once and shared)."""
     return [next_occurrence(rec, after) for rec in recs]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleParts:
+    """A series' rule in the pieces a member reads ("every 2 weeks on Monday and Thursday").
+
+    The plugin words these in the member's language; a rule of another shape has none.
+    """
+
+    frequency: str  # "daily", "weekly" or "monthly"
+    interval: int  # every `interval` days / weeks / months
+    weekdays: tuple[int, ...]  # weekly: Monday = 0 .. Sunday = 6, in week order
+    monthday: int | None  # monthly: 1 .. 31, or -1 for the last day
+    nth: tuple[int, int] | None  # monthly: (1 .. 5, or -1 for the last; weekday)
+    until: datetime | None  # the last possible start (UTC), if the series ends
+
+
+def rule_parts(rec: Recurrence) -> RuleParts | None:
+    """The pieces of ``rec``'s rule, or None for a one-off or a shape only an RRULE can say."""
+    if rec.rule is None:
+        return None
+    plan = _plan(rec.rule)
+    if plan.freq is None:
+        return None
+    weekdays = plan.weekdays
+    if plan.freq == "WEEKLY" and not weekdays:
+        weekdays = (rec.first_start.weekday(),)
+    return RuleParts(
+        plan.freq.lower(), plan.interval, weekdays, plan.monthday, plan.nth, plan.until
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,10 +401,12 @@ __all__ = [
     "WEEKDAYS",
     "Recurrence",
     "RecurrenceError",
+    "RuleParts",
     "localize",
     "next_occurrence",
     "next_occurrences_bulk",
     "occurrences_after",
+    "rule_parts",
     "wall_start",
     "zone_of",
 ]

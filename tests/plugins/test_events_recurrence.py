@@ -18,9 +18,11 @@ from hypothesis import strategies as st
 from plugins.events.recurrence import (
     Recurrence,
     RecurrenceError,
+    RuleParts,
     next_occurrence,
     next_occurrences_bulk,
     occurrences_after,
+    rule_parts,
     wall_start,
 )
 
@@ -103,6 +105,54 @@ def test_cancelled_starts_are_skipped_as_instants() -> None:
     starts = occurrences_after(rec, utc(2026, 3, 20), count=3, excluded=cancelled)
     assert [s.date().isoformat() for s in starts] == ["2026-04-02", "2026-04-16", "2026-04-23"]
     assert next_occurrence(rec, utc(2026, 3, 20), cancelled) == starts[0]
+
+
+def test_a_moved_occurrence_counts_at_its_new_start() -> None:
+    rec = weekly_thursday(BERLIN, 19, 3)
+    # 2 April 18:00 moved to Saturday 4 April 11:00, 16 April moved before 9 April
+    moved = {
+        utc(2026, 4, 2, 16): datetime(2026, 4, 4, 11, tzinfo=BERLIN),
+        utc(2026, 4, 16, 16): utc(2026, 4, 8, 9),
+    }
+    starts = occurrences_after(rec, utc(2026, 3, 27), count=4, moved=moved)
+    assert [s.astimezone(UTC) for s in starts] == [
+        utc(2026, 4, 4, 9),
+        utc(2026, 4, 8, 9),
+        utc(2026, 4, 9, 16),
+        utc(2026, 4, 23, 16),
+    ]
+    assert all(s.tzinfo is BERLIN for s in starts)
+    # a moved start already passed is not a next start; a cancelled new start neither
+    assert occurrences_after(rec, utc(2026, 4, 5), moved=moved) == [utc(2026, 4, 8, 9)]
+    assert occurrences_after(
+        rec, utc(2026, 4, 5), moved=moved, excluded=[utc(2026, 4, 8, 9)], count=1
+    ) == [utc(2026, 4, 9, 16)]
+    one_off = Recurrence(datetime(2026, 5, 1, 19, tzinfo=BERLIN), None, "Europe/Berlin")
+    assert occurrences_after(
+        one_off, utc(2026, 4, 1), moved={one_off.first_start: utc(2026, 5, 2, 17)}
+    ) == [utc(2026, 5, 2, 17)]
+
+
+def test_rule_parts_for_the_words_a_member_reads() -> None:
+    weekly = Recurrence(
+        datetime(2026, 1, 5, 19, tzinfo=BERLIN),
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH,MO",
+        "Europe/Berlin",
+    )
+    assert rule_parts(weekly) == RuleParts("weekly", 2, (0, 3), None, None, None)
+    plain = Recurrence(datetime(2026, 1, 7, 19, tzinfo=BERLIN), "FREQ=WEEKLY", "Europe/Berlin")
+    assert rule_parts(plain) == RuleParts("weekly", 1, (2,), None, None, None)
+    last = Recurrence(
+        datetime(2026, 1, 30, 19, tzinfo=BERLIN),
+        "FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20261231T230000Z",
+        "Europe/Berlin",
+    )
+    assert rule_parts(last) == RuleParts("monthly", 1, (), None, (-1, 4), utc(2026, 12, 31, 23))
+    assert rule_parts(Recurrence(weekly.first_start, "FREQ=DAILY;INTERVAL=3", "UTC")) == (
+        RuleParts("daily", 3, (), None, None, None)
+    )
+    assert rule_parts(Recurrence(weekly.first_start, None, "UTC")) is None
+    assert rule_parts(Recurrence(weekly.first_start, "FREQ=YEARLY", "UTC")) is None
 
 
 def test_strictly_after_and_the_rules_end() -> None:
