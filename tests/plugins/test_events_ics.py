@@ -7,6 +7,7 @@ and EXDATE lines with ``dateutil.rrule.rrulestr``, and must be the starts the pl
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -183,12 +184,8 @@ def test_cancelled_starts_are_exdates_and_not_in_the_expansion() -> None:
 
 
 def test_a_cancelled_one_off_is_marked_cancelled() -> None:
-    cancelled = CalendarEntry(
-        **{
-            **{f: getattr(ONCE, f) for f in ONCE.__slots__},
-            "cancelled": (ONCE.recurrence.first_start,),
-        }
-    )
+    # cancelled by its instant in UTC: the same start as 19:00 Berlin
+    cancelled = replace(ONCE, cancelled=(datetime(2026, 5, 1, 17, tzinfo=UTC),))
     _, calendar = read((cancelled,))
     (event,) = calendar.walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED"
@@ -200,3 +197,37 @@ def test_an_empty_calendar_is_still_a_calendar() -> None:
     _, calendar = read(())
     assert calendar.walk("VEVENT") == []
     assert str(calendar["X-WR-CALNAME"]) == "Majlis: Readers' club"
+
+
+def test_a_moved_occurrence_is_an_overriding_vevent() -> None:
+    # 2 April's meeting moved to Saturday 4 April 11:00; the series otherwise unchanged
+    new_start = datetime(2026, 4, 4, 11, tzinfo=BERLIN)
+    moved = replace(WEEKLY, moved=((datetime(2026, 4, 2, 16, tzinfo=UTC), new_start),))
+    data, calendar = read((moved,))
+    master, override = sorted(calendar.walk("VEVENT"), key=lambda e: "RECURRENCE-ID" in e)
+    assert str(override["UID"]) == str(master["UID"]) == WEEKLY.uid
+    assert override["RECURRENCE-ID"].params["TZID"] == "Europe/Berlin"
+    assert override.decoded("RECURRENCE-ID") == datetime(2026, 4, 2, 18, tzinfo=BERLIN)
+    assert override.decoded("DTSTART") == datetime(2026, 4, 4, 11, tzinfo=BERLIN)
+    assert "RRULE" not in override
+    # what a calendar application shows: the master's starts, the overridden one replaced
+    replaced = override.decoded("RECURRENCE-ID").astimezone(UTC)
+    shown = sorted(
+        [s for s in file_starts(data, WEEKLY.uid, NOW, 8) if s != replaced]
+        + [override.decoded("DTSTART").astimezone(UTC)]
+    )[:6]
+    ours = occurrences_after(
+        moved.recurrence, NOW, count=6, excluded=moved.cancelled, moved=dict(moved.moved)
+    )
+    assert shown == [s.astimezone(UTC) for s in ours]
+    assert shown[1] == datetime(2026, 4, 4, 9, tzinfo=UTC)
+
+
+def test_a_moved_one_off_is_at_its_new_start() -> None:
+    moved = replace(
+        ONCE, moved=((ONCE.recurrence.first_start, datetime(2026, 5, 2, 17, tzinfo=UTC)),)
+    )
+    _, calendar = read((moved,))
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("DTSTART") == datetime(2026, 5, 2, 19, tzinfo=BERLIN)
+    assert "RECURRENCE-ID" not in event
