@@ -23,7 +23,8 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from plugins.events import phrase_words as W
 from plugins.events.arabic_text import fold
@@ -73,6 +74,7 @@ class _Slots:
     interval: int | None = None
     nth: int | None = None  # nth weekday of the month
     monthday: int | None = None  # day of the month
+    count: int | None = None  # "10 times": how many starts a series has
 
 
 _TOKEN = re.compile(r"[^\s,;!?؟()\"']+")
@@ -98,14 +100,18 @@ def parse_when(text: str, *, now: datetime, timezone: str) -> Recurrence:
         WhenError: the text names no start (``.problem`` says why).
     """
     words = tokens(text) if len(text) <= MAX_TEXT else []
-    if not words:
+    ends = next((i for i, w in enumerate(words) if w in W.UNTIL_WORDS), len(words))
+    if not words[:ends] or ends == len(words) - 1:
         raise WhenError(WhenProblem.UNREADABLE, text)
-    slots = _Reader(words, text).read()
+    slots = _Reader(words[:ends], text).read()
+    last = _Reader(words[ends + 1 :], text).read() if ends < len(words) else None
     zone = zone_of(timezone)
     today = now.astimezone(zone).date()
     clock = _clock(slots, text)
     if _recurring(slots):
-        return _series(slots, clock, now, today, timezone, text)
+        return _series(slots, clock, now, today, timezone, text, last)
+    if last is not None or slots.count is not None:
+        raise WhenError(WhenProblem.AMBIGUOUS, text)  # a one-off has no end or count
     if clock is None:
         raise WhenError(WhenProblem.NO_TIME, text)
     day = _one_day(slots, clock, now, today, timezone, text)
@@ -218,6 +224,10 @@ class _Reader:
             if self.peek() in W.ORDINALS and self.peek(1) != "day":
                 self.set_nth(W.ORDINALS[self.peek()])  # الاحد الاول من الشهر
                 self.i += 1
+            return True
+        if word in W.TIMES_WORDS and W.TIMES_WORDS[word] != 1 and s.count is None:
+            s.count = W.TIMES_WORDS[word]  # مرتين: twice
+            self.i += 1
             return True
         if word in W.NEXT_WORDS:
             s.next_week = True
@@ -399,6 +409,12 @@ class _Reader:
             self.set_unit(unit, 1)
             self.set_interval(value)
             return True
+        if after in W.TIMES_WORDS and W.TIMES_WORDS[after] == 1:
+            if not 1 <= value <= 999 or self.slots.count is not None:
+                raise self.fail(WhenProblem.UNREADABLE)
+            self.slots.count = value
+            self.i += 2
+            return True
         if after in W.MERIDIEM:
             if not 1 <= value <= 12:
                 raise self.fail(WhenProblem.BAD_TIME)  # 13pm, 0am
@@ -572,12 +588,20 @@ def _interval(body: str, interval: int) -> str:
 
 
 def _series(
-    s: _Slots, clock: tuple[int, int] | None, now: datetime, today: date, timezone: str, text: str
+    s: _Slots,
+    clock: tuple[int, int] | None,
+    now: datetime,
+    today: date,
+    timezone: str,
+    text: str,
+    last: _Slots | None,
 ) -> Recurrence:
     """A recurring start: the rule, and its first start on or after the given day."""
-    if s.month_day is not None or s.next_week:
+    if s.month_day is not None or s.next_week or (last is not None and s.count is not None):
         raise WhenError(WhenProblem.AMBIGUOUS, text)
     body, weekdays, monthday = _rule(s, text)
+    if s.count is not None:
+        body += f";COUNT={s.count}"
     if clock is None:
         raise WhenError(WhenProblem.NO_TIME, text)
     zone = zone_of(timezone)
@@ -592,8 +616,39 @@ def _series(
             continue
         start = datetime(day.year, day.month, day.day, *clock)
         if localize(start, zone) > now:
+            if last is not None:
+                body += _until(last, day, zone, text)
             return Recurrence(start.replace(tzinfo=zone), body, timezone)
     raise WhenError(WhenProblem.BAD_DATE, text)  # e.g. "every 31st" never reached: impossible
+
+
+def _until(last: _Slots, first: date, zone: ZoneInfo, text: str) -> str:
+    """``;UNTIL=...`` for "until <day>": the series may start up to the end of that day."""
+    if last != _Slots(day=last.day, month_day=last.month_day, relative=last.relative):
+        raise WhenError(WhenProblem.UNREADABLE, text)  # "until" is followed by a day only
+    if last.day is not None:
+        end = last.day
+    elif last.relative is not None:
+        end = first + timedelta(days=last.relative)  # "until tomorrow" is odd but plain
+    elif last.month_day is not None:
+        end = _next_month_day(*last.month_day, first)
+    else:
+        raise WhenError(WhenProblem.UNREADABLE, text)
+    if end < first:
+        raise WhenError(WhenProblem.BAD_DATE, text)
+    instant = localize(datetime(end.year, end.month, end.day, 23, 59, 59), zone)
+    return ";UNTIL=" + instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _next_month_day(month: int, number: int, first: date) -> date:
+    for year in range(first.year, first.year + 9):
+        try:
+            found = date(year, month, number)
+        except ValueError:
+            continue  # 29 February: the next leap year
+        if found >= first:
+            return found
+    return first - timedelta(days=1)  # pragma: no cover - every (month, day) comes in 8 years
 
 
 def _matches(day: date, weekdays: list[int], nth: int | None, monthday: int | None) -> bool:

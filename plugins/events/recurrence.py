@@ -136,10 +136,14 @@ def occurrences_after(
 
 
 def next_occurrence(
-    rec: Recurrence, after: datetime, excluded: Collection[datetime] = ()
+    rec: Recurrence,
+    after: datetime,
+    excluded: Collection[datetime] = (),
+    *,
+    moved: Mapping[datetime, datetime] | None = None,
 ) -> datetime | None:
     """The first start strictly after ``after`` that is not excluded, or None when done."""
-    found = occurrences_after(rec, after, count=1, excluded=excluded)
+    found = occurrences_after(rec, after, count=1, excluded=excluded, moved=moved)
     return found[0] if found else None
 
 
@@ -161,6 +165,7 @@ class RuleParts:
     monthday: int | None  # monthly: 1 .. 31, or -1 for the last day
     nth: tuple[int, int] | None  # monthly: (1 .. 5, or -1 for the last; weekday)
     until: datetime | None  # the last possible start (UTC), if the series ends
+    count: int | None = None  # how many starts the series has, if it is counted
 
 
 def rule_parts(rec: Recurrence) -> RuleParts | None:
@@ -168,14 +173,16 @@ def rule_parts(rec: Recurrence) -> RuleParts | None:
     if rec.rule is None:
         return None
     plan = _plan(rec.rule)
-    if plan.freq is None:
+    shape = plan if plan.freq is not None else plan.shape
+    if shape is None or shape.freq is None:
         return None
-    weekdays = plan.weekdays
-    if plan.freq == "WEEKLY" and not weekdays:
+    weekdays = shape.weekdays
+    if shape.freq == "WEEKLY" and not weekdays:
         weekdays = (rec.first_start.weekday(),)
     return RuleParts(
-        plan.freq.lower(), plan.interval, weekdays, plan.monthday, plan.nth, plan.until
-    )
+        shape.freq.lower(), shape.interval, weekdays, shape.monthday, shape.nth, plan.until,
+        plan.count,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +201,8 @@ class _Plan:
     # from the very first start
     shiftable: bool = False
     period: str = ""  # the fallback's FREQ
+    shape: _Plan | None = None  # a counted simple rule: its shape, for rule_parts
+    count: int | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -216,8 +225,9 @@ def _plan(rule: str) -> _Plan:
         raise RecurrenceError(f"unreadable rule {rule!r}: {exc}") from exc
     if "COUNT" in parts and until is not None:
         raise RecurrenceError("a rule cannot have both COUNT and UNTIL")
-    simple = _simple(parts, rest, until)
-    if simple is not None:
+    counted = {k: v for k, v in parts.items() if k != "COUNT"}
+    simple = _simple(counted, rest, until)
+    if simple is not None and "COUNT" not in parts:
         return simple
     interval = int(parts.get("INTERVAL", "1"))
     return _Plan(
@@ -231,6 +241,8 @@ def _plan(rule: str) -> _Plan:
         None,
         parts["FREQ"] in _PERIODS and "COUNT" not in parts and interval >= 1,
         parts["FREQ"],
+        simple,
+        int(parts["COUNT"]) if "COUNT" in parts else None,
     )
 
 

@@ -148,6 +148,25 @@ def test_series(text: str, start: datetime, rule: str) -> None:
     assert occurrences_after(rec, NOW, count=1) == [rec.first_start]
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["every thursday 18:00 until 2027-03-04", "every thursday 6pm until march 4",
+     "كل خميس الساعة 6 مساء حتى ٤ مارس", "every thursday 18:00 14 times",
+     "كل خميس ٦ مساء ١٤ مرة"],
+)  # fmt: skip
+def test_a_series_that_ends(text: str) -> None:
+    rec = parsed(text)
+    starts = occurrences_after(rec, NOW, count=100)
+    # Thursdays from 3 December to 4 March: 5 in December, 4 in January and February, 1
+    assert len(starts) == 14
+    assert starts[-1] == datetime(2027, 3, 4, 18, 0, tzinfo=BERLIN)
+
+
+def test_twice() -> None:
+    starts = occurrences_after(parsed("كل جمعة 8 مساء مرتين"), NOW, count=5)
+    assert [s.day for s in starts] == [4, 11]
+
+
 def test_the_community_timezone_is_the_one_read() -> None:
     # 12:00 in Berlin is 14:00 in Riyadh: "today 13:00" is past there, not in Berlin
     assert parsed("today 13:00").first_start == datetime(2026, 12, 2, 13, tzinfo=BERLIN)
@@ -217,6 +236,12 @@ PROBLEMS = [
     ("every month 18:00", WhenProblem.NO_DAY),
     ("every 2 days on monday 18:00", WhenProblem.AMBIGUOUS),
     ("every month on monday 18:00", WhenProblem.AMBIGUOUS),
+    ("tomorrow 18:00 until friday", WhenProblem.AMBIGUOUS),  # a one-off does not end
+    ("every thursday 18:00 until", WhenProblem.UNREADABLE),
+    ("every thursday 18:00 until 19:00", WhenProblem.UNREADABLE),
+    ("every monday 18:00 until 2026-12-01", WhenProblem.BAD_DATE),  # ends before it starts
+    ("every monday 18:00 until 2027-02-30", WhenProblem.BAD_DATE),
+    ("every monday 18:00 5 times until 2027-01-01", WhenProblem.AMBIGUOUS),
     ("friday and saturday 8pm", WhenProblem.AMBIGUOUS),  # one-off on two days
 ]
 
@@ -241,7 +266,8 @@ VOCABULARY = sorted(
     | set(words.EVERY_UNIT) | words.EVERY | words.OTHER | set(words.RELATIVE_DAYS)
     | words.NEXT_WORDS | words.IN_WORDS | words.AT_WORDS | words.FILLERS | set(words.MERIDIEM)
     | set(words.CLOCK_WORDS) | set(words.HOUR_WORDS) | set(words.MINUTE_WORDS)
-    | set(words.NUMBER_WORDS) | {"الا", "ربع", "كانون", "منتصف", "الليل", "st", "th", "t"}
+    | set(words.NUMBER_WORDS) | words.UNTIL_WORDS | set(words.TIMES_WORDS)
+    | {"الا", "ربع", "كانون", "منتصف", "الليل", "st", "th", "t"}
     | {"0", "1", "2", "7", "12", "13", "15", "24", "31", "32", "60", "2026", "2027", "9999"}
     | {"18:00", "07:30", "24:00", "2026-12-10", "2027-02-29", "25/12/2026", "3/4", "12.12.12"}
 )  # fmt: skip
