@@ -672,8 +672,11 @@ def _one_day(
     def ahead(day: date) -> bool:
         return localize(datetime(day.year, day.month, day.day, *clock), zone) > now
 
+    named = [s.day, s.relative, s.month_day, s.monthday]
     if len(s.weekdays) > 1 or (s.unit is not None and s.relative is None):
         raise WhenError(WhenProblem.AMBIGUOUS, text)
+    if s.monthday is not None and sum(x is not None for x in named) > 1:
+        raise WhenError(WhenProblem.AMBIGUOUS, text)  # "the 2nd, tomorrow"
     if s.day is not None or s.relative is not None:
         day = s.day if s.day is not None else today + timedelta(days=s.relative or 0)
         if s.weekdays and day.weekday() != s.weekdays[0]:
@@ -690,9 +693,11 @@ def _one_day(
                 return day
         raise WhenError(WhenProblem.BAD_DATE, text)
     if s.monthday is not None:
-        for offset in range(0, 62):
+        # "the 15th", or "tuesday the 15th": the next 15th (that is a Tuesday)
+        for offset in range(0, _SEARCH_DAYS):
             day = today + timedelta(days=offset)
-            if day.day == s.monthday and ahead(day):
+            wanted = not s.weekdays or day.weekday() == s.weekdays[0]
+            if day.day == s.monthday and wanted and ahead(day):
                 return day
         raise WhenError(WhenProblem.BAD_DATE, text)
     if s.weekdays:

@@ -55,6 +55,8 @@ ONE_OFF = [
     ("19:30", datetime(2026, 12, 2, 19, 30)),
     ("9am", datetime(2026, 12, 3, 9, 0)),  # today's 9:00 is gone: tomorrow's
     ("on the 15th at 18:00", datetime(2026, 12, 15, 18, 0)),
+    ("tuesday the 15th 18:00", datetime(2026, 12, 15, 18, 0)),
+    ("friday the 15th 18:00", datetime(2027, 1, 15, 18, 0)),  # the next 15th on a Friday
     ("غدا 6 مساء", datetime(2026, 12, 3, 18, 0)),
     ("غداً الساعة ٦ مساءً", datetime(2026, 12, 3, 18, 0)),
     ("بكرة 9 الصبح", datetime(2026, 12, 3, 9, 0)),
@@ -227,6 +229,7 @@ PROBLEMS = [
     ("3/4/2027 10:00", WhenProblem.AMBIGUOUS),
     ("tomorrow 18:00 19:00", WhenProblem.AMBIGUOUS),
     ("tomorrow friday 18:00", WhenProblem.AMBIGUOUS),  # tomorrow is a Thursday
+    ("the 2nd tomorrow at noon", WhenProblem.AMBIGUOUS),
     ("tomorrow", WhenProblem.NO_TIME),
     ("next friday", WhenProblem.NO_TIME),
     ("every thursday", WhenProblem.NO_TIME),
