@@ -69,7 +69,22 @@ ONCE = CalendarEntry(
     duration=timedelta(hours=1),
     cancelled=(),
 )
-ENTRIES = (WEEKLY, GAP, MONTHLY, ONCE)
+ENDING = CalendarEntry(
+    uid="event-5@majlis",
+    title="Spring course",
+    description="",
+    location="",
+    url=None,
+    # every other Tuesday 19:30 Riyadh until 12 May 2026 (the last start, 16:30 UTC, included)
+    recurrence=Recurrence(
+        datetime(2026, 3, 3, 19, 30, tzinfo=RIYADH),
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;UNTIL=20260512T163000Z",
+        "Asia/Riyadh",
+    ),
+    duration=timedelta(hours=1),
+    cancelled=(),
+)
+ENTRIES = (WEEKLY, GAP, MONTHLY, ONCE, ENDING)
 
 
 def read(entries: tuple[CalendarEntry, ...] = ENTRIES) -> tuple[bytes, Calendar]:
@@ -159,6 +174,21 @@ def test_the_file_expands_to_the_plugins_own_starts() -> None:
             for s in occurrences_after(entry.recurrence, after, count=12, excluded=entry.cancelled)
         ]
         assert file_starts(data, entry.uid, after, 12) == ours, entry.uid
+
+
+def test_a_series_that_ends_ends_in_the_file_too() -> None:
+    data, _ = read()
+    starts = file_starts(data, ENDING.uid, NOW, 12)
+    assert [s.strftime("%m-%d %H:%M") for s in starts] == [
+        "03-03 16:30",
+        "03-17 16:30",
+        "03-31 16:30",
+        "04-14 16:30",
+        "04-28 16:30",
+        "05-12 16:30",
+    ]
+    (rule,) = [line for line in event_lines(data, ENDING.uid) if line.startswith("RRULE:")]
+    assert "UNTIL=20260512T163000Z" in rule.split(";")
 
 
 def test_cancelled_starts_are_exdates_and_not_in_the_expansion() -> None:

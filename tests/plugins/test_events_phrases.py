@@ -199,6 +199,23 @@ def test_the_start_depends_on_now(text: str, now: datetime, start: datetime) -> 
     assert parsed(text, now=now.replace(tzinfo=BERLIN)).first_start.replace(tzinfo=None) == start
 
 
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # Berlin springs forward on 29 March 2026 and falls back on 25 October 2026
+        (datetime(2026, 3, 18, 12, tzinfo=BERLIN),
+         ["2026-03-19T17:00", "2026-03-26T17:00", "2026-04-02T16:00"]),
+        (datetime(2026, 10, 20, 12, tzinfo=BERLIN),
+         ["2026-10-22T16:00", "2026-10-29T17:00", "2026-11-05T17:00"]),
+    ],
+)  # fmt: skip
+def test_every_thursday_18_00_across_the_clock_changes(now: datetime, expected: list) -> None:
+    for text in ("every thursday 18:00", "كل خميس الساعة 6 مساء"):
+        starts = occurrences_after(parsed(text, now=now), now, count=3)
+        assert [s.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") for s in starts] == expected
+        assert {(s.hour, s.minute) for s in starts} == {(18, 0)}
+
+
 def test_a_daily_series_at_02_30_over_the_spring_forward_night() -> None:
     # Berlin springs forward on 28 March 2027 at 02:00
     rec = parsed("every day 02:30", now=datetime(2027, 3, 27, 12, tzinfo=BERLIN))
@@ -304,3 +321,12 @@ def test_fuzz_known_words_in_any_order(picked: list[str], now: datetime, zone: s
 @given(text=st.text(max_size=60))
 def test_fuzz_any_text(text: str) -> None:
     check_answer(text, NOW, "Europe/Berlin")
+
+
+ARABIC = "".join(chr(c) for c in range(0x0621, 0x0653)) + "٠١٢٣٤٥٦٧٨٩ :/-ـ" + "0123456789"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=ARABIC, max_size=40))
+def test_fuzz_arabic_letters_and_digits(text: str) -> None:
+    check_answer(text, NOW, "Asia/Riyadh")
