@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event, vRecur
 
-from plugins.events.recurrence import Recurrence, wall_start, zone_of
+from plugins.events.recurrence import Recurrence, localize, wall_start, zone_of
 
 PRODID = "-//Majlis//Events//EN"
 # VTIMEZONE transitions are written for this many years past the last start (or now): a
@@ -35,6 +35,9 @@ class CalendarEntry:
     duration: timedelta
     cancelled: tuple[datetime, ...]  # occurrence starts written as EXDATE
     sequence: int = 0  # raised on every edit so calendar applications take the new version
+    # (occurrence start, the start it was moved to): one occurrence edited, written as an
+    # overriding VEVENT with the same UID and a RECURRENCE-ID
+    moved: tuple[tuple[datetime, datetime], ...] = ()
 
 
 def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime) -> bytes:
@@ -53,11 +56,15 @@ def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime)
     last: date = stamp.date()
     for entry in entries:
         calendar.add_component(_event(entry, stamp))
-        start = entry.recurrence.first_start
-        first, last = min(first, start.date()), max(last, start.date())
+        if entry.recurrence.rule is not None:
+            for original, new in entry.moved:
+                calendar.add_component(_moved(entry, original, new, stamp))
+        starts = [entry.recurrence.first_start, *(new for _, new in entry.moved)]
+        first = min(first, *(s.date() for s in starts))
+        last = max(last, *(s.date() for s in starts))
     calendar.add_missing_timezones(
         first_date=first - timedelta(days=1),
-        last_date=last.replace(year=min(last.year + _ZONE_YEARS, 9999)),
+        last_date=date(min(last.year + _ZONE_YEARS, 9999), 12, 31),
     )
     return calendar.to_ical()
 
@@ -65,6 +72,41 @@ def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime)
 def _event(entry: CalendarEntry, stamp: datetime) -> Event:
     rec = entry.recurrence
     zone = zone_of(rec.timezone)
+    event = _common(entry, stamp)
+    # the nominal wall-clock start: a start in a DST gap is read by the calendar application
+    # the way recurrence.localize reads it (RFC 5545 3.3.5: the offset before the gap)
+    start = rec.first_start.replace(tzinfo=zone)
+    instant = localize(start.replace(tzinfo=None), zone).astimezone(UTC)
+    if rec.rule is None:
+        # a one-off moved is simply at its new start (RECURRENCE-ID is for series)
+        for original, new in entry.moved:
+            if original.astimezone(UTC) == instant:
+                start, instant = new.astimezone(zone), new.astimezone(UTC)
+    event.add("dtstart", start)
+    event.add("duration", entry.duration)
+    if rec.rule is not None:
+        event.add("rrule", vRecur.from_ical(rec.rule))
+        if entry.cancelled:
+            # named by the rule's own wall-clock time, so an expansion matches them exactly
+            walls = sorted({wall_start(rec, c).replace(tzinfo=zone) for c in entry.cancelled})
+            event.add("exdate", walls)
+    elif any(c.astimezone(UTC) == instant for c in entry.cancelled):
+        event.add("status", "CANCELLED")
+    return event
+
+
+def _moved(entry: CalendarEntry, original: datetime, new: datetime, stamp: datetime) -> Event:
+    """The VEVENT that replaces one occurrence (RFC 5545 3.8.4.4, RECURRENCE-ID)."""
+    rec = entry.recurrence
+    zone = zone_of(rec.timezone)
+    event = _common(entry, stamp)
+    event.add("recurrence-id", wall_start(rec, original).replace(tzinfo=zone))
+    event.add("dtstart", new.astimezone(zone))
+    event.add("duration", entry.duration)
+    return event
+
+
+def _common(entry: CalendarEntry, stamp: datetime) -> Event:
     event = Event()
     event.add("uid", entry.uid)
     event.add("dtstamp", stamp)
@@ -76,16 +118,4 @@ def _event(entry: CalendarEntry, stamp: datetime) -> Event:
         event.add("location", entry.location)
     if entry.url:
         event.add("url", entry.url)
-    # the nominal wall-clock start: a start in a DST gap is read by the calendar application
-    # the way recurrence.localize reads it (RFC 5545 3.3.5: the offset before the gap)
-    event.add("dtstart", rec.first_start.replace(tzinfo=zone))
-    event.add("duration", entry.duration)
-    if rec.rule is not None:
-        event.add("rrule", vRecur.from_ical(rec.rule))
-        if entry.cancelled:
-            # named by the rule's own wall-clock time, so an expansion matches them exactly
-            walls = sorted({wall_start(rec, c).replace(tzinfo=zone) for c in entry.cancelled})
-            event.add("exdate", walls)
-    elif entry.cancelled and any(c == rec.first_start for c in entry.cancelled):
-        event.add("status", "CANCELLED")
     return event

@@ -104,7 +104,7 @@ FILLERS = frozenset(
     {
         "on", "the", "of", "and", "from", "starting", "beginning", "&", "-", "o'clock",
         "oclock", "sharp", "في", "من", "و", "على", "علي", "ابتداء", "اعتبارا",
-        "بدءا", "بدايه", "الموافق",
+        "بدءا", "بدايه", "الموافق", "for", "لمده",
     }
 )  # fmt: skip
 
@@ -135,3 +135,8 @@ MINUTE_WORDS: dict[str, int] = {
     "والثلث": 20, "وثلث": 20,
 }  # fmt: skip
 MINUS_QUARTER: tuple[tuple[str, str], ...] = (("الا", "ربع"), ("الا", "الربع"), ("الا", "ربعا"))
+
+# the end of a series: "until 2027-03-01", "حتى نهايه مارس" is not read, "حتي 1 مارس" is
+UNTIL_WORDS = frozenset({"until", "till", "til", "through", "حتي", "لغايه", "لحد", "الي"})
+# "10 times", "10 مرات"; "مرتين" is twice
+TIMES_WORDS: dict[str, int] = {"times": 1, "مرات": 1, "مره": 1, "مرتين": 2}

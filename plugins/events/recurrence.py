@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -86,24 +86,38 @@ def occurrences_after(
     *,
     count: int = 1,
     excluded: Collection[datetime] = (),
+    moved: Mapping[datetime, datetime] | None = None,
 ) -> list[datetime]:
     """The next ``count`` starts strictly after ``after``, skipping ``excluded`` instants.
 
     Results are aware datetimes in ``rec.timezone``; ``excluded`` is compared as UTC instants
-    (any timezone will do). Fewer than ``count`` come back when the rule ends.
+    (any timezone will do). ``moved`` maps an occurrence's start to the start it was moved to
+    (one occurrence edited): the old start is skipped and the new one counts in its place.
+    Fewer than ``count`` come back when the rule ends.
     """
     if after.tzinfo is None:
         raise RecurrenceError("after must be timezone-aware")
     if count <= 0:
         return []
     zone = zone_of(rec.timezone)
+    # compared as UTC instants: two datetimes sharing a tzinfo compare by wall time, which
+    # is wrong in a fold (02:30 twice) and for an unnormalised time in a gap
+    since = after.astimezone(UTC)
     skip = {e.astimezone(UTC) for e in excluded}
+    found: dict[datetime, datetime] = {}
+    if moved:
+        skip |= {old.astimezone(UTC) for old in moved}
+        for new in moved.values():
+            if new.astimezone(UTC) > since and new.astimezone(UTC) not in skip:
+                found[new.astimezone(UTC)] = new.astimezone(zone)
+    extra = len(found)
     if rec.rule is None:
         start = localize(rec.first_start.replace(tzinfo=None), zone)
-        return [start] if start > after and start.astimezone(UTC) not in skip else []
+        if start.astimezone(UTC) > since and start.astimezone(UTC) not in skip:
+            found[start.astimezone(UTC)] = start
+        return [found[k] for k in sorted(found)][:count]
     plan = _plan(rec.rule)
     wall_after = after.astimezone(zone).replace(tzinfo=None)
-    found: dict[datetime, datetime] = {}
     horizon: datetime | None = None
     for wall in _walls(plan, rec.first_start.replace(tzinfo=None), wall_after - _SLACK):
         if horizon is not None and wall > horizon:
@@ -112,9 +126,9 @@ def occurrences_after(
         if plan.until is not None and instant > plan.until:
             break
         key = instant.astimezone(UTC)
-        if instant > after and key not in skip and key not in found:
+        if key > since and key not in skip and key not in found:
             found[key] = instant
-            if len(found) == count and horizon is None:
+            if len(found) == count + extra and horizon is None:
                 # within a gap, wall times can map to instants out of order: keep looking a
                 # little past the count-th so the earliest `count` are the ones returned
                 horizon = wall + _SLACK
@@ -122,16 +136,53 @@ def occurrences_after(
 
 
 def next_occurrence(
-    rec: Recurrence, after: datetime, excluded: Collection[datetime] = ()
+    rec: Recurrence,
+    after: datetime,
+    excluded: Collection[datetime] = (),
+    *,
+    moved: Mapping[datetime, datetime] | None = None,
 ) -> datetime | None:
     """The first start strictly after ``after`` that is not excluded, or None when done."""
-    found = occurrences_after(rec, after, count=1, excluded=excluded)
+    found = occurrences_after(rec, after, count=1, excluded=excluded, moved=moved)
     return found[0] if found else None
 
 
 def next_occurrences_bulk(recs: Sequence[Recurrence], after: datetime) -> list[datetime | None]:
     """``next_occurrence`` of each recurrence (rules are parsed once and shared)."""
     return [next_occurrence(rec, after) for rec in recs]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleParts:
+    """A series' rule in the pieces a member reads ("every 2 weeks on Monday and Thursday").
+
+    The plugin words these in the member's language; a rule of another shape has none.
+    """
+
+    frequency: str  # "daily", "weekly" or "monthly"
+    interval: int  # every `interval` days / weeks / months
+    weekdays: tuple[int, ...]  # weekly: Monday = 0 .. Sunday = 6, in week order
+    monthday: int | None  # monthly: 1 .. 31, or -1 for the last day
+    nth: tuple[int, int] | None  # monthly: (1 .. 5, or -1 for the last; weekday)
+    until: datetime | None  # the last possible start (UTC), if the series ends
+    count: int | None = None  # how many starts the series has, if it is counted
+
+
+def rule_parts(rec: Recurrence) -> RuleParts | None:
+    """The pieces of ``rec``'s rule, or None for a one-off or a shape only an RRULE can say."""
+    if rec.rule is None:
+        return None
+    plan = _plan(rec.rule)
+    shape = plan if plan.freq is not None else plan.shape
+    if shape is None or shape.freq is None:
+        return None
+    weekdays = shape.weekdays
+    if shape.freq == "WEEKLY" and not weekdays:
+        weekdays = (rec.first_start.weekday(),)
+    return RuleParts(
+        shape.freq.lower(), shape.interval, weekdays, shape.monthday, shape.nth, plan.until,
+        plan.count,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +197,12 @@ class _Plan:
     wkst: int
     monthday: int | None  # MONTHLY by day of month (negative counts from the end)
     nth: tuple[int, int] | None  # MONTHLY by weekday: (ordinal, weekday), e.g. (1, 6)
+    # the dateutil fallback may start late (a whole number of periods) unless COUNT counts
+    # from the very first start
+    shiftable: bool = False
+    period: str = ""  # the fallback's FREQ
+    shape: _Plan | None = None  # a counted simple rule: its shape, for rule_parts
+    count: int | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -168,7 +225,25 @@ def _plan(rule: str) -> _Plan:
         raise RecurrenceError(f"unreadable rule {rule!r}: {exc}") from exc
     if "COUNT" in parts and until is not None:
         raise RecurrenceError("a rule cannot have both COUNT and UNTIL")
-    return _simple(parts, rest, until) or _Plan(rest, until, None, 1, (), 0, None, None)
+    counted = {k: v for k, v in parts.items() if k != "COUNT"}
+    simple = _simple(counted, rest, until)
+    if simple is not None and "COUNT" not in parts:
+        return simple
+    interval = int(parts.get("INTERVAL", "1"))
+    return _Plan(
+        rest,
+        until,
+        None,
+        interval,
+        (),
+        0,
+        None,
+        None,
+        parts["FREQ"] in _PERIODS and "COUNT" not in parts and interval >= 1,
+        parts["FREQ"],
+        simple,
+        int(parts["COUNT"]) if "COUNT" in parts else None,
+    )
 
 
 def _until(value: str | None) -> datetime | None:
@@ -219,7 +294,9 @@ def _walls(plan: _Plan, start: datetime, since: datetime) -> Iterator[datetime]:
 
 def _expand(plan: _Plan, start: datetime, since: datetime) -> Iterator[datetime]:
     if plan.freq is None:
-        yield from _dateutil(plan.body, start).xafter(max(since, start), inc=True)
+        since = max(since, start)
+        anchor = _late_start(plan, start, since) if plan.shiftable else start
+        yield from _dateutil(plan.body, anchor).xafter(since, inc=True)
         return
     clock = start.time()
     since = max(since, start)
@@ -272,10 +349,42 @@ def _month_day(year: int, month: int, plan: _Plan) -> date | None:
     return date(year, month, day) if 1 <= day <= length else None
 
 
+_PERIODS = {
+    "SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
+    "HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1), "WEEKLY": timedelta(weeks=1),
+    "MONTHLY": None, "YEARLY": None,
+}  # fmt: skip
+
+
+def _late_start(plan: _Plan, start: datetime, since: datetime) -> datetime:
+    """``start`` moved on by whole periods to just before ``since`` (dateutil walks less).
+
+    A dateutil rule's periods (days, weeks, months of INTERVAL length) are counted from the
+    start, and every default it takes from the start (weekday, day of month, time of day) is
+    the same after whole periods, so the starts from ``since`` on are unchanged. Months and
+    years keep the day only when it exists in every month: a start after the 28th stays.
+    """
+    step = _PERIODS[plan.period]
+    if step is not None:
+        periods = max(0, (since - start) // step - 1)
+        return start + (periods // plan.interval) * plan.interval * step
+    if start.day > 28:
+        return start
+    months = (since.year - start.year) * 12 + since.month - start.month - 1
+    if plan.period == "YEARLY":
+        months -= months % 12
+        unit = 12 * plan.interval
+    else:
+        unit = plan.interval
+    moved = max(0, months // unit) * unit
+    year, month = divmod(start.month - 1 + moved, 12)
+    return start.replace(year=start.year + year, month=month + 1)
+
+
 @lru_cache(maxsize=16384)
 def _dateutil(body: str, start: datetime) -> rrule:
-    # cache=True: a series asked again (the scheduler's next tick) reuses what it expanded
-    result = rrulestr(body, dtstart=start, cache=True)
+    # started late by _late_start, a series is only a few periods from the starts wanted
+    result = rrulestr(body, dtstart=start, cache=False)
     assert isinstance(result, rrule)
     return result
 
@@ -304,10 +413,12 @@ __all__ = [
     "WEEKDAYS",
     "Recurrence",
     "RecurrenceError",
+    "RuleParts",
     "localize",
     "next_occurrence",
     "next_occurrences_bulk",
     "occurrences_after",
+    "rule_parts",
     "wall_start",
     "zone_of",
 ]
