@@ -113,16 +113,18 @@ class Lifecycle:
 
     # -- planning -------------------------------------------------------------------------
 
-    async def plan(self, community: CommunityRef, event: Any,
-                   after: datetime) -> timeline.Step | None:
+    async def plan(self, community: CommunityRef, event: Any, after: datetime,
+                   excluded: tuple[datetime, ...] | None = None) -> timeline.Step | None:
         """Schedule the event's next step strictly after ``after`` (replacing the stored one).
 
         Strictly after: an instant already fired must never be scheduled again (the
         scheduler fires an item once per instant).
         """
         config = await self.settings(community)
+        if excluded is None:
+            excluded = await self.excluded(event)
         step = timeline.next_step(recurrence(event), after, length(event), config.reminders,
-                                  await self.excluded(event))
+                                  excluded)
         if step is None:
             await self.plugin.unschedule("tick", community, key=f"event:{event.id}")
             return None

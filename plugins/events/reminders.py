@@ -44,8 +44,9 @@ class Reminders:
         config = await self.lifecycle.settings(community)
         # after an outage, moments too old to act on are not walked through one by one
         lookback = max(config.reminders, default=timedelta(0)) + length(event)
-        upcoming = await self.lifecycle.plan(community, event, max(step.at, now - lookback))
         excluded = await self.lifecycle.excluded(event)
+        upcoming = await self.lifecycle.plan(community, event, max(step.at, now - lookback),
+                                             excluded)
         return [await self._act(ctx, event, moment, upcoming, excluded)
                 for moment in step.moments]
 

@@ -17,8 +17,13 @@ class EventStore:
     """Reads and writes the events_* tables."""
 
     def __init__(self, db: Any) -> None:
-        """Work on the plugin's database."""
+        """Work on the plugin's database.
+
+        Members' timezones are read once per community and kept in memory (every reminder
+        needs them); ``set_zone`` and ``forget`` keep that copy current.
+        """
         self.db = db
+        self._zones: dict[str, dict[str, str]] = {}
 
     # -- events ---------------------------------------------------------------------------
 
@@ -187,9 +192,14 @@ class EventStore:
 
     async def zone(self, community: str, member: str) -> str | None:
         """The timezone a member chose for event times here, if any."""
-        async with self.db.connect() as conn:
-            return (await conn.execute(select(zones.c.timezone).where(
-                zones.c.community == community, zones.c.member == member))).scalar()
+        known = self._zones.get(community)
+        if known is None:
+            async with self.db.connect() as conn:
+                known = {r.member: r.timezone for r in await conn.execute(
+                    select(zones.c.member, zones.c.timezone).where(
+                        zones.c.community == community))}
+            self._zones[community] = known
+        return known.get(member)
 
     async def set_zone(self, community: str, member: str, timezone: str | None) -> None:
         """Choose (or with None, drop) a member's timezone for event times."""
@@ -199,6 +209,12 @@ class EventStore:
             if timezone:
                 await conn.execute(zones.insert().values(community=community, member=member,
                                                          timezone=timezone))
+        known = self._zones.get(community)
+        if known is not None:
+            if timezone:
+                known[member] = timezone
+            else:
+                known.pop(member, None)
 
     # -- privacy --------------------------------------------------------------------------
 
@@ -247,6 +263,9 @@ class EventStore:
             await conn.execute(update(events).where(
                 events.c.creator == member.id, events.c.community.startswith(prefix)
             ).values(creator=None))
+        for community, known in self._zones.items():
+            if community.startswith(prefix):
+                known.pop(member.id, None)
 
     async def count(self) -> int:
         """How many events are stored (all communities)."""
