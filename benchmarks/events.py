@@ -30,8 +30,8 @@ from dateutil.rrule import rrulestr
 
 from bot.adapters.console import Console
 from bot.app import App
-from bot.core.clock import SystemClock
 from bot.core.actions import SendMessage
+from bot.core.clock import SystemClock
 from bot.core.refs import CommunityRef
 from bot.core.storage import scheduled
 from bot.settings import Settings
