@@ -1,4 +1,4 @@
-"""Attendance rewarded: a check-in (or an admin's mark) earns the contributions plugin's XP once."""
+"""Attendance rewarded: a check-in or an admin's mark earns contributions XP, once."""
 
 from __future__ import annotations
 
