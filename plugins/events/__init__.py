@@ -152,8 +152,10 @@ class Events(Plugin):
                                               max=100_000)] = None,
         description: Annotated[str | None, Param(help=N_("A new description"),
                                                  max_length=MAX_DESCRIPTION)] = None,
+        date: Annotated[str, Param(help=N_("Only this occurrence, like 2026-03-05 (default: "
+                                             "the whole series)"), max_length=20)] = "",
     ) -> None:
-        """Change the whole series (the post, reminders and calendars follow)."""
+        """Change the whole series, or one occurrence's title, place and description."""
         row = await self._event(ctx, event, manage=True)
         if row is None:
             return
@@ -167,6 +169,15 @@ class Events(Plugin):
                                 private=True)
                 return
             changes["duration"] = int(duration.total_seconds())
+        if date.strip():
+            occurrence = occurrence_on(row, date, ctx.now(), await self.lifecycle.excluded(row))
+            if occurrence is None:
+                await ctx.reply(ctx.t("Event #{id} has no occurrence on “{date}”. Give a date "
+                                      "like 2026-03-05, or leave it out for the next one.",
+                                      id=event, date=date), private=True)
+                return
+            await self.manager.edit_once(ctx, row, occurrence, changes, start is not None)
+            return
         await self.manager.edit(ctx, row, changes, start)
 
     @command("event_cancel", help=N_(

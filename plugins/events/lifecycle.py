@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from bot import Capability, ChannelRef, CommunityRef, Context, Markup, MemberRef
@@ -46,6 +47,15 @@ class Lifecycle:
         """The event's cancelled occurrences."""
         return (await self.store.cancelled([event.id])).get(event.id, ())
 
+    async def view(self, event: Any, occurrence: datetime | None) -> Any:
+        """The event as one occurrence has it (its own title, place, description if set)."""
+        if occurrence is None:
+            return event
+        own = (await self.store.overrides(event.id)).get(occurrence)
+        if not own:
+            return event
+        return SimpleNamespace(**{**dict(event._mapping), **own})
+
     def shared(self, community: CommunityRef, event: Any) -> Context:
         """A context in the event's channel, speaking the community's language."""
         channel = ChannelRef(community.platform, event.channel) if event.channel else None
@@ -76,7 +86,8 @@ class Lifecycle:
             if occurrence is not None:
                 seats = await self.answers.seats_at(event, occurrence)
                 running = occurrence <= now
-        return render.post(ctx.i18n, event, occurrence, seats, running)
+        return render.post(ctx.i18n, await self.view(event, occurrence), occurrence, seats,
+                           running)
 
     async def publish(self, community: CommunityRef, event: Any) -> None:
         """Post the event with its buttons (once: the post's id is kept)."""
@@ -106,6 +117,7 @@ class Lifecycle:
         shared = self.shared(community, event)
         if occurrence is None or not shared.has(Capability.SCHEDULED_EVENTS):
             return
+        event = await self.view(event, occurrence)
         await shared.scheduled_event(
             f"event:{event.id}:{render.stamp(occurrence)}", event.title, occurrence,
             end=occurrence + length(event), description=event.description or "",

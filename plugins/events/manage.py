@@ -164,6 +164,31 @@ class Manager:
         await self.lifecycle.refresh(ctx.community, event.id)
         await ctx.reply(ctx.t("Event #{id} is updated.", id=event.id), private=True)
 
+    async def edit_once(self, ctx: Context, event: Any, occurrence: datetime,
+                        changes: dict[str, Any], moving: bool) -> None:
+        """Give one occurrence its own title, place or description; tell those going."""
+        if moving or set(changes) - {"title", "place", "description"}:
+            await ctx.reply(ctx.t("For one occurrence, title, place and description can "
+                                  "change. To move it, cancel it and create a one-off event."),
+                            private=True)
+            return
+        if not changes:
+            await ctx.reply(ctx.t("Nothing to change: give title, place or description."),
+                            private=True)
+            return
+        await self.store.set_override(event.id, occurrence, changes, ctx.now())
+        await self.store.change(event.id, {})
+        view = await self.lifecycle.view(event, occurrence)
+        seats = await self.answers.seats_at(event, occurrence)
+        told = await self.lifecycle.tell(
+            self.lifecycle.shared(ctx.community, event), seats.said_yes(),
+            lambda tr, m: render.with_mention(m, render.changed_once(tr, view, occurrence)))
+        await self.lifecycle.mirror(ctx.community, event, occurrence)
+        await self.lifecycle.refresh(ctx.community, event.id)
+        await ctx.reply(ctx.tn("Changed for {when} only; I told {n} member who said yes.",
+                               "Changed for {when} only; I told {n} members who said yes.",
+                               told, when=occurrence), private=True)
+
     async def cancel(self, ctx: Context, event: Any, occurrence: datetime | None,
                      reason: str) -> None:
         """Cancel one occurrence (``occurrence``) or the series (None); tell those going."""

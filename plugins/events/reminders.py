@@ -77,6 +77,7 @@ class Reminders:
 
     async def _remind(self, ctx: Context, event: Any, occurrence: datetime) -> str:
         seats = await self.answers.seats_at(event, occurrence)
+        event = await self.lifecycle.view(event, occurrence)
         shared = self.lifecycle.shared(ctx.community, event)
         told = await self.lifecycle.tell(
             shared, seats.going,
@@ -85,6 +86,7 @@ class Reminders:
 
     async def _ping(self, community: CommunityRef, event: Any, occurrence: datetime) -> str:
         seats = await self.answers.seats_at(event, occurrence)
+        event = await self.lifecycle.view(event, occurrence)
         shared = self.lifecycle.shared(community, event)
         refs = [MemberRef(community.platform, a.member, a.name or a.member)
                 for a in seats.going]

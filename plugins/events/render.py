@@ -262,6 +262,17 @@ def cancelled_notice(tr: Speaker, event: Any, occurrence: datetime | None, reaso
     return text if mention is None else Markup("{} {}").format(mention, text)
 
 
+def changed_once(tr: Speaker, event: Any, occurrence: datetime) -> Markup:
+    """To those going: one occurrence is different (title, place, description as now)."""
+    parts = [tr.t("✏️ {title} on {when} is different this time:", title=event.title,
+                  when=occurrence)]
+    if event.place:
+        parts.append(tr.t("📍 {place}", place=event.place))
+    if event.description:
+        parts.append(Markup("{}").format(event.description))
+    return Markup("\n").join(parts)
+
+
 def mentions(ctx: Context, members: Sequence[MemberRef]) -> Markup:
     """Mentions of exactly these members."""
     return Markup(" ").join(ctx.mention(m) for m in members)

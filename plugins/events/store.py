@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 
 from bot import MemberRef
 
-from .tables import attendance, cancelled, events, rsvps, series_rsvps, zones
+from .tables import attendance, cancelled, events, overrides, rsvps, series_rsvps, zones
 
 
 class EventStore:
@@ -103,6 +103,20 @@ class EventStore:
                     cancelled.c.event.in_(list(event_ids)))):
                 out[row.event].append(row.occurrence)
         return {e: tuple(sorted(v)) for e, v in out.items()}
+
+    async def set_override(self, event: int, occurrence: datetime, values: dict[str, Any],
+                           now: datetime) -> None:
+        """Give one occurrence its own title, place or description (merged with earlier)."""
+        await self.db.upsert(overrides, [{"event": event, "occurrence": occurrence,
+                                          "at": now, **values}],
+                             ["event", "occurrence"], replace=[*values, "at"])
+
+    async def overrides(self, event: int) -> dict[datetime, dict[str, Any]]:
+        """Each overridden occurrence's own values (only those set)."""
+        async with self.db.connect() as conn:
+            rows = await conn.execute(select(overrides).where(overrides.c.event == event))
+            return {r.occurrence: {k: getattr(r, k) for k in ("title", "place", "description")
+                                   if getattr(r, k) is not None} for r in rows}
 
     # -- answers --------------------------------------------------------------------------
 

@@ -91,3 +91,15 @@ zones = Table(
     Column("member", String(64), primary_key=True),
     Column("timezone", String(64), nullable=False),
 )
+
+overrides = Table(
+    "events_overrides",
+    metadata,
+    # one occurrence told apart from its series: another title, place or description
+    Column("event", Integer, primary_key=True),
+    Column("occurrence", UTCDateTime, primary_key=True),
+    Column("title", String(200), nullable=True),
+    Column("place", String(300), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+)

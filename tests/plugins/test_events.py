@@ -249,3 +249,25 @@ async def test_export_and_forget_cover_answers_attendance_and_timezone() -> None
         assert not any(empty.values())
         assert (await plugin.export(c.member("amal")))["events_created"][0]["title"] == \
             "Book club"
+
+
+async def test_one_occurrence_gets_its_own_place_and_those_going_are_told() -> None:
+    async with club() as c:
+        await posted(c)
+        await c.presses("sara", "Going")
+        await c.presses("omar", "Maybe")
+        c.new()
+        await c.says("amal", '/event_edit 1 place="Garden café" date=2026-01-15')
+        told = c.expect("✏️ Book club on Thu, January 15, 2026, 18:00 (Berlin) is different "
+                        "this time:\n📍 Garden café", to="sara")
+        assert told.is_dm and not [s for s in c.sent if "different" in s.text and s.to == "omar"]
+        c.expect("Changed for Thu, January 15, 2026, 18:00 (Berlin) only; I told 1 member who "
+                 "said yes.", to="amal")
+        assert "📍 Room 4" in post_of(c).text  # the 8th keeps its place
+        await c.says("amal", '/event_edit 1 start="friday 19:00" date=2026-01-15')
+        c.expect("To move it, cancel it and create a one-off event.", to="amal")
+        fired = await c.advance("10d")  # the 15th's reminders name its own place
+        assert any("January 15" in s.text and "Garden café" in s.text for s in fired
+                   if "⏰ Reminder" in s.text)
+        assert any("January 8" in s.text and "Room 4" in s.text for s in fired
+                   if "⏰ Reminder" in s.text)
