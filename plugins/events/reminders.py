@@ -64,6 +64,7 @@ class Reminders:
                 return "skipped"
             return await self._remind(ctx, event, moment.occurrence)
         if moment.kind == timeline.START:
+            await self.answers.freeze(event, moment.occurrence)
             await self.lifecycle.refresh(community, event.id)
             if now >= moment.occurrence + length(event):
                 return "skipped"

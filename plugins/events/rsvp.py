@@ -120,6 +120,14 @@ class Answers:
             after = await self.seats_at(event, occurrence)
         return after, newly_seated(before, after, member.id)
 
+    async def freeze(self, event: Any, occurrence: datetime) -> None:
+        """Keep the answers an occurrence started with, so later series answers (which count
+        from the member's next occurrence on) never rewrite who was going to it."""
+        async with self.lock(event.id):
+            series, rows = await self.store.answers(event.id)
+            answers = effective(series, rows, occurrence)
+            await self.store.keep_answers(event, occurrence, answers)
+
     async def capacity_changed(self, event: Any, old_capacity: int,
                                occurrence: datetime) -> list[Answer]:
         """Whom a larger capacity gave a place at ``occurrence``."""

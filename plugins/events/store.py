@@ -185,6 +185,13 @@ class EventStore:
                     rsvps.c.event == event.id, rsvps.c.occurrence == occurrence,
                     rsvps.c.member == member.id).values(status=status, at=now))
 
+    async def keep_answers(self, event: Any, occurrence: datetime, answers: Any) -> None:
+        """Store answers as this occurrence's own (those it has already are kept)."""
+        await self.db.insert_ignore(rsvps, [
+            {"event": event.id, "occurrence": occurrence, "member": a.member,
+             "community": event.community, "name": a.name, "status": a.status, "at": a.at}
+            for a in answers])
+
     # -- attendance -----------------------------------------------------------------------
 
     async def attend(self, event: Any, occurrence: datetime, member: MemberRef, how: str,

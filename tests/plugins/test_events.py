@@ -271,3 +271,19 @@ async def test_one_occurrence_gets_its_own_place_and_those_going_are_told() -> N
                    if "⏰ Reminder" in s.text)
         assert any("January 8" in s.text and "Room 4" in s.text for s in fired
                    if "⏰ Reminder" in s.text)
+
+
+async def test_a_later_series_answer_does_not_rewrite_who_was_going_to_a_past_evening() -> None:
+    async with club() as c:
+        await posted(c)
+        await c.presses("sara", "Going")
+        await c.advance("3d8h")  # Thursday 17:00 UTC: the 8th starts
+        await c.presses("sara", "Check in")
+        await c.advance("3h")  # it ended; the post shows the 15th (pressed on that post)
+        await press_again(c, "sara", Rsvp(1, THU_8 + 7 * 86400, "no", False), "p-15")
+        c.expect("You can't come to Book club from Thu, January 15", to="sara")
+        await c.says("amal", "/event_attendance 1")
+        report = c.expect("Attendance for Book club").text
+        assert "• Thu, January 8, 2026, 18:00 (Berlin): 1 came; 1 of 1 who said going (100%)" \
+            in report
+        assert "• sara: 1 of 1 (100%)" in report
