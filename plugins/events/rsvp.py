@@ -121,8 +121,11 @@ class Answers:
         return after, newly_seated(before, after, member.id)
 
     async def freeze(self, event: Any, occurrence: datetime) -> None:
-        """Keep the answers an occurrence started with, so later series answers (which count
-        from the member's next occurrence on) never rewrite who was going to it."""
+        """Keep the answers an occurrence started with.
+
+        Later series answers count from the member's next occurrence on, so they never
+        rewrite who was going to this one.
+        """
         async with self.lock(event.id):
             series, rows = await self.store.answers(event.id)
             answers = effective(series, rows, occurrence)
