@@ -80,9 +80,12 @@ def _event(entry: CalendarEntry, stamp: datetime) -> Event:
     event = _common(entry, stamp)
     # the nominal wall-clock start: a start in a DST gap is read by the calendar application
     # the way recurrence.localize reads it (RFC 5545 3.3.5: the offset before the gap)
-    start = rec.first_start.replace(tzinfo=zone)
+    start: datetime = rec.first_start.replace(tzinfo=zone)
     instant = localize(start.replace(tzinfo=None), zone).astimezone(UTC)
     if rec.rule is None:
+        instant = rec.first_start.astimezone(UTC)
+        if instant != localize(rec.wall, zone):
+            start = instant  # the second 02:30 of a fold: a TZID time would name the first
         # a one-off moved is simply at its new start (RECURRENCE-ID is for series)
         for original, new in entry.moved:
             if original.astimezone(UTC) == instant:

@@ -279,3 +279,15 @@ def test_importing_the_module_does_not_load_icalendar() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_a_one_off_on_the_second_02_30_is_written_in_utc() -> None:
+    second = replace(
+        ONCE,
+        recurrence=Recurrence(datetime(2026, 10, 25, 1, 30, tzinfo=UTC), None, "Europe/Berlin"),
+    )
+    data, calendar = read((second,))
+    assert "DTSTART:20261025T013000Z" in event_lines(data, ONCE.uid)
+    assert calendar.walk("VEVENT")[0].decoded("DTSTART") == datetime(
+        2026, 10, 25, 1, 30, tzinfo=UTC
+    )
