@@ -295,7 +295,7 @@ VOCABULARY = sorted(
     | words.NEXT_WORDS | words.IN_WORDS | words.AT_WORDS | words.FILLERS | set(words.MERIDIEM)
     | set(words.CLOCK_WORDS) | set(words.HOUR_WORDS) | set(words.MINUTE_WORDS)
     | set(words.NUMBER_WORDS) | words.UNTIL_WORDS | set(words.TIMES_WORDS)
-    | {"الا", "ربع", "كانون", "منتصف", "الليل", "st", "th", "t"}
+    | {"الا", "ربع", "كانون", "منتصف", "الليل", "st", "th", "t", "h", "o'clock", "30", "75"}
     | {"0", "1", "2", "7", "12", "13", "15", "24", "31", "32", "60", "2026", "2027", "9999"}
     | {"18:00", "07:30", "24:00", "2026-12-10", "2027-02-29", "25/12/2026", "3/4", "12.12.12"}
 )  # fmt: skip
