@@ -97,8 +97,13 @@ def main(n: int, repeat: int) -> None:
         lambda: [Recurrence(r.first_start, r.rule, r.timezone) for r in recs], 1
     )
     assert isinstance(built, list)
-    simple = [r for r in built if r.rule and recurrence._plan(r.rule).freq is not None]
-    others = [r for r in built if r.rule and recurrence._plan(r.rule).freq is None]
+
+    def arithmetic(rec: Recurrence) -> bool:  # a simple shape, counted or not
+        plan = recurrence._plan(rec.rule or "")
+        return plan.freq is not None or plan.shape is not None
+
+    simple = [r for r in built if arithmetic(r)]
+    others = [r for r in built if not arithmetic(r)]
     ours_wall, ours_cpu, ours = timed(lambda: next_occurrences_bulk(built, now), repeat)
     simple_wall, simple_cpu, _ = timed(lambda: next_occurrences_bulk(simple, now), repeat)
     other_wall, other_cpu, _ = timed(lambda: next_occurrences_bulk(others, now), repeat)
