@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-
-from icalendar import Calendar, Event, vRecur
+from typing import TYPE_CHECKING
 
 from plugins.events.recurrence import Recurrence, localize, wall_start, zone_of
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PRODID = "-//Majlis//Events//EN"
 # VTIMEZONE transitions are written for this many years past the last start (or now): a
@@ -45,6 +47,9 @@ def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime)
 
     ``now`` is the DTSTAMP (when the file was made); it must be timezone-aware.
     """
+    # imported here: icalendar takes ~0.2 s to import, and most runs never make a file
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -75,9 +80,12 @@ def _event(entry: CalendarEntry, stamp: datetime) -> Event:
     event = _common(entry, stamp)
     # the nominal wall-clock start: a start in a DST gap is read by the calendar application
     # the way recurrence.localize reads it (RFC 5545 3.3.5: the offset before the gap)
-    start = rec.first_start.replace(tzinfo=zone)
+    start: datetime = rec.first_start.replace(tzinfo=zone)
     instant = localize(start.replace(tzinfo=None), zone).astimezone(UTC)
     if rec.rule is None:
+        instant = rec.first_start.astimezone(UTC)
+        if instant != localize(rec.wall, zone):
+            start = instant  # the second 02:30 of a fold: a TZID time would name the first
         # a one-off moved is simply at its new start (RECURRENCE-ID is for series)
         for original, new in entry.moved:
             if original.astimezone(UTC) == instant:
@@ -85,6 +93,8 @@ def _event(entry: CalendarEntry, stamp: datetime) -> Event:
     event.add("dtstart", start)
     event.add("duration", entry.duration)
     if rec.rule is not None:
+        from icalendar import vRecur
+
         event.add("rrule", vRecur.from_ical(rec.rule))
         if entry.cancelled:
             # named by the rule's own wall-clock time, so an expansion matches them exactly
@@ -107,6 +117,8 @@ def _moved(entry: CalendarEntry, original: datetime, new: datetime, stamp: datet
 
 
 def _common(entry: CalendarEntry, stamp: datetime) -> Event:
+    from icalendar import Event
+
     event = Event()
     event.add("uid", entry.uid)
     event.add("dtstamp", stamp)

@@ -59,7 +59,7 @@ class Slots:
 
 
 _TOKEN = re.compile(r"[^\s,;!?؟()\"']+")
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_ISO = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")  # 2026-12-24, 2026/12/24
 _DMY = re.compile(r"(\d{1,2})([/.])(\d{1,2})(?:\2(\d{4}|\d{2}))?")
 _CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})(?::(\d{2}))?")
 _NUMBER = re.compile(r"\d{1,4}")
@@ -69,6 +69,7 @@ def tokens(text: str) -> list[str]:
     """The folded words of ``text``: digits split from letters, ``a.m.`` as ``am``."""
     text = fold(text)
     text = re.sub(r"\b([ap])\.m\.?", r"\1m", text)
+    text = re.sub(r"\bo['’]clock\b", "oclock", text)
     text = re.sub(r"(\d)([^\W\d_])", r"\1 \2", text)
     text = re.sub(r"([^\W\d_])(\d)", r"\1 \2", text)
     return [t.strip(".-") or t for t in _TOKEN.findall(text)]
@@ -102,7 +103,7 @@ class Reader:
         word, s = self._peek(), self.slots
         pair = (word, self._peek(1))
         if (m := _ISO.fullmatch(word)) is not None:
-            self._set_day(self._make_date(int(m[1]), int(m[2]), int(m[3])))
+            self._set_day(self._make_date(int(m[1]), int(m[3]), int(m[4])))
             self.i += 1
             if self._peek() == "t":
                 self.i += 1
@@ -362,6 +363,14 @@ class Reader:
             self.i += 2
             self._set_unit(unit, 1)
             self._set_interval(value)
+            return True
+        if after == "h" and value <= 23:
+            # 18h, 18h30: the hour on the 24-hour clock, as written in French-speaking places
+            self.i += 2
+            minute = self._peek()
+            if re.fullmatch(r"\d{2}", minute):
+                self.i += 1
+            self._set_time(value, int(minute) if re.fullmatch(r"\d{2}", minute) else 0, bare=False)
             return True
         if after in W.TIMES_WORDS and W.TIMES_WORDS[after] == 1:
             if not 1 <= value <= 999 or self.slots.count is not None:

@@ -102,7 +102,7 @@ IN_WORDS = frozenset({"in", "بعد", "خلال"})  # "in 3 days", "بعد 3 ا�
 AT_WORDS = frozenset({"at", "@", "الساعه", "ساعه", "بالساعه", "عند", "تمام"})
 FILLERS = frozenset(
     {
-        "on", "the", "of", "and", "from", "starting", "beginning", "&", "-", "o'clock",
+        "on", "the", "of", "and", "in", "from", "starting", "beginning", "&", "-", "o'clock",
         "oclock", "sharp", "في", "من", "و", "على", "علي", "ابتداء", "اعتبارا",
         "بدءا", "بدايه", "الموافق", "for", "لمده",
     }

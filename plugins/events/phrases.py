@@ -16,6 +16,13 @@ How the words are read:
 - ``3/4/2026`` is read day first; when both numbers could be the month, it is AMBIGUOUS (use
   ``2026-04-03``).
 - ``first sunday`` / ``اول احد`` mean the first Sunday of every month; ``last`` is -1.
+- A series starts on its first matching day on or after today (or after ``starting <day>``)
+  whose start is still ahead; ``every 2 weeks on monday`` counts its weeks from there.
+- ``until <day>`` / ``حتى <day>`` ends a series after that day (UNTIL, in UTC); ``10 times`` /
+  ``10 مرات`` / ``مرتين`` counts its starts (COUNT).
+- Arabic is folded first (``arabic_text.fold``): hamza forms, taa marbuta, alef maqsura,
+  diacritics, tatweel and Arabic-Indic digits do not matter.
+- A start in a DST gap keeps its nominal wall time in ``first_start`` (see ``recurrence``).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ and EXDATE lines with ``dateutil.rrule.rrulestr``, and must be the starts the pl
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,6 +18,7 @@ from icalendar import Calendar
 
 from plugins.events.ics import CalendarEntry, calendar_file
 from plugins.events.recurrence import Recurrence, occurrences_after
+from tests.conftest import ROOT
 
 BERLIN = ZoneInfo("Europe/Berlin")
 RIYADH = ZoneInfo("Asia/Riyadh")
@@ -261,3 +264,30 @@ def test_a_moved_one_off_is_at_its_new_start() -> None:
     (event,) = calendar.walk("VEVENT")
     assert event.decoded("DTSTART") == datetime(2026, 5, 2, 19, tzinfo=BERLIN)
     assert "RECURRENCE-ID" not in event
+
+
+def test_importing_the_module_does_not_load_icalendar() -> None:
+    # a fresh interpreter: this one has icalendar loaded already
+    script = "import sys, plugins.events.ics; print('icalendar' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "", "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_a_one_off_on_the_second_02_30_is_written_in_utc() -> None:
+    second = replace(
+        ONCE,
+        recurrence=Recurrence(datetime(2026, 10, 25, 1, 30, tzinfo=UTC), None, "Europe/Berlin"),
+    )
+    data, calendar = read((second,))
+    assert "DTSTART:20261025T013000Z" in event_lines(data, ONCE.uid)
+    assert calendar.walk("VEVENT")[0].decoded("DTSTART") == datetime(
+        2026, 10, 25, 1, 30, tzinfo=UTC
+    )

@@ -75,6 +75,11 @@ ONE_OFF = [
     ("الساعة 7 و النصف مساء غدا", datetime(2026, 12, 3, 19, 30)),
     ("في تمام الساعة السابعة مساءً يوم الخميس القادم", datetime(2026, 12, 3, 19, 0)),
     ("7pm 25.12.2026", datetime(2026, 12, 25, 19, 0)),
+    ("tomorrow 7 in the evening", datetime(2026, 12, 3, 19, 0)),
+    ("thursday 7 o'clock pm", datetime(2026, 12, 3, 19, 0)),
+    ("2026/12/24 18:00", datetime(2026, 12, 24, 18, 0)),
+    ("tomorrow 18h30", datetime(2026, 12, 3, 18, 30)),
+    ("يوم الجمعة الموافق ٢٠٢٦/١٢/٢٥ الساعة ٨ مساءً", datetime(2026, 12, 25, 20, 0)),
 ]
 
 
@@ -236,6 +241,9 @@ PROBLEMS = [
     ("25:00", WhenProblem.BAD_TIME),
     ("tomorrow 13pm", WhenProblem.BAD_TIME),
     ("tomorrow 18:75", WhenProblem.BAD_TIME),
+    ("tomorrow 18h75", WhenProblem.BAD_TIME),
+    ("every tuesday 7–9pm", WhenProblem.UNREADABLE),  # a range: the length is asked apart
+    ("كل جمعة بعد صلاة العصر", WhenProblem.UNREADABLE),  # prayer times are not clock times
     ("غدا الساعة ٩ مساء صباحا", WhenProblem.AMBIGUOUS),
     ("2026-02-30 10:00", WhenProblem.BAD_DATE),
     ("31/04/2027 10:00", WhenProblem.BAD_DATE),
@@ -287,7 +295,7 @@ VOCABULARY = sorted(
     | words.NEXT_WORDS | words.IN_WORDS | words.AT_WORDS | words.FILLERS | set(words.MERIDIEM)
     | set(words.CLOCK_WORDS) | set(words.HOUR_WORDS) | set(words.MINUTE_WORDS)
     | set(words.NUMBER_WORDS) | words.UNTIL_WORDS | set(words.TIMES_WORDS)
-    | {"الا", "ربع", "كانون", "منتصف", "الليل", "st", "th", "t"}
+    | {"الا", "ربع", "كانون", "منتصف", "الليل", "st", "th", "t", "h", "o'clock", "30", "75"}
     | {"0", "1", "2", "7", "12", "13", "15", "24", "31", "32", "60", "2026", "2027", "9999"}
     | {"18:00", "07:30", "24:00", "2026-12-10", "2027-02-29", "25/12/2026", "3/4", "12.12.12"}
 )  # fmt: skip

@@ -92,6 +92,32 @@ def test_a_start_in_the_fall_back_fold_is_the_first_of_the_two() -> None:
     assert next_occurrence(rec, utc(2026, 10, 25, 0, 30)) == starts[2]
 
 
+def test_a_one_off_on_the_second_02_30_stays_the_second() -> None:
+    # 01:30 UTC on 25 October is the second 02:30 in Berlin (winter time, fold=1)
+    rec = Recurrence(utc(2026, 10, 25, 1, 30), None, "Europe/Berlin")
+    assert rec.first_start.fold == 1
+    (start,) = occurrences_after(rec, utc(2026, 10, 25, 1))
+    # (a fold=1 datetime never equals one in another zone, PEP 495: compare the UTC instants)
+    assert start.astimezone(UTC) == utc(2026, 10, 25, 1, 30)
+    assert (start.hour, start.minute, start.utcoffset()) == (2, 30, timedelta(hours=1))
+
+
+def test_a_series_is_stored_by_its_wall_time() -> None:
+    # a daily 02:30 series starting on the spring-forward night (first start at 03:30 local)
+    rec = Recurrence.from_wall(datetime(2026, 3, 29, 2, 30), "FREQ=DAILY", "Europe/Berlin")
+    assert rec.wall == datetime(2026, 3, 29, 2, 30)
+    again = Recurrence.from_wall(rec.wall, rec.rule, rec.timezone)
+    assert occurrences_after(again, utc(2026, 3, 29), count=2) == [
+        utc(2026, 3, 29, 1, 30),
+        utc(2026, 3, 30, 0, 30),  # 03:30, then 02:30 again
+    ]
+    # by its UTC instant it would read back as a 03:30 series (the pitfall the docs warn of)
+    by_instant = Recurrence(rec.first_start.astimezone(UTC), rec.rule, rec.timezone)
+    assert occurrences_after(by_instant, utc(2026, 3, 29), count=2)[1].hour == 3
+    with pytest.raises(RecurrenceError):
+        Recurrence.from_wall(utc(2026, 1, 1), None, "UTC")
+
+
 def test_a_one_off_start_in_the_gap() -> None:
     rec = Recurrence(datetime(2026, 3, 29, 2, 30, tzinfo=BERLIN), None, "Europe/Berlin")
     assert occurrences_after(rec, utc(2026, 3, 1), count=3) == [utc(2026, 3, 29, 1, 30)]
@@ -250,9 +276,11 @@ SHAPES = [
     "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA,SU,WE", "FREQ=MONTHLY;BYDAY=1SU", "FREQ=MONTHLY;BYDAY=-1FR",
     "FREQ=MONTHLY;BYDAY=5WE", "FREQ=MONTHLY;INTERVAL=2;BYDAY=2TU", "FREQ=MONTHLY;BYMONTHDAY=31",
     "FREQ=MONTHLY;BYMONTHDAY=-1", "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=15",
-    # shapes the arithmetic does not take: the dateutil fallback
+    # counted shapes (the arithmetic, counted from the first start) and shapes the arithmetic
+    # does not take (the dateutil fallback)
     "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1", "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
-    "FREQ=WEEKLY;BYDAY=FR;COUNT=30", "FREQ=HOURLY;INTERVAL=7",
+    "FREQ=WEEKLY;BYDAY=FR;COUNT=30", "FREQ=HOURLY;INTERVAL=7", "FREQ=MONTHLY;BYDAY=-1FR;COUNT=7",
+    "FREQ=DAILY;INTERVAL=2;COUNT=40", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;COUNT=25",
     "FREQ=MONTHLY;INTERVAL=2;BYDAY=MO,TU;BYSETPOS=1",
     "FREQ=YEARLY;INTERVAL=2;BYMONTH=3;BYDAY=-1SU",
     "FREQ=DAILY;BYMONTH=1,7", "FREQ=MONTHLY;INTERVAL=5", "FREQ=YEARLY",
