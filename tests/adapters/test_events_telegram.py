@@ -11,8 +11,12 @@ from datetime import timedelta
 from bot.core.refs import CommunityRef
 from plugins.admin import Admin
 from plugins.events import Events
+import pytest
+
 from tests.adapters.test_plugins_telegram import (
+    ARABIC,
     ENGLISH,
+    Group,
     answered,
     button,
     has_button,
@@ -26,9 +30,24 @@ from tests.fakes.telegram_server import FakeTelegram, private_chat
 
 __all__ = ["fake"]  # the fixture, imported for pytest
 
+TEXTS = {
+    "en": {"preview": "Here is your event. Post it?", "post_it": "Post it", "going": "Going",
+           "answer": "You are going to Quiz night", "two": "2 going",
+           "reminder": "⏰ Reminder: Quiz night", "reason": "Reason: the power is out",
+           "cancelled": "is cancelled", "power": "the power is out", "event": "(event #1)"},
+    "ar": {"preview": "هذه هي الفعالية. هل تُنشر؟", "post_it": "انشرها", "going": "سأحضر",
+           "answer": "حضورك مؤكَّد في Quiz night", "two": "شخصان سيحضران",
+           "reminder": "⏰ تذكير: تبدأ Quiz night", "reason": "السبب: the power is out",
+           "cancelled": "أُلغيت", "power": "the power is out", "event": "(الفعالية رقم 1)"},
+}
 
-async def test_post_rsvp_reminders_and_a_cancel_in_a_telegram_group(fake: FakeTelegram) -> None:
-    where = ENGLISH
+
+@pytest.mark.parametrize("where", [pytest.param(ENGLISH, id="en"),
+                                   pytest.param(ARABIC, id="ar")])
+async def test_post_rsvp_reminders_and_a_cancel_in_a_telegram_group(
+    fake: FakeTelegram, where: Group
+) -> None:
+    texts = TEXTS[where.language]
     async with running(fake, [Admin, Events]) as app:
         await prepare(app, where)
         fake.set_member(where.chat_id, where.admin, "administrator")
@@ -39,35 +58,37 @@ async def test_post_rsvp_reminders_and_a_cancel_in_a_telegram_group(fake: FakeTe
         fake.push(fake.message_update(
             where.chat, where.admin,
             f'/event_create "Quiz night" "{start} 18:00" duration=2h place="The Nook"'))
-        preview = await sent_to(fake, int(where.admin["id"]), "Here is your event. Post it?",
-                                where=has_button("Post it"))
+        preview = await sent_to(fake, int(where.admin["id"]), texts["preview"],
+                                where=has_button(texts["post_it"]))
         assert not fake.calls_of("sendMessage", lambda c: "Quiz night" in text_of(c)
                                  and int(c.params["chat_id"]) == where.chat_id)
         fake.push(fake.callback_query_update(where.admin, preview.result,
-                                             button(preview, "Post it")["callback_data"]))
-        post = await sent_to(fake, where.chat_id, "(event #1)", where=has_button("Going"))
+                                             button(preview, texts["post_it"])["callback_data"]))
+        post = await sent_to(fake, where.chat_id, texts["event"],
+                             where=has_button(texts["going"]))
         for member in (where.sara, where.bob):
             fake.push(fake.callback_query_update(member, post.result,
-                                                 button(post, "Going")["callback_data"]))
-            await answered(fake, "You are going to Quiz night")
+                                                 button(post, texts["going"])["callback_data"]))
+            await answered(fake, texts["answer"])
         await quiet(app)
-        edits = fake.calls_of("editMessageText", lambda c: c.ok and "2 going" in text_of(c))
+        edits = fake.calls_of("editMessageText", lambda c: c.ok and texts["two"] in text_of(c))
         assert edits and int(edits[-1].params["message_id"]) == post.result["message_id"]
 
         await app.scheduler.advance(timedelta(days=1, hours=1))  # past the 24 h reminder
-        dm = await sent_to(fake, int(where.sara["id"]), "⏰ Reminder: Quiz night")
-        group_note = await sent_to(fake, where.chat_id, "⏰ Reminder: Quiz night")
+        dm = await sent_to(fake, int(where.sara["id"]), texts["reminder"])
+        group_note = await sent_to(fake, where.chat_id, texts["reminder"])
         await quiet(app)
         n = len(fake.calls)
         fake.push(fake.message_update(where.chat, where.admin,
                                       '/event_cancel 1 reason="the power is out"'))
-        notice = await sent_to(fake, int(where.sara["id"]), "Reason: the power is out")
+        notice = await sent_to(fake, int(where.sara["id"]), texts["reason"])
         await quiet(app)
         later = fake.calls[n:]
     assert "The Nook" in text_of(dm)
-    assert "Bob" in text_of(group_note) and "Sara" not in text_of(group_note)
-    assert "is cancelled" in text_of(notice)
-    assert any("Bob" in text_of(c) and "the power is out" in text_of(c)
+    bob, sara = str(where.bob["first_name"]), str(where.sara["first_name"])
+    assert bob in text_of(group_note) and sara not in text_of(group_note)
+    assert texts["cancelled"] in text_of(notice)
+    assert any(bob in text_of(c) and texts["power"] in text_of(c)
                for c in later if c.method == "sendMessage" and c.ok
                and int(c.params["chat_id"]) == where.chat_id)
     assert CommunityRef("telegram", str(where.chat_id)) == where.community
