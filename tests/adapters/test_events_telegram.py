@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.core.refs import CommunityRef
 from plugins.admin import Admin
 from plugins.events import Events
-import pytest
-
 from tests.adapters.test_plugins_telegram import (
     ARABIC,
     ENGLISH,
