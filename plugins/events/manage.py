@@ -156,11 +156,21 @@ class Manager:
             await self.lifecycle.mirror(ctx.community, event, old_occurrence, cancel=True)
         await self.lifecycle.mirror(ctx.community, fresh, occurrence)
         await self.lifecycle.plan(ctx.community, fresh, ctx.now())
+        freed = []
         if occurrence is not None and fresh.capacity != event.capacity:
             freed = await self.answers.capacity_changed(fresh, event.capacity, occurrence)
             await self.lifecycle.tell(self.lifecycle.shared(ctx.community, fresh), freed,
                                       lambda tr, m: render.with_mention(
                                           m, render.promoted(tr, fresh, occurrence)))
+        if occurrence is not None and (occurrence != old_occurrence or
+                                       fresh.place != event.place):
+            # those going plan around when and where: tell them (the promoted know already)
+            seats = await self.answers.seats_at(fresh, occurrence)
+            told = {a.member for a in freed}
+            await self.lifecycle.tell(
+                self.lifecycle.shared(ctx.community, fresh),
+                [a for a in seats.said_yes() if a.member not in told],
+                lambda tr, m: render.with_mention(m, render.moved(tr, fresh, occurrence)))
         await self.lifecycle.refresh(ctx.community, event.id)
         await ctx.reply(ctx.t("Event #{id} is updated.", id=event.id), private=True)
 

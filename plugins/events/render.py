@@ -273,6 +273,12 @@ def changed_once(tr: Speaker, event: Any, occurrence: datetime) -> Markup:
     return Markup("\n").join(parts)
 
 
+def moved(tr: Speaker, event: Any, occurrence: datetime) -> Markup:
+    """To those going: the series moved or changed place."""
+    text = tr.t("✏️ {title} has changed: next on {when}.", title=event.title, when=occurrence)
+    return text + tr.t(" 📍 {place}", place=event.place) if event.place else text
+
+
 def mentions(ctx: Context, members: Sequence[MemberRef]) -> Markup:
     """Mentions of exactly these members."""
     return Markup(" ").join(ctx.mention(m) for m in members)

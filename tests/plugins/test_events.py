@@ -209,6 +209,9 @@ async def test_edits_move_the_series_and_a_larger_capacity_promotes() -> None:
         await c.says("amal", '/event_edit 1 start="every friday 19:00" capacity=2')
         c.expect("A place freed up: you are going to Book club on Fri, January 9, 2026, "
                  "19:00 (Berlin).", to="omar")
+        c.expect("✏️ Book club has changed: next on Fri, January 9, 2026, 19:00 (Berlin). "
+                 "📍 Room 4", to="sara")
+        assert not [s for s in c.sent if "has changed" in s.text and s.to == "omar"]
         c.expect("Event #1 is updated.", to="amal")
         assert "🕒 Fri, January 9, 2026, 19:00 (Berlin)" in post_of(c).text
         assert "2 of 2 places taken" in post_of(c).text
