@@ -1,0 +1,133 @@
+"""Calendar files (RFC 5545 ``.ics``) for one event or a community's whole calendar.
+
+Every VEVENT carries its start in the event's own timezone (``DTSTART;TZID=Europe/Berlin``),
+the series rule as RRULE and each cancelled occurrence as EXDATE, so a calendar application
+shows the same starts ``recurrence.occurrences_after`` computes, across DST changes. A
+VTIMEZONE is included for each timezone used. Text is escaped by the ``icalendar`` library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from plugins.events.recurrence import Recurrence, localize, wall_start, zone_of
+
+if TYPE_CHECKING:
+    from icalendar import Event
+
+PRODID = "-//Majlis//Events//EN"
+# VTIMEZONE transitions are written for this many years past the last start (or now): a
+# series without an end goes on, and calendar applications also know the zone by its TZID
+_ZONE_YEARS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEntry:
+    """One event (a one-off or a series) as it goes into a calendar file."""
+
+    uid: str
+    title: str
+    description: str
+    location: str
+    url: str | None
+    recurrence: Recurrence
+    duration: timedelta
+    cancelled: tuple[datetime, ...]  # occurrence starts written as EXDATE
+    sequence: int = 0  # raised on every edit so calendar applications take the new version
+    # (occurrence start, the start it was moved to): one occurrence edited, written as an
+    # overriding VEVENT with the same UID and a RECURRENCE-ID
+    moved: tuple[tuple[datetime, datetime], ...] = ()
+
+
+def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime) -> bytes:
+    """The ``.ics`` bytes of ``entries`` in one VCALENDAR named ``name``.
+
+    ``now`` is the DTSTAMP (when the file was made); it must be timezone-aware.
+    """
+    # imported here: icalendar takes ~0.2 s to import, and most runs never make a file
+    from icalendar import Calendar
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    stamp = now.astimezone(UTC)
+    first: date = stamp.date()
+    last: date = stamp.date()
+    for entry in entries:
+        calendar.add_component(_event(entry, stamp))
+        if entry.recurrence.rule is not None:
+            for original, new in entry.moved:
+                calendar.add_component(_moved(entry, original, new, stamp))
+        starts = [entry.recurrence.first_start, *(new for _, new in entry.moved)]
+        first = min(first, *(s.date() for s in starts))
+        last = max(last, *(s.date() for s in starts))
+    calendar.add_missing_timezones(
+        first_date=first - timedelta(days=1),
+        last_date=date(min(last.year + _ZONE_YEARS, 9999), 12, 31),
+    )
+    return calendar.to_ical()
+
+
+def _event(entry: CalendarEntry, stamp: datetime) -> Event:
+    rec = entry.recurrence
+    zone = zone_of(rec.timezone)
+    event = _common(entry, stamp)
+    # the nominal wall-clock start: a start in a DST gap is read by the calendar application
+    # the way recurrence.localize reads it (RFC 5545 3.3.5: the offset before the gap)
+    start: datetime = rec.first_start.replace(tzinfo=zone)
+    instant = localize(start.replace(tzinfo=None), zone).astimezone(UTC)
+    if rec.rule is None:
+        instant = rec.first_start.astimezone(UTC)
+        if instant != localize(rec.wall, zone):
+            start = instant  # the second 02:30 of a fold: a TZID time would name the first
+        # a one-off moved is simply at its new start (RECURRENCE-ID is for series)
+        for original, new in entry.moved:
+            if original.astimezone(UTC) == instant:
+                start, instant = new.astimezone(zone), new.astimezone(UTC)
+    event.add("dtstart", start)
+    event.add("duration", entry.duration)
+    if rec.rule is not None:
+        from icalendar import vRecur
+
+        event.add("rrule", vRecur.from_ical(rec.rule))
+        if entry.cancelled:
+            # named by the rule's own wall-clock time, so an expansion matches them exactly
+            walls = sorted({wall_start(rec, c).replace(tzinfo=zone) for c in entry.cancelled})
+            event.add("exdate", walls)
+    elif any(c.astimezone(UTC) == instant for c in entry.cancelled):
+        event.add("status", "CANCELLED")
+    return event
+
+
+def _moved(entry: CalendarEntry, original: datetime, new: datetime, stamp: datetime) -> Event:
+    """The VEVENT that replaces one occurrence (RFC 5545 3.8.4.4, RECURRENCE-ID)."""
+    rec = entry.recurrence
+    zone = zone_of(rec.timezone)
+    event = _common(entry, stamp)
+    event.add("recurrence-id", wall_start(rec, original).replace(tzinfo=zone))
+    event.add("dtstart", new.astimezone(zone))
+    event.add("duration", entry.duration)
+    return event
+
+
+def _common(entry: CalendarEntry, stamp: datetime) -> Event:
+    from icalendar import Event
+
+    event = Event()
+    event.add("uid", entry.uid)
+    event.add("dtstamp", stamp)
+    event.add("sequence", entry.sequence)
+    event.add("summary", entry.title)
+    if entry.description:
+        event.add("description", entry.description)
+    if entry.location:
+        event.add("location", entry.location)
+    if entry.url:
+        event.add("url", entry.url)
+    return event

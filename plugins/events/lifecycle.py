@@ -1,0 +1,175 @@
+"""An event's life: posted, kept current, mirrored as a scheduled event, its moments planned.
+
+``__init__.py`` calls these from commands, buttons and the ``tick`` job. Messages everyone
+reads speak the community's language; what goes to one member speaks theirs, with dates in
+the timezone they chose (``/event_timezone``), else the community's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from bot import Capability, ChannelRef, CommunityRef, Context, Markup, MemberRef
+from plugins.events import render, timeline
+from plugins.events.recurrence import Recurrence
+from plugins.events.render import Speaker
+from plugins.events.rsvp import Answer, Answers
+from plugins.events.settings import EventsSettings
+from plugins.events.store import EventStore
+
+if TYPE_CHECKING:
+    from plugins.events import Events
+
+
+def recurrence(event: Any) -> Recurrence:
+    """The stored event's first start and rule, in its timezone."""
+    return Recurrence(event.first_start, event.rule, event.timezone)
+
+
+def length(event: Any) -> timedelta:
+    """How long each occurrence lasts."""
+    return timedelta(seconds=int(event.duration))
+
+
+class Lifecycle:
+    """Posts, refreshes, mirrors and plans events for the plugin."""
+
+    def __init__(self, plugin: Events, store: EventStore, answers: Answers) -> None:
+        """Work through the plugin's services (contexts, scheduler)."""
+        self.plugin = plugin
+        self.store = store
+        self.answers = answers
+
+    async def excluded(self, event: Any) -> tuple[datetime, ...]:
+        """The event's cancelled occurrences."""
+        return (await self.store.cancelled([event.id])).get(event.id, ())
+
+    async def view(self, event: Any, occurrence: datetime | None) -> Any:
+        """The event as one occurrence has it (its own title, place, description if set)."""
+        if occurrence is None:
+            return event
+        own = (await self.store.overrides(event.id)).get(occurrence)
+        if not own:
+            return event
+        return SimpleNamespace(**{**dict(event._mapping), **own})
+
+    def shared(self, community: CommunityRef, event: Any) -> Context:
+        """A context in the event's channel, speaking the community's language."""
+        channel = ChannelRef(community.platform, event.channel) if event.channel else None
+        return self.plugin.context(community, channel=channel)
+
+    async def speaker_for(self, ctx: Context, member: MemberRef) -> Speaker:
+        """A member's own language, with dates in their chosen timezone."""
+        zone = await self.store.zone(ctx.community.key, member.id)
+        return render.in_zone(ctx.for_member(member), zone)
+
+    async def settings(self, community: CommunityRef) -> EventsSettings:
+        """The community's events settings."""
+        config = await self.plugin.config(community)
+        assert isinstance(config, EventsSettings)
+        return config
+
+    # -- the post -------------------------------------------------------------------------
+
+    async def content(self, ctx: Context, event: Any) -> tuple[Markup, list[list[Any]]]:
+        """The post as it should read now."""
+        now = ctx.now()
+        occurrence = None
+        seats = None
+        running = False
+        if event.status == "live":
+            occurrence = timeline.current(recurrence(event), now, length(event),
+                                          await self.excluded(event))
+            if occurrence is not None:
+                seats = await self.answers.seats_at(event, occurrence)
+                running = occurrence <= now
+        return render.post(ctx.i18n, await self.view(event, occurrence), occurrence, seats,
+                           running)
+
+    async def publish(self, community: CommunityRef, event: Any) -> None:
+        """Post the event with its buttons (once: the post's id is kept)."""
+        shared = self.shared(community, event)
+        text, buttons = await self.content(shared, event)
+        async with shared.transaction():
+            fresh = await self.store.event(event.id, community.key)
+            if fresh is None or fresh.message is not None:
+                return
+            message = await shared.send(text, buttons=buttons)
+            await self.store.set_message(event.id, message)
+
+    async def refresh(self, community: CommunityRef, event_id: int) -> None:
+        """Edit the post so counts, the occurrence shown and the buttons are current."""
+        event = await self.store.event(event_id, community.key)
+        if event is None or event.message is None:
+            return
+        shared = self.shared(community, event)
+        text, buttons = await self.content(shared, event)
+        await shared.edit(event.message, text, buttons=buttons)
+
+    # -- the platform's own scheduled event -----------------------------------------------
+
+    async def mirror(self, community: CommunityRef, event: Any, occurrence: datetime | None,
+                     *, cancel: bool = False) -> None:
+        """Create, update or cancel the scheduled event of one occurrence (where there are)."""
+        shared = self.shared(community, event)
+        if occurrence is None or not shared.has(Capability.SCHEDULED_EVENTS):
+            return
+        event = await self.view(event, occurrence)
+        await shared.scheduled_event(
+            f"event:{event.id}:{render.stamp(occurrence)}", event.title, occurrence,
+            end=occurrence + length(event), description=event.description or "",
+            location=event.place or event.title, cancel=cancel)
+
+    # -- planning -------------------------------------------------------------------------
+
+    async def plan(self, community: CommunityRef, event: Any, after: datetime,
+                   excluded: tuple[datetime, ...] | None = None) -> timeline.Step | None:
+        """Schedule the event's next step strictly after ``after`` (replacing the stored one).
+
+        Strictly after: an instant already fired must never be scheduled again (the
+        scheduler fires an item once per instant).
+        """
+        config = await self.settings(community)
+        if excluded is None:
+            excluded = await self.excluded(event)
+        step = timeline.next_step(recurrence(event), after, length(event), config.reminders,
+                                  excluded)
+        if step is None:
+            await self.plugin.unschedule("tick", community, key=f"event:{event.id}")
+            return None
+        await self.plugin.schedule("tick", community, at=step.at, key=f"event:{event.id}",
+                                   data=step.data(event.id))
+        return step
+
+    # -- telling members ------------------------------------------------------------------
+
+    async def tell(
+        self, ctx: Context, members: Sequence[Answer],
+        build: Callable[[Speaker, Markup | None], Markup], buttons: Sequence[Any] = (),
+    ) -> int:
+        """Tell exactly these members: a DM each where the platform allows, else one post.
+
+        ``build(speaker, mention)`` writes the text; ``mention`` is None in a DM.
+        """
+        refs = [MemberRef(ctx.community.platform, a.member, a.name or a.member) for a in members]
+        if not refs:
+            return 0
+        if ctx.has(Capability.DIRECT_MESSAGES):
+            for member in refs:
+                speaker = await self.speaker_for(ctx, member)
+                # a member the bot cannot reach privately is mentioned in the channel instead,
+                # with the same words (not the core's generic "open your DMs" note)
+                await ctx.dm(member, build(speaker, None), buttons=list(buttons),
+                             fallback=build(ctx.i18n, ctx.mention(member)))
+            return len(refs)
+        await ctx.send(build(ctx.i18n, render.mentions(ctx, refs)), mentions=refs,
+                       buttons=list(buttons))
+        return len(refs)
+
+
+def utc(when: datetime) -> datetime:
+    """An aware time in UTC (what is stored and what buttons carry)."""
+    return when.astimezone(UTC)

@@ -1,0 +1,292 @@
+"""Events through the test kit: create (preview, confirm), RSVP, waitlist, carry-over, cancel.
+
+The community runs in Europe/Berlin; the clock starts Monday 2026-01-05 09:00 UTC, so
+"every thursday 18:00" first happens on Thursday 8 January at 17:00 UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot import ButtonPressed, ChannelRef
+from bot.testing import FakeCommunity, Sent
+from plugins.admin import Admin
+from plugins.events import Events
+from plugins.events.render import Confirm, Rsvp
+
+WEEKLY = '/event_create "Book club" "every thursday 18:00" duration=2h place="Room 4"'
+THU_8 = 1767891600  # 2026-01-08 17:00 UTC (18:00 in Berlin)
+
+
+def club(**kwargs: Any) -> FakeCommunity:
+    kwargs.setdefault("timezone", "Europe/Berlin")
+    return FakeCommunity([Events, Admin], admins=["amal"], **kwargs)
+
+
+async def posted(c: FakeCommunity, command: str = WEEKLY) -> None:
+    await c.says("amal", command)
+    await c.presses("amal", "Post it")
+    c.new()
+
+
+def post_of(c: FakeCommunity) -> Sent:
+    """The event post as members see it now: its last version in the transcript.
+
+    The kit records sent messages; edits show in the console's transcript.
+    """
+    out = c.platform.out.getvalue()  # type: ignore[union-attr]
+    chunks = re.split(r"\n?\[\d{4}-\d\d-\d\d \d\d:\d\d\] ", out)
+    versions = [re.sub(r"^Majlis: (\(edited m\d+\) )?", "", chunk) for chunk in chunks
+                if re.match(r"^Majlis: (\(edited m\d+\) )?📅", chunk)]
+    text, _, buttons = versions[-1].partition("\n[1 ")
+    return Sent(text=text, to=None, private=False,
+                buttons=tuple(re.findall(r"\[?\d+ ([^\]]+)\]", "[1 " + buttons)),
+                attachments=())
+
+
+async def press_again(c: FakeCommunity, name: str, payload: Any, event_id: str) -> None:
+    """A platform delivering a press again under a new id (the dispatcher cannot tell)."""
+    await c.app.dispatcher.dispatch(ButtonPressed(
+        id=event_id, community=c.platform.community, member=c.member(name),
+        channel=ChannelRef("console", "general"), message_id="1", payload=payload))
+    await c.app.settle()
+
+
+async def test_the_creator_sees_three_occurrences_then_confirms_once() -> None:
+    async with club() as c:
+        await c.says("amal", WEEKLY + " capacity=12")
+        preview = c.expect("Here is your event. Post it?", to="amal",
+                           buttons=["Post it", "Discard"])
+        assert "The next 3 times:\n• Thu, January 8, 2026, 18:00 (Berlin)\n" \
+               "• Thu, January 15, 2026, 18:00 (Berlin)\n" \
+               "• Thu, January 22, 2026, 18:00 (Berlin)" in preview.text
+        assert "👥 12 places" in preview.text and "Room 4" in preview.text
+        assert not [s for s in c.sent if s.to is None]  # nothing public before the confirm
+        await c.presses("amal", "Post it")
+        post = c.expect("📅 Book club (event #1)")
+        assert post.to is None
+        assert "🕒 Thu, January 8, 2026, 18:00 (Berlin) · 2 hours" in post.text
+        assert "0 of 12 places taken" in post.text
+        assert post.buttons == ("Going", "Maybe", "Can't come", "Going, just this one",
+                                "Not this one")
+        c.expect("Event #1 is posted.", to="amal")
+        await press_again(c, "amal", Confirm(1), "again-1")  # a replayed confirm
+        assert len([s for s in c.sent if s.text.startswith("📅")]) == 1
+
+
+async def test_a_phrase_it_cannot_read_is_refused_with_examples_and_nothing_is_made() -> None:
+    async with club() as c:
+        await c.says("amal", '/event_create "Book club" "sometime soonish"')
+        refusal = c.expect("I could not read “sometime soonish” as a start time.", to="amal")
+        assert "every thursday 18:00" in refusal.text and "غدا 6 مساء" in refusal.text
+        assert "Nothing was created." in refusal.text
+        await c.says("amal", '/event_create "Book club" "2020-01-01 18:00"')
+        c.expect("is in the past", to="amal")
+        await c.says("amal", "/events")
+        c.expect("No events are coming up.", to="amal")
+        await c.says("sara", WEEKLY)
+        c.expect("Only moderators can create events here.", to="sara")
+
+
+async def test_past_capacity_going_waits_and_the_first_in_line_is_promoted_and_told() -> None:
+    async with club() as c:
+        await posted(c, WEEKLY + " capacity=2")
+        for name in ("sara", "omar", "lina", "hadi"):
+            await c.presses(name, "Going")
+        c.expect("You are going to Book club, from Thu, January 8", to="sara")
+        c.expect("You are going to Book club, from", to="omar")
+        c.expect("Book club is full; you are number 1 on the waitlist", to="lina")
+        c.expect("Book club is full; you are number 2 on the waitlist", to="hadi")
+        assert "2 of 2 places taken · 2 on the waitlist" in post_of(c).text
+        await c.presses("sara", "Can't come")
+        c.expect("You can't come to Book club from", to="sara")
+        told = c.expect("🎉 A place freed up: you are going to Book club on Thu, January 8",
+                        to="lina")
+        assert told.is_dm
+        assert not [s for s in c.sent if "freed up" in s.text and s.to != "lina"]
+        assert "2 of 2 places taken · 1 on the waitlist · 1 can't come" in post_of(c).text
+
+
+async def test_a_replayed_press_keeps_the_members_place_in_the_queue() -> None:
+    async with club() as c:
+        await posted(c, WEEKLY + " capacity=1")
+        await c.presses("sara", "Going")
+        await c.presses("omar", "Going")
+        await press_again(c, "sara", Rsvp(1, THU_8, "going", False), "replay-1")
+        await press_again(c, "sara", Rsvp(1, THU_8, "going", False), "replay-2")
+        assert "1 of 1 place taken · 1 on the waitlist" in post_of(c).text
+        await c.presses("omar", "Going")
+        c.expect("you are number 1 on the waitlist", to="omar")
+
+
+async def test_a_series_answer_carries_over_unless_just_this_one() -> None:
+    async with club() as c:
+        await posted(c)
+        await c.presses("sara", "Going")
+        await c.presses("omar", "Going")
+        await c.presses("omar", "Not this one")
+        c.expect("You can't come to Book club on Thu, January 8, 2026, 18:00 (Berlin).",
+                 to="omar")
+        await c.presses("lina", "Going, just this one")
+        await c.says("sara", "/events")
+        listing = c.expect("The next", to="sara").text
+        # 8 Jan: sara and lina (omar not this one); 15 Jan on: sara and omar carry over
+        assert "— Thu, January 8, 2026, 18:00 (Berlin)\n  2 going · 1 can't come" in listing
+        assert "— Thu, January 15, 2026, 18:00 (Berlin)\n  2 going\n" in listing
+        fired = await c.advance("3d")  # Thursday 09:00 UTC: the 24 h reminder went out
+        assert sorted(s.to or "" for s in fired if "Reminder" in s.text) == ["lina", "sara"]
+        fired = await c.advance("7d")  # the 15th's reminder: omar is back, lina is not
+        assert sorted(s.to or "" for s in fired if "⏰ Reminder" in s.text
+                      and "January 15" in s.text) == ["omar", "sara"]
+
+
+async def test_cancelling_one_occurrence_tells_only_those_going_with_the_reason() -> None:
+    async with club() as c:
+        await posted(c, WEEKLY + " capacity=1")
+        await c.presses("sara", "Going")
+        await c.presses("hadi", "Going")  # waitlisted: said yes too
+        await c.presses("omar", "Maybe")
+        await c.presses("lina", "Can't come")
+        c.new()
+        await c.says("sara", '/event_cancel 1 reason="the hall is closed"')
+        c.expect("Only the event's creator or a moderator can change it.", to="sara")
+        await c.says("amal", '/event_cancel 1 reason="the hall is closed"')
+        notices = [s for s in c.new() if "is cancelled" in s.text]
+        assert sorted(s.to or "" for s in notices) == ["hadi", "sara"]
+        assert all(s.is_dm and "Book club on Thu, January 8, 2026, 18:00 (Berlin) is "
+                   "cancelled. Reason: the hall is closed" in s.text for s in notices)
+        assert "Cancelled; I told 2 members who said yes." in c.sent_to("amal")[-1].text
+        assert "🕒 Thu, January 15, 2026" in post_of(c).text
+        fired = await c.advance("4d")  # past the 8th: no reminder, no start ping
+        assert not [s for s in fired if "Book club" in s.text]
+        await c.says("amal", '/event_cancel 1 reason="again"')  # the 15th now, once
+        await c.says("amal", '/event_cancel 1 reason="we stop" scope=series')
+        assert "❌ Cancelled: we stop" in post_of(c).text
+        await c.says("amal", '/event_cancel 1 reason="x" scope=series')
+        c.expect("Event #1 is cancelled.", to="amal")
+
+
+async def test_a_start_ping_with_check_in_and_attendance_by_hand() -> None:
+    async with club() as c:
+        await posted(c, WEEKLY.replace("every thursday", "tomorrow"))
+        await c.presses("sara", "Going")
+        await c.presses("omar", "Going")
+        await c.presses("lina", "Maybe")
+        await c.says("amal", "/event_attendance 1 @omar")
+        c.expect("only for an occurrence that has started", to="amal")
+        fired = await c.advance("32h")  # Tuesday 17:00 UTC, 18:00 Berlin: it starts
+        ping = next(s for s in fired if "starts now" in s.text)
+        assert ping.text.startswith("@sara @omar ▶️ Book club starts now.")
+        assert ping.buttons == ("Check in",)
+        await c.presses("sara", "Check in")
+        c.expect("Checked in to Book club. Thanks for coming!", to="sara")
+        await c.says("amal", "/event_attendance 1 @lina")
+        c.expect("lina is marked present on Tue, January 6, 2026, 18:00 (Berlin).", to="amal")
+        await c.says("amal", "/event_attendance 1 @lina")
+        c.expect("lina was marked present already.", to="amal")
+        await c.says("sara", "/event_attendance 1")
+        c.expect("admin", to="sara")
+        await c.says("amal", "/event_attendance 1")
+        report = c.expect("Attendance for Book club (event #1)").text
+        assert ("• Tue, January 6, 2026, 18:00 (Berlin): 2 came; 1 of 2 who said going (50%)"
+                in report)
+        assert "• sara: 1 of 1 (100%)" in report
+        assert "• omar: 0 of 1 (0%)" in report
+        assert "• lina: 1 of 0 (—)" in report
+        await c.advance("3h")  # it ended
+        await c.presses("omar", "Check in")
+        c.expect("Check-in is open only while the event runs.", to="omar")
+        assert "This event is over." in post_of(c).text
+
+
+async def test_edits_move_the_series_and_a_larger_capacity_promotes() -> None:
+    async with club() as c:
+        await posted(c, WEEKLY + " capacity=1")
+        await c.presses("sara", "Going")
+        await c.presses("omar", "Going")
+        c.new()
+        await c.says("amal", '/event_edit 1 start="every friday 19:00" capacity=2')
+        c.expect("A place freed up: you are going to Book club on Fri, January 9, 2026, "
+                 "19:00 (Berlin).", to="omar")
+        c.expect("✏️ Book club has changed: next on Fri, January 9, 2026, 19:00 (Berlin). "
+                 "📍 Room 4", to="sara")
+        assert not [s for s in c.sent if "has changed" in s.text and s.to == "omar"]
+        c.expect("Event #1 is updated.", to="amal")
+        assert "🕒 Fri, January 9, 2026, 19:00 (Berlin)" in post_of(c).text
+        assert "2 of 2 places taken" in post_of(c).text
+        await c.says("amal", '/event_edit 1 start="every blursday"')
+        c.expect("I could not read “every blursday” as a start time.", to="amal")
+        assert "🕒 Fri, January 9, 2026, 19:00 (Berlin)" in post_of(c).text
+
+
+async def test_events_are_listed_in_the_members_timezone() -> None:
+    async with club() as c:
+        await posted(c)
+        await c.says("sara", "/event_timezone Asia/Riyad")
+        c.expect("“Asia/Riyad” is not a timezone I know. Try: Asia/Riyadh", to="sara")
+        await c.says("sara", "/event_timezone asia/riyadh")
+        c.expect("Event times are shown to you in Asia/Riyadh now.", to="sara")
+        await c.says("sara", "/events")
+        c.expect("• #1 Book club — Thu, January 8, 2026, 20:00 (Riyadh)", to="sara")
+        await c.presses("sara", "Going")
+        c.expect("from Thu, January 8, 2026, 20:00 (Riyadh) on", to="sara")
+        assert "18:00 (Berlin)" in post_of(c).text  # the post speaks for the community
+
+
+async def test_export_and_forget_cover_answers_attendance_and_timezone() -> None:
+    async with club() as c:
+        await posted(c, WEEKLY.replace("every thursday", "tomorrow"))
+        await c.presses("sara", "Going")
+        await c.says("sara", "/event_timezone Asia/Riyadh")
+        await c.advance("32h")
+        await c.presses("sara", "Check in")
+        plugin = c.app.plugins["events"]
+        sara = c.member("sara")
+        data = await plugin.export(sara)
+        assert [a["answer"] for a in data["series_answers"]] == ["going"]
+        assert [a["how"] for a in data["attendance"]] == ["checkin"]
+        assert data["timezones"][0]["timezone"] == "Asia/Riyadh"
+        await plugin.forget(sara)
+        empty = await plugin.export(sara)
+        assert not any(empty.values())
+        assert (await plugin.export(c.member("amal")))["events_created"][0]["title"] == \
+            "Book club"
+
+
+async def test_one_occurrence_gets_its_own_place_and_those_going_are_told() -> None:
+    async with club() as c:
+        await posted(c)
+        await c.presses("sara", "Going")
+        await c.presses("omar", "Maybe")
+        c.new()
+        await c.says("amal", '/event_edit 1 place="Garden café" date=2026-01-15')
+        told = c.expect("✏️ Book club on Thu, January 15, 2026, 18:00 (Berlin) is different "
+                        "this time:\n📍 Garden café", to="sara")
+        assert told.is_dm and not [s for s in c.sent if "different" in s.text and s.to == "omar"]
+        c.expect("Changed for Thu, January 15, 2026, 18:00 (Berlin) only; I told 1 member who "
+                 "said yes.", to="amal")
+        assert "📍 Room 4" in post_of(c).text  # the 8th keeps its place
+        await c.says("amal", '/event_edit 1 start="friday 19:00" date=2026-01-15')
+        c.expect("To move it, cancel it and create a one-off event.", to="amal")
+        fired = await c.advance("10d")  # the 15th's reminders name its own place
+        assert any("January 15" in s.text and "Garden café" in s.text for s in fired
+                   if "⏰ Reminder" in s.text)
+        assert any("January 8" in s.text and "Room 4" in s.text for s in fired
+                   if "⏰ Reminder" in s.text)
+
+
+async def test_a_later_series_answer_does_not_rewrite_who_was_going_to_a_past_evening() -> None:
+    async with club() as c:
+        await posted(c)
+        await c.presses("sara", "Going")
+        await c.advance("3d8h")  # Thursday 17:00 UTC: the 8th starts
+        await c.presses("sara", "Check in")
+        await c.advance("3h")  # it ended; the post shows the 15th (pressed on that post)
+        await press_again(c, "sara", Rsvp(1, THU_8 + 7 * 86400, "no", False), "p-15")
+        c.expect("You can't come to Book club from Thu, January 15", to="sara")
+        await c.says("amal", "/event_attendance 1")
+        report = c.expect("Attendance for Book club").text
+        assert "• Thu, January 8, 2026, 18:00 (Berlin): 1 came; 1 of 1 who said going (100%)" \
+            in report
+        assert "• sara: 1 of 1 (100%)" in report

@@ -1,0 +1,58 @@
+"""Calendar files read back by real calendar parsers (icalendar, dateutil.rrule)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+from icalendar import Calendar
+
+from bot.testing import FakeCommunity
+from plugins.admin import Admin
+from plugins.events import Events
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+async def test_one_event_and_the_community_calendar_with_a_cancelled_occurrence() -> None:
+    async with FakeCommunity([Events, Admin], admins=["amal"], timezone="Europe/Berlin") as c:
+        await c.says("amal", '/event_create "Book club" "every thursday 18:00" duration=2h '
+                             'place="https://meet.example/book"')
+        await c.presses("amal", "Post it")
+        await c.says("amal", '/event_create "Ramadan iftar" "2026-02-20 18:30" duration=3h')
+        await c.presses("amal", "Post it")
+        await c.says("amal", '/event_cancel 1 reason="holiday" date=2026-01-15')
+        c.new()
+        await c.says("sara", "/event_ics 1")
+        sent = c.expect("The calendar file for Book club.", to="sara",
+                        attachments=["event-1.ics"])
+        (event,) = Calendar.from_ical(sent.data[0]).walk("VEVENT")
+        assert str(event["summary"]) == "Book club"
+        assert str(event["url"]) == "https://meet.example/book"
+        start = event.decoded("dtstart")
+        assert start == datetime(2026, 1, 8, 18, 0, tzinfo=BERLIN)
+        assert event.decoded("duration") == timedelta(hours=2)
+        exdates = [d.dt for d in event["exdate"].dts] if not isinstance(
+            event["exdate"], list) else [d.dt for x in event["exdate"] for d in x.dts]
+        assert [d.astimezone(BERLIN) for d in exdates] == [
+            datetime(2026, 1, 15, 18, 0, tzinfo=BERLIN)]
+        assert int(event["sequence"]) == 1  # the cancel was a change
+        rule = rrulestr(event["rrule"].to_ical().decode(), dtstart=start)
+        upcoming = [d for d in rule[:13] if d not in exdates]
+        assert [d.strftime("%m-%d %H:%M") for d in upcoming[:3]] == [
+            "01-08 18:00", "01-22 18:00", "01-29 18:00"]
+        # 18:00 in Berlin before and after the clocks change (29 March) stays 18:00 local
+        march, april = upcoming[-2], upcoming[-1]
+        assert (march.strftime("%m-%d %H:%M"), april.strftime("%m-%d %H:%M")) == (
+            "03-26 18:00", "04-02 18:00")
+        assert march.utcoffset() == timedelta(hours=1) and april.utcoffset() == timedelta(
+            hours=2)
+        await c.says("sara", "/event_ics")
+        sent = c.expect("The community calendar: 2 events.", to="sara",
+                        attachments=["events.ics"])
+        events = Calendar.from_ical(sent.data[0]).walk("VEVENT")
+        assert sorted(str(e["summary"]) for e in events) == ["Book club", "Ramadan iftar"]
+        assert len({str(e["uid"]) for e in events}) == 2
+        await c.says("sara", "/event_ics 9")
+        c.expect("There is no event #9 here.", to="sara")
