@@ -25,6 +25,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
@@ -69,10 +70,12 @@ async def store(url: str, count: int, due: int, spread: float) -> datetime:
             start = first_due + timedelta(hours=1, seconds=spread * i / due)
         else:
             start = now + timedelta(days=2 + i % 5, minutes=i % 600)
+        start = start.astimezone(ZoneInfo(zone))
         rule = f"FREQ=WEEKLY;BYDAY={DAYS[start.weekday()]}"
         rows.append({"id": i + 1, "community": community.key, "channel": "general",
                      "creator": "owner", "title": f"Event {i}", "description": "",
                      "place": "Room", "capacity": 0, "first_start": start, "rule": rule,
+                     "first_wall": start.replace(tzinfo=None).isoformat(),
                      "timezone": zone, "duration": 3600, "status": "live", "message": None,
                      "sequence": 0, "created_at": now})
         rec = Recurrence(start, rule, zone)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import Capability, ChannelRef, CommunityRef, Context, Markup, MemberRef
 from plugins.events import render, timeline
-from plugins.events.recurrence import Recurrence
+from plugins.events.recurrence import Recurrence, zone_of
 from plugins.events.render import Speaker
 from plugins.events.rsvp import Answer, Answers
 from plugins.events.settings import EventsSettings
@@ -25,8 +25,16 @@ if TYPE_CHECKING:
 
 
 def recurrence(event: Any) -> Recurrence:
-    """The stored event's first start and rule, in its timezone."""
-    return Recurrence(event.first_start, event.rule, event.timezone)
+    """The stored event's first start and rule, in its timezone.
+
+    Built from the nominal local start, not the instant: a series first set at 02:30 on a
+    spring-forward night (happening at 03:30) stays at 02:30 on the nights after.
+    """
+    if event.rule is None:  # a one-off is its instant (a fall-back fold's second 02:30)
+        return Recurrence(event.first_start.astimezone(zone_of(event.timezone)), None,
+                          event.timezone)
+    return Recurrence.from_wall(datetime.fromisoformat(event.first_wall), event.rule,
+                                event.timezone)
 
 
 def length(event: Any) -> timedelta:

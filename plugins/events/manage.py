@@ -97,7 +97,7 @@ class Manager:
             "creator": ctx.member.id, "title": draft.title.strip(),
             "description": draft.description.strip(), "place": draft.place.strip(),
             "capacity": draft.capacity, "first_start": rec.first_start.astimezone(UTC),
-            "rule": rec.rule, "timezone": rec.timezone,
+            "first_wall": rec.wall.isoformat(), "rule": rec.rule, "timezone": rec.timezone,
             "duration": int(draft.duration.total_seconds()), "created_at": ctx.now(),
         })
         event = await self.store.event(event_id, ctx.community.key)
@@ -143,7 +143,8 @@ class Manager:
             if isinstance(rec, Markup):
                 await ctx.reply(rec, private=True)
                 return
-            changes.update(first_start=rec.first_start.astimezone(UTC), rule=rec.rule)
+            changes.update(first_start=rec.first_start.astimezone(UTC),
+                           first_wall=rec.wall.isoformat(), rule=rec.rule)
         if not changes:
             await ctx.reply(ctx.t("Nothing to change: give title, start, duration, place, "
                                   "capacity or description."), private=True)

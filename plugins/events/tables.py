@@ -25,6 +25,9 @@ events = Table(
     Column("place", String(300), nullable=False, default=""),
     Column("capacity", Integer, nullable=False, default=0),  # 0: no limit
     Column("first_start", UTCDateTime, nullable=False),
+    # The nominal local start (ISO, naive) in ``timezone``: a start in a DST gap (02:30 on
+    # the spring-forward night) cannot be told from the instant alone, and the series keeps it.
+    Column("first_wall", String(19), nullable=False),
     Column("rule", String(300), nullable=True),
     Column("timezone", String(64), nullable=False),
     Column("duration", Integer, nullable=False),  # seconds

@@ -7,6 +7,7 @@ The community runs in Europe/Berlin; the clock starts Monday 2026-01-05 09:00 UT
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from bot import ButtonPressed, ChannelRef
@@ -290,3 +291,16 @@ async def test_a_later_series_answer_does_not_rewrite_who_was_going_to_a_past_ev
         assert "• Thu, January 8, 2026, 18:00 (Berlin): 1 came; 1 of 1 who said going (100%)" \
             in report
         assert "• sara: 1 of 1 (100%)" in report
+
+
+async def test_a_series_first_set_in_a_dst_gap_keeps_its_local_time_after_the_change() -> None:
+    """02:30 does not exist in Berlin on 29 March 2026 (it happens at 03:30); the nights after
+    it is 02:30 again, as the creator wrote: the stored series keeps the wall-clock time."""
+    start = datetime(2026, 3, 28, 12, tzinfo=UTC)  # Saturday, the day before the change
+    async with club(start=start) as c:
+        await posted(c, '/event_create "Night watch" "every day 02:30" duration=1h')
+        await c.says("sara", "/events")
+        c.expect("• #1 Night watch — Sun, March 29, 2026, 03:30 (Berlin)", to="sara")
+        await c.advance("24h")  # past the first occurrence (01:30 UTC on the 29th)
+        await c.says("sara", "/events")
+        c.expect("• #1 Night watch — Mon, March 30, 2026, 02:30 (Berlin)", to="sara")

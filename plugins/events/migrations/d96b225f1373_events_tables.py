@@ -42,6 +42,7 @@ def upgrade() -> None:
     sa.Column('place', sa.String(length=300), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('first_start', bot.core.storage.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_wall', sa.String(length=19), nullable=False),
     sa.Column('rule', sa.String(length=300), nullable=True),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('duration', sa.Integer(), nullable=False),
