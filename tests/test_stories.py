@@ -50,7 +50,7 @@ def test_playground_story_in_english() -> None:
     lines = [line.split("] ", 1)[1] for line in out.splitlines() if "] " in line]
     assert lines[0] == "Directives (anything else is a message; /help lists commands):"
     for refusal in ("(:as needs a name, like :as sara)", "(ghost is not a member here)",
-                    "(“zz” is not a language here; choose one of: ar, en)",
+                    "(“zz” is not a language here; choose one of: ar or en)",
                     "(there is no message with buttons to press)",
                     "(:react needs an emoji, like :react 👍)",
                     "(unknown directive :frobnicate; :help lists them)"):
@@ -66,10 +66,10 @@ def test_playground_story_in_arabic() -> None:
     lines = [line.split("] ", 1)[1] for line in out.splitlines() if "] " in line]
     assert lines[0] == "التوجيهات (وكل ما عداها رسالة؛ اكتب /help لعرض الأوامر):"
     for refusal in ("(يحتاج :as إلى اسم، مثل :as سارة)", "(لا يوجد عضو باسم شبح هنا)",
-                    "(«zz» ليست لغة متاحة هنا؛ اختر واحدة من: ar, en)",
+                    "(«zz» ليست لغة متاحة هنا؛ اختر واحدة من: ar أو en)",
                     "(لا توجد رسالة فيها أزرار للضغط عليها)",
                     "(يحتاج :react إلى رمز تعبيري، مثل :react 👍)",
-                    "(يحتاج :advance إلى مدة مثل 90m, 2h, 3d، لا «قريبا»)",
+                    "(يحتاج :advance إلى مدة مثل 90m أو 2h أو 3d، لا «قريبا»)",
                     "(لا يوجد توجيه :رقص؛ اكتب :help لعرض التوجيهات)"):
         assert refusal in lines
     assert any("(صورة: rank.png" in line and "→ data/attachments/" in line for line in lines)

@@ -71,8 +71,8 @@ STATE_NAMESPACE = "console"
 #: Characters kept in a saved attachment's file name; others become "_".
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-#: Durations ``:advance`` takes, as examples.
-ADVANCE_EXAMPLES = "90m, 2h, 3d"
+#: Durations ``:advance`` takes, as examples (a tuple: joined the language's way, "or").
+ADVANCE_EXAMPLES = ("90m", "2h", "3d")
 #: The directives and what each does, for ``:help`` (core msgids).
 DIRECTIVES = (
     (":as NAME", N_("act as this member (who joins if new)")),
@@ -516,7 +516,8 @@ class Console:
     async def _do_help(self, _: str) -> None:
         assert self.app is not None
         tr = self._tr()
-        codes = ", ".join(self.app.kernel.catalogs.languages())
+        # a tuple is joined the language's way ("ar or en", "ar أو en"), never a Latin comma
+        codes = tuple(self.app.kernel.catalogs.languages())
         width = max(len(d) for d, _ in DIRECTIVES)
         self._line(tr.plain("Directives (anything else is a message; {help} lists commands):",
                             help="/help"))
@@ -589,7 +590,7 @@ class Console:
         known = self.app.kernel.catalogs.languages()
         if code.lower() not in known:
             tr = self._tr()
-            codes = ", ".join(known)
+            codes = tuple(known)  # "ar or en" / "ar أو en": the language's own list
             self._error(
                 tr.plain("“{code}” is not a language here; choose one of: {codes}",
                          code=code[:20], codes=codes)

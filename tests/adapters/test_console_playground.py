@@ -30,7 +30,7 @@ async def test_help_lists_every_directive(world_factory: WorldFactory) -> None:
     listed = [line.split()[0] for line in lines[1:]]
     assert listed == [":as", ":join", ":leave", ":admin", ":lang", ":press", ":react",
                       ":advance", ":help", "#"]
-    assert any(":lang CODE" in line and "(ar, en)" in line for line in lines)
+    assert any(":lang CODE" in line and "(ar or en)" in line for line in lines)
 
 
 @pytest.mark.parametrize(
@@ -41,15 +41,15 @@ async def test_help_lists_every_directive(world_factory: WorldFactory) -> None:
          "without @ or #)", "(لا يصلح «two words» اسمًا: الاسم كلمة واحدة لا تزيد على 32 "
          "حرفًا، بلا @ ولا #)"),
         (":leave ghost", "(ghost is not a member here)", "(لا يوجد عضو باسم ghost هنا)"),
-        (":lang zz", "(“zz” is not a language here; choose one of: ar, en)",
-         "(«zz» ليست لغة متاحة هنا؛ اختر واحدة من: ar, en)"),
-        (":lang", "(:lang needs a language code: ar, en)", "(يحتاج :lang إلى رمز لغة: ar, en)"),
+        (":lang zz", "(“zz” is not a language here; choose one of: ar or en)",
+         "(«zz» ليست لغة متاحة هنا؛ اختر واحدة من: ar أو en)"),
+        (":lang", "(:lang needs a language code: ar or en)", "(يحتاج :lang إلى رمز لغة: ar أو en)"),
         (":press 1", "(there is no message with buttons to press)",
          "(لا توجد رسالة فيها أزرار للضغط عليها)"),
         (":react", "(:react needs an emoji, like :react 👍)",
          "(يحتاج :react إلى رمز تعبيري، مثل :react 👍)"),
-        (":advance soon", "(:advance needs a duration like 90m, 2h, 3d, not “soon”)",
-         "(يحتاج :advance إلى مدة مثل 90m, 2h, 3d، لا «soon»)"),
+        (":advance soon", "(:advance needs a duration like 90m, 2h, or 3d, not “soon”)",
+         "(يحتاج :advance إلى مدة مثل 90m أو 2h أو 3d، لا «soon»)"),
         (":dance", "(unknown directive :dance; :help lists them)",
          "(لا يوجد توجيه :dance؛ اكتب :help لعرض التوجيهات)"),
     ],

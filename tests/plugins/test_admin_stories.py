@@ -19,7 +19,7 @@ def test_admin_story_in_english() -> None:
     assert "Majlis: (only sara sees) Sorry, /plugins is only for admins." in said
     assert any("There is no command /remind here" in s for s in said)
     assert "Majlis: من الآن أتحدث العربية هنا." in said
-    assert any(s.startswith("Majlis: (يراها owner وحده) الأوامر المتاحة لك") for s in said)
+    assert any(s.startswith("Majlis: (لا يراها إلا owner) الأوامر المتاحة لك") for s in said)
     assert "Majlis: From now on I speak English here." in said
     assert any("(DM to sara) Here is everything I store about you" in s for s in said)
     assert "(file: my_data.json" in "\n".join(lines)
@@ -31,6 +31,6 @@ def test_admin_story_in_arabic() -> None:
     out = run_story("admin_ar.txt", PLUGINS, "MAJLIS_LANGUAGE=ar")
     assert "عذرًا، الأمر /plugins مخصص للمسؤولين فقط." in out
     assert "أصبح example.max_reminder_days الآن 5" in out
-    assert "(يراها owner وحده) الإضافة example معطّلة من قبل." in out
-    assert "(يراها owner وحده) لا شيء موقوف الآن." in out
-    assert "(يراها owner وحده) الإيقاف مفعّل من قبل." in out
+    assert "(لا يراها إلا owner) الإضافة example معطّلة من قبل." in out
+    assert "(لا يراها إلا owner) لا شيء موقوف الآن." in out
+    assert "(لا يراها إلا owner) الإيقاف مفعّل من قبل." in out

@@ -49,7 +49,7 @@ def test_polls_story_in_arabic() -> None:
     assert "يجب أن يكون عدد خيارات الاستطلاع بين 2 و20" in text
     assert "«مقهى» مكرر" in text
     assert "[1 مقهى] [2 حديقة] [3 مكتبة] [4 اسحب صوتي]" in text
-    assert "(يراها عمر وحده) غيّرت صوتك إلى «مكتبة»." in text
+    assert "(لا يراها إلا عمر) غيّرت صوتك إلى «مكتبة»." in text
     assert "تعادل بين «مقهى»، «مكتبة»." in text
     assert "النصاب غير مكتمل: صوّت 2، والمطلوب 3 أعضاء؛ النتيجة غير ملزمة." in text
     assert "(رسالة خاصة إلى ليلى) الاستطلاع رقم 1 «أين نلتقي؟» يُغلق" in text
@@ -58,7 +58,7 @@ def test_polls_story_in_arabic() -> None:
     assert "الفائز: مكتبة." in text
     assert "صوّت 3 أعضاء." in text
     assert "النصاب: يجب أن يصوّت 3 أعضاء على الأقل لتُعتمد النتيجة." in text
-    assert "(يراها سارة وحده) سحبت صوتك عن «شاي»." in text
+    assert "(لا يراها إلا سارة) سحبت صوتك عن «شاي»." in text
     assert "أُغلق الاستطلاع رقم 2: أين نتغدى؟" in text and "poll-2.png" not in text
     assert "(صورة: poll-1.png، " in text
 
