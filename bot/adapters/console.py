@@ -219,17 +219,23 @@ class Console:
         self.languages.update(state.get("languages", {}))
         for name in names:
             self.members[name] = self._ref(name)
+        saved = state.get("clock")
+        set_time = getattr(self.app.clock, "set", None)
         if self.lead is None:
+            # a replayed script on a database an earlier session used goes on from that
+            # session's clock too: its data must not sit in this session's future
+            if saved is not None and set_time is not None:
+                last = datetime.fromisoformat(saved).astimezone(UTC)
+                if last > self.app.clock.now():
+                    set_time(last)
             return
         lead = timedelta(seconds=float(state.get("lead", 0)))
-        saved = state.get("clock")
         real = self.real()
         target = max(real + max(lead, self.lead), self.app.clock.now())
         if saved is not None:
             # never behind the last session's clock: its data must not sit in the future
             target = max(target, datetime.fromisoformat(saved).astimezone(UTC))
         self.lead = target - real
-        set_time = getattr(self.app.clock, "set", None)
         if set_time is not None and target > self.app.clock.now():
             # jobs due in between fire at the next catch-up, by their missed-firing rule
             set_time(target)
