@@ -43,7 +43,7 @@ def test_a_signal_stops_the_bot_cleanly_and_its_xp_is_written(
         # stdin stays open: only the signal can end this session.
         bot.stdin.write(":as sara\nhello everyone, this is sara speaking\n")
         bot.stdin.flush()
-        seen = []
+        seen: list[str] = []
         while not any("earned the badge “First words”" in line for line in seen):
             line = out.get(timeout=GUARD)
             assert line is not None, "".join(seen)
