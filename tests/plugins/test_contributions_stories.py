@@ -157,6 +157,8 @@ def test_contributions_story_in_english() -> None:
     assert "Majlis: (only owner sees) 5 points were taken from sara: correction" in said
     assert not any("correction" in s and "(only owner sees)" not in s for s in said
                    if s.startswith("Majlis:"))
+    assert "Majlis: (only owner sees) “loud” is not allowed for level_up: it must be one of: " \
+        "channel, dm, or off" in said
     assert "[2026-01-05 09:00] Majlis: 🎉 @sara reached level 1!" in lines
     assert "[2026-01-05 09:00] Majlis: (badge for sara: Level 1)" in lines
     xp = xp_from_the_script("contributions_en.txt")
@@ -182,6 +184,10 @@ def test_contributions_story_in_arabic() -> None:
     assert "Majlis: (لا يراها إلا owner) خُصمت 5 نقاط من سارة: تصحيح" in said
     assert not any("تصحيح" in s and "(لا يراها إلا owner)" not in s for s in said
                    if s.startswith("Majlis:"))
+    # the choices as members type them, joined with the Arabic "or": no Python repr, no "or"
+    assert "Majlis: (لا يراها إلا owner) القيمة «loud» غير مسموح بها للإعداد level_up: يجب أن " \
+        "تكون واحدة من: channel أو dm أو off" in said
+    assert not any("'" in s or " or " in s for s in said if s.startswith("Majlis:"))
     xp = xp_from_the_script("contributions_ar.txt")
     ranks = places(xp)
     assert any(f"لينا: المستوى 0، {xp['لينا']} نقطة خبرة، الترتيب #{ranks['لينا']} "
