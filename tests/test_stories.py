@@ -54,6 +54,8 @@ def test_playground_story_in_english() -> None:
     out = run_story("playground_en.txt")
     lines = [line.split("] ", 1)[1] for line in out.splitlines() if "] " in line]
     assert lines[0] == "Directives (anything else is a message; /help lists commands):"
+    assert [line.split()[0] for line in lines[1:11]] == [
+        ":as", ":join", ":leave", ":admin", ":lang", ":press", ":react", ":advance", ":help", "#"]
     for refusal in ("(:as needs a name, like :as sara)", "(ghost is not a member here)",
                     "(“zz” is not a language here; choose one of: ar or en)",
                     "(there is no message with buttons to press)",

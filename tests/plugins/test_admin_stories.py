@@ -37,6 +37,9 @@ def test_admin_story_in_arabic() -> None:
     assert "(لا يراها إلا owner) الإضافة example معطّلة من قبل." in out
     assert "(لا يراها إلا owner) لا شيء موقوف الآن." in out
     assert "(لا يراها إلا owner) الإيقاف مفعّل من قبل." in out
+    # neutral where the member's gender is unknown, and prefixes joined as written
+    assert "وحده" not in out and "وحدها" not in out
+    assert "لـال" not in out
 
 
 def setup_section(said: list[str], story: str) -> list[str]:

@@ -188,6 +188,9 @@ def test_contributions_story_in_arabic() -> None:
     assert "Majlis: (لا يراها إلا owner) القيمة «loud» غير مسموح بها للإعداد level_up: يجب أن " \
         "تكون واحدة من: channel أو dm أو off" in said
     assert not any("'" in s or " or " in s for s in said if s.startswith("Majlis:"))
+    # capabilities the console lacks are named in Arabic; a member's gender is never guessed
+    assert any("تعمل هنا دون الأدوار" in line for line in lines)
+    assert not any(" نال " in s or "@سارة نال" in s for s in said)
     xp = xp_from_the_script("contributions_ar.txt")
     ranks = places(xp)
     assert any(f"لينا: المستوى 0، {xp['لينا']} نقطة خبرة، الترتيب #{ranks['لينا']} "

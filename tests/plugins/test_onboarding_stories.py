@@ -48,6 +48,7 @@ def test_onboarding_story_in_english(tmp_path: Path) -> None:
         "read <b>a lot</b>." in lines
     assert "[2026-01-05 09:00] Majlis: Welcome back, omar! Your earlier choices are kept." in lines
     assert sum("🚨 Moderators" in line for line in lines) == 1
+    assert not any("j11" in line and "Welcome to our" in line for line in lines)  # no names
     assert "[2026-01-05 10:01] Majlis: Welcome to our 5 new members! Press the button to get " \
         "started. [1 Get started]" in lines  # a count, never a list of every name
     assert sum("We would love to hear from you" in line for line in lines) == 1
@@ -75,6 +76,7 @@ def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
     assert "[2026-01-05 09:00] Majlis: رحّبوا معنا بـ@سارة: أنا سارة، أحب المشي في عطلة نهاية " \
         "الأسبوع" in lines
     assert any("قمع الترحيب، آخر 30 " in line for line in lines)
+    assert any("بحدّ أقصى 500 حرف" in line for line in lines)  # the count's plural form
     assert any("(صورة: onboarding-funnel.png" in line for line in lines)
     assert not any("ع11" in line and "أهلًا بأعضائنا" in line for line in lines)  # no names
     assert any("أُعيدت رسالة الترحيب إلى الرسالة الافتراضية" in line for line in lines)
