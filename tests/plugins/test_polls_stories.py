@@ -44,6 +44,8 @@ def test_polls_story_in_english() -> None:
                      text)
     assert "(only sara sees) You took back your vote for “Tea”." in text
     assert "Poll #2 is closed: Where for lunch?" in text and "poll-2.png" not in text
+    # nobody voted: said once, not as "0 members voted." and again as "No votes were cast."
+    assert "0 members voted." not in text and text.count("No votes were cast.") == 2
 
 
 def test_polls_story_in_arabic() -> None:
@@ -62,6 +64,10 @@ def test_polls_story_in_arabic() -> None:
     assert "النصاب: يجب أن يصوّت 3 أعضاء على الأقل لتُعتمد النتيجة." in text
     assert "(لا يراها إلا سارة) سحبت صوتك عن «شاي»." in text
     assert "أُغلق الاستطلاع رقم 2: أين نتغدى؟" in text and "poll-2.png" not in text
+    assert "لم يصوّت أحد.\n" not in text and text.count("لم يُدلِ أحد بصوته.") == 2
+    # the closed poll keeps its final tallies and its winner
+    closed = text.split("(الاستطلاع رقم 1) — مغلق.\n", 1)[1].split("\n[", 1)[0]
+    assert "3. مكتبة — صوتان (67%)" in closed and "الفائز: مكتبة." in closed
     assert "(صورة: poll-1.png، " in text
 
 
