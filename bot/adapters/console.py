@@ -2,7 +2,8 @@
 
 Lines (interactive or from a script):
 
-- ``:as NAME`` act as NAME (joins if new) · ``:join NAME`` · ``:leave NAME``
+- ``:as NAME`` act as NAME (joins if new) · ``:join NAME …`` (several: a raid) ·
+  ``:leave NAME``
 - ``:admin NAME`` make NAME an admin · ``:lang CODE`` the acting member's language
 - ``:press N`` press button N of the latest bot message with buttons (counted from 1)
 - ``:react EMOJI`` react to the latest message · ``:advance DURATION`` (``90m``, ``2d``)
@@ -76,7 +77,7 @@ ADVANCE_EXAMPLES = ("90m", "2h", "3d")
 #: The directives and what each does, for ``:help`` (core msgids).
 DIRECTIVES = (
     (":as NAME", N_("act as this member (who joins if new)")),
-    (":join NAME", N_("this member joins the community")),
+    (":join NAME …", N_("these members join the community, one after the other")),
     (":leave NAME", N_("this member leaves the community")),
     (":admin NAME", N_("make this member an admin")),
     (":lang CODE", N_("the acting member's language ({codes})")),
@@ -553,10 +554,19 @@ class Console:
         await self._ensure_joined(name)
         self.acting = name
 
-    async def _do_join(self, name: str) -> None:
+    async def _do_join(self, names: str) -> None:
+        """``:join sara`` or ``:join j01 j02 j03``: each joins, in order (a raid in a line)."""
         assert self.app is not None
-        if self._needs_name("join", name):
+        wanted = names.split() or [""]
+        # every name is checked first: a bad one means nobody joins
+        if any(self._needs_name("join", name) for name in wanted):
             return
+        for name in wanted:
+            await self._join(name)
+            await self.app.settle()  # each greeting before the next join, as on a platform
+
+    async def _join(self, name: str) -> None:
+        assert self.app is not None
         member = self.member(name)
         self._line(self._label(N_("→ {name} joined"), name=name))
         await self.app.dispatcher.dispatch(

@@ -108,14 +108,16 @@ def replay(name: str) -> dict[str, Any]:
         if not line.strip() or line.startswith("#"):
             continue
         verb, _, rest = line.partition(" ")
-        if verb in (":as", ":join") and rest != "owner":
-            if rest not in here or verb == ":join":
+        if verb == ":join":  # one name, or several joining one after the other
+            for name in rest.split():
+                here.add(name)
+                joins.append(clock)
+                joined.add(name)
+        elif verb == ":as":
+            if rest != "owner" and rest not in here:
                 here.add(rest)
                 joins.append(clock)
                 joined.add(rest)
-            if verb == ":as":
-                acting = rest
-        elif verb == ":as":
             acting = rest
         elif verb == ":leave":
             here.discard(rest)
