@@ -43,7 +43,7 @@ def test_a_signal_stops_the_bot_cleanly_and_its_xp_is_written(
         # stdin stays open: only the signal can end this session.
         bot.stdin.write(":as sara\nhello everyone, this is sara speaking\n")
         bot.stdin.flush()
-        seen = []
+        seen: list[str] = []
         while not any("earned the badge “First words”" in line for line in seen):
             line = out.get(timeout=GUARD)
             assert line is not None, "".join(seen)
@@ -72,6 +72,7 @@ def _session_on_a_terminal(tmp_path: Path, typed: bytes, end: str) -> tuple[int,
     import os
     import pty
     import select
+    import termios
 
     primary, secondary = pty.openpty()
     database = tmp_path / "majlis.db"
@@ -84,9 +85,10 @@ def _session_on_a_terminal(tmp_path: Path, typed: bytes, end: str) -> tuple[int,
     os.close(secondary)
     seen = b""
 
-    def read_until(marker: bytes) -> None:
+    def read_until(marker: bytes, after: bytes = b"") -> None:
+        """Read until ``marker`` shows after the first ``after`` on the screen."""
         nonlocal seen
-        while marker not in seen:
+        while marker not in seen[seen.find(after) + len(after):] or after not in seen:
             ready, _, _ = select.select([primary], [], [], GUARD)
             assert ready, seen.decode("utf-8", "replace")
             try:
@@ -96,14 +98,25 @@ def _session_on_a_terminal(tmp_path: Path, typed: bytes, end: str) -> tuple[int,
             assert chunk, seen.decode("utf-8", "replace")
             seen += chunk
 
+    def wait_for_line_editing() -> None:
+        """Wait until readline has the terminal in its editing mode (canonical input off).
+
+        readline prints the prompt, then switches the terminal's mode; a ^D typed in
+        between would be taken by the line discipline of the old mode. The terminal's
+        mode is the readiness signal (a pseudo-terminal's two sides share it).
+        """
+        deadline = time.monotonic() + GUARD
+        while termios.tcgetattr(primary)[3] & termios.ICANON:
+            assert time.monotonic() < deadline, seen.decode("utf-8", "replace")
+            time.sleep(0.01)
+
     try:
         read_until(b"owner> ")
+        wait_for_line_editing()
         os.write(primary, typed)
-        read_until(b"a comment, ignored")
-        read_until(b"owner> ")
-        # readline shows the prompt before it puts the terminal in its editing mode; a ^D
-        # typed in between (no person is that fast) is lost in the mode switch
-        time.sleep(0.5)
+        # the prompt again, after the directives' list: the next line is asked for
+        read_until(b"owner> ", after=b"a comment, ignored")
+        wait_for_line_editing()
         if end == "eof":
             os.write(primary, b"\x04")
         else:

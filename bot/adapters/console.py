@@ -2,7 +2,8 @@
 
 Lines (interactive or from a script):
 
-- ``:as NAME`` act as NAME (joins if new) · ``:join NAME`` · ``:leave NAME``
+- ``:as NAME`` act as NAME (joins if new) · ``:join NAME …`` (several: a raid) ·
+  ``:leave NAME``
 - ``:admin NAME`` make NAME an admin · ``:lang CODE`` the acting member's language
 - ``:press N`` press button N of the latest bot message with buttons (counted from 1)
 - ``:react EMOJI`` react to the latest message · ``:advance DURATION`` (``90m``, ``2d``)
@@ -71,12 +72,12 @@ STATE_NAMESPACE = "console"
 #: Characters kept in a saved attachment's file name; others become "_".
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-#: Durations ``:advance`` takes, as examples.
-ADVANCE_EXAMPLES = "90m, 2h, 3d"
+#: Durations ``:advance`` takes, as examples (a tuple: joined the language's way, "or").
+ADVANCE_EXAMPLES = ("90m", "2h", "3d")
 #: The directives and what each does, for ``:help`` (core msgids).
 DIRECTIVES = (
     (":as NAME", N_("act as this member (who joins if new)")),
-    (":join NAME", N_("this member joins the community")),
+    (":join NAME …", N_("these members join the community, one after the other")),
     (":leave NAME", N_("this member leaves the community")),
     (":admin NAME", N_("make this member an admin")),
     (":lang CODE", N_("the acting member's language ({codes})")),
@@ -219,17 +220,23 @@ class Console:
         self.languages.update(state.get("languages", {}))
         for name in names:
             self.members[name] = self._ref(name)
+        saved = state.get("clock")
+        set_time = getattr(self.app.clock, "set", None)
         if self.lead is None:
+            # a replayed script on a database an earlier session used goes on from that
+            # session's clock too: its data must not sit in this session's future
+            if saved is not None and set_time is not None:
+                last = datetime.fromisoformat(saved).astimezone(UTC)
+                if last > self.app.clock.now():
+                    set_time(last)
             return
         lead = timedelta(seconds=float(state.get("lead", 0)))
-        saved = state.get("clock")
         real = self.real()
         target = max(real + max(lead, self.lead), self.app.clock.now())
         if saved is not None:
             # never behind the last session's clock: its data must not sit in the future
             target = max(target, datetime.fromisoformat(saved).astimezone(UTC))
         self.lead = target - real
-        set_time = getattr(self.app.clock, "set", None)
         if set_time is not None and target > self.app.clock.now():
             # jobs due in between fire at the next catch-up, by their missed-firing rule
             set_time(target)
@@ -516,7 +523,8 @@ class Console:
     async def _do_help(self, _: str) -> None:
         assert self.app is not None
         tr = self._tr()
-        codes = ", ".join(self.app.kernel.catalogs.languages())
+        # a tuple is joined the language's way ("ar or en", "ar أو en"), never a Latin comma
+        codes = tuple(self.app.kernel.catalogs.languages())
         width = max(len(d) for d, _ in DIRECTIVES)
         self._line(tr.plain("Directives (anything else is a message; {help} lists commands):",
                             help="/help"))
@@ -546,10 +554,19 @@ class Console:
         await self._ensure_joined(name)
         self.acting = name
 
-    async def _do_join(self, name: str) -> None:
+    async def _do_join(self, names: str) -> None:
+        """``:join sara`` or ``:join j01 j02 j03``: each joins, in order (a raid in a line)."""
         assert self.app is not None
-        if self._needs_name("join", name):
+        wanted = names.split() or [""]
+        # every name is checked first: a bad one means nobody joins
+        if any(self._needs_name("join", name) for name in wanted):
             return
+        for name in wanted:
+            await self._join(name)
+            await self.app.settle()  # each greeting before the next join, as on a platform
+
+    async def _join(self, name: str) -> None:
+        assert self.app is not None
         member = self.member(name)
         self._line(self._label(N_("→ {name} joined"), name=name))
         await self.app.dispatcher.dispatch(
@@ -589,7 +606,7 @@ class Console:
         known = self.app.kernel.catalogs.languages()
         if code.lower() not in known:
             tr = self._tr()
-            codes = ", ".join(known)
+            codes = tuple(known)  # "ar or en" / "ar أو en": the language's own list
             self._error(
                 tr.plain("“{code}” is not a language here; choose one of: {codes}",
                          code=code[:20], codes=codes)

@@ -5,9 +5,12 @@ so enabling a plugin shows its commands immediately); commands only usable in a 
 chat are global. A hash of each scope's command set is stored with ``app.db.kv_set``, so a
 restart with the same set sends nothing and never burns Discord's daily creation limit.
 
-Descriptions come from the plugins' catalogs: the default description is in the
-community's language (Discord has no Arabic locale, so Arabic communities read their
-language there), and every Discord locale whose language has a catalog gets its own.
+Descriptions and the names of choices come from the plugins' catalogs: the default is in
+the community's language, and every Discord locale whose language has a catalog gets its
+own. Discord has no Arabic locale (its list: ``discord_limits.LOCALES``), so an Arabic
+community's commands carry Arabic as their default text, with English for members whose
+Discord speaks English; an English community's carry no Arabic at all, since no locale
+could deliver it. Command and option names stay the ASCII names members type.
 """
 
 from __future__ import annotations
@@ -67,13 +70,14 @@ def discord_locales(language: str) -> list[str]:
 
 
 def _describe(
-    app: App, plugin: Plugin, text: str, base_language: str, ref: CommunityRef, fallback: str
+    app: App, plugin: Plugin, text: str, base_language: str, ref: CommunityRef, fallback: str,
+    limit: int = limits.COMMAND_DESCRIPTION_CHARS,
 ) -> tuple[str, dict[str, str]]:
-    """A description in ``base_language`` and its translations per Discord locale."""
+    """A text in ``base_language`` and its translations per Discord locale."""
 
     def translate(language: str) -> str:
         found = app.translator(plugin.name, language, ref).plain(text) if text else ""
-        return _cut(found or fallback, limits.COMMAND_DESCRIPTION_CHARS)
+        return _cut(found or fallback, limit)
 
     base = translate(base_language)
     localized: dict[str, str] = {}
@@ -100,7 +104,7 @@ def option_payload(
         option["description_localizations"] = localized
     if param.choices:
         option["choices"] = [
-            {"name": _cut(c, limits.CHOICE_NAME_CHARS), "value": c[: limits.CHOICE_VALUE_CHARS]}
+            choice_payload(app, plugin, param, c, language, ref)
             for c in param.choices[: limits.COMMAND_CHOICES]
         ]
     elif param.autocomplete and OPTION_TYPES[param.kind] in (3, 4, 10):
@@ -114,6 +118,23 @@ def option_payload(
     if OPTION_TYPES[param.kind] == 3 and param.max_length is not None and not param.choices:
         option["max_length"] = min(param.max_length, limits.OPTION_STRING_CHARS)
     return option
+
+
+def choice_payload(
+    app: App, plugin: Plugin, param: ParamSpec, choice: str, language: str, ref: CommunityRef
+) -> dict[str, Any]:
+    """One choice: its label in the community's language (and per Discord locale).
+
+    The value stays what members type elsewhere; a choice without a label is named by its
+    value in every language.
+    """
+    label = param.label(choice)
+    name, localized = _describe(app, plugin, label if label != choice else "", language, ref,
+                                choice, limits.CHOICE_NAME_CHARS)
+    payload: dict[str, Any] = {"name": name, "value": choice[: limits.CHOICE_VALUE_CHARS]}
+    if localized:
+        payload["name_localizations"] = localized
+    return payload
 
 
 def command_payload(

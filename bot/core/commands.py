@@ -81,6 +81,9 @@ class Param:
     max: float | None = None
     max_length: int | None = None
     autocomplete: str | None = None
+    #: What each choice is called where a platform lists them (msgids by value, like
+    #: ``{"week": N_("This week")}``); members still type the value.
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,11 @@ class ParamSpec:
     max_length: int | None = None
     greedy: bool = False
     autocomplete: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def label(self, choice: str) -> str:
+        """The msgid that names ``choice`` in a list of choices (the value itself if none)."""
+        return dict(self.labels).get(choice, choice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +212,7 @@ def _param_spec(parameter: inspect.Parameter, hint: Any, *, greedy_ok: bool) -> 
         max_length=extra.max_length,
         greedy=greedy_ok and kind is Kind.STRING,
         autocomplete=extra.autocomplete,
+        labels=extra.labels,
     )
 
 

@@ -247,8 +247,13 @@ class Kernel:
         return self.communities.info(community)
 
     async def update_community(self, community: CommunityRef, **values: Any) -> None:
-        """Change the community's record."""
+        """Change the community's record (in a new language, its commands are renamed)."""
         await self.communities.update(community, **values)
+        if "language" in values:
+            # slash-command descriptions and choices are written in the community's language
+            refresh = getattr(self.platforms.get(community.platform), "commands_changed", None)
+            if refresh is not None:
+                await refresh(community)
 
     def language_for(self, community: CommunityRef, member: MemberRef | None) -> str:
         """The member's language (else the community's)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import enum
 import functools
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -325,7 +326,10 @@ def explain(error: Any, core: Translator) -> str:
     elif kind in ("bool_parsing", "bool_type"):
         text = core.plain("it must be yes or no")
     elif kind in ("literal_error", "enum"):
-        text = core.plain("it must be one of: {choices}", choices=str(ctx.get("expected", "")))
+        # pydantic writes "'channel', 'dm' or 'off'": the values, joined the language's way
+        expected = str(ctx.get("expected", ""))
+        values = tuple(re.findall(r"'([^']*)'", expected))
+        text = core.plain("it must be one of: {choices}", choices=values or expected)
     elif kind in ("string_type", "string_parsing"):
         text = core.plain("it must be text")
     elif kind == "string_pattern_mismatch":

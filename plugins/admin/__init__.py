@@ -290,7 +290,7 @@ class Admin(Plugin):
         if wanted in languages:
             return wanted
         await ctx.reply(ctx.t("“{code}” is not a language I speak. Choose one of: {choices}.",
-                              code=quote(code, 40), choices=", ".join(languages)), private=True)
+                              code=quote(code, 40), choices=tuple(languages)), private=True)
         return None
 
     @command("timezone", help=N_("Set the community's timezone, like Asia/Riyadh"),

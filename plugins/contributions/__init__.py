@@ -380,7 +380,9 @@ class Contributions(Plugin):
     async def leaderboard(
         self, ctx: Context,
         period: Annotated[Literal["week", "month", "all"],
-                          Param(help=N_("week, month or all"))] = "all",
+                          Param(help=N_("week, month or all"),
+                                labels=(("week", N_("This week")), ("month", N_("This month")),
+                                        ("all", N_("All time"))))] = "all",
     ) -> None:
         """List the top ten from the boards kept in memory (no query, no sum over days)."""
         state = await self._state(ctx.community)

@@ -54,6 +54,16 @@ SetupAction = Literal[
     "show", "rules", "rules_link", "interest_add", "interest_remove", "interest_rename",
     "interest_role", "starter_role", "newcomer_role", "step", "greeting", "preview", "set",
 ]
+#: What Discord's list of choices calls each action (members still type the action).
+SETUP_LABELS = (
+    ("show", N_("Show the setup")), ("rules", N_("Set the rules")),
+    ("rules_link", N_("Set the rules link")), ("interest_add", N_("Add an interest")),
+    ("interest_remove", N_("Remove an interest")), ("interest_rename", N_("Rename an interest")),
+    ("interest_role", N_("Give an interest a role")), ("starter_role", N_("Set the starter role")),
+    ("newcomer_role", N_("Set the newcomer role")), ("step", N_("Turn a step on or off")),
+    ("greeting", N_("Set the greeting")), ("preview", N_("Preview the greeting")),
+    ("set", N_("Change a setting")),
+)
 
 
 class Onboarding(Plugin):
@@ -225,7 +235,8 @@ class Onboarding(Plugin):
     async def setup_command(
         self,
         ctx: Context,
-        action: Annotated[SetupAction, Param(help=N_("What to change"))] = "show",
+        action: Annotated[SetupAction, Param(help=N_("What to change"),
+                                             labels=SETUP_LABELS)] = "show",
         value: Annotated[str, Param(help=N_("The new value"), max_length=2000)] = "",
     ) -> None:
         """Change one part of the setup; a refused value changes nothing."""

@@ -54,7 +54,8 @@ class Admin:
 
     async def _setup_rules(self, ctx: Context, config: OnboardingSettings, value: str) -> None:
         if await self._save(ctx, "rules_text", value or None):
-            await ctx.reply(ctx.t("Rules saved."))
+            await ctx.reply(ctx.t("Rules saved.") if value
+                            else ctx.t("Rules removed: newcomers have none to accept."))
 
     async def _setup_rules_link(
         self, ctx: Context, config: OnboardingSettings, value: str
@@ -146,7 +147,7 @@ class Admin:
         state = state.strip().lower()
         if step not in STEPS or state not in ("on", "off"):
             await ctx.reply(ctx.t("Use /onboarding_setup step <step> on|off, where step is one "
-                                  "of: {steps}.", steps=", ".join(STEPS)))
+                                  "of: {steps}.", steps=tuple(STEPS)))
             return
         if await self._save(ctx, f"step_{step}", state == "on"):
             shown = {"on": ctx.i18n.plain("on"), "off": ctx.i18n.plain("off")}[state]
@@ -161,7 +162,7 @@ class Admin:
                 "The greeting was not saved: “{problem}” is not a placeholder I know. "
                 "Valid placeholders: {valid}.",
                 problem="{" + problem + "}" if problem != "{" else problem,
-                valid=", ".join("{" + p + "}" for p in PLACEHOLDERS),
+                valid=tuple("{" + p + "}" for p in PLACEHOLDERS),  # "a, b, or c" / "a أو b"
             ))
             return
         if await self._save(ctx, "template", value or None):

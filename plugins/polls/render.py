@@ -85,11 +85,10 @@ def poll_message(
 def closed_message(ctx: Context, row: Any, tally: Tally) -> Markup:
     """What the poll message becomes once closed: the final counts and winner, no buttons."""
     head = ctx.t("📊 **{question}** (poll #{id}) — closed.", question=row.question, id=row.id)
-    return Markup("\n").join([
-        head, *lines(ctx, row, tally),
-        ctx.tn("{n} member voted.", "{n} members voted.", tally.voters),
-        verdict(ctx, row, tally),
-    ])
+    # with no voters the verdict ("No votes were cast.") says it once
+    voted = [ctx.tn("{n} member voted.", "{n} members voted.", tally.voters)] \
+        if tally.voters else []
+    return Markup("\n").join([head, *lines(ctx, row, tally), *voted, verdict(ctx, row, tally)])
 
 
 def verdict(ctx: Context, row: Any, tally: Tally) -> Markup:
@@ -112,7 +111,8 @@ def results(ctx: Context, row: Any, outcome: Outcome, *, final: bool) -> Markup:
         head = ctx.t("🗳 Interim results of poll #{id}: **{question}**", id=row.id,
                      question=row.question)
     parts = [head, *lines(ctx, row, tally)]
-    parts.append(ctx.tn("{n} member voted.", "{n} members voted.", tally.voters))
+    if tally.voters:  # else the verdict says that nobody voted
+        parts.append(ctx.tn("{n} member voted.", "{n} members voted.", tally.voters))
     parts.append(verdict(ctx, row, tally))
     if outcome.needed:
         parts.append(

@@ -30,7 +30,7 @@ async def test_help_lists_every_directive(world_factory: WorldFactory) -> None:
     listed = [line.split()[0] for line in lines[1:]]
     assert listed == [":as", ":join", ":leave", ":admin", ":lang", ":press", ":react",
                       ":advance", ":help", "#"]
-    assert any(":lang CODE" in line and "(ar, en)" in line for line in lines)
+    assert any(":lang CODE" in line and "(ar or en)" in line for line in lines)
 
 
 @pytest.mark.parametrize(
@@ -40,16 +40,20 @@ async def test_help_lists_every_directive(world_factory: WorldFactory) -> None:
         (":as two words", "(“two words” cannot be a name: one word of at most 32 characters, "
          "without @ or #)", "(لا يصلح «two words» اسمًا: الاسم كلمة واحدة لا تزيد على 32 "
          "حرفًا، بلا @ ولا #)"),
+        (":join ana @bob", "(“@bob” cannot be a name: one word of at most 32 characters, "
+         "without @ or #)", "(لا يصلح «@bob» اسمًا: الاسم كلمة واحدة لا تزيد على 32 "
+         "حرفًا، بلا @ ولا #)"),  # nobody joins, not even ana
         (":leave ghost", "(ghost is not a member here)", "(لا يوجد عضو باسم ghost هنا)"),
-        (":lang zz", "(“zz” is not a language here; choose one of: ar, en)",
-         "(«zz» ليست لغة متاحة هنا؛ اختر واحدة من: ar, en)"),
-        (":lang", "(:lang needs a language code: ar, en)", "(يحتاج :lang إلى رمز لغة: ar, en)"),
+        (":lang zz", "(“zz” is not a language here; choose one of: ar or en)",
+         "(«zz» ليست لغة متاحة هنا؛ اختر واحدة من: ar أو en)"),
+        (":lang", "(:lang needs a language code: ar or en)",
+         "(يحتاج :lang إلى رمز لغة: ar أو en)"),
         (":press 1", "(there is no message with buttons to press)",
          "(لا توجد رسالة فيها أزرار للضغط عليها)"),
         (":react", "(:react needs an emoji, like :react 👍)",
          "(يحتاج :react إلى رمز تعبيري، مثل :react 👍)"),
-        (":advance soon", "(:advance needs a duration like 90m, 2h, 3d, not “soon”)",
-         "(يحتاج :advance إلى مدة مثل 90m, 2h, 3d، لا «soon»)"),
+        (":advance soon", "(:advance needs a duration like 90m, 2h, or 3d, not “soon”)",
+         "(يحتاج :advance إلى مدة مثل 90m أو 2h أو 3d، لا «soon»)"),
         (":dance", "(unknown directive :dance; :help lists them)",
          "(لا يوجد توجيه :dance؛ اكتب :help لعرض التوجيهات)"),
     ],
@@ -62,6 +66,19 @@ async def test_a_directive_that_cannot_be_done_says_why_in_the_members_language(
     assert sorted(world.console.members) == ["owner"]
     arabic_world = await world_factory([], language="ar")
     assert said(await arabic_world.play(line)) == [arabic]
+
+
+async def test_several_members_join_in_one_line_each_greeted_in_turn(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory(None)
+    lines = said(await world.play(":join ana bob cem"))
+    joined = [i for i, line in enumerate(lines) if line.endswith(" joined")]
+    assert [lines[i] for i in joined] == ["→ ana joined", "→ bob joined", "→ cem joined"]
+    # each member's greeting comes before the next one joins
+    greetings = [i for i, line in enumerate(lines) if "Welcome to Majlis playground" in line]
+    assert len(greetings) == 3 and joined[0] < greetings[0] < joined[1] < greetings[1]
+    assert sorted(world.console.members) == ["ana", "bob", "cem", "owner"]
 
 
 async def test_press_names_the_buttons_there_are(world_factory: WorldFactory) -> None:

@@ -77,7 +77,7 @@ async def test_config_errors_are_in_arabic_for_an_arabic_community() -> None:
 async def test_language_switches_the_replies_and_members_choose_their_own() -> None:
     async with FakeCommunity([Example, Admin]) as club:
         await club.says("owner", "/language xx")
-        club.expect("“xx” is not a language I speak. Choose one of: ar, en.")
+        club.expect("“xx” is not a language I speak. Choose one of: ar or en.")
         await club.says("owner", "/language ar")
         club.expect("من الآن أتحدث العربية هنا.")
         await club.says("sara", "/remind soon x")
