@@ -161,8 +161,8 @@ class Admin(Plugin):
         await ctx.reply(ctx.t("{name} was reloaded.", name=name))
 
     async def _unknown_plugin(self, ctx: Context, name: str) -> None:
-        names = ", ".join(sorted(n for n in self.app.plugins if n != "core"))
-        await ctx.reply(ctx.t("There is no plugin “{name}”. The plugins are: {names}.",
+        names = tuple(sorted(n for n in self.app.plugins if n != "core"))
+        await ctx.reply(ctx.t("There is no plugin “{name}”. Choose one of: {names}.",
                               name=quote(name, 40), names=names), private=True)
 
     async def complete_plugin(self, ctx: Context, partial: str) -> list[str]:

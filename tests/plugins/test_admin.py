@@ -26,7 +26,13 @@ async def test_an_admin_lists_disables_and_enables_plugins() -> None:
         await club.says("amal", "/plugin_disable admin")
         club.expect("admin cannot be turned off")
         await club.says("amal", "/plugin_enable nothing")
-        club.expect("There is no plugin “nothing”. The plugins are: admin, example.")
+        club.expect("There is no plugin “nothing”. Choose one of: admin or example.")
+
+
+async def test_an_unknown_plugin_is_answered_with_the_choices_joined_in_arabic() -> None:
+    async with FakeCommunity([Example, Admin], admins=["amal"], language="ar") as club:
+        await club.says("amal", "/plugin_enable nothing")
+        club.expect("لا توجد إضافة باسم «nothing». اختر إحدى هذه الإضافات: admin أو example.")
 
 
 async def test_members_are_refused_every_admin_command() -> None:
