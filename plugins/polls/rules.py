@@ -292,7 +292,7 @@ def check_template(
             "as mon,thu), daily@18:30, monthly:1@09:00 (day 1 to 31), or an RRULE such "
             "as FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0 that repeats at most daily. "
             "Times are in the community's timezone ({timezone}).",
-            rule=rule, timezone=timezone), None, None
+            rule=rule, timezone=ctx.i18n.zone_name()), None, None
     if upcoming is None:
         return ctx.t("“{rule}” never happens again, so no poll would be made.",
                      rule=rule), None, None

@@ -214,10 +214,11 @@ async def test_list_and_delete(world_factory: WorldFactory) -> None:
 
 
 async def test_arabic_replies(world_factory: WorldFactory) -> None:
-    world = await world_factory([Polls], language="ar")
+    world = await world_factory([Polls], language="ar", timezone="Asia/Riyadh")
     lines = await said(
         world,
         WEEKLY, '/poll_template x weekly:funday@09:00 "Q?" "A | B"', "/poll_templates")
+    assert lines[1].endswith("(الرياض).")  # the community's timezone named by its city
     assert lines[0].startswith("Majlis: حُفظ القالب «lunch»: يُنشر الاستطلاع التالي هنا في ")
     assert "«weekly:funday@09:00» ليس موعدًا أفهمه" in lines[1]
     assert "monthly:1@09:00" in lines[1]
