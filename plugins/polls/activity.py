@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -104,9 +104,10 @@ class Columns(Mapping[str, Seen]):
         slots = self.slots
         return list(zip(slots, map(self.messages.__getitem__, slots.values()), strict=True))
 
-    def joined_since(self, member: str, since: datetime) -> bool:
-        """Whether the member first joined at ``since`` or later."""
-        return self.joined[self.slots[member]] >= since.timestamp()
+    def joined_since(self, since: datetime) -> Callable[[str], bool]:
+        """A test of whether a member first joined at ``since`` or later."""
+        at, joined, slots = since.timestamp(), self.joined, self.slots
+        return lambda member: joined[slots[member]] >= at
 
     def __getitem__(self, member: str) -> Seen:
         return self.seen(self.slots[member])

@@ -131,13 +131,11 @@ def outcome(
     else:
         voters = (m for m in members if voter_key(salt, m) in keys)
     newcomers = beyond = known = 0
+    joined_since = (members.joined_since(since) if isinstance(members, Columns)
+                    else lambda m: (j := members[m].joined_at) is not None and j >= since)
     for member in voters:
         known += 1
-        if isinstance(members, Columns):
-            newcomers += members.joined_since(member, since)
-        else:
-            joined = members[member].joined_at
-            newcomers += joined is not None and joined >= since
+        newcomers += joined_since(member)
         beyond += member not in usual
     beyond += tally.voters - known  # voters we never saw post are not usual voices
     n = tally.voters
