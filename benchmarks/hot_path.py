@@ -53,6 +53,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from array import array
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -124,7 +125,8 @@ class Traffic:
         """Prepare the activity weights of ``members`` members (rank = index)."""
         self.members = members
         self.seed = seed
-        self._cumulative = list(itertools.accumulate(
+        # an array, not a list of floats: with --rss this process's memory is the bot's
+        self._cumulative = array("d", itertools.accumulate(
             1.0 / (rank + 1) ** ZIPF for rank in range(members)))
         self._channel_weights = list(itertools.accumulate(
             1.0 / (rank + 1) ** 0.8 for rank in range(CHANNELS)))

@@ -104,7 +104,7 @@ class Counters:
             await asyncio.sleep(FLUSH_INTERVAL_SECONDS)
             await self.flush()
             beats += 1
-            if beats % TRIM_EVERY == 1:  # also on the first beat (after a community loaded)
+            if beats % TRIM_EVERY == 1:  # from the first beat on
                 memory.trim()
 
     async def stop(self) -> None:
