@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python benchmarks/hot_path.py [--members 100000] [--messages 200000]
 [--peer 400] [--level-up off]``, or ``--rss [--rate 1667]`` for memory over a long run
 (``--messages`` defaults to 1,000,000 there; ``--rate`` paces the offered messages, so
-1,667/s is the 10-minute run). ``--level-up off`` (an admin's setting) shows the cost
+1,667/s is the 10-minute run), or ``--rss --soak 600`` to feed for ten minutes and print
+the RSS climb. ``--level-up off`` (an admin's setting) shows the cost
 without level-up posts: every outgoing action is outbox work in the database.
 
 What runs is what ``python run.py`` runs: the App discovers every plugin under ``plugins/``
@@ -52,6 +53,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from array import array
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -123,7 +125,8 @@ class Traffic:
         """Prepare the activity weights of ``members`` members (rank = index)."""
         self.members = members
         self.seed = seed
-        self._cumulative = list(itertools.accumulate(
+        # an array, not a list of floats: with --rss this process's memory is the bot's
+        self._cumulative = array("d", itertools.accumulate(
             1.0 / (rank + 1) ** ZIPF for rank in range(members)))
         self._channel_weights = list(itertools.accumulate(
             1.0 / (rank + 1) ** 0.8 for rank in range(CHANNELS)))
@@ -381,6 +384,7 @@ class Run:
     commits: int
     delivered: int
     samples: list[tuple[int, float, float, float, int]]
+    fed: int = 0
 
 
 def rss_mb() -> float:
@@ -395,12 +399,13 @@ def peak_rss_mb() -> float:
 
 
 async def run_bot(db: Path, data: Iterable[dict[str, Any]], sample_every: int = 0,
-                  rate: float = 0.0) -> Run:
+                  rate: float = 0.0, until: float = 0.0) -> Run:
     """Cold start, every message, final flush and stop, timed as one.
 
     The first message opens the community (loading its state); the feed waits for that
     as a gateway would be held up, so messages do not pile up in memory meanwhile.
-    ``rate``: messages offered per second (0: as fast as the bot takes them).
+    ``rate``: messages offered per second (0: as fast as the bot takes them); ``until``:
+    stop feeding that many seconds after the first open (0: feed all of ``data``).
     """
     platform = BenchDiscord()
     app = make_app(db, platform)
@@ -441,13 +446,15 @@ async def run_bot(db: Path, data: Iterable[dict[str, Any]], sample_every: int = 
             if sample_every and n % sample_every == 0:
                 samples.append((n, time.perf_counter() - started, rss_mb(), peak_rss_mb(),
                                 len(asyncio.all_tasks())))
+            if until and time.perf_counter() - opened >= until:
+                break
     await app.settle(timeout=3600)  # what the outbox has queued may take minutes
     counting = False
     flushing = time.perf_counter()
     await app.stop()
     ended = time.perf_counter()
     return Run(ended - started, started_up - started, opened - started_up, ended - flushing,
-               counts["begin"], counts["commit"], platform.delivered, samples)
+               counts["begin"], counts["commit"], platform.delivered, samples, n)
 
 
 # -- exactness ------------------------------------------------------------------------------
@@ -622,18 +629,30 @@ async def run(members: int, count: int, peer_count: int, folder: Path, peer_db: 
 
 
 async def run_rss(members: int, count: int, folder: Path, level_up: str | None,
-                  rate: float) -> None:
-    """A long run with payloads generated as they are fed; RSS sampled along the way."""
+                  rate: float, soak: float = 0.0) -> None:
+    """A long run with payloads generated as they are fed; RSS sampled along the way.
+
+    ``soak``: feed for that many seconds (at ``rate``) instead of ``count`` messages, with
+    20 samples spread over the run.
+    """
     traffic = Traffic(members)
     db = folder / "majlis.db"
     loaded = prepare_apart(db, members, level_up)
     before = rss_mb()
-    result = await run_bot(db, traffic.payloads(count), sample_every=max(count // 20, 1000),
-                           rate=rate)
+    if soak:
+        expected = rate * soak
+        every = max(YIELD_EVERY, round(expected / 20 / YIELD_EVERY) * YIELD_EVERY)
+        result = await run_bot(db, traffic.payloads(10 * int(expected) + YIELD_EVERY),
+                               sample_every=every, rate=rate, until=soak)
+        count = result.fed
+    else:
+        result = await run_bot(db, traffic.payloads(count),
+                               sample_every=max(count // 20, 1000), rate=rate)
     exact = stored_xp(db) == expected_xp(traffic.payloads(count), members)
     print(f"plugins: {', '.join(loaded)}; members: {members:,}; messages: {count:,} "
           "(generated while fed, so msgs/s here includes generating them); offered: "
-          f"{f'{rate:,.0f}/s' if rate else 'as fast as taken'}")
+          f"{f'{rate:,.0f}/s' if rate else 'as fast as taken'}"
+          + (f" for {soak:.0f} s" if soak else ""))
     print(f"RSS before the bot started (imports): {before:.0f} MiB")
     print("  messages    seconds  RSS MiB  peak MiB  tasks (handlers' work waiting)")
     for n, seconds, now, peak, tasks in result.samples:
@@ -641,6 +660,14 @@ async def run_rss(members: int, count: int, folder: Path, level_up: str | None,
     report_run("timed", result, count)
     print(f"{count / result.seconds:,.0f} messages/s; peak RSS {peak_rss_mb():.0f} MiB "
           "(goal <= 200 MB)")
+    if len(result.samples) >= 4:
+        # the first samples include the first minute's fill of bounded windows (replayed
+        # message ids); the climb is read from the second sample on, and over the last half
+        rss = [sample[2] for sample in result.samples]
+        half = rss[len(rss) // 2]
+        print(f"RSS climb: {rss[-1] - rss[1]:+.0f} MiB from the second sample "
+              f"({rss[1]:.0f} -> {rss[-1]:.0f} MiB), {rss[-1] - half:+.0f} MiB over the "
+              f"second half; highest sample {max(rss):.0f} MiB (goal: flat)")
     print(f"XP exact: {'yes' if exact else 'NO'}")
 
 
@@ -660,12 +687,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0,
                         help="with --rss: messages offered per second (default: as fast as "
                              "the bot takes them; 1667 feeds 1M in 10 minutes)")
+    parser.add_argument("--soak", type=float, default=0.0, metavar="SECONDS",
+                        help="with --rss: feed for SECONDS (at --rate, default 1667/s) "
+                             "instead of --messages, printing RSS samples and the climb")
     args = parser.parse_args()
     count = args.messages or (1_000_000 if args.rss else 200_000)
     with tempfile.TemporaryDirectory() as tmp:
-        if args.rss:
-            asyncio.run(run_rss(args.members, count, Path(tmp), args.level_up,
-                                args.rate))
+        if args.rss or args.soak:
+            rate = args.rate or (1667.0 if args.soak else 0.0)
+            asyncio.run(run_rss(args.members, count, Path(tmp), args.level_up, rate,
+                                args.soak))
             return
         peer_db = peer_database(Path(tmp) / "peer") if args.peer else Path(tmp)
         asyncio.run(run(args.members, count, args.peer, Path(tmp), peer_db,

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bot.core import payloads, storage
+from bot.core import memory, payloads, storage
 from bot.core.builtin import Builtin
 from bot.core.clock import Clock, SystemClock
 from bot.core.kernel import Defaults, Kernel
@@ -40,6 +40,7 @@ class App:
         plugins: Sequence[type[Plugin]] | None = None,
     ) -> None:
         """Wire the services; nothing connects until :meth:`start`."""
+        memory.limit_arenas()  # before the database's connection threads start
         self.settings = settings
         self.platforms: dict[str, Platform] = {p.name: p for p in platforms}
         self.kernel = Kernel(

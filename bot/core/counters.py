@@ -7,12 +7,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from bot.core import memory
 from bot.core.clock import Clock
 
 log = logging.getLogger(__name__)
 K = TypeVar("K")
 
 FLUSH_INTERVAL_SECONDS = 1.0
+#: Every this many timed flushes, freed memory is handed back to the system (a fraction
+#: of a millisecond; without it RSS keeps each burst's high-water mark).
+TRIM_EVERY = 10
 
 
 class Accumulator(Generic[K]):
@@ -95,9 +99,13 @@ class Counters:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
+        beats = 0
         while True:
             await asyncio.sleep(FLUSH_INTERVAL_SECONDS)
             await self.flush()
+            beats += 1
+            if beats % TRIM_EVERY == 1:  # from the first beat on
+                memory.trim()
 
     async def stop(self) -> None:
         """Stop the timer and flush what is left."""

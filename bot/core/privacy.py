@@ -38,11 +38,16 @@ class Privacy:
         return data
 
     async def forget(self, member: MemberRef) -> None:
-        """Erase a member from every plugin and core table, and from the caches."""
+        """Erase a member from every plugin and core table, and from the caches.
+
+        One transaction for all of it: the erasure is whole or not at all, and SQLite writes
+        each touched page once (one commit instead of one per plugin).
+        """
         await self._flush()
-        for plugin in self._plugins().values():
-            await plugin.forget(member)
-        await self.db.forget_member(member.platform, member.id)
+        async with self.db.transaction():
+            for plugin in self._plugins().values():
+                await plugin.forget(member)
+            await self.db.forget_member(member.platform, member.id)
         self.communities.forget_member(member.id)
 
 

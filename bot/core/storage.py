@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -77,6 +78,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+
+log = logging.getLogger(__name__)
 
 metadata = plugin_metadata()
 
@@ -356,8 +359,12 @@ class Database:
             else:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        #: The WAL's checkpoint, run after write transactions (see :meth:`_checkpoint`).
+        self._checkpointing: asyncio.Task[None] | None = None
+        self._checkpoint_again = False
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect",
+                         _sqlite_pragmas if self.in_memory else _sqlite_file_pragmas)
 
     @asynccontextmanager
     async def _serialized(self, needed: bool) -> AsyncIterator[None]:
@@ -386,6 +393,42 @@ class Database:
                 return
         async with self._serialized(True), self.engine.begin() as conn:
             yield conn
+        if self.is_sqlite and not self.in_memory:
+            self._after_write()
+
+    def _after_write(self) -> None:
+        """Checkpoint the WAL in the background once a write transaction committed.
+
+        SQLite's automatic checkpoint ran inside the commit that crossed 1,000 WAL pages,
+        under the write lock: a big transaction (erasing a member named by thousands of
+        outbox rows) paid for copying every page back into the file before it returned,
+        and so did whichever batch flush came next. Here the commit only appends to the
+        WAL; a passive checkpoint (it never blocks writers or readers) follows on its own
+        connection, one at a time, once more if writes came in meanwhile.
+        """
+        if self._checkpointing is not None and not self._checkpointing.done():
+            self._checkpoint_again = True
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._checkpointing = loop.create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        again = True
+        while again:
+            self._checkpoint_again = False
+            try:
+                async with self.engine.connect() as conn:
+                    # on the driver's connection: not a transaction (none is counted)
+                    raw = (await conn.get_raw_connection()).driver_connection
+                    assert raw is not None
+                    await (await raw.execute("PRAGMA wal_checkpoint(PASSIVE)")).close()
+            except Exception:  # a later write tries again; closing checkpoints anyway
+                log.warning("WAL checkpoint failed", exc_info=True)
+                return
+            again = self._checkpoint_again
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
@@ -450,7 +493,10 @@ class Database:
             pending.append(callback)
 
     async def close(self) -> None:
-        """Dispose of the engine."""
+        """Dispose of the engine (after the WAL checkpoint under way, if any)."""
+        if self._checkpointing is not None:
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
+            self._checkpointing = None
         await self.engine.dispose()
 
     # -- dialect-neutral writes for plugins ---------------------------------------------
@@ -1356,6 +1402,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+#: SQLite's page cache per connection, in KiB.
+CACHE_KIB = 1024
+
+
+def _sqlite_file_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    # no checkpoint inside a commit: Database._after_write runs one after it
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    # 1 MiB of page cache per connection (SQLite's default is 2): the pool holds several,
+    # and the hot path reads nothing; loads scan tables once
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cursor.close()
 
 

@@ -6,6 +6,7 @@ XP. ``linear`` costs ``100 + 50n`` and ``flat`` costs 100 XP per level.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Literal
 
@@ -27,8 +28,12 @@ def step(curve: str, level: int) -> int:
     return STEPS[curve](level)
 
 
+@functools.cache
 def threshold(curve: str, level: int) -> int:
-    """Total XP at which ``level`` is reached (level 0 at 0 XP)."""
+    """Total XP at which ``level`` is reached (level 0 at 0 XP).
+
+    Cached: every member's next threshold is one of a few shared ints, not one each.
+    """
     cost = STEPS[curve]
     return sum(cost(n) for n in range(level))
 

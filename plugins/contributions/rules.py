@@ -8,6 +8,7 @@ can call it inline. The callers write what changed through batched writers.
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,7 +57,9 @@ class MemberState:
     """What the hot path knows about one member in one community.
 
     Kept small, since every member of an opened community has one: ``badges`` is a shared
-    frozenset (:func:`badge_set`), ``earned`` a list only once the member earned XP here.
+    frozenset (:func:`badge_set`), ``earned`` an array of 64-bit hashes made only once the
+    member earned XP here (144 bytes, where a list of int objects took ~380: with tens of
+    thousands of members becoming active in a run, that was most of the memory's climb).
     """
 
     name: str = ""
@@ -69,7 +72,7 @@ class MemberState:
     streak: int = 0
     badges: frozenset[str] = frozenset()
     #: Hashes of the texts that earned XP lately; repeating one earns nothing.
-    earned: list[int] | tuple[()] = ()
+    earned: array[int] | tuple[()] = ()
 
 
 @dataclass(slots=True)
@@ -251,11 +254,13 @@ def message_xp(member: MemberState, text: str, now: float, *, earns: bool, xp: i
         member.last_xp = now
         if text:
             earned = member.earned
-            if not isinstance(earned, list):
-                earned = member.earned = []
-            earned.append(digest)
-            if len(earned) > RECENT_TEXTS:
-                del earned[0]
+            if not isinstance(earned, array):
+                member.earned = array("q", (digest,))
+            elif len(earned) < RECENT_TEXTS:
+                earned.append(digest)
+            else:  # the oldest leaves; the array keeps its size (no reallocation)
+                earned[:-1] = earned[1:]
+                earned[-1] = digest
     member.last_hash = digest
     return amount
 
@@ -444,7 +449,9 @@ def open_windows(state: CommunityState, today: int, periods: Sequence[int]) -> N
                 sums = board.sums
                 assert sums is not None
                 for member_id, xp in ledger.items():
-                    sums[member_id] = sums.get(member_id, 0) + xp
+                    had = sums.get(member_id)
+                    # a first day's sum is the ledger's own int (not a copy per window)
+                    sums[member_id] = xp if had is None else had + xp
     for since, board in boards:
         state.windows[since] = board
 

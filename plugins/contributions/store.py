@@ -64,12 +64,16 @@ class Store:
         recent = date.fromordinal(today - RECENT_DAYS).isoformat()
         today_text = date.fromordinal(today).isoformat()
         held: dict[str, list[str]] = {}
+        # XP figures repeat a lot (steps of the XP per message): one int object per value
+        numbers: dict[int, int] = {}
+        number = numbers.setdefault
         async with self.db.connect() as conn:
             for member, total in (await conn.execute(
                 select(xp_daily.c.member, func.sum(xp_daily.c.xp))
                 .where(xp_daily.c.community == key).group_by(xp_daily.c.member)
             )).all():
-                members[sys.intern(member)] = MemberState(total=int(total or 0))
+                total = int(total or 0)
+                members[sys.intern(member)] = MemberState(total=number(total, total))
             ids = {member: member for member in members}
 
             def canonical(member: str) -> str:
@@ -93,7 +97,8 @@ class Store:
                 .order_by(xp_daily.c.day)
             )).all():
                 member, found = state_of(member)
-                state.days.setdefault(day, {})[member] = int(xp)
+                xp = int(xp)
+                state.days.setdefault(day, {})[member] = number(xp, xp)
                 if day >= since and active:
                     ordinal = date.fromisoformat(day).toordinal()
                     found.streak = found.streak + 1 if found.last_day == ordinal - 1 else 1

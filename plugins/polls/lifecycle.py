@@ -8,6 +8,7 @@ way (exactly once).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,7 @@ class Lifecycle:
         self._refreshing: set[int] = set()
         self._stale: set[int] = set()
 
-    async def members(self, community: CommunityRef) -> dict[str, Seen]:
+    async def members(self, community: CommunityRef) -> Mapping[str, Seen]:
         """The community's activity (loaded already, except for work outside any event)."""
         await self.plugin.open(community)
         return self.activity.members(community.key)

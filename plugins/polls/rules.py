@@ -9,11 +9,12 @@ import hashlib
 import hmac
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot import Context, Markup, NativePollLimits, ScheduleError, next_occurrence
+from plugins.polls.activity import Columns, Seen
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
@@ -69,15 +70,6 @@ class Outcome:
         self.quorum_met = self.tally.voters >= self.needed
 
 
-@dataclass(slots=True)
-class Seen:
-    """What reach and quorum need to know about one member of a community."""
-
-    joined_at: datetime | None = None
-    last_seen: datetime | None = None
-    messages: int = 0
-
-
 def split_options(text: str) -> list[str]:
     """Options separated by ``|`` or ``;`` (or Arabic ``؛``), blanks dropped."""
     return [part.strip() for part in re.split(r"[|;؛]", text) if part.strip()]
@@ -93,9 +85,11 @@ def voter_key(salt: str | None, member: str) -> str:
 # -- quorum and reach ---------------------------------------------------------------------
 
 
-def active_members(members: dict[str, Seen], now: datetime) -> int:
+def active_members(members: Mapping[str, Seen], now: datetime) -> int:
     """Members who posted within the window."""
     since = now - WINDOW
+    if isinstance(members, Columns):
+        return members.posted_since(since)
     return sum(1 for m in members.values() if m.last_seen is not None and m.last_seen >= since)
 
 
@@ -104,22 +98,24 @@ def quorum_needed(quorum: int, quorum_percent: int, active: int) -> int:
     return max(quorum, math.ceil(quorum_percent * active / 100))
 
 
-def usual_voices(members: dict[str, Seen]) -> set[str]:
+def usual_voices(members: Mapping[str, Seen]) -> set[str]:
     """The most active 10% of members by message count (at least one), ties included.
 
     Tied members share a rank: whoever posted as much as the last of the top 10% is a usual
     voice too, so the figure never depends on member ids or names.
     """
-    counts = sorted((s.messages for s in members.values() if s.messages > 0), reverse=True)
+    pairs = (members.message_counts() if isinstance(members, Columns)
+             else [(member, seen.messages) for member, seen in members.items()])
+    counts = sorted((n for _, n in pairs if n > 0), reverse=True)
     if not counts:
         return set()
     top = max(1, int(len(members) * USUAL_VOICES))
     least = counts[min(top, len(counts)) - 1]
-    return {member for member, seen in members.items() if seen.messages >= least}
+    return {member for member, n in pairs if n >= least}
 
 
 def outcome(
-    tally: Tally, keys: set[str], salt: str | None, members: dict[str, Seen], now: datetime,
+    tally: Tally, keys: set[str], salt: str | None, members: Mapping[str, Seen], now: datetime,
     quorum: int, quorum_percent: int,
 ) -> Outcome:
     """Quorum and reach of a tally; anonymous voters are matched in memory only.
@@ -129,15 +125,17 @@ def outcome(
     since = now - WINDOW
     needed = quorum_needed(quorum, quorum_percent, active_members(members, now))
     usual = usual_voices(members)
-    voters: Iterable[tuple[str, Seen]]
+    voters: Iterable[str]
     if salt is None:  # public: look the voters up instead of hashing every member
-        voters = ((k, members[k]) for k in keys if k in members)
+        voters = (k for k in keys if k in members)
     else:
-        voters = ((m, seen) for m, seen in members.items() if voter_key(salt, m) in keys)
+        voters = (m for m in members if voter_key(salt, m) in keys)
     newcomers = beyond = known = 0
-    for member, seen in voters:
+    joined_since = (members.joined_since(since) if isinstance(members, Columns)
+                    else lambda m: (j := members[m].joined_at) is not None and j >= since)
+    for member in voters:
         known += 1
-        newcomers += seen.joined_at is not None and seen.joined_at >= since
+        newcomers += joined_since(member)
         beyond += member not in usual
     beyond += tally.voters - known  # voters we never saw post are not usual voices
     n = tally.voters

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from plugins.polls.rules import Seen, Tally, voter_key
+from plugins.polls.rules import Tally, voter_key
 from plugins.polls.tables import activity, ballots, polls, reminders, templates
 
 #: What a press on an option did.
@@ -213,13 +213,15 @@ class PollStore:
 
     # -- activity ---------------------------------------------------------------------------
 
-    async def activity(self, community: str) -> dict[str, Seen]:
-        """Every member's activity in a community."""
+    async def activity(
+        self, community: str
+    ) -> list[tuple[str, datetime | None, datetime | None, int]]:
+        """Every member's activity in a community: (member, first join, latest post, messages)."""
         async with self.db.connect() as conn:
             rows = await conn.execute(
                 select(activity.c.member, activity.c.joined_at, activity.c.last_seen,
                        activity.c.messages).where(activity.c.community == community))
-            return {r.member: Seen(r.joined_at, r.last_seen, r.messages) for r in rows}
+            return [(m, j, s, n) for m, j, s, n in rows]
 
     async def write_activity(self, rows: Sequence[dict[str, Any]]) -> None:
         """Merge a batch of activity into the table: one transaction, one executemany.
