@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 from bot import Context, MessagePosted, Plugin, on
@@ -364,3 +365,22 @@ async def test_a_cancelled_answer_waiting_for_the_write_lock_leaves_it_to_the_ot
     async with db.begin():  # and the lock is free again
         order.append("after")
     assert order == ["background", "after"]
+
+
+class Loads(Plugin):
+    name = "loads"
+    collecting: list[bool] = []
+
+    async def open(self, community: CommunityRef) -> None:
+        Loads.collecting.append(gc.isenabled())
+
+
+async def test_the_cyclic_collector_pauses_while_a_community_loads(
+        world_factory: WorldFactory) -> None:
+    Loads.collecting.clear()
+    world = await world_factory([Loads])
+    other = CommunityRef("console", "elsewhere")
+    assert gc.isenabled()
+    await world.app.dispatcher.open(other)
+    assert Loads.collecting[-1] is False  # the load ran without the collector
+    assert gc.isenabled()  # and it is back once the community is open
