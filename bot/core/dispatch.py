@@ -323,11 +323,16 @@ class Dispatcher:
         Synchronous handlers run now; the event waits in order if its community is still
         being opened.
         """
-        if event.deduplicate and not self._first_time(event):
+        event_id = event.id
+        # Event.deduplicate, inlined: every gateway message passes here
+        if event_id and not event_id.startswith("internal:") and not self._first_time(event):
             self.dropped += 1
             return
         key = event.community.key
-        if key in self._open and not self._needs_recording(event):
+        kind = type(event)
+        if key in self._open and not (
+            kind is MemberJoined or kind is MemberLeft or kind is CommunityJoined
+        ):
             self._route(event)
             return
         if key not in self._open:
@@ -338,10 +343,6 @@ class Dispatcher:
     async def _observed_then_routed(self, event: Event) -> None:
         await self._observe(event)
         self._route(event)
-
-    def _needs_recording(self, event: Event) -> bool:
-        kind = type(event)
-        return kind is MemberJoined or kind is MemberLeft or kind is CommunityJoined
 
     async def _observe(self, event: Event) -> None:
         """Keep the core's community and member records current."""
@@ -364,12 +365,15 @@ class Dispatcher:
         self.handled += 1
         kernel = self.kernel
         kind = type(event)
+        community = event.community
         member = getattr(event, "member", None)
         if member is not None:
-            kernel.communities.seen(event.community, member)
+            kernel.communities.seen(community, member)
+        is_enabled = kernel.switches.is_enabled
+        context_for = kernel.context_for_event
         for route in self._routes.get(kind, ()):
-            if kernel.switches.is_enabled(event.community, route.plugin):
-                ctx = kernel.context_for_event(route.plugin, event)
+            if is_enabled(community, route.plugin):
+                ctx = context_for(route.plugin, event)
                 if route.waits:
                     self._run(route.plugin, event, route.handler(event, ctx))
                 else:
