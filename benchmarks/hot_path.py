@@ -619,6 +619,10 @@ async def run(members: int, count: int, peer_count: int, folder: Path, peer_db: 
           "messages/s (cold start and final flush included)")
     report_run("timed", result, count)
     print(f"ratio to discord.py's parse: {per_message / per_parse:.2f}x (goal <= 2.0)")
+    body = result.seconds - result.start_seconds - result.open_seconds - result.stop_seconds
+    print(f"  of which the messages alone (no cold start, no final flush): "
+          f"{body / count * 1e6:.1f} µs/message = {body / count / per_parse:.2f}x; the cold "
+          f"start adds {(result.start_seconds + result.open_seconds) / count / per_parse:.2f}x")
     if peer_count:
         per_peer = peer_seconds / peer_count
         print(f"discordlevelingsystem (parse + award_xp): {per_peer * 1e6:,.0f} µs/message; "

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.core.events import MessagePosted
+from bot.core.events import MessagePosted, message_posted
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef
 
 PLATFORM = "discord"
@@ -107,17 +107,17 @@ def message_posted_from_payload(
             reply_member = _member(replied["author"], None)
     mentions = data.get("mentions")
     message_id = data["id"]
-    return MessagePosted(
-        id="dc:msg:" + message_id,
-        durable=False,
-        community=refs.community(guild_id),
-        member=_member(author, data.get("member")),
-        channel=channel,
-        message_id=message_id,
-        text=data.get("content", ""),
-        reply_to=reply_to,
-        reply_to_member=reply_member,
-        thread=channel if channel.parent is not None else None,
-        mentions=tuple(_member(u, u.get("member")) for u in mentions) if mentions else (),
-        at=datetime.fromisoformat(data["timestamp"]),
+    return message_posted(
+        "dc:msg:" + message_id,
+        refs.community(guild_id),
+        datetime.fromisoformat(data["timestamp"]),
+        False,  # a new gateway session replays nothing
+        _member(author, data.get("member")),
+        channel,
+        message_id,
+        data.get("content", ""),
+        reply_to,
+        reply_member,
+        channel if channel.parent is not None else None,
+        tuple(_member(u, u.get("member")) for u in mentions) if mentions else (),
     )

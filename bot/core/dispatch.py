@@ -23,6 +23,7 @@ messages queued ahead of it, except its own member's, which keep their order bef
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import logging
 import traceback
@@ -217,6 +218,7 @@ class Dispatcher:
         # background work, whoever's event started it: what it drains must not inherit that
         ANSWERING.set(False)
         kernel = self.kernel
+        _pause_collector()
         try:
             await kernel.communities.open(community, name)
             await kernel.plugin_settings.load(community)
@@ -225,6 +227,8 @@ class Dispatcher:
         except Exception:
             log.exception("could not open community %s; its events are handled anyway",
                           community.key)
+        finally:
+            _resume_collector()
         try:
             await self._drain(opening)
         finally:
@@ -319,11 +323,16 @@ class Dispatcher:
         Synchronous handlers run now; the event waits in order if its community is still
         being opened.
         """
-        if event.deduplicate and not self._first_time(event):
+        event_id = event.id
+        # Event.deduplicate, inlined: every gateway message passes here
+        if event_id and not event_id.startswith("internal:") and not self._first_time(event):
             self.dropped += 1
             return
         key = event.community.key
-        if key in self._open and not self._needs_recording(event):
+        kind = type(event)
+        if key in self._open and not (
+            kind is MemberJoined or kind is MemberLeft or kind is CommunityJoined
+        ):
             self._route(event)
             return
         if key not in self._open:
@@ -334,10 +343,6 @@ class Dispatcher:
     async def _observed_then_routed(self, event: Event) -> None:
         await self._observe(event)
         self._route(event)
-
-    def _needs_recording(self, event: Event) -> bool:
-        kind = type(event)
-        return kind is MemberJoined or kind is MemberLeft or kind is CommunityJoined
 
     async def _observe(self, event: Event) -> None:
         """Keep the core's community and member records current."""
@@ -360,12 +365,15 @@ class Dispatcher:
         self.handled += 1
         kernel = self.kernel
         kind = type(event)
+        community = event.community
         member = getattr(event, "member", None)
         if member is not None:
-            kernel.communities.seen(event.community, member)
+            kernel.communities.seen(community, member)
+        is_enabled = kernel.switches.is_enabled
+        context_for = kernel.context_for_event
         for route in self._routes.get(kind, ()):
-            if kernel.switches.is_enabled(event.community, route.plugin):
-                ctx = kernel.context_for_event(route.plugin, event)
+            if is_enabled(community, route.plugin):
+                ctx = context_for(route.plugin, event)
                 if route.waits:
                     self._run(route.plugin, event, route.handler(event, ctx))
                 else:
@@ -575,6 +583,30 @@ class Dispatcher:
     def run(self, plugin: Plugin, event: Event, work: Awaitable[Any]) -> None:
         """Run work for a plugin with the same isolation as a handler."""
         self._run(plugin, event, _as_coroutine(work))
+
+
+#: Openings in progress, and whether the cyclic collector ran when the first began.
+_loading = [0, False]
+
+
+def _pause_collector() -> None:
+    """Stop cyclic collection while a community loads.
+
+    Loading creates every member's state at once (100k members: about a million objects,
+    all kept); the collector would otherwise rescan the growing heap several times over
+    (seconds at that size). It resumes when the last opening in progress is done, and its
+    next pass finds the few cycles the loads left.
+    """
+    if _loading[0] == 0:
+        _loading[1] = gc.isenabled()
+        gc.disable()
+    _loading[0] += 1
+
+
+def _resume_collector() -> None:
+    _loading[0] -= 1
+    if _loading[0] == 0 and _loading[1]:
+        gc.enable()
 
 
 #: A marker in an opening's queue: someone waits for the opening itself, not an event.

@@ -88,6 +88,57 @@ class MessagePosted(Event):
     mentions: tuple[MemberRef, ...] = ()
 
 
+def _setter(cls: type[Any], name: str) -> Any:
+    """The slot's own setter: it writes past a frozen dataclass's ``__setattr__``."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name].__set__
+    raise AttributeError(name)
+
+
+_new = object.__new__
+(_id, _community, _at, _durable, _member, _channel, _message_id, _text, _reply_to,
+ _reply_to_member, _thread, _mentions) = (_setter(MessagePosted, name) for name in (
+    "id", "community", "at", "durable", "member", "channel", "message_id", "text",
+    "reply_to", "reply_to_member", "thread", "mentions"))
+
+
+def message_posted(
+    id: str,
+    community: CommunityRef,
+    at: datetime | None,
+    durable: bool,
+    member: MemberRef,
+    channel: ChannelRef,
+    message_id: str,
+    text: str,
+    reply_to: str | None,
+    reply_to_member: MemberRef | None,
+    thread: ChannelRef | None,
+    mentions: tuple[MemberRef, ...],
+) -> MessagePosted:
+    """``MessagePosted(...)`` with every field given, for adapters' hot path.
+
+    Equal to the constructor's event; it sets the slots directly, where the frozen
+    dataclass's ``__init__`` goes through ``object.__setattr__`` per field (a third of
+    turning a gateway payload into an event).
+    """
+    event = _new(MessagePosted)
+    _id(event, id)
+    _community(event, community)
+    _at(event, at)
+    _durable(event, durable)
+    _member(event, member)
+    _channel(event, channel)
+    _message_id(event, message_id)
+    _text(event, text)
+    _reply_to(event, reply_to)
+    _reply_to_member(event, reply_to_member)
+    _thread(event, thread)
+    _mentions(event, mentions)
+    return event
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageEdited(Event):
     """A member edited a message."""

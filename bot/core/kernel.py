@@ -134,15 +134,14 @@ class Kernel:
     def context_for_event(self, plugin: Plugin | None, event: Event) -> Context:
         """The context a handler gets for an event."""
         hint = getattr(event, "privilege_hint", None)
-        return Context(
+        return Context.of_event(
             self,
             plugin,
-            event.community,
-            channel=getattr(event, "channel", None),
-            member=getattr(event, "member", None),
-            event=event,
-            reply_handle=getattr(event, "reply_handle", None),
-            privilege=Privilege(hint) if hint is not None else None,
+            event,
+            getattr(event, "channel", None),
+            getattr(event, "member", None),
+            getattr(event, "reply_handle", None),
+            Privilege(hint) if hint is not None else None,
         )
 
     def context_for(

@@ -181,6 +181,8 @@ class Contributions(Plugin):
             self.rewards.badge(ctx, state, author, member, "first_message", config)
         if member.streak >= STREAK_DAYS and "streak_7" not in member.badges:
             self.rewards.badge(ctx, state, author, member, "streak_7", config)
+        if not event.mentions:
+            return  # nearly every message: no kudos to look for
         for target in rules.thanked(text, event.mentions, author, config.thanks_phrases):
             ctx.spawn(self._kudos(ctx, state, author, target, "", config, reply=False))
 

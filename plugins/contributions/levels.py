@@ -6,7 +6,7 @@ XP. ``linear`` costs ``100 + 50n`` and ``flat`` costs 100 XP per level.
 
 from __future__ import annotations
 
-import functools
+from bisect import bisect_right
 from collections.abc import Callable
 from typing import Literal
 
@@ -28,28 +28,38 @@ def step(curve: str, level: int) -> int:
     return STEPS[curve](level)
 
 
-@functools.cache
-def threshold(curve: str, level: int) -> int:
-    """Total XP at which ``level`` is reached (level 0 at 0 XP).
+def _table(curve: str) -> list[int]:
+    """The total XP of every level from 0 to ``MAX_LEVEL + 1``, computed once per curve.
 
-    Cached: every member's next threshold is one of a few shared ints, not one each.
+    Levels are looked up for every member when a community opens and at every level-up,
+    so a sum over the levels each time would cost ~100k × dozens of steps at start-up.
     """
+    table = _TABLES.get(curve)
+    if table is None:
+        cost = STEPS[curve]
+        table = [0]
+        for n in range(MAX_LEVEL + 1):
+            table.append(table[-1] + cost(n))
+        _TABLES[curve] = table
+    return table
+
+
+_TABLES: dict[str, list[int]] = {}
+
+
+def threshold(curve: str, level: int) -> int:
+    """Total XP at which ``level`` is reached (level 0 at 0 XP)."""
+    table = _table(curve)
+    if 0 <= level < len(table):
+        return table[level]
     cost = STEPS[curve]
     return sum(cost(n) for n in range(level))
 
 
 def level_for(curve: str, xp: int) -> int:
-    """The level a total of ``xp`` gives."""
-    cost = STEPS[curve]
-    level = 0
-    remaining = xp
-    while level < MAX_LEVEL:
-        need = cost(level)
-        if remaining < need:
-            break
-        remaining -= need
-        level += 1
-    return level
+    """The level a total of ``xp`` gives (at most ``MAX_LEVEL``)."""
+    table = _table(curve)
+    return max(0, min(bisect_right(table, xp) - 1, MAX_LEVEL))
 
 
 def progress(curve: str, xp: int) -> tuple[int, int, int]:

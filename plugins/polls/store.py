@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, delete, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from plugins.polls.rules import Tally, voter_key
@@ -216,12 +216,19 @@ class PollStore:
     async def activity(
         self, community: str
     ) -> list[tuple[str, datetime | None, datetime | None, int]]:
-        """Every member's activity in a community: (member, first join, latest post, messages)."""
+        """Every member's activity in a community: (member, first join, latest post, messages).
+
+        Read when the community opens (100k members: 200k times). The times are read as
+        the stored text and parsed here: the column type's conversion costs ~4 times as
+        much, on the path every message waits for at a cold start.
+        """
         async with self.db.connect() as conn:
-            rows = await conn.execute(
-                select(activity.c.member, activity.c.joined_at, activity.c.last_seen,
-                       activity.c.messages).where(activity.c.community == community))
-            return [(m, j, s, n) for m, j, s, n in rows]
+            rows = (await conn.execute(
+                select(activity.c.member, type_coerce(activity.c.joined_at, String),
+                       type_coerce(activity.c.last_seen, String), activity.c.messages)
+                .where(activity.c.community == community))).all()
+        return [(member, _utc(joined), _utc(last), messages)
+                for member, joined, last, messages in rows]
 
     async def write_activity(self, rows: Sequence[dict[str, Any]]) -> None:
         """Merge a batch of activity into the table: one transaction, one executemany.
@@ -368,3 +375,12 @@ class PollStore:
             for table in tables:
                 await conn.execute(delete(table).where(table.c.member == member,
                                                        table.c.community.startswith(prefix)))
+
+
+def _utc(value: str | datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime, from text (SQLite) or a datetime (others)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -49,3 +49,23 @@ def test_dms_own_and_system_messages_are_not_events() -> None:
     assert message_posted_from_payload(payload(guild_id=None), BOT, refs) is None
     assert message_posted_from_payload(payload(author={"id": str(BOT)}), BOT, refs) is None
     assert message_posted_from_payload(payload(type=7), BOT, refs) is None  # member join notice
+
+
+def test_the_event_is_the_one_the_constructor_builds() -> None:
+    import dataclasses
+
+    import pytest
+
+    from bot.core.events import MessagePosted
+
+    data = payload(message_reference={"message_id": "999"},
+                   referenced_message={"author": {"id": "31", "username": "omar"}},
+                   mentions=[{"id": "32", "username": "lina"}])
+    event = message_posted_from_payload(data, BOT, RefCache())
+    assert event is not None
+    values = {f.name: getattr(event, f.name) for f in dataclasses.fields(MessagePosted)}
+    built = MessagePosted(**values)
+    assert event == built and hash(event) == hash(built)
+    assert values["thread"] is None and values["reply_to"] == "999"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.text = "changed"  # type: ignore[misc]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
+from typing import Any
 
 from bot import Context, MessagePosted, Plugin, on
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef
@@ -364,3 +366,37 @@ async def test_a_cancelled_answer_waiting_for_the_write_lock_leaves_it_to_the_ot
     async with db.begin():  # and the lock is free again
         order.append("after")
     assert order == ["background", "after"]
+
+
+class Loads(Plugin):
+    name = "loads"
+    collecting: list[bool] = []
+
+    async def open(self, community: CommunityRef) -> None:
+        Loads.collecting.append(gc.isenabled())
+
+
+async def test_the_cyclic_collector_pauses_while_a_community_loads(
+        world_factory: WorldFactory) -> None:
+    Loads.collecting.clear()
+    world = await world_factory([Loads])
+    other = CommunityRef("console", "elsewhere")
+    assert gc.isenabled()
+    await world.app.dispatcher.open(other)
+    assert Loads.collecting[-1] is False  # the load ran without the collector
+    assert gc.isenabled()  # and it is back once the community is open
+
+
+def test_a_handlers_context_is_the_one_the_constructor_builds() -> None:
+    from bot.core.context import Context
+    from bot.core.privilege import Privilege
+
+    event = posted("c1", "hi")
+    kernel: Any = object()
+    plugin: Any = Counter
+    fast = Context.of_event(kernel, plugin, event, event.channel, event.member, "handle",
+                            Privilege.MOD)
+    slow = Context(kernel, plugin, event.community, channel=event.channel, member=event.member,
+                   event=event, reply_handle="handle", privilege=Privilege.MOD)
+    for name in Context.__slots__:  # every slot set, and set alike
+        assert getattr(fast, name) == getattr(slow, name), name

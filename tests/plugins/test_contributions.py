@@ -50,6 +50,19 @@ def test_curves() -> None:
     assert levels.progress("flat", 250) == (2, 50, 100)
 
 
+def test_levels_match_the_steps_up_to_the_last_level() -> None:
+    for curve in ("quadratic", "linear", "flat"):
+        total = 0
+        for level in range(levels.MAX_LEVEL + 1):
+            assert levels.threshold(curve, level) == total
+            assert levels.level_for(curve, total - 1) == max(level - 1, 0)
+            assert levels.level_for(curve, total) == level
+            total += levels.step(curve, level)
+        assert levels.threshold(curve, levels.MAX_LEVEL + 1) == total
+        assert levels.level_for(curve, total * 10) == levels.MAX_LEVEL  # never beyond
+    assert levels.level_for("quadratic", -50) == 0
+
+
 async def test_xp_cooldown_length_and_anti_farming(world_factory: Any) -> None:
     world = await make(world_factory)
     await world.play(":as sara", "hello everyone", "hello everyone", "short")
