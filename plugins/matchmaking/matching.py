@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from plugins.matchmaking import solver
+from . import solver
 
 HOURS_IN_WEEK = 168
 _EPS = 1e-9
 _CHUNK = 8
 #: Up to this many leftovers are re-matched over all their pairs (quadratic, fine at this size).
-_DENSE_LEFTOVERS = 1500
+_DENSE_LEFTOVERS = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +318,7 @@ def _solve(
         ai, aj = codes // n, codes % n
         cols, vals = solver.arc_matrix(n, ai, aj, vs.scores(ai, aj), cap=4 * top_k)
         top = vals.max(axis=1)
-        eps_final = max(1e-3 * float(top.mean()), 1e-9)
+        eps_final = max(2e-3 * float(top.mean()), 1e-9)
         eps_start = max(float(top.max()) / 4, eps_final) if stage == 0 else 5 * eps_final
         assign = solver.auction(cols, vals, prices, eps_start, eps_final)
     mate = solver.round_cycles(assign, sc.score)
@@ -364,8 +364,8 @@ def match(
     weights: Weights | None = None,
     groups_of: int = 2,
     seed: int = 0,
-    top_k: int = 20,
-    window: int = 20,
+    top_k: int | None = None,
+    window: int | None = None,
     extra: int = 4,
     max_passes: int = 20,
 ) -> Outcome:
@@ -377,8 +377,9 @@ def match(
         weights: how pairs are scored.
         groups_of: 2 for pairs (and one trio when the count is odd); 4 for groups of 3–4.
         seed: the same inputs and seed give the same groups.
-        top_k: candidate partners kept per member.
-        window: neighbours looked at on each side in each interest list.
+        top_k: candidate partners kept per member (default: 30 up to 2,000 members, else 20).
+        window: neighbours looked at on each side in each interest list (40, else 20): wider
+            lists cost little at community sizes and keep quality when history blocks many.
         extra: random candidates per member (keeps members without shared interests reachable).
         max_passes: upper bound on improvement passes.
     """
@@ -395,6 +396,9 @@ def match(
             ban[j].add(i)
     if n < 2:
         return Outcome(unmatched=[m.key for m in members])
+    small = n <= 2000
+    top_k = top_k or (30 if small else 20)
+    window = window or (40 if small else 20)
     sc = Scorer(members, weights)
     nbrs, mate, unsure = _solve(sc, n, ban, seed, top_k, window, extra)
     _complete(sc, n, ban, mate)

@@ -122,7 +122,16 @@ def pool(
 def unique(a: np.ndarray) -> np.ndarray:
     """Sorted distinct values (a sort is faster than ``np.unique``'s hashing here)."""
     s = np.sort(a)
-    return s[np.r_[True, s[1:] != s[:-1]]] if s.size else s
+    return s[np.concatenate(([True], s[1:] != s[:-1]))] if s.size else s
+
+
+def _by_row_then_desc(rows: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """An order by row, then by ``key`` descending (one float sort instead of a lexsort)."""
+    if rows.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    low, high = float(key.min()), float(key.max())
+    scaled = (key - low) / (high - low) * 0.5 if high > low else np.zeros(key.size)
+    return np.argsort(rows + (0.5 - scaled), kind="stable")
 
 
 def span_of(window: int) -> int:
@@ -136,9 +145,9 @@ def top_arcs(
     """The ``k`` best ``j`` per ``i`` by ``key``."""
     if i.size == 0:
         return i, j
-    order = np.lexsort((-key, i))
+    order = _by_row_then_desc(i, key)
     i_s, j_s = i[order], j[order]
-    first = np.r_[True, i_s[1:] != i_s[:-1]]
+    first = np.concatenate(([True], i_s[1:] != i_s[:-1]))
     starts = np.flatnonzero(first)
     group_start = starts[np.cumsum(first) - 1]
     rank = np.arange(i_s.size) - group_start
@@ -150,9 +159,9 @@ def arc_matrix(
     n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray, cap: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Arcs as padded rows (column 0 is the member themself: "unmatched", worth 0)."""
-    order = np.lexsort((-w, i))
+    order = _by_row_then_desc(i, w)
     i_s, j_s, w_s = i[order], j[order], w[order]
-    first = np.r_[True, i_s[1:] != i_s[:-1]] if i_s.size else np.zeros(0, dtype=bool)
+    first = np.concatenate(([True], i_s[1:] != i_s[:-1])) if i_s.size else np.zeros(0, bool)
     starts = np.flatnonzero(first)
     group_start = starts[np.cumsum(first) - 1] if i_s.size else starts
     rank = np.arange(i_s.size) - group_start
@@ -188,7 +197,7 @@ def auction(
             bid = prices[obj] + (v1 - v2) + eps
             order = np.lexsort((bid, obj))
             sorted_obj = obj[order]
-            last = np.r_[sorted_obj[1:] != sorted_obj[:-1], True]
+            last = np.concatenate((sorted_obj[1:] != sorted_obj[:-1], [True]))
             win = order[last]
             won, bidder = obj[win], todo[win]
             previous = owner[won]
