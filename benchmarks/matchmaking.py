@@ -103,8 +103,8 @@ def main() -> None:
         print(f"  draw {d:2d}: ratio {ratios[-1]:.4f}  ours {ours_t[-1]:.2f} s  "
               f"blossom {took:.1f} s", flush=True)
     print(f"quality at {args.size} members, {args.draws} draws, 12 rounds of history: "
-          f"ratio to networkx optimum min {min(ratios):.4f} median {statistics.median(ratios):.4f};"
-          f" repeats within the window: {reps}")
+          f"ratio to networkx optimum min {min(ratios):.4f} "
+          f"median {statistics.median(ratios):.4f}; repeats within the window: {reps}")
     print(f"time at {args.size} (median): ours {statistics.median(ours_t):.2f} s, "
           f"networkx blossom {statistics.median(theirs_t):.1f} s")
     for n in args.blossom_sizes:

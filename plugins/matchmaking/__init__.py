@@ -136,8 +136,9 @@ class Matchmaking(Plugin):
         """Set or clear the availability window."""
         assert ctx.member is not None
         parts = window.split()
+        zone: str | None = ""
         if parts and parts[0].lower() in ("off", "any", "إيقاف"):
-            hours, zone = "", ""
+            hours = ""
         else:
             zone = find_timezone(parts[1]) if len(parts) == 2 else ctx.i18n.timezone
             if len(parts) not in (1, 2) or not rounds.WINDOW.match(parts[0]) or zone is None:
@@ -254,7 +255,8 @@ class Matchmaking(Plugin):
     async def scheduled_round(self, ctx: Context, data: dict[str, Any]) -> None:
         """One round per occurrence: a replay finds the round and announces it at most once."""
         origin = f"auto:{data.get('_occurrence', '')}"
-        draft = await rounds.draft(self, self.store, ctx, origin, zlib.crc32(origin.encode()) & 0xFFFF)
+        seed = zlib.crc32(origin.encode()) & 0xFFFF
+        draft = await rounds.draft(self, self.store, ctx, origin, seed)
         rid = draft.rid if draft.rid is not None else await self.store.round_by_origin(
             ctx.community.key, origin)
         if rid is not None and draft.outcome.groups:

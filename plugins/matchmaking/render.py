@@ -12,9 +12,14 @@ from bot import N_, Button, ButtonStyle, Context, Markup, Payload
 class Tr(Protocol):
     """A translator (``ctx.i18n``, ``ctx.personal``, ``ctx.for_member(m)``)."""
 
-    def t(self, message: str, /, **values: Any) -> Markup: ...
-    def tn(self, singular: str, plural: str, n: int, /, **values: Any) -> Markup: ...
-    def plain(self, message: str, /, **values: Any) -> str: ...
+    def t(self, message: str, /, **values: Any) -> Markup:
+        """A translated message."""
+
+    def tn(self, singular: str, plural: str, n: int, /, **values: Any) -> Markup:
+        """A translated message whose form follows ``n``."""
+
+    def plain(self, message: str, /, **values: Any) -> str:
+        """A translated label (no markup)."""
 
 
 class Announce(Payload, prefix="matchmaking.announce"):
@@ -160,6 +165,7 @@ def reminder(tr: Tr, rid: int, others: Sequence[str]) -> tuple[Markup, list[Butt
 
 
 def answered(ctx: Context, answer: str) -> Markup:
+    """The answer to a check-in press."""
     if answer == "yes":
         return ctx.t("Wonderful, thanks for telling me!")
     if answer == "not_yet":
@@ -187,12 +193,14 @@ def stats(ctx: Context, rows: list[tuple[int, int, int]], never: list[str],
 
 
 def when(ctx: Context, at: datetime) -> str:
+    """A moment in the reader's language and the community's timezone."""
     return str(ctx.i18n.datetime(at))
 
 
 # -- answers to commands ---------------------------------------------------------------------
 
 def joined(ctx: Context, interests: Sequence[str]) -> Markup:
+    """The answer to /match_join."""
     if interests:
         return ctx.t("You are in! Next round I will look for people who share: {interests}.",
                      interests=", ".join(interests))
@@ -201,28 +209,34 @@ def joined(ctx: Context, interests: Sequence[str]) -> Markup:
 
 
 def left(ctx: Context) -> Markup:
+    """The answer to /match_leave."""
     return ctx.t("You left matchmaking. Come back any time with /match_join.")
 
 
 def not_joined(ctx: Context) -> Markup:
+    """Refusal: the member has not opted in."""
     return ctx.t("You have not joined matchmaking yet: use /match_join first.")
 
 
 def bad_pause(ctx: Context) -> Markup:
+    """Refusal: the pause is out of bounds."""
     return ctx.t("A pause lasts from one hour up to 52 weeks, like 2w or 30d.")
 
 
 def paused(ctx: Context, until: datetime) -> Markup:
+    """The answer to /match_pause."""
     return ctx.t("Paused: you will not be matched until {date}.", date=ctx.i18n.date(until))
 
 
 def your_interests(ctx: Context, interests: Sequence[str]) -> Markup:
+    """The member's interests (the answer to /interests)."""
     if not interests:
         return ctx.t("You have no interests yet. Set them with /interests chess, cooking.")
     return ctx.t("Your interests: {interests}.", interests=", ".join(interests))
 
 
 def bad_interests(ctx: Context, bad: str, limit: int) -> Markup:
+    """Refusal: an interest /interests cannot take, or too many."""
     if bad:
         return ctx.t("“{bad}” is not an interest I can use: up to 40 letters, digits or "
                      "spaces, separated by commas.", bad=bad)
@@ -231,53 +245,65 @@ def bad_interests(ctx: Context, bad: str, limit: int) -> Markup:
 
 
 def bad_window(ctx: Context) -> Markup:
+    """Refusal: an availability window that does not parse."""
     return ctx.t("Write the window as two hours and a timezone, like 18-22 Asia/Riyadh, "
                  "or off.")
 
 
 def window_set(ctx: Context, hours: str, zone: str) -> Markup:
+    """The answer to /match_available."""
     if not hours:
         return ctx.t("Any time suits you now.")
     return ctx.t("I will prefer partners free during {hours} ({zone}).", hours=hours, zone=zone)
 
 
 def not_yourself(ctx: Context) -> Markup:
+    """Refusal: the same member twice."""
     return ctx.t("Name two different members.")
 
 
 def avoided(ctx: Context, name: str) -> Markup:
+    """The answer to /match_avoid."""
     return ctx.t("You will never be paired with {name}. They are not told.", name=name)
 
 
 def blocked(ctx: Context, first: str, second: str) -> Markup:
+    """The answer to /match_block."""
     return ctx.t("{first} and {second} will never be paired.", first=first, second=second)
 
 
 def too_few(ctx: Context) -> Markup:
+    """Nobody (or one member) takes part: no round."""
     return ctx.t("There are not enough members taking part to make a group.")
 
 
 def admins_only(ctx: Context) -> Markup:
+    """Refusal: a non-admin pressed a preview's button."""
     return ctx.t("Only admins can decide on a round.")
 
 
 def announce_done(ctx: Context) -> Markup:
+    """The admin's confirmation that a round was announced."""
     return ctx.t("Announced: every group has its introduction.")
 
 
 def already(ctx: Context) -> Markup:
+    """A second press on a decided preview."""
     return ctx.t("This round was already decided.")
 
 
 def discarded(ctx: Context) -> Markup:
+    """The admin's confirmation that a draft was dropped."""
     return ctx.t("Discarded: nobody was told.")
 
 
 def schedule_off(ctx: Context) -> Markup:
+    """The answer to /match_schedule off."""
     return ctx.t("Scheduled rounds are off. /match_round still works.")
 
 
 def scheduled(ctx: Context, weeks: int, nxt: datetime | None) -> Markup:
+    """The answer to /match_schedule, with the next round's time."""
     text = ctx.tn("A round every week.", "A round every {n} weeks.", weeks)
     if nxt is None:
         return text
@@ -285,4 +311,5 @@ def scheduled(ctx: Context, weeks: int, nxt: datetime | None) -> Markup:
 
 
 def not_in_round(ctx: Context) -> Markup:
+    """Refusal: a check-in of a round the member was not in."""
     return ctx.t("You were not in that round.")

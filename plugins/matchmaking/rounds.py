@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot import Capability, ContributionMade, Context, MemberRef, Plugin, internal_id
+from bot import Capability, Context, ContributionMade, MemberRef, Plugin, internal_id
 
 from . import render
 from .settings import MatchmakingSettings
@@ -122,8 +122,10 @@ def _ref(ctx: Context, p: Placed) -> MemberRef:
 
 
 async def _introduce(ctx: Context, people: list[Placed], pick: int) -> None:
-    """Each member privately in their language; without private messages, one group post
-    that mentions (and pings) only the group's members."""
+    """Introduce a group: each member privately, in their own language.
+
+    Without private messages, one group post that mentions (and pings) only its members.
+    """
     shared = people[0].shared if people else ()
     refs = [_ref(ctx, p) for p in people]
     if not ctx.has(Capability.DIRECT_MESSAGES):

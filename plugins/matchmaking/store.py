@@ -92,6 +92,7 @@ class MatchStore:
                     joined_at=self.clock.now()))
 
     async def set_window(self, community: str, member: str, window: str, timezone: str) -> bool:
+        """Set the availability window; False when the member never joined."""
         async with self.db.begin() as conn:
             done = await conn.execute(update(members).where(
                 members.c.community == community, members.c.member == member,
@@ -99,6 +100,7 @@ class MatchStore:
             return bool(done.rowcount)
 
     async def member(self, community: str, member: str) -> Member | None:
+        """One member's profile, or None."""
         async with self.db.connect() as conn:
             row = (await conn.execute(select(members).where(
                 members.c.community == community, members.c.member == member))).first()
@@ -113,6 +115,7 @@ class MatchStore:
                     if r.paused_until is None or r.paused_until <= now]
 
     async def active_members(self, community: str) -> list[Member]:
+        """Members who opted in (paused ones too)."""
         async with self.db.connect() as conn:
             rows = await conn.execute(select(members).where(
                 members.c.community == community, members.c.active.is_(True)))
@@ -120,12 +123,13 @@ class MatchStore:
 
     # -- do-not-pair ------------------------------------------------------------------------
 
-    async def add_avoid(self, community: str, member: str, other: str, by_admin: bool) -> bool:
-        """Record a do-not-pair; False when it was there already."""
-        return bool(await self.db.insert_ignore(avoid, [
-            {"community": community, "member": member, "other": other, "by_admin": by_admin}]))
+    async def add_avoid(self, community: str, member: str, other: str, by_admin: bool) -> None:
+        """Record a do-not-pair (a second time changes nothing)."""
+        await self.db.insert_ignore(avoid, [
+            {"community": community, "member": member, "other": other, "by_admin": by_admin}])
 
     async def avoided(self, community: str) -> set[tuple[str, str]]:
+        """Every do-not-pair entry of the community (members' and admins')."""
         async with self.db.connect() as conn:
             rows = await conn.execute(select(avoid.c.member, avoid.c.other).where(
                 avoid.c.community == community))
@@ -146,7 +150,9 @@ class MatchStore:
             result = await conn.execute(rounds.insert().values(
                 community=community, status=status, origin=origin, seed=seed, created_at=now,
                 announced_at=now if status == "announced" else None))
-            rid = int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            rid = int(key[0])
             rows = [{"round": rid, "member": m, "community": community, "group_no": no,
                      "name": name[:100], "shared": ",".join(shared)[:1000], "answer": None,
                      "credited": False}
@@ -186,11 +192,13 @@ class MatchStore:
             return bool(done.rowcount)
 
     async def round_by_origin(self, community: str, origin: str) -> int | None:
+        """The round started by ``origin``, if any."""
         async with self.db.connect() as conn:
             return (await conn.execute(select(rounds.c.id).where(
                 rounds.c.community == community, rounds.c.origin == origin))).scalar()
 
     async def round_status(self, rid: int, community: str) -> str | None:
+        """A round's status, or None."""
         async with self.db.connect() as conn:
             return (await conn.execute(select(rounds.c.status).where(
                 rounds.c.id == rid, rounds.c.community == community))).scalar()
@@ -203,6 +211,7 @@ class MatchStore:
                 rounds.c.id <= rid))).scalar_one())
 
     async def placed(self, rid: int) -> list[Placed]:
+        """Everyone placed in a round, by group."""
         async with self.db.connect() as conn:
             rows = await conn.execute(select(groups).where(groups.c.round == rid)
                                       .order_by(groups.c.group_no, groups.c.member))
@@ -231,6 +240,7 @@ class MatchStore:
         return pairs
 
     async def times_matched(self, community: str) -> dict[str, int]:
+        """How many announced rounds each member was placed in."""
         async with self.db.connect() as conn:
             rows = await conn.execute(
                 select(groups.c.member, func.count()).join(rounds, rounds.c.id == groups.c.round)
@@ -254,6 +264,7 @@ class MatchStore:
             return bool(done.rowcount)
 
     async def announced_rounds(self, community: str, limit: int) -> list[int]:
+        """The ids of the last ``limit`` announced rounds, newest first."""
         async with self.db.connect() as conn:
             return [int(r.id) for r in await conn.execute(
                 select(rounds.c.id).where(rounds.c.community == community,
@@ -263,6 +274,7 @@ class MatchStore:
     # -- privacy ----------------------------------------------------------------------------
 
     async def export(self, member: MemberRef) -> dict[str, Any]:
+        """Everything stored about the member, JSON-ready."""
         prefix = member.platform + ":"
         async with self.db.connect() as conn:
             me = [dict(r._mapping) for r in await conn.execute(select(members).where(
@@ -277,6 +289,7 @@ class MatchStore:
         return {"profile": me, "do_not_pair": mine, "rounds": placed}
 
     async def forget(self, member: MemberRef) -> None:
+        """Delete every row naming the member (their do-not-pair entries both ways)."""
         prefix = member.platform + ":"
         async with self.db.begin() as conn:
             await conn.execute(delete(members).where(
