@@ -243,7 +243,7 @@ def _two_opt(
 
 def _three_opt(
     sc: Scorer, nbrs: Nbrs, ban: list[set[int]], mate: list[int], todo: Iterable[int],
-    max_passes: int, width: int = 8,
+    max_passes: int, width: int = 10,
 ) -> None:
     """Rotate partners around three pairs (an alternating 6-cycle) while the total grows.
 
@@ -397,12 +397,13 @@ def match(
     if n < 2:
         return Outcome(unmatched=[m.key for m in members])
     small = n <= 2000
-    top_k = top_k or (30 if small else 20)
+    top_k = top_k or (n if n <= 300 else 30 if small else 20)
     window = window or (40 if small else 20)
     sc = Scorer(members, weights)
     nbrs, mate, unsure = _solve(sc, n, ban, seed, top_k, window, extra)
     _complete(sc, n, ban, mate)
-    unsure += [i for i in range(n) if mate[i] < 0]
+    # Small rounds can afford a search from everyone; large ones start where rounding acted.
+    unsure = list(range(n)) if n <= 300 else unsure + [i for i in range(n) if mate[i] < 0]
     _two_opt(sc, nbrs, ban, mate, unsure, max_passes)
     _three_opt(sc, nbrs, ban, mate, unsure, max_passes)
     _two_opt(sc, nbrs, ban, mate, unsure, max_passes)
