@@ -10,6 +10,7 @@ round's life), ``store``/``tables`` (data), ``render`` (texts), ``settings``.
 from __future__ import annotations
 
 import re
+import uuid
 import zlib
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -183,8 +184,9 @@ class Matchmaking(Plugin):
         """Draft a round and show the admin its groups before anyone is told."""
         assert ctx.member is not None
         seed = int(ctx.now().timestamp())
-        draft = await rounds.draft(self, self.store, ctx, f"manual:{ctx.now().isoformat()}",
-                                   seed)
+        # Every /match_round is its own draft (two in the same second are two previews).
+        origin = f"manual:{ctx.now().isoformat()}:{uuid.uuid4().hex[:12]}"
+        draft = await rounds.draft(self, self.store, ctx, origin, seed)
         await self._preview(ctx, draft)
 
     async def _preview(self, ctx: Context, draft: rounds.Draft) -> None:
