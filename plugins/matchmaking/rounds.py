@@ -118,7 +118,7 @@ async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) ->
 
 
 def _ref(ctx: Context, p: Placed) -> MemberRef:
-    return MemberRef(ctx.community.platform, p.member, p.name)
+    return MemberRef(ctx.community.platform, p.member, p.name, language=p.language or None)
 
 
 async def _introduce(ctx: Context, people: list[Placed], pick: int) -> None:

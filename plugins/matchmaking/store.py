@@ -37,6 +37,7 @@ class Placed:
     shared: tuple[str, ...]
     answer: str | None
     credited: bool
+    language: str = ""
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -60,12 +61,13 @@ class MatchStore:
             if row is None:
                 await conn.execute(members.insert().values(
                     community=community, member=member.id, name=member.display_name[:100],
-                    active=True, interests="", window="", timezone="",
-                    joined_at=self.clock.now()))
+                    language=(member.language or "")[:16], active=True, interests="",
+                    window="", timezone="", joined_at=self.clock.now()))
                 return True
             await conn.execute(update(members).where(
                 members.c.community == community, members.c.member == member.id,
-            ).values(active=True, paused_until=None, name=member.display_name[:100]))
+            ).values(active=True, paused_until=None, name=member.display_name[:100],
+                     language=(member.language or "")[:16]))
             return not row.active or row.paused_until is not None
 
     async def set_active(self, community: str, member: str, active: bool,
@@ -88,8 +90,8 @@ class MatchStore:
             if not done.rowcount:
                 await conn.execute(members.insert().values(
                     community=community, member=member.id, name=member.display_name[:100],
-                    active=False, interests=text, window="", timezone="",
-                    joined_at=self.clock.now()))
+                    language=(member.language or "")[:16], active=False, interests=text,
+                    window="", timezone="", joined_at=self.clock.now()))
 
     async def set_window(self, community: str, member: str, window: str, timezone: str) -> bool:
         """Set the availability window; False when the member never joined."""
@@ -213,10 +215,13 @@ class MatchStore:
     async def placed(self, rid: int) -> list[Placed]:
         """Everyone placed in a round, by group."""
         async with self.db.connect() as conn:
-            rows = await conn.execute(select(groups).where(groups.c.round == rid)
-                                      .order_by(groups.c.group_no, groups.c.member))
+            rows = await conn.execute(
+                select(groups, members.c.language).select_from(groups.outerjoin(
+                    members, (members.c.community == groups.c.community)
+                    & (members.c.member == groups.c.member)))
+                .where(groups.c.round == rid).order_by(groups.c.group_no, groups.c.member))
             return [Placed(r.round, r.member, r.group_no, r.name, _split(r.shared), r.answer,
-                           r.credited) for r in rows]
+                           r.credited, r.language or "") for r in rows]
 
     async def recent_pairs(self, community: str, window: int) -> set[tuple[str, str]]:
         """Pairs who shared a group in the last ``window`` announced rounds."""

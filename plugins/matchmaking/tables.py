@@ -20,6 +20,8 @@ members = Table(
     Column("community", String(96), primary_key=True),
     Column("member", String(64), primary_key=True),
     Column("name", String(100), nullable=False, default=""),
+    #: The platform's hint of the member's language (introductions later arrive in it).
+    Column("language", String(16), nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
     Column("paused_until", UTCDateTime, nullable=True),
     #: Interest ids, comma-separated (onboarding's stable ids or what /interests set).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -86,7 +87,7 @@ async def test_do_not_pair_and_admin_blocks_hold() -> None:
         await club.says("sara", "/match_avoid omar")
         club.expect("You will never be paired with omar. They are not told.", to="sara")
         await club.says("lina", "/match_block sara adam")
-        club.expect("Sorry, /match_block is only for admins.", to="lina")  # admins only, checked at the call
+        club.expect("Sorry, /match_block is only for admins.", to="lina")  # checked at the call
         await club.says("amal", "/match_block sara adam")
         club.expect("sara and adam will never be paired.", to="amal")
         partners = _partners(_intros(await _round(club)))
@@ -185,3 +186,57 @@ async def test_forget_leaves_no_pair_interest_or_history_and_the_rule_holds() ->
         second = _partners(_intros(await club.presses("amal", "Announce")))
         others = [m for m in four if m != "sara" and "sara" not in first[m]]
         assert len(others) == 2 and not (second.get(others[0], set()) & {others[1]})
+
+
+async def test_scheduled_rounds_fire_once_each_across_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
+    three = {"sara": "chess", "omar": "chess", "lina": "poetry"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        await _join(club, three)
+        await club.says("amal", "/match_schedule 1w mon 18")
+        club.expect("A round every week. Next:", to="amal")
+    # A new process on the same file, before the round is due (Monday 18:00 UTC).
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        fired = await club.advance("9h")
+        assert len(_intros(fired)) == 3
+        assert [s.text for s in fired if s.to is None] == [
+            "Round 1 of matchmaking: 1 group was introduced privately. 1 of them is a trio."]
+        assert _intros(await club.advance("1h")) == {}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        assert _intros(await club.advance("10h")) == {}  # that occurrence is done
+        await _join(club, {"adam": "chess"})
+        week = await club.advance("7d")
+        # The trio may not meet again: only adam can be paired, with one of them.
+        assert [s.text for s in week if s.to is None and "Round" in s.text] == [
+            "Round 2 of matchmaking: 1 group was introduced privately. "
+            "2 members could not be placed this time."]
+        assert "adam" in _intros(week)
+
+
+async def test_arabic_texts_and_plural_forms() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], language="ar") as club:
+        await club.set_language("adam", "en")  # adam's client reports English
+        await _join(club, {"sara": "شطرنج", "omar": "شطرنج", "lina": "شعر", "adam": "شعر"})
+        await club.says("amal", "/match_round")
+        preview = club.expect("معاينة: مجموعتان.", to="amal")
+        assert preview.text.endswith("لم يُستبعد أي ثنائي سابق.")
+        sent = await club.presses("amal", "إعلان")
+        texts = {s.to: s.text for s in sent if s.is_dm}
+        assert texts["sara"].startswith("🤝 شريكك في هذه الجولة: omar. اهتماماتكم المشتركة: شطرنج.")
+        assert texts["adam"].startswith(  # adam reads English, in his own language
+            "🤝 This round you are matched with lina. You share: شعر.")
+        assert [s.text for s in sent if s.to is None] == [
+            "الجولة 1 من التعارف: عُرّفت مجموعتان على انفراد."]
+        club.new()
+        await club.says("amal", "/match_round")
+        club.expect("استُبعد ثنائيان التقيا مؤخرًا.", to="amal")
+
+
+def test_arabic_plural_forms_of_a_count_are_all_written() -> None:
+    from bot.core.i18n import Catalogs, Translator
+
+    tr = Translator(Catalogs(), "matchmaking", "ar")
+    forms = [str(tr.tn("Preview: {n} group.", "Preview: {n} groups.", n)) for n in
+             (0, 1, 2, 3, 11, 100)]
+    assert forms == ["معاينة: لا مجموعات.", "معاينة: مجموعة واحدة.", "معاينة: مجموعتان.",
+                     "معاينة: 3 مجموعات.", "معاينة: 11 مجموعة.", "معاينة: 100 مجموعة."]

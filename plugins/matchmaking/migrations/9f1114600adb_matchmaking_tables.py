@@ -5,7 +5,7 @@ from alembic import op
 
 import bot.core.storage
 
-revision = 'f200703906ee'
+revision = '9f1114600adb'
 down_revision = None
 branch_labels = ('matchmaking',)
 depends_on = None
@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('community', sa.String(length=96), nullable=False),
     sa.Column('member', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('language', sa.String(length=16), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('paused_until', bot.core.storage.UTCDateTime(timezone=True), nullable=True),
     sa.Column('interests', sa.String(length=1000), nullable=False),
