@@ -222,7 +222,8 @@ async def test_arabic_texts_and_plural_forms() -> None:
         assert preview.text.endswith("لم يُستبعد أي ثنائي سابق.")
         sent = await club.presses("amal", "إعلان")
         texts = {s.to: s.text for s in sent if s.is_dm}
-        assert texts["sara"].startswith("🤝 شريكك في هذه الجولة: omar. اهتماماتكم المشتركة: شطرنج.")
+        assert texts["sara"].startswith(
+            "🤝 شريكك في هذه الجولة: omar. اهتماماتكم المشتركة: شطرنج.")
         assert texts["adam"].startswith(  # adam reads English, in his own language
             "🤝 This round you are matched with lina. You share: شعر.")
         assert [s.text for s in sent if s.to is None] == [
