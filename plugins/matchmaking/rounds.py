@@ -94,6 +94,10 @@ async def draft(plugin: Plugin, store: MatchStore, ctx: Context, origin: str, se
 
 async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) -> bool:
     """Introduce every group of a draft and start its check-in; False if already announced."""
+    if ctx.channel is None or ctx.channel.private:
+        # Pressed in a private chat (or a job): the summary and any fallback belong in the
+        # community's channel, never in the admin's private chat.
+        ctx = plugin.context(ctx.community)
     config: MatchmakingSettings = await ctx.settings()
     community = ctx.community
     placed = await store.placed(rid)
