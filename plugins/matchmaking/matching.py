@@ -96,7 +96,6 @@ class Scorer:
         self.order = sorted(df, key=lambda t: (-df[t], t))
         self.bit = {t: i for i, t in enumerate(self.order)}
         self.weight = {t: 1.0 + math.log(n / df[t]) for t in self.order}
-        self.rarity = {t: i for i, t in enumerate(reversed(self.order))}
         self.masks = [sum(1 << self.bit[t] for t in m.interests) for m in members]
         self.avail = [m.availability for m in members]
         self.avail_n = [a.bit_count() for a in self.avail]
@@ -502,6 +501,6 @@ def _describe(sc: Scorer, members: Sequence[Candidate], group: list[int]) -> Gro
     for i in group:
         for t in members[i].interests:
             counts[t] = counts.get(t, 0) + 1
-    shared = sorted((t for t, c in counts.items() if c >= 2), key=lambda t: (sc.rarity[t], t))
+    shared = sorted((t for t, c in counts.items() if c >= 2), key=lambda t: (-sc.weight[t], t))
     keys = tuple(sorted(members[i].key for i in group))
     return Group(members=keys, shared=tuple(shared), score=round(_group_score(sc, group), 6))

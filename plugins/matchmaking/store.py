@@ -53,22 +53,21 @@ class MatchStore:
 
     # -- members ----------------------------------------------------------------------------
 
-    async def join(self, community: str, member: MemberRef) -> bool:
-        """Opt in (again); False when already active and not paused."""
+    async def join(self, community: str, member: MemberRef) -> None:
+        """Opt in (again), ending any pause; safe to run twice or beside /interests."""
+        await self._ensure(community, member, active=True)
         async with self.db.begin() as conn:
-            row = (await conn.execute(select(members.c.active, members.c.paused_until).where(
-                members.c.community == community, members.c.member == member.id))).first()
-            if row is None:
-                await conn.execute(members.insert().values(
-                    community=community, member=member.id, name=member.display_name[:100],
-                    language=(member.language or "")[:16], active=True, interests="",
-                    window="", timezone="", joined_at=self.clock.now()))
-                return True
             await conn.execute(update(members).where(
                 members.c.community == community, members.c.member == member.id,
             ).values(active=True, paused_until=None, name=member.display_name[:100],
                      language=(member.language or "")[:16]))
-            return not row.active or row.paused_until is not None
+
+    async def _ensure(self, community: str, member: MemberRef, active: bool) -> None:
+        """The member's row, created if missing (an insert that skips an existing row)."""
+        await self.db.insert_ignore(members, [{
+            "community": community, "member": member.id, "name": member.display_name[:100],
+            "language": (member.language or "")[:16], "active": active, "interests": "",
+            "window": "", "timezone": "", "joined_at": self.clock.now()}])
 
     async def set_active(self, community: str, member: str, active: bool,
                          paused_until: datetime | None = None) -> bool:
@@ -82,16 +81,11 @@ class MatchStore:
     async def set_interests(self, community: str, member: MemberRef,
                             interests: tuple[str, ...]) -> None:
         """Store interests (also for members who have not joined yet: onboarding's choice)."""
-        text = ",".join(interests)
+        await self._ensure(community, member, active=False)
         async with self.db.begin() as conn:
-            done = await conn.execute(update(members).where(
+            await conn.execute(update(members).where(
                 members.c.community == community, members.c.member == member.id,
-            ).values(interests=text))
-            if not done.rowcount:
-                await conn.execute(members.insert().values(
-                    community=community, member=member.id, name=member.display_name[:100],
-                    language=(member.language or "")[:16], active=False, interests=text,
-                    window="", timezone="", joined_at=self.clock.now()))
+            ).values(interests=",".join(interests)))
 
     async def set_window(self, community: str, member: str, window: str, timezone: str) -> bool:
         """Set the availability window; False when the member never joined."""
