@@ -274,7 +274,8 @@ def blocked(ctx: Context, first: str, second: str) -> Markup:
 
 def too_few(ctx: Context) -> Markup:
     """Nobody (or one member) takes part: no round."""
-    return ctx.t("There are not enough members taking part to make a group.")
+    return ctx.t("No group can be made now: too few members take part, or every possible "
+                 "pair met recently or is blocked.")
 
 
 def admins_only(ctx: Context) -> Markup:

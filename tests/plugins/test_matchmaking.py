@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot import Capability
 from bot.testing import FakeCommunity
 from plugins.admin import Admin
 from plugins.contributions import Contributions
@@ -143,7 +144,7 @@ async def test_pause_leave_and_bad_input_change_nothing() -> None:
         await club.says("lina", "/match_leave")
         club.expect("You left matchmaking.", to="lina")
         await club.says("amal", "/match_round")
-        club.expect("There are not enough members taking part", to="amal")
+        club.expect("No group can be made now", to="amal")
         await club.advance("15d")
         await club.says("amal", "/match_round")
         club.expect("Preview: 1 group.", to="amal")  # sara's pause is over
@@ -241,3 +242,33 @@ def test_arabic_plural_forms_of_a_count_are_all_written() -> None:
              (0, 1, 2, 3, 11, 100)]
     assert forms == ["معاينة: لا مجموعات.", "معاينة: مجموعة واحدة.", "معاينة: مجموعتان.",
                      "معاينة: 3 مجموعات.", "معاينة: 11 مجموعة.", "معاينة: 100 مجموعة."]
+
+
+async def test_admins_see_who_was_never_matched_and_who_never_meets() -> None:
+    four = {"sara": "chess", "omar": "chess", "adam": "chess", "maya": "chess"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, {**four, "lina": "chess"})
+        for name in four:
+            await club.says(name, "/match_avoid lina")  # nobody may meet lina
+        for _ in range(2):
+            await _round(club)
+            await club.advance("4d")
+            await club.presses("sara", "No")
+            club.new()
+        await club.says("amal", "/match_stats")
+        stats = club.expect("Round 1: 0 of 2 groups met (0%).", to="amal")
+        assert "Round 2: 0 of 2 groups met (0%)." in stats.text
+        assert "Never matched yet: lina" in stats.text
+        assert "Did not meet in any round so far: adam, maya, omar, sara" in stats.text
+
+
+async def test_without_private_messages_one_post_pings_only_the_group() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, {"sara": "chess", "omar": "chess"})
+        club.platform.capabilities = club.platform.capabilities - {Capability.DIRECT_MESSAGES}
+        sent = await _round(club)
+        posts = [s for s in sent if "you are matched this round" in s.text]
+        assert len(posts) == 1 and posts[0].text.startswith(
+            "🤝 @omar and @sara: you are matched this round. You share: chess. "
+            "A conversation starter: ")
+        assert not posts[0].is_dm
