@@ -404,7 +404,7 @@ def match(
     # Small rounds can afford a search from everyone; large ones start where rounding acted.
     unsure = list(range(n)) if n <= 300 else unsure + [i for i in range(n) if mate[i] < 0]
     _two_opt(sc, nbrs, ban, mate, unsure, max_passes)
-    _three_opt(sc, nbrs, ban, mate, unsure, max_passes)
+    _three_opt(sc, nbrs, ban, mate, unsure, max_passes, width=10 if small else 8)
     _two_opt(sc, nbrs, ban, mate, unsure, max_passes)
     _complete(sc, n, ban, mate)
     pairs = [(i, mate[i]) for i in range(n) if mate[i] > i]
