@@ -460,12 +460,12 @@ def _merge_into_fours(
     trios_needed = (-total) % 4 - len(fixed)
     if trios_needed >= 2 and len(pairs) >= 3:
         pairs.sort(key=lambda g: sc.score(g[0], g[1]))
-        weakest = pairs.pop(0)
-        groups_now, rest = _place_leftovers(sc, ban, pairs, weakest)
-        pairs = [g for g in groups_now if len(g) == 2]
-        fixed += [g for g in groups_now if len(g) == 3]
-        if rest:  # could not place them: keep the pair as it was
-            pairs.append(weakest) if len(rest) == 2 else fixed.append(rest)
+        weakest = pairs[0]
+        trial = [list(g) for g in pairs[1:]]
+        groups_now, rest = _place_leftovers(sc, ban, trial, weakest)
+        if not rest:  # both singles joined a pair; otherwise keep the pairs as they were
+            pairs = [g for g in groups_now if len(g) == 2]
+            fixed += [g for g in groups_now if len(g) == 3]
     where = {m: k for k, g in enumerate(pairs) for m in g}
     cand: dict[tuple[int, int], float] = {}
     for k, g in enumerate(pairs):
