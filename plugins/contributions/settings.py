@@ -19,10 +19,10 @@ from plugins.contributions.rules import BADGES
 #: Phrases that turn a message mentioning someone into kudos (case-insensitive).
 DEFAULT_PHRASES = ("thanks", "thank you", "thx", "شكرا", "شكراً", "مشكور", "جزاك الله خير")
 #: The contribution kinds other plugins report (``ContributionMade.kind``).
-Kind = Literal["poll_voted", "event_attended", "suggestion_adopted"]
+Kind = Literal["poll_voted", "event_attended", "suggestion_adopted", "met_peer"]
 KINDS: tuple[str, ...] = get_args(Kind)
 DEFAULT_WEIGHTS: dict[Kind, int] = {"poll_voted": 5, "event_attended": 20,
-                                   "suggestion_adopted": 50}
+                                   "suggestion_adopted": 50, "met_peer": 15}
 #: ``level:N`` (N a whole number) or ``badge:NAME`` (a badge this plugin awards).
 REWARD_KEY = rf"^(level:[0-9]{{1,4}}|badge:({'|'.join(BADGES)}))$"
 
@@ -96,7 +96,7 @@ class ContributionsSettings(BaseModel):
         default=5, ge=0, le=100, description=N_("Reactions per message that earn XP"))
     weights: dict[Kind, Weight] = Field(
         default_factory=lambda: dict(DEFAULT_WEIGHTS),
-        examples=["poll_voted=5, event_attended=20, suggestion_adopted=50"],
+        examples=["poll_voted=5, event_attended=20, suggestion_adopted=50, met_peer=15"],
         description=N_("XP for contributions other plugins report: kind=XP, ..."))
     helper_kudos: int = Field(default=10, ge=1, le=10000,
                               description=N_("Kudos received for the Helper badge"))

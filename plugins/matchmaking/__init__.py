@@ -1,0 +1,295 @@
+"""Matchmaking: introduce members who share interests, round after round.
+
+Members opt in (/match_join); interests come from onboarding (``InterestsChosen``) or
+/interests. A round (on the schedule set with /match_schedule, or /match_round with a preview
+for admins) matches everyone with ``matching.match`` and introduces each group privately;
+a check-in asks whether they met. Modules: ``matching`` (the pure matcher), ``rounds`` (a
+round's life), ``store``/``tables`` (data), ``render`` (texts), ``settings``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zlib
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from bot import (
+    N_,
+    Context,
+    Duration,
+    InterestsChosen,
+    MemberRef,
+    Param,
+    Plugin,
+    Privilege,
+    command,
+    find_timezone,
+    job,
+    on,
+    on_button,
+)
+
+from . import render, rounds
+from .render import Announce, CheckIn, Discard, Reshuffle
+from .settings import MatchmakingSettings
+from .store import MatchStore
+from .tables import metadata
+
+__all__ = ["Matchmaking", "MatchmakingSettings"]
+
+MAX_PAUSE = timedelta(weeks=52)
+MAX_INTERESTS = 20
+INTEREST = re.compile(r"^[\w][\w .+#&'-]{0,39}$")
+DAYS = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA",
+        "sun": "SU"}
+EVERY = {"1w": 1, "2w": 2, "4w": 4}
+_COMMAS = str.maketrans({"،": ",", "؛": ","})
+
+
+class Matchmaking(Plugin):
+    """Pairs members by shared interests (or bridges groups), introduces them, checks in."""
+
+    name = "matchmaking"
+    description = N_("Introduce members who share interests, round after round")
+    settings = MatchmakingSettings
+    tables = metadata
+    stores = N_(
+        "Whether you take part, your interests, your availability window, whom you asked not "
+        "to be paired with, and the groups you were in with your check-in answers.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Set up the store."""
+        super().__init__(*args, **kwargs)
+        self.store = MatchStore(self)
+
+    # -- taking part ----------------------------------------------------------------------
+
+    @command("match_join", help=N_("Take part in matchmaking rounds"))
+    async def join(self, ctx: Context) -> None:
+        """Opt in (or come back from a pause)."""
+        assert ctx.member is not None
+        await self.store.join(ctx.community.key, ctx.member)
+        me = await self.store.member(ctx.community.key, ctx.member.id)
+        await ctx.reply(render.joined(ctx, me.interests if me else ()), private=True)
+
+    @command("match_leave", help=N_("Stop taking part in matchmaking rounds"))
+    async def leave(self, ctx: Context) -> None:
+        """Opt out; history stays so repeats are still avoided if they come back."""
+        assert ctx.member is not None
+        done = await self.store.set_active(ctx.community.key, ctx.member.id, False)
+        await ctx.reply(render.left(ctx) if done else render.not_joined(ctx), private=True)
+
+    @command("match_pause", help=N_("Skip matchmaking rounds for a while, e.g. /match_pause 2w"))
+    async def pause(
+        self, ctx: Context,
+        length: Annotated[Duration, Param(help=N_("How long, like 1w, 2w or 30d"))],
+    ) -> None:
+        """Pause until a date; the member is skipped until then."""
+        assert ctx.member is not None
+        if length <= timedelta(0) or length > MAX_PAUSE:
+            await ctx.reply(render.bad_pause(ctx), private=True)
+            return
+        until = ctx.now() + length
+        done = await self.store.set_active(ctx.community.key, ctx.member.id, True, until)
+        await ctx.reply(render.paused(ctx, until) if done else render.not_joined(ctx),
+                        private=True)
+
+    @command("interests", help=N_("Show or set your interests, e.g. /interests chess, cooking"))
+    async def interests(
+        self, ctx: Context,
+        chosen: Annotated[str | None, Param(help=N_("Interests separated by commas"),
+                                            max_length=800)] = None,
+    ) -> None:
+        """Show the member's interests, or replace them."""
+        assert ctx.member is not None
+        if chosen is None:
+            me = await self.store.member(ctx.community.key, ctx.member.id)
+            await ctx.reply(render.your_interests(ctx, me.interests if me else ()),
+                            private=True)
+            return
+        items = [i.strip().lower() for i in chosen.translate(_COMMAS).split(",") if i.strip()]
+        bad = [i for i in items if not INTEREST.match(i)]
+        if bad or not items or len(items) > MAX_INTERESTS:
+            await ctx.reply(render.bad_interests(ctx, bad[0] if bad else "", MAX_INTERESTS),
+                            private=True)
+            return
+        unique = tuple(dict.fromkeys(items))
+        await self.store.set_interests(ctx.community.key, ctx.member, unique)
+        await ctx.reply(render.your_interests(ctx, unique), private=True)
+
+    @on(InterestsChosen)
+    async def chosen(self, event: InterestsChosen, ctx: Context) -> None:
+        """Onboarding's choice becomes the member's interests (a replay writes the same)."""
+        if event.interests:
+            await self.store.set_interests(event.community.key, event.member,
+                                           tuple(dict.fromkeys(event.interests)))
+
+    @command("match_available",
+             help=N_("Your daily window in your timezone, e.g. /match_available 18-22 "
+                     "Asia/Riyadh, or off"))
+    async def available(
+        self, ctx: Context,
+        window: Annotated[str, Param(help=N_("HH-HH and a timezone, or off"),
+                                     max_length=80)],
+    ) -> None:
+        """Set or clear the availability window."""
+        assert ctx.member is not None
+        parts = window.split()
+        zone: str | None = ""
+        if parts and parts[0].lower() in ("off", "any", "إيقاف"):
+            hours = ""
+        else:
+            zone = find_timezone(parts[1]) if len(parts) == 2 else ctx.i18n.timezone
+            if len(parts) not in (1, 2) or not rounds.WINDOW.match(parts[0]) or zone is None:
+                await ctx.reply(render.bad_window(ctx), private=True)
+                return
+            hours = parts[0]
+        done = await self.store.set_window(ctx.community.key, ctx.member.id, hours, zone or "")
+        await ctx.reply(render.window_set(ctx, hours, zone or "") if done
+                        else render.not_joined(ctx), private=True)
+
+    @command("match_avoid", help=N_("Never be paired with this member"))
+    async def avoid(
+        self, ctx: Context, member: Annotated[MemberRef, Param(help=N_("The member"))],
+    ) -> None:
+        """Add to the member's do-not-pair list (private: the other is not told)."""
+        assert ctx.member is not None
+        if member.id == ctx.member.id:
+            await ctx.reply(render.not_yourself(ctx), private=True)
+            return
+        await self.store.add_avoid(ctx.community.key, ctx.member.id, member.id, False)
+        await ctx.reply(render.avoided(ctx, member.display_name), private=True)
+
+    # -- admins ---------------------------------------------------------------------------
+
+    @command("match_block", help=N_("Never pair these two members"), privilege=Privilege.ADMIN)
+    async def block(
+        self, ctx: Context,
+        first: Annotated[MemberRef, Param(help=N_("A member"))],
+        second: Annotated[MemberRef, Param(help=N_("Another member"))],
+    ) -> None:
+        """An admin's block between two members."""
+        if first.id == second.id:
+            await ctx.reply(render.not_yourself(ctx), private=True)
+            return
+        await self.store.add_avoid(ctx.community.key, first.id, second.id, True)
+        await ctx.reply(render.blocked(ctx, first.display_name, second.display_name),
+                        private=True)
+
+    @command("match_round", help=N_("Draft a matchmaking round now and preview it"),
+             privilege=Privilege.ADMIN)
+    async def match_round(self, ctx: Context) -> None:
+        """Draft a round and show the admin its groups before anyone is told."""
+        assert ctx.member is not None
+        seed = int(ctx.now().timestamp())
+        # Every /match_round is its own draft (two in the same second are two previews).
+        origin = f"manual:{ctx.now().isoformat()}:{uuid.uuid4().hex[:12]}"
+        draft = await rounds.draft(self, self.store, ctx, origin, seed)
+        await self._preview(ctx, draft)
+
+    async def _preview(self, ctx: Context, draft: rounds.Draft) -> None:
+        if draft.rid is None or not draft.outcome.groups:
+            await ctx.reply(render.too_few(ctx), private=True)
+            return
+        lines = [([draft.names.get(m, m) for m in g.members], g.shared)
+                 for g in draft.outcome.groups]
+        unplaced = [draft.names.get(m, m) for m in draft.outcome.unmatched]
+        text, buttons = render.preview(ctx, draft.rid, lines, unplaced, draft.repeats_avoided)
+        await ctx.reply(text, buttons=buttons, private=True)
+
+    @on_button(Announce, Reshuffle, Discard)
+    async def decide(self, payload: Announce | Reshuffle | Discard, ctx: Context) -> None:
+        """An admin's decision on a preview (checked again at the press)."""
+        if await ctx.privilege() < Privilege.ADMIN:
+            await ctx.reply(render.admins_only(ctx), private=True)
+            return
+        community = ctx.community.key
+        if isinstance(payload, Announce):
+            done = await rounds.announce(self, self.store, ctx, payload.round)
+            await ctx.reply(render.announce_done(ctx) if done else render.already(ctx),
+                            private=True)
+        elif isinstance(payload, Discard):
+            done = await self.store.set_status(payload.round, community, "draft", "discarded")
+            await ctx.reply(render.discarded(ctx) if done else render.already(ctx),
+                            private=True)
+        else:
+            seed = int(ctx.now().timestamp()) + payload.round
+            draft = await rounds.draft(self, self.store, ctx, "", seed, rid=payload.round)
+            if draft.rid is None:
+                await ctx.reply(render.already(ctx), private=True)
+            else:
+                await self._preview(ctx, draft)
+
+    @command("match_schedule",
+             help=N_("Schedule rounds, e.g. /match_schedule 2w mon 18 (or off)"),
+             privilege=Privilege.ADMIN)
+    async def match_schedule(
+        self, ctx: Context,
+        every: Annotated[Literal["off", "1w", "2w", "4w"], Param(help=N_("How often"))],
+        day: Annotated[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                       Param(help=N_("Weekday"))] = "mon",
+        hour: Annotated[int, Param(help=N_("Hour in the community's timezone"), min=0,
+                                   max=23)] = 18,
+    ) -> None:
+        """Rounds on a rule in the community's timezone (durable in the core scheduler)."""
+        if every == "off":
+            await self.unschedule("round", ctx.community, key="rounds")
+            await ctx.reply(render.schedule_off(ctx), private=True)
+            return
+        rule = (f"FREQ=WEEKLY;INTERVAL={EVERY[every]};BYDAY={DAYS[day]};BYHOUR={hour};"
+                "BYMINUTE=0;BYSECOND=0")
+        await self.schedule("round", ctx.community, rule=rule, key="rounds")
+        runs = await self.next_runs("round", ctx.community)
+        await ctx.reply(render.scheduled(ctx, EVERY[every], runs.get("rounds")), private=True)
+
+    @command("match_stats", help=N_("Meet-rate per round and members to look after"),
+             privilege=Privilege.ADMIN)
+    async def match_stats(self, ctx: Context) -> None:
+        """Meet-rate of recent rounds, never-matched and never-meeting members."""
+        rows, never, skipping = await rounds.report(ctx, self.store)
+        await ctx.reply(render.stats(ctx, rows, never, skipping), private=True)
+
+    # -- jobs and the check-in ------------------------------------------------------------
+
+    @job("round")
+    async def scheduled_round(self, ctx: Context, data: dict[str, Any]) -> None:
+        """One round per occurrence: a replay finds the round and announces it at most once."""
+        origin = f"auto:{data.get('_occurrence', '')}"
+        seed = zlib.crc32(origin.encode()) & 0xFFFF
+        draft = await rounds.draft(self, self.store, ctx, origin, seed)
+        rid = draft.rid if draft.rid is not None else await self.store.round_by_origin(
+            ctx.community.key, origin)
+        if rid is not None and draft.outcome.groups:
+            await rounds.announce(self, self.store, ctx, rid)
+
+    @job("checkin")
+    async def checkin(self, ctx: Context, data: dict[str, Any]) -> None:
+        """Ask every placed member whether they met."""
+        await rounds.ask(ctx, self.store, int(data["round"]), reminder=False)
+
+    @job("remind")
+    async def remind(self, ctx: Context, data: dict[str, Any]) -> None:
+        """Remind those who have not answered."""
+        await rounds.ask(ctx, self.store, int(data["round"]), reminder=True)
+
+    @on_button(CheckIn)
+    async def checked_in(self, payload: CheckIn, ctx: Context) -> None:
+        """Record the answer (a second press just changes it)."""
+        assert ctx.member is not None
+        if payload.answer not in ("yes", "not_yet", "no"):
+            return
+        done = await rounds.answer(ctx, self.store, payload.round, ctx.member, payload.answer)
+        await ctx.reply(render.answered(ctx, payload.answer) if done
+                        else render.not_in_round(ctx), private=True)
+
+    # -- privacy --------------------------------------------------------------------------
+
+    async def export(self, member: MemberRef) -> dict[str, Any]:
+        """The member's profile, do-not-pair list and groups."""
+        return await self.store.export(member)
+
+    async def forget(self, member: MemberRef) -> None:
+        """Erase the member's profile, lists and groups (no pair of theirs is left)."""
+        await self.store.forget(member)

@@ -1,0 +1,208 @@
+"""A round's life: draft (matcher), preview, announce (introductions), check-in, reminders."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot import Capability, Context, ContributionMade, MemberRef, Plugin, internal_id
+
+from . import render
+from .settings import MatchmakingSettings
+from .store import MatchStore, Placed
+
+if TYPE_CHECKING:
+    from .matching import Outcome
+
+WINDOW = re.compile(r"^([01]?\d|2[0-3])-([01]?\d|2[0-4])$")
+HOURS_IN_WEEK = 168
+
+
+@dataclass(slots=True)
+class Draft:
+    """A round stored with its groups (``rid`` None: one of that origin existed already)."""
+
+    rid: int | None
+    outcome: Outcome
+    names: dict[str, str]
+    repeats_avoided: int
+
+
+def window_mask(window: str, timezone: str, now: datetime) -> int:
+    """A daily local window ``HH-HH`` as hours of the week in UTC (0: any time)."""
+    found = WINDOW.match(window or "")
+    if not found:
+        return 0
+    start, end = int(found.group(1)), int(found.group(2))
+    try:
+        offset = now.astimezone(ZoneInfo(timezone or "UTC")).utcoffset() or timedelta(0)
+    except (KeyError, ValueError):
+        offset = timedelta(0)
+    shift = round(offset.total_seconds() / 3600)
+    length = (end - start) % 24 or 24
+    mask = 0
+    for day in range(7):
+        for h in range(start, start + length):
+            mask |= 1 << ((day * 24 + h - shift) % HOURS_IN_WEEK)
+    return mask
+
+
+def _group(outcome: Outcome, names: dict[str, str]) -> list[tuple[int, list[tuple[str, str]],
+                                                              tuple[str, ...]]]:
+    return [(no, [(m, names.get(m, m)) for m in g.members], g.shared)
+            for no, g in enumerate(outcome.groups, start=1)]
+
+
+async def draft(plugin: Plugin, store: MatchStore, ctx: Context, origin: str, seed: int,
+                rid: int | None = None) -> Draft:
+    """Match the community's participants now and store the groups as a draft round."""
+    from .matching import Candidate, Weights, match  # numpy: loaded only when a round runs
+
+    config: MatchmakingSettings = await ctx.settings()
+    community = ctx.community.key
+    now = ctx.now()
+    people = await store.participants(community, now)
+    counts = await store.times_matched(community)
+    recent = await store.recent_pairs(community, config.repeat_window)
+    blocked = set(recent)
+    for a, b in await store.avoided(community):
+        blocked.add((a, b) if a <= b else (b, a))
+    candidates = [
+        Candidate(key=m.id, interests=frozenset(m.interests),
+                  availability=window_mask(m.window, m.timezone, now),
+                  newcomer=counts.get(m.id, 0) < config.newcomer_rounds,
+                  group=m.interests[0] if m.interests else None)
+        for m in sorted(people, key=lambda m: m.id)
+    ]
+    present = {m.id for m in people}
+    avoided_now = sum(1 for a, b in recent if a in present and b in present)
+    outcome = await asyncio.to_thread(
+        match, candidates, blocked, weights=Weights(mode=config.mode),
+        groups_of=4 if config.groups == "small_groups" else 2, seed=seed)
+    names = {m.id: m.name or m.id for m in people}
+    placed = _group(outcome, names)
+    if rid is None:
+        rid = await store.create_round(community, origin, seed, placed, "draft")
+    elif not await store.replace_groups(rid, community, seed, placed):
+        rid = None
+    return Draft(rid, outcome, names, avoided_now)
+
+
+async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) -> bool:
+    """Introduce every group of a draft and start its check-in; False if already announced."""
+    if ctx.channel is None or ctx.channel.private:
+        # Pressed in a private chat (or a job): the summary and any fallback belong in the
+        # community's channel, never in the admin's private chat.
+        ctx = plugin.context(ctx.community)
+    config: MatchmakingSettings = await ctx.settings()
+    community = ctx.community
+    placed = await store.placed(rid)
+    by_group: dict[int, list[Placed]] = {}
+    for p in placed:
+        by_group.setdefault(p.group_no, []).append(p)
+    number = await store.round_number(rid, community.key) + 1
+    async with ctx.transaction():
+        if not await store.set_status(rid, community.key, "draft", "announced"):
+            return False
+        for no, people in sorted(by_group.items()):
+            await _introduce(ctx, people, rid * 31 + no)
+        trios = sum(1 for people in by_group.values() if len(people) == 3)
+        unplaced = len(await store.participants(community.key, ctx.now())) - len(placed)
+        await ctx.send(render.announced(ctx, number, len(by_group), trios, max(unplaced, 0)))
+    at = ctx.now() + config.checkin_after
+    await plugin.schedule("checkin", community, at=at, key=f"checkin:{rid}",
+                          data={"round": rid})
+    await plugin.schedule("remind", community, at=at + config.reminder_after,
+                          key=f"remind:{rid}", data={"round": rid})
+    return True
+
+
+def _ref(ctx: Context, p: Placed) -> MemberRef:
+    return MemberRef(ctx.community.platform, p.member, p.name, language=p.language or None)
+
+
+async def _introduce(ctx: Context, people: list[Placed], pick: int) -> None:
+    """Introduce a group: each member privately, in their own language.
+
+    Without private messages, one group post that mentions (and pings) only its members.
+    """
+    shared = people[0].shared if people else ()
+    refs = [_ref(ctx, p) for p in people]
+    if not ctx.has(Capability.DIRECT_MESSAGES):
+        await ctx.send(render.group_post(ctx, [ctx.mention(r) for r in refs], shared, pick),
+                       mentions=refs)
+        return
+    for p, ref in zip(people, refs, strict=True):
+        tr = ctx.for_member(ref)
+        others = [o.name or o.member for o in people if o.member != p.member]
+        await ctx.dm(ref, render.introduction(tr, others, shared, pick),
+                     fallback=render.unreachable(tr, ctx.mention(ref), others))
+
+
+async def ask(ctx: Context, store: MatchStore, rid: int, reminder: bool) -> int:
+    """Send the check-in (or the reminder to those who did not answer); how many were asked."""
+    if await store.round_status(rid, ctx.community.key) != "announced":
+        return 0
+    placed = await store.placed(rid)
+    asked = 0
+    for p in placed:
+        if p.answer == "yes" or p.answer == "no" or (reminder and p.answer is not None):
+            continue
+        ref = _ref(ctx, p)
+        tr = ctx.for_member(ref)
+        others = [o.name or o.member for o in placed
+                  if o.group_no == p.group_no and o.member != p.member]
+        text, buttons = (render.reminder if reminder else render.checkin)(tr, rid, others)
+        await ctx.dm(ref, text, buttons=buttons)
+        asked += 1
+    return asked
+
+
+async def answer(ctx: Context, store: MatchStore, rid: int, member: MemberRef,
+                 value: str) -> bool:
+    """Record an answer; when two of a group said yes, report met_peer once for each."""
+    if not await store.answer(rid, member.id, value):
+        return False
+    if value != "yes":
+        return True
+    placed = await store.placed(rid)
+    mine = next(p for p in placed if p.member == member.id)
+    met = [p for p in placed if p.group_no == mine.group_no and p.answer == "yes"]
+    if len(met) < 2:
+        return True
+    for p in met:
+        if await store.mark_credited(rid, p.member):
+            await ctx.emit(ContributionMade(
+                id=internal_id(f"matchmaking.met:{rid}:{p.member}"), community=ctx.community,
+                member=_ref(ctx, p), kind="met_peer", ref=f"round:{rid}"))
+    return True
+
+
+async def report(ctx: Context, store: MatchStore, limit: int = 10) -> tuple[
+        list[tuple[int, int, int]], list[str], list[str]]:
+    """Meet-rate of the last rounds, members never matched, members who never met."""
+    community = ctx.community.key
+    ids = sorted(await store.announced_rounds(community, limit))
+    rows: list[tuple[int, int, int]] = []
+    answers: dict[str, list[str | None]] = {}
+    for rid in ids:
+        placed = await store.placed(rid)
+        by_group: dict[int, int] = {}
+        for p in placed:
+            by_group.setdefault(p.group_no, 0)
+            if p.answer == "yes":
+                by_group[p.group_no] += 1
+            answers.setdefault(p.member, []).append(p.answer)
+        rows.append((await store.round_number(rid, community), len(by_group),
+                     sum(1 for yes in by_group.values() if yes >= 2)))
+    counts = await store.times_matched(community)
+    active = await store.active_members(community)
+    never = sorted(m.name or m.id for m in active if not counts.get(m.id)) if ids else []
+    names = {m.id: m.name or m.id for m in active}
+    skipping = sorted(names[m] for m, a in answers.items()
+                      if m in names and len(a) >= 2 and "yes" not in a)
+    return rows, never, skipping

@@ -1,0 +1,274 @@
+"""Matchmaking as members and admins live it, on the console through bot.testing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot import Capability
+from bot.testing import FakeCommunity
+from plugins.admin import Admin
+from plugins.contributions import Contributions
+from plugins.matchmaking import Matchmaking
+from plugins.matchmaking.tables import avoid, groups, members
+
+PEOPLE = {"sara": "chess, poetry", "omar": "chess, cooking", "lina": "poetry, hiking",
+          "adam": "cooking, films", "maya": "films, poetry"}
+
+
+async def _join(club: FakeCommunity, people: dict[str, str]) -> None:
+    for name, interests in people.items():
+        await club.says(name, "/match_join")
+        await club.says(name, f"/interests {interests}")
+    club.new()
+
+
+def _intros(sent: list[Any]) -> dict[str, str]:
+    return {s.to: s.text for s in sent if "This round you are matched with" in s.text}
+
+
+def _partners(intros: dict[str, str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for member, text in intros.items():
+        who = text.split("matched with ", 1)[1].split(".", 1)[0]
+        out[member] = set(who.replace(" and ", ", ").split(", "))
+    return out
+
+
+async def _round(club: FakeCommunity, admin: str = "amal") -> list[Any]:
+    await club.says(admin, "/match_round")
+    club.expect("Preview:", to=admin, buttons=["Announce", "Reshuffle", "Discard"])
+    return await club.presses(admin, "Announce")
+
+
+async def test_an_odd_round_makes_one_trio_and_names_what_they_share() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, PEOPLE)
+        await club.says("amal", "/match_round")
+        preview = club.expect("Preview: 2 groups.", to="amal")
+        assert "1 recent pair" not in preview.text
+        assert club.sent_to("sara")[-1].text.startswith("Your interests")  # nobody told yet
+        sent = await club.presses("amal", "Announce")
+        intros = _intros(sent)
+        assert set(intros) == set(PEOPLE)  # each of the five, privately
+        partners = _partners(intros)
+        sizes = sorted(len(p) + 1 for p in partners.values())
+        assert sizes == [2, 2, 3, 3, 3]  # one pair and one trio
+        for member, others in partners.items():
+            mine = set(PEOPLE[member].split(", "))
+            common = set().union(*(mine & set(PEOPLE[o].split(", ")) for o in others))
+            if common:  # the introduction names an interest they really share
+                assert any(c in intros[member] for c in common)
+            assert all(s.is_dm for s in sent if s.to == member and s.text == intros[member])
+        club.expect("Round 1 of matchmaking: 2 groups were introduced privately. "
+                    "1 of them is a trio.")
+        await club.presses("amal", "Announce")  # a second press announces nothing
+        club.expect("This round was already decided.", to="amal")
+
+
+async def test_the_next_round_never_repeats_a_recent_pair() -> None:
+    four = {k: PEOPLE[k] for k in ("sara", "omar", "lina", "adam")}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, four)
+        first = _partners(_intros(await _round(club)))
+        club.new()
+        await club.says("amal", "/match_round")
+        club.expect("2 recent pairs were kept apart.", to="amal")
+        second = _partners(_intros(await club.presses("amal", "Announce")))
+        for member in four:
+            assert not (first[member] & second[member]), (member, first, second)
+
+
+async def test_do_not_pair_and_admin_blocks_hold() -> None:
+    three = {"sara": "chess", "omar": "chess", "lina": "poetry", "adam": "poetry"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, three)
+        await club.says("sara", "/match_avoid omar")
+        club.expect("You will never be paired with omar. They are not told.", to="sara")
+        await club.says("lina", "/match_block sara adam")
+        club.expect("Sorry, /match_block is only for admins.", to="lina")  # checked at the call
+        await club.says("amal", "/match_block sara adam")
+        club.expect("sara and adam will never be paired.", to="amal")
+        partners = _partners(_intros(await _round(club)))
+        assert partners["sara"] == {"lina"} and partners["omar"] == {"adam"}
+
+
+async def test_check_in_meet_rate_and_met_peer_points() -> None:
+    two = {"sara": "chess", "omar": "chess"}
+    async with FakeCommunity([Matchmaking, Contributions, Admin], admins=["amal"]) as club:
+        await _join(club, two)
+        await _round(club)
+        club.new()
+        assert await club.advance("3d") == []
+        asked = await club.advance("1d")
+        assert sorted((s.to, s.text) for s in asked) == [
+            ("omar", "Did you meet sara this round?"), ("sara", "Did you meet omar this round?")]
+        assert all(s.buttons == ("Yes, we met", "Not yet", "No") for s in asked)
+        await club.presses("sara", "Yes, we met")
+        club.expect("Wonderful, thanks for telling me!", to="sara")
+        reminded = await club.advance("2d")
+        assert [(s.to, s.text) for s in reminded] == [
+            ("omar", "A reminder: Did you meet sara this round?")]  # sara answered
+        await club.says("amal", "/match_stats")
+        club.expect("Round 1: 0 of 1 group met (0%).", to="amal")
+        await club.presses("omar", "Yes, we met")
+        await club.says("amal", "/match_stats")
+        club.expect("Round 1: 1 of 1 group met (100%).", to="amal")
+        await club.says("sara", "/rank")
+        club.expect("sara: level 0, 15 XP")  # met_peer is worth 15 XP by default
+        await club.presses("omar", "Yes, we met")  # pressed again: no second reward
+        await club.says("omar", "/rank")
+        club.expect("omar: level 0, 15 XP")
+
+
+async def test_pause_leave_and_bad_input_change_nothing() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, {"sara": "chess", "omar": "chess", "lina": "chess"})
+        await club.says("sara", "/match_pause 2w")
+        club.expect("Paused: you will not be matched until", to="sara")
+        await club.says("omar", "/match_pause 60w")
+        club.expect("A pause lasts from one hour up to 52 weeks", to="omar")
+        await club.says("omar", "/interests <b>!!, chess")
+        club.expect("“<b>!!” is not an interest I can use", to="omar")
+        await club.says("omar", "/interests")
+        club.expect("Your interests: chess.", to="omar")
+        await club.says("lina", "/match_available 25-3 Mars/Base")
+        club.expect("Write the window as two hours and a timezone", to="lina")
+        await club.says("lina", "/match_available 18-22 Asia/Riyadh")
+        club.expect("I will prefer partners free during 18-22 (Asia/Riyadh).", to="lina")
+        partners = _partners(_intros(await _round(club)))
+        assert set(partners) == {"omar", "lina"}  # sara is paused
+        club.new()
+        await club.says("lina", "/match_leave")
+        club.expect("You left matchmaking.", to="lina")
+        await club.says("amal", "/match_round")
+        club.expect("No group can be made now", to="amal")
+        await club.advance("15d")
+        await club.says("amal", "/match_round")
+        club.expect("Preview: 1 group.", to="amal")  # sara's pause is over
+
+
+async def test_onboarding_interests_arrive_by_event() -> None:
+    from bot import InterestsChosen, internal_id
+
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await club.says("sara", "/match_join")
+        club.expect("Tell me what you like with /interests", to="sara")
+        await club.app.dispatcher.dispatch(InterestsChosen(
+            id=internal_id("interests"), community=club.platform.community,
+            member=club.member("sara"), interests=("gardening", "chess")))
+        await club.app.settle()
+        await club.says("sara", "/interests")
+        club.expect("Your interests: gardening, chess.", to="sara")
+
+
+async def test_forget_leaves_no_pair_interest_or_history_and_the_rule_holds() -> None:
+    four = {"sara": "chess", "omar": "chess", "lina": "chess", "adam": "chess"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, four)
+        await club.says("sara", "/match_avoid adam")
+        first = _partners(_intros(await _round(club)))
+        plugin = club.app.plugins["matchmaking"]
+        exported = await plugin.export(club.member("sara"))
+        assert exported["profile"][0]["interests"] == "chess"
+        assert [r["other"] for r in exported["do_not_pair"]] == ["adam"]
+        assert len(exported["rounds"]) == 1
+        await plugin.forget(club.member("sara"))
+        async with plugin.db.connect() as conn:
+            for table, column in ((members, members.c.member), (groups, groups.c.member),
+                                  (avoid, avoid.c.member), (avoid, avoid.c.other)):
+                rows = (await conn.execute(select(table).where(column == "sara"))).all()
+                assert rows == []
+        club.new()
+        await club.says("amal", "/match_round")
+        club.expect("1 recent pair was kept apart.", to="amal")  # the pair without sara
+        second = _partners(_intros(await club.presses("amal", "Announce")))
+        others = [m for m in four if m != "sara" and "sara" not in first[m]]
+        assert len(others) == 2 and not (second.get(others[0], set()) & {others[1]})
+
+
+async def test_scheduled_rounds_fire_once_each_across_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
+    three = {"sara": "chess", "omar": "chess", "lina": "poetry"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        await _join(club, three)
+        await club.says("amal", "/match_schedule 1w mon 18")
+        club.expect("A round every week. Next:", to="amal")
+    # A new process on the same file, before the round is due (Monday 18:00 UTC).
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        fired = await club.advance("9h")
+        assert len(_intros(fired)) == 3
+        assert [s.text for s in fired if s.to is None] == [
+            "Round 1 of matchmaking: 1 group was introduced privately. 1 of them is a trio."]
+        assert _intros(await club.advance("1h")) == {}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        assert _intros(await club.advance("10h")) == {}  # that occurrence is done
+        await _join(club, {"adam": "chess"})
+        week = await club.advance("7d")
+        # The trio may not meet again: only adam can be paired, with one of them.
+        assert [s.text for s in week if s.to is None and "Round" in s.text] == [
+            "Round 2 of matchmaking: 1 group was introduced privately. "
+            "2 members could not be placed this time."]
+        assert "adam" in _intros(week)
+
+
+async def test_arabic_texts_and_plural_forms() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], language="ar") as club:
+        await club.set_language("adam", "en")  # adam's client reports English
+        await _join(club, {"sara": "شطرنج", "omar": "شطرنج", "lina": "شعر", "adam": "شعر"})
+        await club.says("amal", "/match_round")
+        preview = club.expect("معاينة: مجموعتان.", to="amal")
+        assert preview.text.endswith("لم يُستبعد أي ثنائي سابق.")
+        sent = await club.presses("amal", "إعلان")
+        texts = {s.to: s.text for s in sent if s.is_dm}
+        assert texts["sara"].startswith(
+            "🤝 شريكك في هذه الجولة: omar. اهتماماتكم المشتركة: شطرنج.")
+        assert texts["adam"].startswith(  # adam reads English, in his own language
+            "🤝 This round you are matched with lina. You share: شعر.")
+        assert [s.text for s in sent if s.to is None] == [
+            "الجولة 1 من التعارف: عُرّفت مجموعتان على انفراد."]
+        club.new()
+        await club.says("amal", "/match_round")
+        club.expect("استُبعد ثنائيان التقيا مؤخرًا.", to="amal")
+
+
+def test_arabic_plural_forms_of_a_count_are_all_written() -> None:
+    from bot.core.i18n import Catalogs, Translator
+
+    tr = Translator(Catalogs(), "matchmaking", "ar")
+    forms = [str(tr.tn("Preview: {n} group.", "Preview: {n} groups.", n)) for n in
+             (0, 1, 2, 3, 11, 100)]
+    assert forms == ["معاينة: لا مجموعات.", "معاينة: مجموعة واحدة.", "معاينة: مجموعتان.",
+                     "معاينة: 3 مجموعات.", "معاينة: 11 مجموعة.", "معاينة: 100 مجموعة."]
+
+
+async def test_admins_see_who_was_never_matched_and_who_never_meets() -> None:
+    four = {"sara": "chess", "omar": "chess", "adam": "chess", "maya": "chess"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, {**four, "lina": "chess"})
+        for name in four:
+            await club.says(name, "/match_avoid lina")  # nobody may meet lina
+        for _ in range(2):
+            await _round(club)
+            await club.advance("4d")
+            await club.presses("sara", "No")
+            club.new()
+        await club.says("amal", "/match_stats")
+        stats = club.expect("Round 1: 0 of 2 groups met (0%).", to="amal")
+        assert "Round 2: 0 of 2 groups met (0%)." in stats.text
+        assert "Never matched yet: lina" in stats.text
+        assert "Did not meet in any round so far: adam, maya, omar, sara" in stats.text
+
+
+async def test_without_private_messages_one_post_pings_only_the_group() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, {"sara": "chess", "omar": "chess"})
+        club.platform.capabilities = club.platform.capabilities - {Capability.DIRECT_MESSAGES}
+        sent = await _round(club)
+        posts = [s for s in sent if "you are matched this round" in s.text]
+        assert len(posts) == 1 and posts[0].text.startswith(
+            "🤝 @omar and @sara: you are matched this round. You share: chess. "
+            "A conversation starter: ")
+        assert not posts[0].is_dm
