@@ -198,11 +198,15 @@ class Store:
                 set_={"opt_out": hidden}))
 
     async def new_badges(self, community: str, since: datetime) -> list[tuple[str, str]]:
-        """(member, badge) earned since a moment, oldest first."""
+        """(member, badge) earned after a moment, oldest first.
+
+        After, not at: the weekly spotlight asks for the week since the previous one, which
+        already listed what was earned at its own moment.
+        """
         async with self.db.connect() as conn:
             return [(m, b) for m, b in await conn.execute(
                 select(badges.c.member, badges.c.badge)
-                .where(badges.c.community == community, badges.c.at >= since)
+                .where(badges.c.community == community, badges.c.at > since)
                 .order_by(badges.c.at, badges.c.member))]
 
     # -- role rewards ------------------------------------------------------------------

@@ -135,6 +135,10 @@ def test_leaderboards_and_the_spotlight_show_the_xp_the_script_earns(
     assert spotlight == [f"{medals[place[m] - 1]} {m} — {points(xp[m])}" for m in expected]
     tied = [m for m in xp if list(place.values()).count(place[m]) > 1]
     assert len(tied) == 2  # the story has a tie, and the tied members share one medal
+    # every badge of the story came in the first week: the second spotlight names none again
+    first, second = (block.split("\n[", 1)[0] for block in text.split("🌟")[1:3])
+    heading = "شارات جديدة" if arabic else "New badges"
+    assert heading in first and heading not in second
 
 
 def test_contributions_story_in_english() -> None:
