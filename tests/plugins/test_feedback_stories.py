@@ -73,7 +73,7 @@ def test_feedback_story_in_arabic() -> None:
     text = run_story("feedback_ar.txt", "MAJLIS_LANGUAGE=ar")
     assert "يجب ألا يقل عدد أحرف الاقتراح عن 5 ولا يزيد على 500" in text
     # hamza, taa marbuta: the same idea spelled another way is offered first
-    assert "(يراها عمر وحده) هناك اقتراحات مفتوحة تشبه اقتراحك:\n" \
+    assert "(لا يراها إلا عمر) هناك اقتراحات مفتوحة تشبه اقتراحك:\n" \
            "• رقم 1: إضافة قناة لألعاب الطاولة (👍 0)" in text
     assert "[1 👍 أؤيد] [2 👎 لا أؤيد] [3 🔔 متابعة]" in text
     assert "ويمكن أن ينتقل منها إلى: under_review (قيد الدراسة)، needs_info" in text
