@@ -182,13 +182,12 @@ class Translator:
             zone=self.zone_name(),
         )
 
-    def zone_name(self) -> str:
-        """The community's timezone as its city in the language ("Riyadh", "الرياض")."""
-        if self.timezone.upper() in ("UTC", "ETC/UTC", "GMT", "ETC/GMT"):
+    def zone_name(self, zone: str | None = None) -> str:
+        """A timezone (the community's by default) as its city in the language ("الرياض")."""
+        zone = zone or self.timezone
+        if zone.upper() in ("UTC", "ETC/UTC", "GMT", "ETC/GMT"):
             return "UTC"
-        return get_timezone_location(
-            ZoneInfo(self.timezone), locale=self.babel_locale, return_city=True
-        )
+        return get_timezone_location(ZoneInfo(zone), locale=self.babel_locale, return_city=True)
 
     def date(self, when: dt.datetime, fmt: str = "medium") -> str:
         """A date in the community's timezone."""

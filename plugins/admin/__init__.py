@@ -310,7 +310,7 @@ class Admin(Plugin):
             await ctx.reply(message, private=True)
             return
         await self.app.update_community(ctx.community, timezone=name)
-        await ctx.reply(ctx.t("The timezone is now {zone}.", zone=name))
+        await ctx.reply(ctx.t("The timezone is now {zone}.", zone=ctx.i18n.zone_name(name)))
 
     @command("mod_role", help=N_("Choose the role of moderators"), privilege=Privilege.ADMIN)
     async def mod_role(
@@ -356,11 +356,12 @@ class Admin(Plugin):
                                 style=ButtonStyle.PRIMARY), skip],
             )
         elif step == "timezone":
-            buttons = [Button(zone, Setup("timezone", zone)) for zone in TIMEZONES]
+            buttons = [Button(ctx.i18n.zone_name(zone), Setup("timezone", zone))
+                       for zone in TIMEZONES]
             await ctx.reply(
                 ctx.t("Setup 4/4 — Which timezone are you in? (now: {current}) "
                       "For another one, send /timezone ZONE.",
-                      current=info.get("timezone") or "UTC"),
+                      current=ctx.i18n.zone_name(info.get("timezone") or "UTC")),
                 buttons=[*buttons, skip],
             )
         else:
