@@ -177,6 +177,11 @@ class CommunityDirectory:
             self._new_members.update(batch)
             raise
 
+    async def member_count(self, community: CommunityRef) -> int:
+        """How many members the registry knows here who have not left (owner included)."""
+        await self.flush()
+        return await self.db.member_count(community.key)
+
     def forget_member(self, member_id: str) -> None:
         """Drop a member from every cache (the privacy service erased them)."""
         for languages in self._languages.values():

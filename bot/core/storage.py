@@ -660,6 +660,14 @@ class Database:
             )
             return {r.member for r in rows}
 
+    async def member_count(self, community: str) -> int:
+        """How many recorded members of a community have not left."""
+        async with self.connect() as conn:
+            return int((await conn.execute(
+                select(func.count()).select_from(members)
+                .where(members.c.community == community, members.c.left_at.is_(None))
+            )).scalar_one())
+
     async def add_members(self, rows: Sequence[dict[str, Any]]) -> None:
         """Record members first seen (rows of community, member, name, last_seen)."""
         await self.insert_ignore(members, rows)

@@ -136,14 +136,6 @@ class Store:
                 )
         return list(waiting)
 
-    async def member_count(self, community: str) -> int:
-        """How many members who joined while the plugin ran are still here."""
-        async with self.db.connect() as conn:
-            return int((await conn.execute(
-                select(func.count()).select_from(members)
-                .where(_c.community == community, _c.left_at.is_(None))
-            )).scalar_one())
-
     # -- the flow ---------------------------------------------------------------------
 
     async def row(self, community: str, member: str) -> Any:

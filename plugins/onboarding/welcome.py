@@ -112,7 +112,7 @@ class Welcome:
         community = str(self.plugin.kernel.communities.info(ctx.community).get("name") or "")
         if not config.template:
             return render.default_greeting(words, community, member.display_name)
-        count = await self.store.member_count(ctx.community.key)
+        count = await self.plugin.kernel.communities.member_count(ctx.community)
         return render_template(config.template, {
             "name": member.display_name,
             "community": community,
