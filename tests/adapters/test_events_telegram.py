@@ -6,7 +6,7 @@ started the bot gets reminders privately, one who did not is mentioned in the gr
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -54,7 +54,8 @@ async def test_post_rsvp_reminders_and_a_cancel_in_a_telegram_group(
         for member in (where.admin, where.sara):  # they started the bot: DMs reach them
             fake.push(fake.message_update(private_chat(member), member, "/start"))
         await quiet(app)
-        start = (app.clock.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+        day = (app.clock.now() + timedelta(days=2)).date()
+        start = day.strftime("%Y-%m-%d")
         fake.push(fake.message_update(
             where.chat, where.admin,
             f'/event_create "Quiz night" "{start} 18:00" duration=2h place="The Nook"'))
@@ -74,7 +75,10 @@ async def test_post_rsvp_reminders_and_a_cancel_in_a_telegram_group(
         edits = fake.calls_of("editMessageText", lambda c: c.ok and texts["two"] in text_of(c))
         assert edits and int(edits[-1].params["message_id"]) == post.result["message_id"]
 
-        await app.scheduler.advance(timedelta(days=1, hours=1))  # past the 24 h reminder
+        # to 23 h before the start (the community's zone is UTC): past the 24 h reminder, not
+        # the 1 h one, whatever the time of day the test runs at
+        starts = datetime.combine(day, time(18), tzinfo=UTC)
+        await app.scheduler.advance(starts - timedelta(hours=23) - app.clock.now())
         dm = await sent_to(fake, int(where.sara["id"]), texts["reminder"])
         group_note = await sent_to(fake, where.chat_id, texts["reminder"])
         await quiet(app)
