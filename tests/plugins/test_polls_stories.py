@@ -92,7 +92,7 @@ def first_deadline(name: str) -> datetime:
 def test_dates_are_in_the_communitys_timezone_named_by_its_city_without_seconds() -> None:
     when = first_deadline("polls_en.txt")
     english = run_story("polls_en.txt", ONLY_POLLS)
-    assert "Majlis: The timezone is now Asia/Riyadh." in english
+    assert "Majlis: The timezone is now Riyadh." in english
     assert f"Closes {when:%a, %B} {when.day}, {when.year}, {when:%H:%M} (Riyadh)." in english
     when = first_deadline("polls_ar.txt")
     arabic = run_story("polls_ar.txt", "MAJLIS_LANGUAGE=ar", ONLY_POLLS)
