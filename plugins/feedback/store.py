@@ -305,9 +305,20 @@ class FeedbackStore:
             members |= set((await conn.execute(select(follows.c.member).where(
                 follows.c.suggestion.in_(ours), follows.c.at >= start, follows.c.at < end)))
                 .scalars())
-            first = set((await conn.execute(select(people.c.member).where(
-                people.c.community == community, people.c.member.in_(sorted(members)),
-                people.c.first_at >= start, people.c.first_at < end))).scalars())
+            # First-timers: members whose first ever suggestion, vote or follow here falls in
+            # the period, i.e. who took part now and never before ``start`` (not members who
+            # merely joined, or were first seen by the bot, recently).
+            wanted = sorted(members)
+            earlier: set[str] = set((await conn.execute(select(suggestions.c.author).where(
+                suggestions.c.community == community, suggestions.c.author.in_(wanted),
+                suggestions.c.posted_at < start))).scalars())
+            earlier |= set((await conn.execute(select(votes.c.member).where(
+                votes.c.suggestion.in_(ours), votes.c.member.in_(wanted),
+                votes.c.at < start))).scalars())
+            earlier |= set((await conn.execute(select(follows.c.member).where(
+                follows.c.suggestion.in_(ours), follows.c.member.in_(wanted),
+                follows.c.at < start))).scalars())
+            first = members - earlier
         return {"raised": raised, "changed": changed, "polls": polls,
                 "members": members, "first": first}
 

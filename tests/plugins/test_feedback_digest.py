@@ -204,3 +204,20 @@ async def test_replays_of_poll_closed_and_of_the_digest_job_change_nothing() -> 
         await plugin.digest_due(ctx, data)  # the same occurrence again
         await club.app.settle()
         assert len([s for s in club.new() if s.text.startswith("📰")]) == 1
+
+
+async def test_first_timers_are_counted_by_their_first_contribution_not_a_draft() -> None:
+    async with FakeCommunity([Feedback, Admin], admins=["amal"]) as club:
+        await club.says("sara", "/suggest Add a channel for board games")
+        # kamal's idea is like #1: he is offered #1 instead and posts nothing this week
+        await club.says("kamal", "/suggest Add channels for board games!")
+        offer = [s for s in club.new() if s.to == "kamal"]
+        assert any("instead" in s.text for s in offer)
+        (first,) = [s for s in await until(club, FIRST) if s.text.startswith("📰")]
+        assert "1 member took part (1 of them for the first time)." in first.text
+
+        await club.presses("kamal", "👍 #1")  # the week after, he votes for #1: his first time
+        await club.says("nour", "/suggest Publish the meeting notes")
+        (second,) = [s for s in await until(club, FIRST + timedelta(days=7))
+                     if s.text.startswith("📰")]
+        assert "2 members took part (2 of them for the first time)." in second.text
