@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
-from bot.core.commands import CommandSpec
 from bot.core.context import Context
-from bot.core.i18n import DEFAULT_LANGUAGE, N_, Translator
+from bot.core.i18n import DEFAULT_LANGUAGE, N_
 from bot.core.markup import Markup
 from bot.core.plugin import Plugin, command
 from bot.core.privilege import Privilege
@@ -29,7 +26,7 @@ class Builtin(Plugin):
             words = self.app.translator(plugin.name, ctx.language, ctx.community)
             usage = _usage(spec.usage(), name)
             if ctx.language != DEFAULT_LANGUAGE and usage != f"/{name}":
-                usage = _localized_usage(spec, name, words)
+                usage = _usage(spec.usage(words.plain), name)
             lines.append(
                 Markup("`{usage}` — {description}").format(
                     usage=usage, description=words.plain(spec.help)
@@ -72,28 +69,5 @@ class Builtin(Plugin):
         )
 
 
-#: More optional arguments than this are options typed by name (``duration=3d``).
-OPTIONS_BY_NAME = 3
-
-
 def _usage(usage: str, name: str) -> str:
     return usage if usage.startswith(f"/{name}") else f"/{name}"
-
-
-def _localized_usage(spec: CommandSpec, name: str, words: Translator) -> str:
-    """``/award <مَن> <النقاط> <لماذا>``: arguments named in the reader's words.
-
-    A positional argument's name is no word anyone types, so the first clause of its
-    translated help stands in. Where a command has many optional arguments (``/poll``),
-    they are options typed as ``name=value`` and keep their names.
-    """
-    optional = sum(not p.required for p in spec.params)
-    parts = [f"/{name}"]
-    for param in spec.params:
-        if not param.required and optional > OPTIONS_BY_NAME:
-            parts.append(f"[{param.name}]")
-            continue
-        label = words.plain(param.help) if param.help else param.name
-        label = re.split(r"[,،;؛(:]", label, maxsplit=1)[0].strip() or param.name
-        parts.append(f"<{label}>" if param.required else f"[{label}]")
-    return " ".join(parts)

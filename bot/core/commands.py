@@ -25,6 +25,8 @@ from bot.core.validation import quote
 
 NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,32}$")
 MAX_OPTIONS = 25
+#: More optional arguments than this are options typed by name (``duration=3d``).
+OPTIONS_BY_NAME = 3
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
@@ -122,23 +124,62 @@ class CommandSpec:
     plugin: str = ""
     direct_only: bool = False
 
-    def usage(self) -> str:
-        """``/name <a> [b]`` for help texts."""
+    def usage(self, translate: Callable[[str], str] | None = None) -> str:
+        """``/name <a> [b]`` for help texts; with ``translate``, in the reader's words.
+
+        ``/award <مَن> <النقاط> <لماذا>``: each argument as :meth:`label` names it.
+        """
         parts = [f"/{self.name}"]
         for p in self.params:
-            parts.append(f"<{p.name}>" if p.required else f"[{p.name}]")
+            name = p.name if translate is None else self.label(p, translate)
+            parts.append(f"<{name}>" if p.required else f"[{name}]")
         return " ".join(parts)
+
+    def typed_by_name(self, param: ParamSpec) -> bool:
+        """Whether ``param`` is an option members type as ``name=value`` (``duration=3d``).
+
+        Where a command has more optional arguments than :data:`OPTIONS_BY_NAME` (``/poll``),
+        its optional ones are typed by name.
+        """
+        return not param.required and sum(not p.required for p in self.params) > OPTIONS_BY_NAME
+
+    def label(self, param: ParamSpec, translate: Callable[[str], str]) -> str:
+        """What ``param`` is called to a reader, in the words ``translate`` gives.
+
+        A positional argument's name is no word anyone types, so the first clause of its
+        translated help stands in; an option typed by name keeps the name typed.
+        """
+        if self.typed_by_name(param) or not param.help:
+            return param.name
+        words = re.split(r"[,،;؛(:]", translate(param.help), maxsplit=1)[0].strip()
+        return words or param.name
 
 
 @dataclass
 class ArgumentError(Exception):
-    """A command argument that is wrong; ``message`` is a msgid with ``values`` to fill."""
+    """A command argument that is wrong; ``message`` is a msgid with ``values`` to fill.
+
+    ``values["name"]`` is the parameter's name and ``values["usage"]`` the usage line;
+    :meth:`in_words` names both in the reader's language.
+    """
 
     message: str
     values: dict[str, Any] = field(default_factory=dict)
+    #: The name was typed (``until=…`` twice): it is shown as typed, not translated.
+    typed: bool = False
 
     def __str__(self) -> str:
         return self.message.format(**self.values)
+
+    def in_words(self, spec: CommandSpec, translate: Callable[[str], str]) -> dict[str, Any]:
+        """``values`` with the argument and the usage named as :meth:`CommandSpec.label` does."""
+        values = dict(self.values)
+        if "usage" in values:
+            values["usage"] = spec.usage(translate)
+        param = next((p for p in spec.params if p.name == values.get("name")), None)
+        if param is not None and not self.typed:
+            values["name"] = spec.label(param, translate)
+        return values
 
 
 def build_spec(
@@ -307,6 +348,7 @@ async def parse_arguments(
                 raise ArgumentError(
                     N_("“{name}” is given twice; give it once. Usage: {usage}"),
                     {"name": name, "usage": spec.usage()},
+                    typed=True,
                 )
             if (
                 by_name[name].kind is Kind.DATETIME

@@ -42,6 +42,7 @@ from bot.core.events import (
     MemberJoined,
     MemberLeft,
 )
+from bot.core.i18n import DEFAULT_LANGUAGE
 from bot.core.payloads import Payload
 from bot.core.refs import CommunityRef
 from bot.core.storage import ANSWERING, event_digest
@@ -439,7 +440,10 @@ class Dispatcher:
         try:
             kwargs = await self._arguments(spec, event)
         except ArgumentError as error:
-            await ctx.reply(core.t(error.message, **error.values), private=True)
+            values = error.values
+            if ctx.language != DEFAULT_LANGUAGE:  # English names them as /help does: typed
+                values = error.in_words(spec, ctx.i18n.plain)
+            await ctx.reply(core.t(error.message, **values), private=True)
             return
         handler = getattr(plugin, spec.handler)
         try:

@@ -193,3 +193,37 @@ async def test_arabic_indic_digits_are_read_wherever_latin_digits_are() -> None:
     assert args["within"] == timedelta(hours=1, minutes=30)
     # Persian digits too
     assert (await parse_arguments(spec, "۱۲ ۰٫۵", resolve))["count"] == 12
+
+
+async def test_an_arabic_reader_sees_arguments_named_in_arabic_in_errors() -> None:
+    from bot.testing import FakeCommunity
+    from plugins.contributions import Contributions
+
+    async with FakeCommunity([Contributions], admins=["amal"], language="ar") as club:
+        await club.says("sara", "مرحبا")
+        club.new()
+        await club.says("amal", "/award")
+        club.expect("ينقص المُعامل «مَن». طريقة الاستخدام: /award <مَن> <النقاط> <لماذا>",
+                    to="amal")
+        await club.says("amal", "/award sara كثير شكرا")
+        club.expect("«كثير» ليس عددًا صحيحًا؛ يحتاج المُعامل «النقاط» إلى عدد صحيح مثل 5.",
+                    to="amal")
+        await club.says("amal", "/award sara 200000 شكرا")
+        club.expect("يجب ألا تزيد قيمة «النقاط» على 100,000؛ وقد أدخلت 200,000.", to="amal")
+        await club.set_language("amal", "en")  # English names them as typed, as /help does
+        await club.says("amal", "/award")
+        club.expect("Missing argument “member”. Usage: /award <member> <points> <reason>",
+                    to="amal")
+
+
+def test_an_option_typed_by_name_keeps_its_name_and_a_twice_given_one_is_shown_as_typed() -> None:
+    def handler(self: Any, ctx: Any, what: Annotated[str, Param(help="The thing, exactly")],
+                a: int = 1, b: int = 2, c: int = 3, d: int = 4) -> None: ...
+
+    spec = build_spec(handler, name="x", help="", privilege=Privilege.MEMBER, private=False)
+    words = {"The thing, exactly": "الشيء، بالضبط"}.get
+    assert spec.usage(lambda m: words(m) or m) == "/x <الشيء> [a] [b] [c] [d]"
+    twice = ArgumentError("“{name}” twice", {"name": "what", "usage": ""}, typed=True)
+    assert twice.in_words(spec, lambda m: words(m) or m)["name"] == "what"
+    once = ArgumentError("“{name}”", {"name": "what"})
+    assert once.in_words(spec, lambda m: words(m) or m) == {"name": "الشيء"}
