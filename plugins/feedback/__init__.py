@@ -251,6 +251,15 @@ class Feedback(Plugin):
         if row is not None:
             await self._change(ctx, row, Status(status), " ".join(reason.split()))
 
+    @command("suggestion_answer", help=N_("Answer the question asked about your suggestion"),
+             private=True)
+    async def answer(self, ctx: Context, number: Number, text: Annotated[
+            str, Param(help=N_("Your answer"), max_length=MAX_TEXT)]) -> None:
+        """The author's answer when a suggestion needs more information."""
+        row = await self._find(ctx, number)
+        if row is not None:
+            await self.flows.answer(ctx, row, " ".join(text.split()))
+
     @command("suggestion_duplicate", help=N_("Mark a suggestion a duplicate of another; its "
                                              "votes and followers move there"),
              privilege=Privilege.MOD)

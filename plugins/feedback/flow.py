@@ -87,6 +87,29 @@ class Flows:
             await self.refresh(community, into)
         return len(audience), bool(adopted)
 
+    async def answer(self, ctx: Context, row: Any, text: str) -> None:
+        """The author answers a moderator's question: back to review, moderators told."""
+        assert ctx.member is not None
+        if row.author != ctx.member.id:
+            await ctx.reply(ctx.t("Only the author of suggestion #{n} can answer for it.",
+                                  n=row.id), private=True)
+            return
+        if row.status != Status.NEEDS_INFO:
+            await ctx.reply(ctx.t("Suggestion #{n} is {status}: no question waits for your "
+                                  "answer.", n=row.id,
+                                  status=render.status(ctx.i18n, row.status)), private=True)
+            return
+        moderators = self.plugin.context(ctx.community, channel=self.plugin.kernel.admin_channel(
+            ctx.community))
+        async with ctx.transaction():  # the answer, its audit and the moderators' notice
+            if await self.change(ctx, row, Status.UNDER_REVIEW, text) is None:
+                await ctx.reply(ctx.t("Suggestion #{n} changed meanwhile; nothing was "
+                                      "recorded.", n=row.id), private=True)
+                return
+            await moderators.send(render.answered(moderators.i18n, row, text))
+        await ctx.reply(ctx.t("Thank you: the moderators have your answer, and suggestion "
+                              "#{n} is under review again.", n=row.id), private=True)
+
     async def adopted(self, ctx: Context, row: Any) -> None:
         """Report the author's contribution (contributions rewards it)."""
         await ctx.emit(ContributionMade(

@@ -185,7 +185,18 @@ def notice(tr: Any, row: Any, new: Status, reason: str, into: int | None) -> Mar
         parts.append(tr.t("It duplicates #{of}: your vote and follow moved there.", of=into))
     if reason:
         parts.append(tr.t("Why: {reason}", reason=reason))
+    if new == Status.NEEDS_INFO:
+        parts.append(tr.t("Its author can answer with /suggestion_answer {n} and the answer.",
+                          n=row.id))
     return Markup("\n").join(parts)
+
+
+def answered(tr: Any, row: Any, answer: str) -> Markup:
+    """Telling the moderators that the author answered their question."""
+    return Markup("\n").join([
+        tr.t("💬 The author of suggestion #{n} “{text}” answered: {answer}", n=row.id,
+             text=excerpt(row.text), answer=answer),
+        tr.t("It is under review again: /suggestion_status {n} moves it on.", n=row.id)])
 
 
 def roadmap(tr: Any, groups: Sequence[tuple[Status, Sequence[Any]]],

@@ -286,3 +286,32 @@ async def test_member_text_is_shown_as_typed_never_as_markup() -> None:
         await club.says("sara", "/suggest **Free** [prizes](http://example.com) @everyone")
         post = club.expect("💡 Suggestion #1:")
         assert "**Free** [prizes](http://example.com) @everyone" in post.text
+
+
+async def test_the_author_answers_a_question_and_the_suggestion_goes_back_to_review() -> None:
+    async with FakeCommunity([Feedback, Admin], admins=["amal"]) as club:
+        await club.set_language("sara", "ar")
+        await club.says("sara", "/suggest A monthly quiz night")
+        await club.presses("omar", FOLLOW)
+        await club.says("amal", "/suggestion_status 1 needs_info which weekday suits you")
+        (asked,) = notices(club, "sara", 1)
+        assert "‎/suggestion_answer 1" in asked.text  # she is told how to answer
+        club.new()
+        await club.says("omar", "/suggestion_answer 1 Fridays")
+        club.expect("Only the author of suggestion #1 can answer for it.", to="omar")
+        await club.says("sara", "/suggestion_answer 1   Thursdays,  after   work ")
+        club.expect("شكرًا لك: وصلت إجابتك إلى المشرفين، وعاد الاقتراح رقم 1 قيد الدراسة.",
+                    to="sara")
+        club.expect("💬 The author of suggestion #1 “A monthly quiz night” answered: "
+                    "Thursdays, after work")
+        assert [s.text for s in notices(club, "omar", 1)][-1].splitlines() == [
+            "🔔 Suggestion #1 “A monthly quiz night” is now under review.",
+            "Why: Thursdays, after work"]
+        club.new()
+        await club.says("sara", "/suggestion_answer 1 Thursdays")  # answered already
+        club.expect("حالة الاقتراح رقم 1: قيد الدراسة؛ لا سؤال ينتظر إجابتك.", to="sara")
+        assert not [s for s in club.new() if s.text.startswith(("💬", "🔔"))]
+        await club.says("amal", "/suggestion_history 1")
+        history = club.expect("Suggestion #1 by sara", to="amal").text
+        assert history.splitlines()[-1].split(": ", 1)[1] == (
+            "needs more information → under review, by sara. Why: Thursdays, after work")
