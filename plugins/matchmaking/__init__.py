@@ -46,6 +46,12 @@ DAYS = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": 
         "sun": "SU"}
 EVERY = {"1w": 1, "2w": 2, "4w": 4}
 _COMMAS = str.maketrans({"،": ",", "؛": ","})
+_NO_COMMAS = str.maketrans({",": " ", "،": " ", "؛": " "})  # interests are stored comma-joined
+
+
+def _label(text: str) -> str:
+    """An interest label as stored: no commas, single spaces, at most 40 characters."""
+    return " ".join(text.translate(_NO_COMMAS).split())[:40].strip()
 
 
 class Matchmaking(Plugin):
@@ -121,10 +127,17 @@ class Matchmaking(Plugin):
 
     @on(InterestsChosen)
     async def chosen(self, event: InterestsChosen, ctx: Context) -> None:
-        """Onboarding's choice becomes the member's interests (a replay writes the same)."""
-        if event.interests:
+        """Onboarding's choice becomes the member's interests (a replay writes the same).
+
+        They are kept by label, the words the member picked and will read in introductions
+        (an onboarding id like "2" would show as it is); matching ignores case, so a pick of
+        "Chess" meets an /interests "chess".
+        """
+        given = event.labels if len(event.labels) == len(event.interests) else event.interests
+        labels = [label for label in map(_label, given) if label]
+        if labels:
             await self.store.set_interests(event.community.key, event.member,
-                                           tuple(dict.fromkeys(event.interests)))
+                                           tuple(dict.fromkeys(labels[:MAX_INTERESTS])))
 
     @command("match_available",
              help=N_("Your daily window in your timezone, e.g. /match_available 18-22 "

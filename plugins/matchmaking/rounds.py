@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -71,18 +72,28 @@ async def draft(plugin: Plugin, store: MatchStore, ctx: Context, origin: str, se
     blocked = set(recent)
     for a, b in await store.avoided(community):
         blocked.add((a, b) if a <= b else (b, a))
-    candidates = [
-        Candidate(key=m.id, interests=frozenset(m.interests),
-                  availability=window_mask(m.window, m.timezone, now),
-                  newcomer=counts.get(m.id, 0) < config.newcomer_rounds,
-                  group=m.interests[0] if m.interests else None)
-        for m in sorted(people, key=lambda m: m.id)
-    ]
+    # Interests match without case ("Board games" picked in onboarding, "board games" typed);
+    # a shared one is named as most members spell it (the first such member by id on a tie).
+    spellings: Counter[tuple[str, str]] = Counter()
+    candidates = []
+    for m in sorted(people, key=lambda m: m.id):
+        keys = [i.casefold() for i in m.interests]
+        spellings.update(zip(keys, m.interests, strict=True))
+        candidates.append(Candidate(
+            key=m.id, interests=frozenset(keys),
+            availability=window_mask(m.window, m.timezone, now),
+            newcomer=counts.get(m.id, 0) < config.newcomer_rounds,
+            group=keys[0] if keys else None))
     present = {m.id for m in people}
     avoided_now = sum(1 for a, b in recent if a in present and b in present)
     outcome = await asyncio.to_thread(
         match, candidates, blocked, weights=Weights(mode=config.mode),
         groups_of=4 if config.groups == "small_groups" else 2, seed=seed)
+    label: dict[str, str] = {}
+    for (key, shown), _ in spellings.most_common():  # stable: ties keep first-seen order
+        label.setdefault(key, shown)
+    outcome.groups = [replace(g, shared=tuple(label.get(k, k) for k in g.shared))
+                      for g in outcome.groups]
     names = {m.id: m.name or m.id for m in people}
     placed = _group(outcome, names)
     if rid is None:

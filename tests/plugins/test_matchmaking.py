@@ -164,6 +164,32 @@ async def test_onboarding_interests_arrive_by_event() -> None:
         club.expect("Your interests: gardening, chess.", to="sara")
 
 
+async def test_onboarding_picks_are_named_by_their_labels_never_by_id() -> None:
+    from plugins.onboarding import Onboarding
+
+    async with FakeCommunity([Onboarding, Matchmaking, Admin], admins=["amal"]) as club:
+        for line in ("/onboarding_setup interest_add Board games",
+                     "/onboarding_setup interest_add Hiking"):
+            await club.says("amal", line)
+        for name in ("sara", "omar"):
+            await club.says(name, "/match_join")
+            await club.presses(name, "Board games")
+            await club.presses(name, "Done")
+            club.expect("Saved your interests: Board games.", to=name)
+        await club.says("lina", "/match_join")
+        await club.says("lina", "/interests board games, hiking")  # typed: matched too
+        await club.says("sara", "/interests")
+        club.expect("Your interests: Board games.", to="sara")
+        await club.says("amal", "/match_round")
+        preview = club.expect("Preview: 1 group.", to="amal")
+        assert "shared: Board games" in preview.text
+        intros = _intros(await club.presses("amal", "Announce"))
+        assert set(intros) == {"sara", "omar", "lina"}  # a trio: all three share it
+        for text in intros.values():
+            assert "You share: Board games." in text
+            assert "1" not in text.split("A conversation starter:")[0]  # no raw id
+
+
 async def test_forget_leaves_no_pair_interest_or_history_and_the_rule_holds() -> None:
     four = {"sara": "chess", "omar": "chess", "lina": "chess", "adam": "chess"}
     async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
