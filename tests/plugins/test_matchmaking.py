@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +269,34 @@ def test_arabic_plural_forms_of_a_count_are_all_written() -> None:
              (0, 1, 2, 3, 11, 100)]
     assert forms == ["معاينة: لا مجموعات.", "معاينة: مجموعة واحدة.", "معاينة: مجموعتان.",
                      "معاينة: 3 مجموعات.", "معاينة: 11 مجموعة.", "معاينة: 100 مجموعة."]
+
+
+def test_arabic_starters_read_right_whatever_the_label() -> None:
+    """No clitic is glued to the label: "بـالألعاب اللوحية" and "لـ..." read wrong."""
+    from bot.core.i18n import Catalogs, Translator
+    from plugins.matchmaking.render import STARTERS_SHARED, starter
+
+    tr = Translator(Catalogs(), "matchmaking", "ar")
+    for label in ("الألعاب اللوحية", "شطرنج", "Board games"):
+        texts = {str(starter(tr, (label,), pick)) for pick in range(len(STARTERS_SHARED))}
+        assert len(texts) == len(STARTERS_SHARED)  # each template is translated
+        for text in texts:
+            assert f"«{label}»" in text, text  # the label stands whole, quoted
+            assert not re.search(r"[\u0621-\u064a\u0640]«", text), text
+
+
+async def test_an_arabic_introduction_quotes_a_label_of_several_words() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], language="ar") as club:
+        await _join(club, {"sara": "الألعاب اللوحية، شعر", "omar": "الألعاب اللوحية"})
+        await club.says("sara", "/interests")
+        club.expect("اهتماماتك: الألعاب اللوحية، شعر.", to="sara")  # the Arabic comma
+        await club.says("amal", "/match_round")
+        sent = await club.presses("amal", "إعلان")
+        intro = next(s.text for s in sent if s.to == "sara" and s.is_dm)
+        assert intro.startswith("🤝 شريكك في هذه الجولة: omar. "
+                                "اهتماماتكم المشتركة: الألعاب اللوحية. لبدء الحديث: ")
+        assert "«الألعاب اللوحية»" in intro.split("لبدء الحديث: ", 1)[1]
+        assert "ـال" not in intro
 
 
 async def test_admins_see_who_was_never_matched_and_who_never_meets() -> None:
