@@ -9,6 +9,7 @@ round's life), ``store``/``tables`` (data), ``render`` (texts), ``settings``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 import zlib
@@ -47,6 +48,20 @@ DAYS = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": 
 EVERY = {"1w": 1, "2w": 2, "4w": 4}
 _COMMAS = str.maketrans({"،": ",", "؛": ","})
 _NO_COMMAS = str.maketrans({",": " ", "،": " ", "؛": " "})  # interests are stored comma-joined
+
+
+def _manual_origin(ctx: Context) -> str:
+    """The origin of an admin's /match_round: the platform's id of that command.
+
+    An interaction or an update delivered twice drafts one round; without an id, each call
+    is its own.
+    """
+    event_id = ctx.event.id if ctx.event is not None else ""
+    if not event_id:
+        return f"manual:{uuid.uuid4().hex}"
+    if len(event_id) > 57:  # the origin column holds 64
+        event_id = hashlib.blake2b(event_id.encode(), digest_size=16).hexdigest()
+    return f"manual:{event_id}"
 
 
 def _label(text: str) -> str:
@@ -196,11 +211,21 @@ class Matchmaking(Plugin):
     async def match_round(self, ctx: Context) -> None:
         """Draft a round and show the admin its groups before anyone is told."""
         assert ctx.member is not None
+        community = ctx.community.key
+        origin = _manual_origin(ctx)
+        if await self.store.round_by_origin(community, origin) is not None:
+            return  # the same command delivered again: its draft and preview exist already
         seed = int(ctx.now().timestamp())
-        # Every /match_round is its own draft (two in the same second are two previews).
-        origin = f"manual:{ctx.now().isoformat()}:{uuid.uuid4().hex[:12]}"
-        draft = await rounds.draft(self, self.store, ctx, origin, seed)
-        await self._preview(ctx, draft)
+        planned = await rounds.plan(self.store, ctx, seed)
+        if not planned.outcome.groups:
+            await ctx.reply(render.too_few(ctx), private=True)
+            return
+        # The draft and its preview commit together: a replay finds both, or neither.
+        async with ctx.transaction():
+            planned.rid = await self.store.create_round(community, origin, seed,
+                                                        planned.placed, "draft")
+            if planned.rid is not None:
+                await self._preview(ctx, planned)
 
     async def _preview(self, ctx: Context, draft: rounds.Draft) -> None:
         if draft.rid is None or not draft.outcome.groups:

@@ -25,12 +25,14 @@ HOURS_IN_WEEK = 168
 
 @dataclass(slots=True)
 class Draft:
-    """A round stored with its groups (``rid`` None: one of that origin existed already)."""
+    """A matched round (``rid`` None: not stored, or one of that origin existed already)."""
 
     rid: int | None
     outcome: Outcome
     names: dict[str, str]
     repeats_avoided: int
+    #: The groups as stored: (number, [(member, name)], shared interests).
+    placed: list[tuple[int, list[tuple[str, str]], tuple[str, ...]]]
 
 
 def window_mask(window: str, timezone: str, now: datetime) -> int:
@@ -61,6 +63,18 @@ def _group(outcome: Outcome, names: dict[str, str]) -> list[tuple[int, list[tupl
 async def draft(plugin: Plugin, store: MatchStore, ctx: Context, origin: str, seed: int,
                 rid: int | None = None) -> Draft:
     """Match the community's participants now and store the groups as a draft round."""
+    planned = await plan(store, ctx, seed)
+    community = ctx.community.key
+    if rid is None:
+        rid = await store.create_round(community, origin, seed, planned.placed, "draft")
+    elif not await store.replace_groups(rid, community, seed, planned.placed):
+        rid = None
+    planned.rid = rid
+    return planned
+
+
+async def plan(store: MatchStore, ctx: Context, seed: int) -> Draft:
+    """Match the community's participants now (nothing stored: ``rid`` is None)."""
     from .matching import Candidate, Weights, match  # numpy: loaded only when a round runs
 
     config: MatchmakingSettings = await ctx.settings()
@@ -95,12 +109,7 @@ async def draft(plugin: Plugin, store: MatchStore, ctx: Context, origin: str, se
     outcome.groups = [replace(g, shared=tuple(label.get(k, k) for k in g.shared))
                       for g in outcome.groups]
     names = {m.id: m.name or m.id for m in people}
-    placed = _group(outcome, names)
-    if rid is None:
-        rid = await store.create_round(community, origin, seed, placed, "draft")
-    elif not await store.replace_groups(rid, community, seed, placed):
-        rid = None
-    return Draft(rid, outcome, names, avoided_now)
+    return Draft(None, outcome, names, avoided_now, _group(outcome, names))
 
 
 async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) -> bool:

@@ -13,7 +13,7 @@ from bot.testing import FakeCommunity
 from plugins.admin import Admin
 from plugins.contributions import Contributions
 from plugins.matchmaking import Matchmaking
-from plugins.matchmaking.tables import avoid, groups, members
+from plugins.matchmaking.tables import avoid, groups, members, rounds
 
 PEOPLE = {"sara": "chess, poetry", "omar": "chess, cooking", "lina": "poetry, hiking",
           "adam": "cooking, films", "maya": "films, poetry"}
@@ -239,6 +239,38 @@ async def test_scheduled_rounds_fire_once_each_across_a_restart(tmp_path: Path) 
             "Round 2 of matchmaking: 1 group was introduced privately. "
             "2 members could not be placed this time."]
         assert "adam" in _intros(week)
+
+
+async def test_a_replayed_match_round_drafts_once_and_previews_once(tmp_path: Path) -> None:
+    """Telegram redelivers an update the bot had no time to mark as handled (a crash within
+    the second before the dispatcher stores handled ids): one draft, one preview."""
+    from bot import ChannelRef, CommandInvoked
+    from bot.core.storage import processed_events
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
+
+    def command(club: FakeCommunity) -> CommandInvoked:
+        return CommandInvoked(id="tg:update:7001", community=club.platform.community,
+                              member=club.member("amal"), channel=ChannelRef("console", "general"),
+                              name="match_round", text="")
+
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        await _join(club, {"sara": "chess", "omar": "chess"})
+        await club.app.dispatcher.dispatch(command(club))
+        await club.app.settle()
+        club.expect("Preview: 1 group.", to="amal")
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        async with club.app.db.begin() as conn:  # the crash: the id was never stored
+            await conn.execute(processed_events.delete())
+        await club.app.dispatcher.load_window(club.clock.now())
+        await club.app.dispatcher.dispatch(command(club))
+        await club.app.settle()
+        assert not [s for s in club.new() if "Preview" in s.text]
+        plugin = club.app.plugins["matchmaking"]
+        async with plugin.db.connect() as conn:
+            assert len((await conn.execute(select(rounds))).all()) == 1
+        await club.says("amal", "/match_round")  # a new command is a new draft
+        club.expect("Preview: 1 group.", to="amal")
 
 
 async def test_arabic_texts_and_plural_forms() -> None:
