@@ -18,9 +18,11 @@ from typing import Annotated, Any, Literal
 
 from bot import (
     N_,
+    Button,
     Context,
     Duration,
     InterestsChosen,
+    Markup,
     MemberRef,
     Param,
     Plugin,
@@ -231,11 +233,16 @@ class Matchmaking(Plugin):
         if draft.rid is None or not draft.outcome.groups:
             await ctx.reply(render.too_few(ctx), private=True)
             return
+        text, buttons = self._preview_of(ctx, draft, draft.rid)
+        await ctx.reply(text, buttons=buttons, private=True)
+
+    @staticmethod
+    def _preview_of(ctx: Context, draft: rounds.Draft,
+                    rid: int) -> tuple[Markup, list[Button]]:
         lines = [([draft.names.get(m, m) for m in g.members], g.shared)
                  for g in draft.outcome.groups]
         unplaced = [draft.names.get(m, m) for m in draft.outcome.unmatched]
-        text, buttons = render.preview(ctx, draft.rid, lines, unplaced, draft.repeats_avoided)
-        await ctx.reply(text, buttons=buttons, private=True)
+        return render.preview(ctx, rid, lines, unplaced, draft.repeats_avoided)
 
     @on_button(Announce, Reshuffle, Discard)
     async def decide(self, payload: Announce | Reshuffle | Discard, ctx: Context) -> None:
@@ -280,7 +287,9 @@ class Matchmaking(Plugin):
                 "BYMINUTE=0;BYSECOND=0")
         await self.schedule("round", ctx.community, rule=rule, key="rounds")
         runs = await self.next_runs("round", ctx.community)
-        await ctx.reply(render.scheduled(ctx, EVERY[every], runs.get("rounds")), private=True)
+        config: MatchmakingSettings = await ctx.settings()
+        await ctx.reply(render.scheduled(ctx, EVERY[every], runs.get("rounds"),
+                                         config.preview_scheduled), private=True)
 
     @command("match_stats", help=N_("Meet-rate per round and members to look after"),
              privilege=Privilege.ADMIN)
@@ -293,14 +302,37 @@ class Matchmaking(Plugin):
 
     @job("round")
     async def scheduled_round(self, ctx: Context, data: dict[str, Any]) -> None:
-        """One round per occurrence: a replay finds the round and announces it at most once."""
+        """One round per occurrence, shown to admins first like /match_round.
+
+        The preview goes to the admin channel, unless ``preview_scheduled`` is off (then the
+        round is announced at once). A replay finds the round: no second preview, and an
+        announcement at most once.
+        """
+        config: MatchmakingSettings = await ctx.settings()
+        community = ctx.community
         origin = f"auto:{data.get('_occurrence', '')}"
+        found = await self.store.round_by_origin(community.key, origin)
+        if found is not None:
+            if not config.preview_scheduled:
+                await rounds.announce(self, self.store, ctx, found)  # once: a draft's status
+            return
         seed = zlib.crc32(origin.encode()) & 0xFFFF
-        draft = await rounds.draft(self, self.store, ctx, origin, seed)
-        rid = draft.rid if draft.rid is not None else await self.store.round_by_origin(
-            ctx.community.key, origin)
-        if rid is not None and draft.outcome.groups:
-            await rounds.announce(self, self.store, ctx, rid)
+        planned = await rounds.plan(self.store, ctx, seed)
+        if not planned.outcome.groups:
+            return
+        if not config.preview_scheduled:
+            rid = await self.store.create_round(community.key, origin, seed, planned.placed,
+                                                "draft")
+            if rid is not None:
+                await rounds.announce(self, self.store, ctx, rid)
+            return
+        admins = self.context(community, channel=self.kernel.admin_channel(community))
+        async with admins.transaction():  # the draft and its preview, or neither
+            rid = await self.store.create_round(community.key, origin, seed, planned.placed,
+                                                "draft")
+            if rid is not None:
+                text, buttons = self._preview_of(admins, planned, rid)
+                await admins.send(render.scheduled_preview(admins, text), buttons=buttons)
 
     @job("checkin")
     async def checkin(self, ctx: Context, data: dict[str, Any]) -> None:

@@ -152,6 +152,12 @@ def preview(ctx: Context, rid: int, lines: list[tuple[list[str], tuple[str, ...]
     return Markup("\n".join(parts)), buttons
 
 
+def scheduled_preview(ctx: Context, preview: Markup) -> Markup:
+    """A scheduled round's preview, posted for the admins."""
+    return ctx.t("🗓 A scheduled round is ready. Nobody is told until an admin presses "
+                 "Announce.") + Markup("\n") + preview
+
+
 def checkin(tr: Tr, rid: int, others: Sequence[str]) -> tuple[Markup, list[Button]]:
     """The mid-round question, with its three answers."""
     text = tr.t("Did you meet {who} this round?", who=names(tr, others))
@@ -308,12 +314,15 @@ def schedule_off(ctx: Context) -> Markup:
     return ctx.t("Scheduled rounds are off. /match_round still works.")
 
 
-def scheduled(ctx: Context, weeks: int, nxt: datetime | None) -> Markup:
+def scheduled(ctx: Context, weeks: int, nxt: datetime | None, preview: bool) -> Markup:
     """The answer to /match_schedule, with the next round's time."""
     text = ctx.tn("A round every week.", "A round every {n} weeks.", weeks)
-    if nxt is None:
-        return text
-    return text + " " + ctx.t("Next: {when}.", when=ctx.i18n.datetime(nxt))
+    if nxt is not None:
+        text = text + " " + ctx.t("Next: {when}.", when=ctx.i18n.datetime(nxt))
+    if preview:
+        text = text + " " + ctx.t("Each round waits for an admin to press Announce on its "
+                                  "preview.")
+    return text
 
 
 def not_in_round(ctx: Context) -> Markup:

@@ -114,13 +114,16 @@ async def plan(store: MatchStore, ctx: Context, seed: int) -> Draft:
 
 async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) -> bool:
     """Introduce every group of a draft and start its check-in; False if already announced."""
-    if ctx.channel is None or ctx.channel.private:
-        # Pressed in a private chat (or a job): the summary and any fallback belong in the
-        # community's channel, never in the admin's private chat.
+    if (ctx.channel is None or ctx.channel.private
+            or ctx.channel == plugin.kernel.admin_channel(ctx.community)):
+        # Pressed in a private chat or the admin channel (or a job): the summary and any
+        # fallback belong in the community's channel, never with the admins alone.
         ctx = plugin.context(ctx.community)
     config: MatchmakingSettings = await ctx.settings()
     community = ctx.community
     placed = await store.placed(rid)
+    if not placed:
+        return False  # an empty draft (stored before rounds without groups were skipped)
     by_group: dict[int, list[Placed]] = {}
     for p in placed:
         by_group.setdefault(p.group_no, []).append(p)

@@ -221,8 +221,10 @@ async def test_scheduled_rounds_fire_once_each_across_a_restart(tmp_path: Path) 
     three = {"sara": "chess", "omar": "chess", "lina": "poetry"}
     async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
         await _join(club, three)
+        await club.says("amal", "/config matchmaking preview_scheduled off")
         await club.says("amal", "/match_schedule 1w mon 18")
-        club.expect("A round every week. Next:", to="amal")
+        reply = club.expect("A round every week. Next:", to="amal")
+        assert "press Announce" not in reply.text  # announced at once, as set
     # A new process on the same file, before the round is due (Monday 18:00 UTC).
     async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
         fired = await club.advance("9h")
@@ -271,6 +273,43 @@ async def test_a_replayed_match_round_drafts_once_and_previews_once(tmp_path: Pa
             assert len((await conn.execute(select(rounds))).all()) == 1
         await club.says("amal", "/match_round")  # a new command is a new draft
         club.expect("Preview: 1 group.", to="amal")
+
+
+async def test_a_scheduled_round_waits_for_an_admin_to_announce_it() -> None:
+    three = {"sara": "chess", "omar": "chess", "lina": "poetry"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, three)
+        await club.says("amal", "/match_schedule 1w mon 18")
+        reply = club.expect("A round every week. Next: ", to="amal")
+        assert reply.text.endswith(
+            "Each round waits for an admin to press Announce on its preview.")
+        fired = await club.advance("9h")  # Monday 18:00 UTC
+        assert _intros(fired) == {}  # nobody is told yet
+        assert [(s.to, s.text) for s in fired] == [(None, (
+            "🗓 A scheduled round is ready. Nobody is told until an admin presses Announce.\n"
+            "Preview: 1 group.\n• lina, omar and sara — shared: chess\n"
+            "0 recent pairs were kept apart."))]
+        assert fired[0].buttons == ("Announce", "Reshuffle", "Discard")
+        await club.presses("sara", "Announce")
+        club.expect("Only admins can decide on a round.", to="sara")
+        club.new()
+        # The occurrence's job run again (as after a crash): no second draft or preview.
+        plugin = club.app.plugins["matchmaking"]
+        await plugin.scheduled_round(plugin.context(club.platform.community),
+                                     {"_occurrence": "2026-01-05T18:00:00+00:00"})
+        await club.app.settle()
+        assert club.new() == []
+        async with plugin.db.connect() as conn:
+            assert len((await conn.execute(select(rounds))).all()) == 1
+        await club.says("amal", "/match_stats")
+        club.expect("No round has been announced yet.", to="amal")
+        await club.presses("amal", "Announce")
+        sent = club.new()
+        assert set(_intros(sent)) == {"sara", "omar", "lina"}
+        assert [s.text for s in sent if s.to is None] == [
+            "Round 1 of matchmaking: 1 group was introduced privately. 1 of them is a trio."]
+        asked = await club.advance("4d")
+        assert sorted(s.to for s in asked if "Did you meet" in s.text) == ["lina", "omar", "sara"]
 
 
 async def test_arabic_texts_and_plural_forms() -> None:
