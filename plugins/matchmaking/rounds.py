@@ -131,6 +131,7 @@ async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) ->
     async with ctx.transaction():
         if not await store.set_status(rid, community.key, "draft", "announced"):
             return False
+        await store.supersede_drafts(community.key, rid)
         for no, people in sorted(by_group.items()):
             await _introduce(ctx, people, rid * 31 + no)
         trios = sum(1 for people in by_group.values() if len(people) == 3)

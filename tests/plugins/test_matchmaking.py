@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import Capability
+from bot import ButtonPressed, Capability, ChannelRef
 from bot.testing import FakeCommunity
 from plugins.admin import Admin
 from plugins.contributions import Contributions
@@ -80,6 +80,28 @@ async def test_the_next_round_never_repeats_a_recent_pair() -> None:
         second = _partners(_intros(await club.presses("amal", "Announce")))
         for member in four:
             assert not (first[member] & second[member]), (member, first, second)
+
+
+async def test_announcing_a_round_retires_the_other_previews() -> None:
+    """Two previews wait (two /match_round, or scheduled rounds nobody decided): once one is
+    announced, the other was matched without its pairs and could repeat them."""
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, {"sara": "chess", "omar": "chess"})
+        await club.says("amal", "/match_round")
+        await club.says("amal", "/match_round")
+        club.new()
+        await club.presses("amal", "Announce")  # the later preview
+        assert set(_intros(club.new())) == {"sara", "omar"}
+        first = next(p for p in club.platform.posts if p.buttons)
+        announce = next(b for b in first.buttons if b.label == "Announce")
+        await club.app.dispatcher.dispatch(ButtonPressed(
+            id="press-first", community=club.platform.community, member=club.member("amal"),
+            channel=ChannelRef("console", "general"), message_id="1",
+            payload=announce.payload))
+        await club.app.settle()
+        sent = club.new()
+        assert _intros(sent) == {}  # sara and omar are not introduced twice
+        assert [s.text for s in sent] == ["This round was already decided."]
 
 
 async def test_do_not_pair_and_admin_blocks_hold() -> None:
