@@ -261,7 +261,7 @@ class Matchmaking(Plugin):
                             private=True)
         else:
             seed = int(ctx.now().timestamp()) + payload.round
-            draft = await rounds.draft(self, self.store, ctx, "", seed, rid=payload.round)
+            draft = await rounds.reshuffle(self.store, ctx, payload.round, seed)
             if draft.rid is None:
                 await ctx.reply(render.already(ctx), private=True)
             else:

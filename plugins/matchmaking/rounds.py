@@ -60,16 +60,11 @@ def _group(outcome: Outcome, names: dict[str, str]) -> list[tuple[int, list[tupl
             for no, g in enumerate(outcome.groups, start=1)]
 
 
-async def draft(plugin: Plugin, store: MatchStore, ctx: Context, origin: str, seed: int,
-                rid: int | None = None) -> Draft:
-    """Match the community's participants now and store the groups as a draft round."""
+async def reshuffle(store: MatchStore, ctx: Context, rid: int, seed: int) -> Draft:
+    """Match again and replace a draft's groups (``rid`` None: it is no longer a draft)."""
     planned = await plan(store, ctx, seed)
-    community = ctx.community.key
-    if rid is None:
-        rid = await store.create_round(community, origin, seed, planned.placed, "draft")
-    elif not await store.replace_groups(rid, community, seed, planned.placed):
-        rid = None
-    planned.rid = rid
+    if await store.replace_groups(rid, ctx.community.key, seed, planned.placed):
+        planned.rid = rid
     return planned
 
 

@@ -82,6 +82,23 @@ async def test_the_next_round_never_repeats_a_recent_pair() -> None:
             assert not (first[member] & second[member]), (member, first, second)
 
 
+async def test_reshuffle_redraws_the_same_draft_and_discard_tells_nobody() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, {k: PEOPLE[k] for k in ("sara", "omar", "lina", "adam")})
+        await club.says("amal", "/match_round")
+        club.expect("Preview: 2 groups.", to="amal")
+        await club.presses("amal", "Reshuffle")
+        club.expect("Preview: 2 groups.", to="amal", buttons=["Announce", "Reshuffle", "Discard"])
+        plugin = club.app.plugins["matchmaking"]
+        async with plugin.db.connect() as conn:
+            assert len((await conn.execute(select(rounds))).all()) == 1  # the same draft
+        await club.presses("amal", "Discard")
+        club.expect("Discarded: nobody was told.", to="amal")
+        sent = await club.presses("amal", "Announce")
+        assert _intros(sent) == {}
+        club.expect("This round was already decided.", to="amal")
+
+
 async def test_announcing_a_round_retires_the_other_previews() -> None:
     """Two previews wait (two /match_round, or scheduled rounds nobody decided): once one is
     announced, the other was matched without its pairs and could repeat them."""
