@@ -270,7 +270,10 @@ class InterestsChosen(Event):
     """A member chose their interests during onboarding (stable interest ids).
 
     Emitted by the onboarding plugin so others (e.g. matchmaking) can use them.
+    ``labels`` are the same interests as the community names them (in the same order), for
+    plugins that show them to people: an id like ``"2"`` means nothing to a reader.
     """
 
     member: MemberRef
     interests: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()

@@ -9,6 +9,7 @@ round's life), ``store``/``tables`` (data), ``render`` (texts), ``settings``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 import zlib
@@ -17,9 +18,11 @@ from typing import Annotated, Any, Literal
 
 from bot import (
     N_,
+    Button,
     Context,
     Duration,
     InterestsChosen,
+    Markup,
     MemberRef,
     Param,
     Plugin,
@@ -46,6 +49,26 @@ DAYS = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": 
         "sun": "SU"}
 EVERY = {"1w": 1, "2w": 2, "4w": 4}
 _COMMAS = str.maketrans({"،": ",", "؛": ","})
+_NO_COMMAS = str.maketrans({",": " ", "،": " ", "؛": " "})  # interests are stored comma-joined
+
+
+def _manual_origin(ctx: Context) -> str:
+    """The origin of an admin's /match_round: the platform's id of that command.
+
+    An interaction or an update delivered twice drafts one round; without an id, each call
+    is its own.
+    """
+    event_id = ctx.event.id if ctx.event is not None else ""
+    if not event_id:
+        return f"manual:{uuid.uuid4().hex}"
+    if len(event_id) > 57:  # the origin column holds 64
+        event_id = hashlib.blake2b(event_id.encode(), digest_size=16).hexdigest()
+    return f"manual:{event_id}"
+
+
+def _label(text: str) -> str:
+    """An interest label as stored: no commas, single spaces, at most 40 characters."""
+    return " ".join(text.translate(_NO_COMMAS).split())[:40].strip()
 
 
 class Matchmaking(Plugin):
@@ -121,10 +144,17 @@ class Matchmaking(Plugin):
 
     @on(InterestsChosen)
     async def chosen(self, event: InterestsChosen, ctx: Context) -> None:
-        """Onboarding's choice becomes the member's interests (a replay writes the same)."""
-        if event.interests:
+        """Onboarding's choice becomes the member's interests (a replay writes the same).
+
+        They are kept by label, the words the member picked and will read in introductions
+        (an onboarding id like "2" would show as it is); matching ignores case, so a pick of
+        "Chess" meets an /interests "chess".
+        """
+        given = event.labels if len(event.labels) == len(event.interests) else event.interests
+        labels = [label for label in map(_label, given) if label]
+        if labels:
             await self.store.set_interests(event.community.key, event.member,
-                                           tuple(dict.fromkeys(event.interests)))
+                                           tuple(dict.fromkeys(labels[:MAX_INTERESTS])))
 
     @command("match_available",
              help=N_("Your daily window in your timezone, e.g. /match_available 18-22 "
@@ -183,21 +213,36 @@ class Matchmaking(Plugin):
     async def match_round(self, ctx: Context) -> None:
         """Draft a round and show the admin its groups before anyone is told."""
         assert ctx.member is not None
+        community = ctx.community.key
+        origin = _manual_origin(ctx)
+        if await self.store.round_by_origin(community, origin) is not None:
+            return  # the same command delivered again: its draft and preview exist already
         seed = int(ctx.now().timestamp())
-        # Every /match_round is its own draft (two in the same second are two previews).
-        origin = f"manual:{ctx.now().isoformat()}:{uuid.uuid4().hex[:12]}"
-        draft = await rounds.draft(self, self.store, ctx, origin, seed)
-        await self._preview(ctx, draft)
+        planned = await rounds.plan(self.store, ctx, seed)
+        if not planned.outcome.groups:
+            await ctx.reply(render.too_few(ctx), private=True)
+            return
+        # The draft and its preview commit together: a replay finds both, or neither.
+        async with ctx.transaction():
+            planned.rid = await self.store.create_round(community, origin, seed,
+                                                        planned.placed, "draft")
+            if planned.rid is not None:
+                await self._preview(ctx, planned)
 
     async def _preview(self, ctx: Context, draft: rounds.Draft) -> None:
         if draft.rid is None or not draft.outcome.groups:
             await ctx.reply(render.too_few(ctx), private=True)
             return
+        text, buttons = self._preview_of(ctx, draft, draft.rid)
+        await ctx.reply(text, buttons=buttons, private=True)
+
+    @staticmethod
+    def _preview_of(ctx: Context, draft: rounds.Draft,
+                    rid: int) -> tuple[Markup, list[Button]]:
         lines = [([draft.names.get(m, m) for m in g.members], g.shared)
                  for g in draft.outcome.groups]
         unplaced = [draft.names.get(m, m) for m in draft.outcome.unmatched]
-        text, buttons = render.preview(ctx, draft.rid, lines, unplaced, draft.repeats_avoided)
-        await ctx.reply(text, buttons=buttons, private=True)
+        return render.preview(ctx, rid, lines, unplaced, draft.repeats_avoided)
 
     @on_button(Announce, Reshuffle, Discard)
     async def decide(self, payload: Announce | Reshuffle | Discard, ctx: Context) -> None:
@@ -216,7 +261,7 @@ class Matchmaking(Plugin):
                             private=True)
         else:
             seed = int(ctx.now().timestamp()) + payload.round
-            draft = await rounds.draft(self, self.store, ctx, "", seed, rid=payload.round)
+            draft = await rounds.reshuffle(self.store, ctx, payload.round, seed)
             if draft.rid is None:
                 await ctx.reply(render.already(ctx), private=True)
             else:
@@ -242,7 +287,9 @@ class Matchmaking(Plugin):
                 "BYMINUTE=0;BYSECOND=0")
         await self.schedule("round", ctx.community, rule=rule, key="rounds")
         runs = await self.next_runs("round", ctx.community)
-        await ctx.reply(render.scheduled(ctx, EVERY[every], runs.get("rounds")), private=True)
+        config: MatchmakingSettings = await ctx.settings()
+        await ctx.reply(render.scheduled(ctx, EVERY[every], runs.get("rounds"),
+                                         config.preview_scheduled), private=True)
 
     @command("match_stats", help=N_("Meet-rate per round and members to look after"),
              privilege=Privilege.ADMIN)
@@ -255,14 +302,37 @@ class Matchmaking(Plugin):
 
     @job("round")
     async def scheduled_round(self, ctx: Context, data: dict[str, Any]) -> None:
-        """One round per occurrence: a replay finds the round and announces it at most once."""
+        """One round per occurrence, shown to admins first like /match_round.
+
+        The preview goes to the admin channel, unless ``preview_scheduled`` is off (then the
+        round is announced at once). A replay finds the round: no second preview, and an
+        announcement at most once.
+        """
+        config: MatchmakingSettings = await ctx.settings()
+        community = ctx.community
         origin = f"auto:{data.get('_occurrence', '')}"
+        found = await self.store.round_by_origin(community.key, origin)
+        if found is not None:
+            if not config.preview_scheduled:
+                await rounds.announce(self, self.store, ctx, found)  # once: a draft's status
+            return
         seed = zlib.crc32(origin.encode()) & 0xFFFF
-        draft = await rounds.draft(self, self.store, ctx, origin, seed)
-        rid = draft.rid if draft.rid is not None else await self.store.round_by_origin(
-            ctx.community.key, origin)
-        if rid is not None and draft.outcome.groups:
-            await rounds.announce(self, self.store, ctx, rid)
+        planned = await rounds.plan(self.store, ctx, seed)
+        if not planned.outcome.groups:
+            return
+        if not config.preview_scheduled:
+            rid = await self.store.create_round(community.key, origin, seed, planned.placed,
+                                                "draft")
+            if rid is not None:
+                await rounds.announce(self, self.store, ctx, rid)
+            return
+        admins = self.context(community, channel=self.kernel.admin_channel(community))
+        async with admins.transaction():  # the draft and its preview, or neither
+            rid = await self.store.create_round(community.key, origin, seed, planned.placed,
+                                                "draft")
+            if rid is not None:
+                text, buttons = self._preview_of(admins, planned, rid)
+                await admins.send(render.scheduled_preview(admins, text), buttons=buttons)
 
     @job("checkin")
     async def checkin(self, ctx: Context, data: dict[str, Any]) -> None:

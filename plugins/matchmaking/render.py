@@ -66,8 +66,13 @@ def names(tr: Tr, people: Sequence[str]) -> Markup:
         return Markup("").join(people)
     if len(people) == 2:
         return tr.t("{a} and {b}", a=people[0], b=people[1])
-    return tr.t("{a}, {b} and {c}", a=Markup(", ").join(people[:-2]), b=people[-2],
+    return tr.t("{a}, {b} and {c}", a=Markup(tr.plain(", ")).join(people[:-2]), b=people[-2],
                 c=people[-1])
+
+
+def listing(tr: Tr, items: Sequence[str]) -> str:
+    """Interests or names separated by the reader's comma ("، " in Arabic)."""
+    return tr.plain(", ").join(items)
 
 
 def starter(tr: Tr, shared: Sequence[str], pick: int) -> Markup:
@@ -84,7 +89,7 @@ def introduction(tr: Tr, others: Sequence[str], shared: Sequence[str], pick: int
     if shared:
         return tr.t("🤝 This round you are matched with {who}. You share: {shared}. "
                     "A conversation starter: {starter}",
-                    who=who, shared=", ".join(shared), starter=ask)
+                    who=who, shared=listing(tr, shared), starter=ask)
     return tr.t("🤝 This round you are matched with {who}. A conversation starter: {starter}",
                 who=who, starter=ask)
 
@@ -97,7 +102,7 @@ def group_post(ctx: Context, mentions: Sequence[Markup], shared: Sequence[str],
     if shared:
         return ctx.t("🤝 {who}: you are matched this round. You share: {shared}. "
                      "A conversation starter: {starter}",
-                     who=who, shared=", ".join(shared), starter=ask)
+                     who=who, shared=listing(ctx.i18n, shared), starter=ask)
     return ctx.t("🤝 {who}: you are matched this round. A conversation starter: {starter}",
                  who=who, starter=ask)
 
@@ -132,7 +137,7 @@ def preview(ctx: Context, rid: int, lines: list[tuple[list[str], tuple[str, ...]
         who = names(ctx.i18n, people)
         if shared:
             parts.append(str(ctx.t("• {who} — shared: {shared}", who=who,
-                                   shared=", ".join(shared))))
+                                   shared=listing(ctx.i18n, shared))))
         else:
             parts.append(str(ctx.t("• {who} — no shared interest", who=who)))
     if unplaced:
@@ -145,6 +150,12 @@ def preview(ctx: Context, rid: int, lines: list[tuple[list[str], tuple[str, ...]
         Button(ctx.i18n.plain("Discard"), Discard(rid), style=ButtonStyle.DANGER),
     ]
     return Markup("\n".join(parts)), buttons
+
+
+def scheduled_preview(ctx: Context, preview: Markup) -> Markup:
+    """A scheduled round's preview, posted for the admins."""
+    return ctx.t("🗓 A scheduled round is ready. Nobody is told until an admin presses "
+                 "Announce.") + Markup("\n") + preview
 
 
 def checkin(tr: Tr, rid: int, others: Sequence[str]) -> tuple[Markup, list[Button]]:
@@ -185,10 +196,10 @@ def stats(ctx: Context, rows: list[tuple[int, int, int]], never: list[str],
                                 "Round {round}: {met} of {n} groups met ({rate}).",
                                 total, round=number, met=ctx.i18n.number(met), rate=rate)))
     if never:
-        parts.append(str(ctx.t("Never matched yet: {who}", who=", ".join(never))))
+        parts.append(str(ctx.t("Never matched yet: {who}", who=listing(ctx.i18n, never))))
     if skipping:
         parts.append(str(ctx.t("Did not meet in any round so far: {who}",
-                               who=", ".join(skipping))))
+                               who=listing(ctx.i18n, skipping))))
     return Markup("\n".join(parts))
 
 
@@ -203,7 +214,7 @@ def joined(ctx: Context, interests: Sequence[str]) -> Markup:
     """The answer to /match_join."""
     if interests:
         return ctx.t("You are in! Next round I will look for people who share: {interests}.",
-                     interests=", ".join(interests))
+                     interests=listing(ctx.i18n, interests))
     return ctx.t("You are in! Tell me what you like with /interests, e.g. /interests chess, "
                  "cooking.")
 
@@ -232,7 +243,7 @@ def your_interests(ctx: Context, interests: Sequence[str]) -> Markup:
     """The member's interests (the answer to /interests)."""
     if not interests:
         return ctx.t("You have no interests yet. Set them with /interests chess, cooking.")
-    return ctx.t("Your interests: {interests}.", interests=", ".join(interests))
+    return ctx.t("Your interests: {interests}.", interests=listing(ctx.i18n, interests))
 
 
 def bad_interests(ctx: Context, bad: str, limit: int) -> Markup:
@@ -303,12 +314,15 @@ def schedule_off(ctx: Context) -> Markup:
     return ctx.t("Scheduled rounds are off. /match_round still works.")
 
 
-def scheduled(ctx: Context, weeks: int, nxt: datetime | None) -> Markup:
+def scheduled(ctx: Context, weeks: int, nxt: datetime | None, preview: bool) -> Markup:
     """The answer to /match_schedule, with the next round's time."""
     text = ctx.tn("A round every week.", "A round every {n} weeks.", weeks)
-    if nxt is None:
-        return text
-    return text + " " + ctx.t("Next: {when}.", when=ctx.i18n.datetime(nxt))
+    if nxt is not None:
+        text = text + " " + ctx.t("Next: {when}.", when=ctx.i18n.datetime(nxt))
+    if preview:
+        text = text + " " + ctx.t("Each round waits for an admin to press Announce on its "
+                                  "preview.")
+    return text
 
 
 def not_in_round(ctx: Context) -> Markup:

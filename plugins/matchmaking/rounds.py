@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -24,12 +25,14 @@ HOURS_IN_WEEK = 168
 
 @dataclass(slots=True)
 class Draft:
-    """A round stored with its groups (``rid`` None: one of that origin existed already)."""
+    """A matched round (``rid`` None: not stored, or one of that origin existed already)."""
 
     rid: int | None
     outcome: Outcome
     names: dict[str, str]
     repeats_avoided: int
+    #: The groups as stored: (number, [(member, name)], shared interests).
+    placed: list[tuple[int, list[tuple[str, str]], tuple[str, ...]]]
 
 
 def window_mask(window: str, timezone: str, now: datetime) -> int:
@@ -57,9 +60,16 @@ def _group(outcome: Outcome, names: dict[str, str]) -> list[tuple[int, list[tupl
             for no, g in enumerate(outcome.groups, start=1)]
 
 
-async def draft(plugin: Plugin, store: MatchStore, ctx: Context, origin: str, seed: int,
-                rid: int | None = None) -> Draft:
-    """Match the community's participants now and store the groups as a draft round."""
+async def reshuffle(store: MatchStore, ctx: Context, rid: int, seed: int) -> Draft:
+    """Match again and replace a draft's groups (``rid`` None: it is no longer a draft)."""
+    planned = await plan(store, ctx, seed)
+    if await store.replace_groups(rid, ctx.community.key, seed, planned.placed):
+        planned.rid = rid
+    return planned
+
+
+async def plan(store: MatchStore, ctx: Context, seed: int) -> Draft:
+    """Match the community's participants now (nothing stored: ``rid`` is None)."""
     from .matching import Candidate, Weights, match  # numpy: loaded only when a round runs
 
     config: MatchmakingSettings = await ctx.settings()
@@ -71,36 +81,44 @@ async def draft(plugin: Plugin, store: MatchStore, ctx: Context, origin: str, se
     blocked = set(recent)
     for a, b in await store.avoided(community):
         blocked.add((a, b) if a <= b else (b, a))
-    candidates = [
-        Candidate(key=m.id, interests=frozenset(m.interests),
-                  availability=window_mask(m.window, m.timezone, now),
-                  newcomer=counts.get(m.id, 0) < config.newcomer_rounds,
-                  group=m.interests[0] if m.interests else None)
-        for m in sorted(people, key=lambda m: m.id)
-    ]
+    # Interests match without case ("Board games" picked in onboarding, "board games" typed);
+    # a shared one is named as most members spell it (the first such member by id on a tie).
+    spellings: Counter[tuple[str, str]] = Counter()
+    candidates = []
+    for m in sorted(people, key=lambda m: m.id):
+        keys = [i.casefold() for i in m.interests]
+        spellings.update(zip(keys, m.interests, strict=True))
+        candidates.append(Candidate(
+            key=m.id, interests=frozenset(keys),
+            availability=window_mask(m.window, m.timezone, now),
+            newcomer=counts.get(m.id, 0) < config.newcomer_rounds,
+            group=keys[0] if keys else None))
     present = {m.id for m in people}
     avoided_now = sum(1 for a, b in recent if a in present and b in present)
     outcome = await asyncio.to_thread(
         match, candidates, blocked, weights=Weights(mode=config.mode),
         groups_of=4 if config.groups == "small_groups" else 2, seed=seed)
+    label: dict[str, str] = {}
+    for (key, shown), _ in spellings.most_common():  # stable: ties keep first-seen order
+        label.setdefault(key, shown)
+    outcome.groups = [replace(g, shared=tuple(label.get(k, k) for k in g.shared))
+                      for g in outcome.groups]
     names = {m.id: m.name or m.id for m in people}
-    placed = _group(outcome, names)
-    if rid is None:
-        rid = await store.create_round(community, origin, seed, placed, "draft")
-    elif not await store.replace_groups(rid, community, seed, placed):
-        rid = None
-    return Draft(rid, outcome, names, avoided_now)
+    return Draft(None, outcome, names, avoided_now, _group(outcome, names))
 
 
 async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) -> bool:
     """Introduce every group of a draft and start its check-in; False if already announced."""
-    if ctx.channel is None or ctx.channel.private:
-        # Pressed in a private chat (or a job): the summary and any fallback belong in the
-        # community's channel, never in the admin's private chat.
+    if (ctx.channel is None or ctx.channel.private
+            or ctx.channel == plugin.kernel.admin_channel(ctx.community)):
+        # Pressed in a private chat or the admin channel (or a job): the summary and any
+        # fallback belong in the community's channel, never with the admins alone.
         ctx = plugin.context(ctx.community)
     config: MatchmakingSettings = await ctx.settings()
     community = ctx.community
     placed = await store.placed(rid)
+    if not placed:
+        return False  # an empty draft (stored before rounds without groups were skipped)
     by_group: dict[int, list[Placed]] = {}
     for p in placed:
         by_group.setdefault(p.group_no, []).append(p)
@@ -108,6 +126,7 @@ async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) ->
     async with ctx.transaction():
         if not await store.set_status(rid, community.key, "draft", "announced"):
             return False
+        await store.supersede_drafts(community.key, rid)
         for no, people in sorted(by_group.items()):
             await _introduce(ctx, people, rid * 31 + no)
         trios = sum(1 for people in by_group.values() if len(people) == 3)

@@ -21,6 +21,10 @@ class MatchmakingSettings(BaseModel):
                        "newcomers with established members and different interests"))
     groups: Literal["pairs", "small_groups"] = Field(
         default="pairs", description=N_("pairs (a trio when the count is odd) or groups of 3–4"))
+    preview_scheduled: bool = Field(
+        default=True,
+        description=N_("Show admins each scheduled round before it is announced (off: "
+                       "announce it at once)"))
     repeat_window: int = Field(
         default=12, ge=1, le=100, description=N_("Rounds before the same people may meet again"))
     checkin_after: timedelta = Field(

@@ -187,6 +187,18 @@ class MatchStore:
             ).values(**values))
             return bool(done.rowcount)
 
+    async def supersede_drafts(self, community: str, announced: int) -> int:
+        """Discard the community's other drafts; how many there were.
+
+        They were matched without the pairs of the round just announced, so announcing one
+        of them could repeat a pair.
+        """
+        async with self.db.begin() as conn:
+            done = await conn.execute(update(rounds).where(
+                rounds.c.community == community, rounds.c.status == "draft",
+                rounds.c.id != announced).values(status="discarded"))
+            return int(done.rowcount or 0)
+
     async def round_by_origin(self, community: str, origin: str) -> int | None:
         """The round started by ``origin``, if any."""
         async with self.db.connect() as conn:

@@ -24,7 +24,8 @@ members = Table(
     Column("language", String(16), nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
     Column("paused_until", UTCDateTime, nullable=True),
-    #: Interest ids, comma-separated (onboarding's stable ids or what /interests set).
+    #: Interest labels, comma-separated (what the member picked in onboarding or set with
+    #: /interests); matching compares them without case.
     Column("interests", String(1000), nullable=False, default=""),
     #: A daily window "HH-HH" in ``timezone`` (empty: any time).
     Column("window", String(5), nullable=False, default=""),

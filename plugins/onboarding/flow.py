@@ -185,7 +185,7 @@ class Flow:
                 )
         await ctx.emit(InterestsChosen(
             id=internal_id("onboarding.interests"), community=community, member=member,
-            interests=tuple(str(i.id) for i in picked),
+            interests=tuple(str(i.id) for i in picked), labels=tuple(i.label for i in picked),
         ))
         await ctx.reply(
             ctx.t("Saved your interests: {interests}.",

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from bot import Capability
+from bot import ButtonPressed, Capability, ChannelRef
 from bot.testing import FakeCommunity
 from plugins.admin import Admin
 from plugins.contributions import Contributions
 from plugins.matchmaking import Matchmaking
-from plugins.matchmaking.tables import avoid, groups, members
+from plugins.matchmaking.tables import avoid, groups, members, rounds
 
 PEOPLE = {"sara": "chess, poetry", "omar": "chess, cooking", "lina": "poetry, hiking",
           "adam": "cooking, films", "maya": "films, poetry"}
@@ -79,6 +80,45 @@ async def test_the_next_round_never_repeats_a_recent_pair() -> None:
         second = _partners(_intros(await club.presses("amal", "Announce")))
         for member in four:
             assert not (first[member] & second[member]), (member, first, second)
+
+
+async def test_reshuffle_redraws_the_same_draft_and_discard_tells_nobody() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, {k: PEOPLE[k] for k in ("sara", "omar", "lina", "adam")})
+        await club.says("amal", "/match_round")
+        club.expect("Preview: 2 groups.", to="amal")
+        await club.presses("amal", "Reshuffle")
+        club.expect("Preview: 2 groups.", to="amal", buttons=["Announce", "Reshuffle", "Discard"])
+        plugin = club.app.plugins["matchmaking"]
+        async with plugin.db.connect() as conn:
+            assert len((await conn.execute(select(rounds))).all()) == 1  # the same draft
+        await club.presses("amal", "Discard")
+        club.expect("Discarded: nobody was told.", to="amal")
+        sent = await club.presses("amal", "Announce")
+        assert _intros(sent) == {}
+        club.expect("This round was already decided.", to="amal")
+
+
+async def test_announcing_a_round_retires_the_other_previews() -> None:
+    """Two previews wait (two /match_round, or scheduled rounds nobody decided): once one is
+    announced, the other was matched without its pairs and could repeat them."""
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, {"sara": "chess", "omar": "chess"})
+        await club.says("amal", "/match_round")
+        await club.says("amal", "/match_round")
+        club.new()
+        await club.presses("amal", "Announce")  # the later preview
+        assert set(_intros(club.new())) == {"sara", "omar"}
+        first = next(p for p in club.platform.posts if p.buttons)
+        announce = next(b for b in first.buttons if b.label == "Announce")
+        await club.app.dispatcher.dispatch(ButtonPressed(
+            id="press-first", community=club.platform.community, member=club.member("amal"),
+            channel=ChannelRef("console", "general"), message_id="1",
+            payload=announce.payload))
+        await club.app.settle()
+        sent = club.new()
+        assert _intros(sent) == {}  # sara and omar are not introduced twice
+        assert [s.text for s in sent] == ["This round was already decided."]
 
 
 async def test_do_not_pair_and_admin_blocks_hold() -> None:
@@ -164,6 +204,32 @@ async def test_onboarding_interests_arrive_by_event() -> None:
         club.expect("Your interests: gardening, chess.", to="sara")
 
 
+async def test_onboarding_picks_are_named_by_their_labels_never_by_id() -> None:
+    from plugins.onboarding import Onboarding
+
+    async with FakeCommunity([Onboarding, Matchmaking, Admin], admins=["amal"]) as club:
+        for line in ("/onboarding_setup interest_add Board games",
+                     "/onboarding_setup interest_add Hiking"):
+            await club.says("amal", line)
+        for name in ("sara", "omar"):
+            await club.says(name, "/match_join")
+            await club.presses(name, "Board games")
+            await club.presses(name, "Done")
+            club.expect("Saved your interests: Board games.", to=name)
+        await club.says("lina", "/match_join")
+        await club.says("lina", "/interests board games, hiking")  # typed: matched too
+        await club.says("sara", "/interests")
+        club.expect("Your interests: Board games.", to="sara")
+        await club.says("amal", "/match_round")
+        preview = club.expect("Preview: 1 group.", to="amal")
+        assert "shared: Board games" in preview.text
+        intros = _intros(await club.presses("amal", "Announce"))
+        assert set(intros) == {"sara", "omar", "lina"}  # a trio: all three share it
+        for text in intros.values():
+            assert "You share: Board games." in text
+            assert "1" not in text.split("A conversation starter:")[0]  # no raw id
+
+
 async def test_forget_leaves_no_pair_interest_or_history_and_the_rule_holds() -> None:
     four = {"sara": "chess", "omar": "chess", "lina": "chess", "adam": "chess"}
     async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
@@ -194,8 +260,10 @@ async def test_scheduled_rounds_fire_once_each_across_a_restart(tmp_path: Path) 
     three = {"sara": "chess", "omar": "chess", "lina": "poetry"}
     async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
         await _join(club, three)
+        await club.says("amal", "/config matchmaking preview_scheduled off")
         await club.says("amal", "/match_schedule 1w mon 18")
-        club.expect("A round every week. Next:", to="amal")
+        reply = club.expect("A round every week. Next:", to="amal")
+        assert "press Announce" not in reply.text  # announced at once, as set
     # A new process on the same file, before the round is due (Monday 18:00 UTC).
     async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
         fired = await club.advance("9h")
@@ -212,6 +280,75 @@ async def test_scheduled_rounds_fire_once_each_across_a_restart(tmp_path: Path) 
             "Round 2 of matchmaking: 1 group was introduced privately. "
             "2 members could not be placed this time."]
         assert "adam" in _intros(week)
+
+
+async def test_a_replayed_match_round_drafts_once_and_previews_once(tmp_path: Path) -> None:
+    """Telegram redelivers an update the bot had no time to mark as handled (a crash within
+    the second before the dispatcher stores handled ids): one draft, one preview."""
+    from bot import ChannelRef, CommandInvoked
+    from bot.core.storage import processed_events
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
+
+    def command(club: FakeCommunity) -> CommandInvoked:
+        return CommandInvoked(id="tg:update:7001", community=club.platform.community,
+                              member=club.member("amal"), channel=ChannelRef("console", "general"),
+                              name="match_round", text="")
+
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        await _join(club, {"sara": "chess", "omar": "chess"})
+        await club.app.dispatcher.dispatch(command(club))
+        await club.app.settle()
+        club.expect("Preview: 1 group.", to="amal")
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        async with club.app.db.begin() as conn:  # the crash: the id was never stored
+            await conn.execute(processed_events.delete())
+        await club.app.dispatcher.load_window(club.clock.now())
+        await club.app.dispatcher.dispatch(command(club))
+        await club.app.settle()
+        assert not [s for s in club.new() if "Preview" in s.text]
+        plugin = club.app.plugins["matchmaking"]
+        async with plugin.db.connect() as conn:
+            assert len((await conn.execute(select(rounds))).all()) == 1
+        await club.says("amal", "/match_round")  # a new command is a new draft
+        club.expect("Preview: 1 group.", to="amal")
+
+
+async def test_a_scheduled_round_waits_for_an_admin_to_announce_it() -> None:
+    three = {"sara": "chess", "omar": "chess", "lina": "poetry"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, three)
+        await club.says("amal", "/match_schedule 1w mon 18")
+        reply = club.expect("A round every week. Next: ", to="amal")
+        assert reply.text.endswith(
+            "Each round waits for an admin to press Announce on its preview.")
+        fired = await club.advance("9h")  # Monday 18:00 UTC
+        assert _intros(fired) == {}  # nobody is told yet
+        assert [(s.to, s.text) for s in fired] == [(None, (
+            "🗓 A scheduled round is ready. Nobody is told until an admin presses Announce.\n"
+            "Preview: 1 group.\n• lina, omar and sara — shared: chess\n"
+            "0 recent pairs were kept apart."))]
+        assert fired[0].buttons == ("Announce", "Reshuffle", "Discard")
+        await club.presses("sara", "Announce")
+        club.expect("Only admins can decide on a round.", to="sara")
+        club.new()
+        # The occurrence's job run again (as after a crash): no second draft or preview.
+        plugin = club.app.plugins["matchmaking"]
+        await plugin.scheduled_round(plugin.context(club.platform.community),
+                                     {"_occurrence": "2026-01-05T18:00:00+00:00"})
+        await club.app.settle()
+        assert club.new() == []
+        async with plugin.db.connect() as conn:
+            assert len((await conn.execute(select(rounds))).all()) == 1
+        await club.says("amal", "/match_stats")
+        club.expect("No round has been announced yet.", to="amal")
+        await club.presses("amal", "Announce")
+        sent = club.new()
+        assert set(_intros(sent)) == {"sara", "omar", "lina"}
+        assert [s.text for s in sent if s.to is None] == [
+            "Round 1 of matchmaking: 1 group was introduced privately. 1 of them is a trio."]
+        asked = await club.advance("4d")
+        assert sorted(s.to for s in asked if "Did you meet" in s.text) == ["lina", "omar", "sara"]
 
 
 async def test_arabic_texts_and_plural_forms() -> None:
@@ -242,6 +379,34 @@ def test_arabic_plural_forms_of_a_count_are_all_written() -> None:
              (0, 1, 2, 3, 11, 100)]
     assert forms == ["معاينة: لا مجموعات.", "معاينة: مجموعة واحدة.", "معاينة: مجموعتان.",
                      "معاينة: 3 مجموعات.", "معاينة: 11 مجموعة.", "معاينة: 100 مجموعة."]
+
+
+def test_arabic_starters_read_right_whatever_the_label() -> None:
+    """No clitic is glued to the label: "بـالألعاب اللوحية" and "لـ..." read wrong."""
+    from bot.core.i18n import Catalogs, Translator
+    from plugins.matchmaking.render import STARTERS_SHARED, starter
+
+    tr = Translator(Catalogs(), "matchmaking", "ar")
+    for label in ("الألعاب اللوحية", "شطرنج", "Board games"):
+        texts = {str(starter(tr, (label,), pick)) for pick in range(len(STARTERS_SHARED))}
+        assert len(texts) == len(STARTERS_SHARED)  # each template is translated
+        for text in texts:
+            assert f"«{label}»" in text, text  # the label stands whole, quoted
+            assert not re.search(r"[\u0621-\u064a\u0640]«", text), text
+
+
+async def test_an_arabic_introduction_quotes_a_label_of_several_words() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], language="ar") as club:
+        await _join(club, {"sara": "الألعاب اللوحية، شعر", "omar": "الألعاب اللوحية"})
+        await club.says("sara", "/interests")
+        club.expect("اهتماماتك: الألعاب اللوحية، شعر.", to="sara")  # the Arabic comma
+        await club.says("amal", "/match_round")
+        sent = await club.presses("amal", "إعلان")
+        intro = next(s.text for s in sent if s.to == "sara" and s.is_dm)
+        assert intro.startswith("🤝 شريكك في هذه الجولة: omar. "
+                                "اهتماماتكم المشتركة: الألعاب اللوحية. لبدء الحديث: ")
+        assert "«الألعاب اللوحية»" in intro.split("لبدء الحديث: ", 1)[1]
+        assert "ـال" not in intro
 
 
 async def test_admins_see_who_was_never_matched_and_who_never_meets() -> None:

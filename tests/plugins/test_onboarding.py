@@ -78,6 +78,7 @@ async def test_whole_flow_with_interests_roles_and_event(world_factory: Any) -> 
     assert "Majlis: (only sara sees) Saved your interests: Hiking." in lines
     assert any("Thanks for your first message, sara!" in line for line in lines)
     assert [e.interests for e in Listener.seen] == [("2",)]
+    assert [e.labels for e in Listener.seen] == [("Hiking",)]  # what the member picked
     # a rename keeps the choice (stored by id)
     await world.play(":as owner", "/onboarding_setup interest_rename Hiking Trails")
     data = await world.app.export_member(MemberRef("console", "sara", "sara"))
