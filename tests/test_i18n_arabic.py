@@ -31,7 +31,7 @@ TYPED_WORDS = frozenset({
 #: (Discord has no Arabic interface); always beside an Arabic translation.
 DISCORD_PERMISSIONS = (
     "Create Public Threads", "Send Messages in Threads", "Manage Events", "View Channel",
-    "Send Messages", "Embed Links", "Attach Files",
+    "Send Messages", "Embed Links", "Attach Files", "Pin Messages",
 )
 #: Plural samples: one per Arabic form (zero, one, two, few, many, other).
 COUNTS = (0, 1, 2, 3, 11, 100)

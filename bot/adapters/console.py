@@ -37,9 +37,11 @@ from bot.core.actions import (
     CreateThread,
     EditMessage,
     GrantReward,
+    PinMessage,
     ScheduleEvent,
     SendMessage,
     SendPoll,
+    UnpinMessage,
 )
 from bot.core.capabilities import DEFAULT_LIMITS, Capability
 from bot.core.commands import Duration, Kind
@@ -135,6 +137,7 @@ class Console:
             Capability.EDIT_MESSAGES,
             Capability.IMAGES,
             Capability.MEMBER_EVENTS,
+            Capability.PIN_MESSAGES,
         }
     )
     rate_profile = UNLIMITED
@@ -161,6 +164,8 @@ class Console:
         self.acting = owner
         self.posts: list[_Posted] = []
         self.rewards: dict[str, set[str]] = {}
+        #: Ids of the bot's messages pinned now (the transcript says "📌 (pinned m3)").
+        self.pinned: set[str] = set()
         self.transcript: list[str] = []
         self._ids = itertools.count(1)
         self._event_ids = itertools.count(1)
@@ -334,6 +339,15 @@ class Console:
             for post in self.posts:
                 if post.id == action.message_id:
                     post.buttons = action.content.all_buttons()
+            return Delivered(action.message_id)
+        elif isinstance(action, PinMessage | UnpinMessage):
+            if isinstance(action, PinMessage):
+                self.pinned.add(action.message_id)
+                label = self._label(N_("📌 (pinned {id})"), id=action.message_id)
+            else:
+                self.pinned.discard(action.message_id)
+                label = self._label(N_("(unpinned {id})"), id=action.message_id)
+            self._line(f"{BOT_NAME}: {label}")
             return Delivered(action.message_id)
         elif isinstance(action, GrantReward):
             badges = self.rewards.setdefault(action.member.id, set())

@@ -51,9 +51,11 @@ from bot.core.actions import (
     CreateThread,
     EditMessage,
     GrantReward,
+    PinMessage,
     ScheduleEvent,
     SendMessage,
     SendPoll,
+    UnpinMessage,
 )
 from bot.core.capabilities import Capability
 from bot.core.commands import Kind
@@ -73,6 +75,7 @@ from bot.core.i18n import N_, Translator
 from bot.core.messages import Content
 from bot.core.payloads import Payload, PayloadError, decode, shorten
 from bot.core.platform import (
+    Declined,
     Delivered,
     DeliveryError,
     NeedsAdmin,
@@ -121,6 +124,10 @@ EVENT_REFUSED = N_(
     "Discord refused to schedule the event “{name}”. Give me the Manage Events permission."
 )
 EVENT_PLACE = N_("A Discord event needs a location or a voice or stage channel.")
+PIN_REFUSED = N_(
+    "Discord refused to pin or unpin a message in {channel}. Give me the Pin Messages "
+    "permission there."
+)
 #: Where the ids of scheduled events are kept (``app.db.kv_get``/``kv_set``), keyed by
 #: ``<community key>:<event key>``.
 KV_EVENTS = "discord.events"
@@ -390,6 +397,7 @@ class DiscordPlatform:
             Capability.EDIT_MESSAGES,
             Capability.IMAGES,
             Capability.AUTOCOMPLETE,
+            Capability.PIN_MESSAGES,
         }
         if settings.members_intent:
             caps.add(Capability.MEMBER_EVENTS)
@@ -1166,7 +1174,7 @@ class DiscordPlatform:
             return (everything, (limits.ROUTE_THREADS, where.id if where else community))
         if isinstance(action, ScheduleEvent):
             return (everything, (limits.ROUTE_EVENTS, community))
-        return (everything,)
+        return (everything,)  # pins: the global limit only (Discord publishes no other)
 
     # -- outgoing -----------------------------------------------------------------------
 
@@ -1194,6 +1202,8 @@ class DiscordPlatform:
                 return await self._send(action, reply_handle, progress)
             if isinstance(action, EditMessage):
                 return await self._edit(action)
+            if isinstance(action, PinMessage | UnpinMessage):
+                return await self._pin(action)
             if isinstance(action, GrantReward):
                 return await self._reward(action)
             if isinstance(action, SendPoll):
@@ -1319,6 +1329,32 @@ class DiscordPlatform:
             view=part.get("view"),
             allowed_mentions=part["allowed_mentions"],
         )
+        return Delivered(action.message_id)
+
+    async def _pin(self, action: PinMessage | UnpinMessage) -> Delivered:
+        """Pin or unpin; without the permission it is declined (dropped, not retried).
+
+        Unpinning a message that is gone is done: nothing is pinned.
+        """
+        channel = action.channel
+        if channel is None or not channel.id.isdigit() or not action.message_id.isdigit():
+            raise PermanentError(REFUSED, error="no message")
+        message = self._client.get_partial_messageable(int(channel.id)).get_partial_message(
+            int(action.message_id)
+        )
+        try:
+            if isinstance(action, PinMessage):
+                await message.pin()
+            else:
+                await message.unpin()
+        except discord.Forbidden as exc:
+            if exc.code == limits.MISSING_PERMISSIONS:
+                raise Declined(PIN_REFUSED, channel=f"<#{channel.id}>") from None
+            raise
+        except discord.NotFound:
+            if isinstance(action, PinMessage):
+                raise
+            log.info("message %s to unpin in %s is gone", action.message_id, channel.id)
         return Delivered(action.message_id)
 
     async def _reward(self, action: GrantReward) -> Delivered:

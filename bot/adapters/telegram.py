@@ -65,9 +65,11 @@ from bot.core.actions import (
     CreateThread,
     EditMessage,
     GrantReward,
+    PinMessage,
     ScheduleEvent,
     SendMessage,
     SendPoll,
+    UnpinMessage,
 )
 from bot.core.capabilities import Capability
 from bot.core.commands import Kind
@@ -89,6 +91,7 @@ from bot.core.markup import Markup, escape, mention
 from bot.core.messages import Content, Reward
 from bot.core.payloads import Payload, PayloadError, decode, shorten, stored_key
 from bot.core.platform import (
+    Declined,
     Delivered,
     NotConnected,
     PermanentError,
@@ -165,6 +168,12 @@ POLL_OPTIONS = N_("A Telegram poll needs between {low} and {high} options; this 
 POLL_PERIOD = N_(
     "A Telegram poll can stay open at most {n} seconds; close longer polls another way."
 )
+PIN_REFUSED = N_(
+    "I may not pin messages in this chat: make me an administrator with the right to pin "
+    "messages."
+)
+#: What Telegram says when the bot lacks the right to pin (``pinChatMessage``, unpin too).
+NO_PIN_RIGHTS = "not enough rights"
 NOT_CONFIRMED = N_(
     "Telegram may have posted a message without confirming it (the connection was lost "
     "before its answer). It was not sent again, so that it is never posted twice; it cannot "
@@ -281,6 +290,7 @@ class TelegramPlatform:
             Capability.CUSTOM_TITLES,
             Capability.MEMBER_EVENTS,
             Capability.THREADS,
+            Capability.PIN_MESSAGES,
             # no SCHEDULED_EVENTS: ScheduleEvent is announced as a message (see _event)
         }
     )
@@ -492,7 +502,7 @@ class TelegramPlatform:
                     return ((limits.CALLBACK, ""), *direct)
                 return direct
             return self._message_keys(chat)
-        if isinstance(action, EditMessage):
+        if isinstance(action, EditMessage | PinMessage | UnpinMessage):
             channel_id = action.channel.id if action.channel else action.community.id
             return (everywhere, (limits.CHAT, str(split_channel(channel_id)[0])))
         if isinstance(action, SendPoll | CreateThread):
@@ -1175,6 +1185,8 @@ class TelegramPlatform:
             return await self._send(action, handle, progress)
         if isinstance(action, EditMessage):
             return await self._edit(action)
+        if isinstance(action, PinMessage | UnpinMessage):
+            return await self._pin(action)
         if isinstance(action, GrantReward):
             return await self._reward(action, progress)
         if isinstance(action, SendPoll):
@@ -1379,6 +1391,31 @@ class TelegramPlatform:
         except tg_error.BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise
+        return Delivered(action.message_id)
+
+    async def _pin(self, action: PinMessage | UnpinMessage) -> Delivered:
+        """Pin without notifying the chat, or unpin; a chat where the bot may not is declined.
+
+        Unpinning a message that is gone (deleted by an admin) is done: nothing is pinned.
+        """
+        if action.message_id == UNCONFIRMED:
+            raise PermanentError(NOT_CONFIRMED)
+        channel_id = action.channel.id if action.channel is not None else action.community.id
+        chat_id, _thread = split_channel(channel_id)
+        message_id = int(action.message_id)
+        try:
+            if isinstance(action, PinMessage):
+                await self._bot.pin_chat_message(chat_id, message_id, disable_notification=True)
+            else:
+                await self._bot.unpin_chat_message(chat_id, message_id=message_id)
+        except tg_error.BadRequest as exc:
+            if NO_PIN_RIGHTS in exc.message.lower():
+                raise Declined(PIN_REFUSED) from None
+            if isinstance(action, UnpinMessage) and "not found" in exc.message.lower():
+                log.info("message %s to unpin in %s is gone: %s", message_id, chat_id,
+                         exc.message)
+                return Delivered(action.message_id)
+            raise
         return Delivered(action.message_id)
 
     async def _reward(self, action: GrantReward, progress: Progress) -> Delivered:

@@ -177,6 +177,38 @@ class EditMessage(Action):
 
 
 @dataclass(frozen=True, kw_only=True)
+class _OnMessage(Action):
+    """An action on a message the bot sent, found by its outbox id (``original``).
+
+    The outbox fills in ``message_id``, the platform's id, before the adapter sees it. In
+    the channel's ordering stream, so it never overtakes the post it is about.
+    """
+
+    channel: ChannelRef | None = None
+    original: int = 0
+    message_id: str = ""
+
+    @property
+    def channel_key(self) -> str:
+        """The ordering key: the channel of the message."""
+        return f"channel:{self.channel.id}" if self.channel else f"community:{self.community.id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PinMessage(_OnMessage):
+    """Pin a message the bot sent, quietly (members get no notification of it)."""
+
+    kind: ClassVar[str] = "pin"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnpinMessage(_OnMessage):
+    """Unpin a message the bot pinned; done already if it is gone or not pinned."""
+
+    kind: ClassVar[str] = "unpin"
+
+
+@dataclass(frozen=True, kw_only=True)
 class GrantReward(Action):
     """Give (or take back, ``revoke``) a reward: a role, or the platform's fallback."""
 

@@ -23,6 +23,9 @@ class Capability(StrEnum):
     INVITE_LINKS = "invite_links"
     AUTOCOMPLETE = "autocomplete"
     MEMBER_EVENTS = "member_events"
+    #: Pin and unpin the bot's own messages (``ctx.pin``); the right to may still be
+    #: missing in one chat: such a pin is logged and dropped (``Declined``).
+    PIN_MESSAGES = "pin_messages"
 
 
 @dataclass(frozen=True, slots=True)

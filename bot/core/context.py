@@ -13,9 +13,11 @@ from bot.core.actions import (
     CreateThread,
     EditMessage,
     GrantReward,
+    PinMessage,
     ScheduleEvent,
     SendMessage,
     SendPoll,
+    UnpinMessage,
 )
 from bot.core.capabilities import Capability
 from bot.core.events import ButtonPressed, CommandInvoked, Event
@@ -409,6 +411,36 @@ class Context:
                 channel=channel or self.channel,
                 original=original,
                 content=self._content(text, buttons, card, ()),
+                subjects=self._subjects(),
+            )
+        )
+
+    async def pin(self, original: int, *, channel: ChannelRef | None = None) -> int | None:
+        """Pin a message the bot sent (``original``: its outbox id), quietly; the outbox id.
+
+        ``channel`` is where that message was posted (default: as :meth:`send` chooses).
+        Where ``Capability.PIN_MESSAGES`` is missing nothing is done (None). Where the bot
+        lacks the right to pin in that chat, the pin is logged and dropped: nothing else
+        waits for it, and it is not retried.
+        """
+        return await self._pin(PinMessage, original, channel)
+
+    async def unpin(self, original: int, *, channel: ChannelRef | None = None) -> int | None:
+        """Unpin a message the bot pinned (see :meth:`pin`); the outbox id, or None."""
+        return await self._pin(UnpinMessage, original, channel)
+
+    async def _pin(
+        self, kind: type[PinMessage | UnpinMessage], original: int, channel: ChannelRef | None
+    ) -> int | None:
+        if not self.has(Capability.PIN_MESSAGES):
+            log.debug("no pins on %s: %s of %s skipped", self.community.platform, kind.kind,
+                      original)
+            return None
+        return await self.app.outbox.submit(
+            kind(
+                community=self.community,
+                channel=channel or self.channel or self.app.default_channel(self.community),
+                original=original,
                 subjects=self._subjects(),
             )
         )

@@ -36,9 +36,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.actions import Action, EditMessage, SendMessage
+from bot.core.actions import Action, EditMessage, PinMessage, SendMessage, UnpinMessage
 from bot.core.i18n import N_
 from bot.core.platform import (
+    Declined,
     Delivered,
     NeedsAdmin,
     NotConnected,
@@ -336,7 +337,7 @@ class Outbox:
         self.not_connected_pause = NOT_CONNECTED_PAUSE_SECONDS
         self.stats = {
             "sent": 0, "retry_after": 0, "failed": 0, "undeliverable": 0, "retried": 0,
-            "not_connected": 0,
+            "not_connected": 0, "declined": 0,
         }  # fmt: skip
 
     # -- life cycle ---------------------------------------------------------------------
@@ -808,6 +809,10 @@ class Outbox:
                     not_before=self.clock.now() + timedelta(seconds=ADMIN_FIX_RETRY_SECONDS),
                     error=str(exc),
                 )
+        except Declined as exc:
+            done = True
+            await self._save_progress(item)
+            await self._decline(item, str(exc))
         except PermanentError as exc:
             done = True
             await self._save_progress(item)
@@ -899,18 +904,15 @@ class Outbox:
         await self._writers[DIRECT_FIRST and item.direct].change(item.id, **values)
 
     async def _prepare(self, action: Action) -> Action:
-        if isinstance(action, EditMessage):
+        if isinstance(action, EditMessage | PinMessage | UnpinMessage):
+            gone, never = _LOST[type(action)]
             message_id = self._message_ids.get(action.original)
             if message_id is None:
                 state = await self.db.outbox_state(action.original)
                 if state is None:
-                    raise PermanentError(
-                        N_("The message to edit is older than the {days} days the bot keeps "
-                           "track of."),
-                        days=KEEP_FINISHED.days,
-                    )
+                    raise PermanentError(gone, days=KEEP_FINISHED.days)
                 if state[0] in (FAILED, UNDELIVERABLE):
-                    raise PermanentError(N_("The message to edit was never delivered."))
+                    raise PermanentError(never)
                 message_id = state[1]
             if message_id is None:
                 raise _NotYet(f"original message {action.original} not delivered yet")
@@ -969,6 +971,15 @@ class Outbox:
         self._resolve(item.id, None)
         await self._report(item.action, reason or error, values or {})
 
+    async def _decline(self, item: _Queued, error: str) -> None:
+        """Drop an optional action the platform refused for want of a right; no report."""
+        self.stats["declined"] += 1
+        log.warning("action %s (%s) declined by the platform, dropped: %s", item.id,
+                    item.action.kind, error)
+        await self._change(item, status=FAILED, error=error, attempts=item.attempts,
+                           reply=None)
+        self._resolve(item.id, None)
+
     async def _undeliverable(self, item: _Queued, error: str) -> None:
         self.stats["undeliverable"] += 1
         await self._change(item, status=UNDELIVERABLE, error=error, reply=None)
@@ -1016,6 +1027,24 @@ def _direct_waiting(lane: _Lane, keys: tuple[Bucket, ...]) -> Bucket | None:
         if heap and heap[0][0] <= _DIRECT_RANK // 2:
             return key
     return None
+
+
+#: Why an action on an earlier message cannot be done: that message's outbox row is pruned,
+#: or it was never delivered (the admins' report, msgids).
+_LOST: dict[type[Action], tuple[str, str]] = {
+    EditMessage: (
+        N_("The message to edit is older than the {days} days the bot keeps track of."),
+        N_("The message to edit was never delivered."),
+    ),
+    PinMessage: (
+        N_("The message to pin is older than the {days} days the bot keeps track of."),
+        N_("The message to pin was never delivered."),
+    ),
+    UnpinMessage: (
+        N_("The message to unpin is older than the {days} days the bot keeps track of."),
+        N_("The message to unpin was never delivered."),
+    ),
+}
 
 
 class _NotYet(Exception):

@@ -64,6 +64,15 @@ class NeedsAdmin(PermanentError):
     """
 
 
+class Declined(PermanentError):
+    """The platform refused an optional action for want of a right (a pin, in one chat).
+
+    Retrying will not help, and telling the admins each time would be noise (the setup
+    note names the rights the bot wants): the outbox logs it and drops the action, reporting
+    nothing, and the actions after it go on.
+    """
+
+
 class Undeliverable(DeliveryError):
     """A private message the member cannot receive (DMs closed, bot not started)."""
 

@@ -65,7 +65,8 @@ class Events(Plugin):
     settings = EventsSettings
     tables = metadata
     needs = frozenset({Capability.BUTTONS})
-    wants = frozenset({Capability.DIRECT_MESSAGES, Capability.SCHEDULED_EVENTS})
+    wants = frozenset({Capability.DIRECT_MESSAGES, Capability.SCHEDULED_EVENTS,
+                       Capability.PIN_MESSAGES})
     stores = N_(
         "Your answers to events (going, maybe, can't; for a series or one time), when you "
         "checked in, the timezone you chose for event times, and the events you created."

@@ -107,6 +107,7 @@ class Lifecycle:
                 return
             message = await shared.send(text, buttons=buttons)
             await self.store.set_message(event.id, message)
+            await self.pin(shared, message)
 
     async def refresh(self, community: CommunityRef, event_id: int) -> None:
         """Edit the post so counts, the occurrence shown and the buttons are current."""
@@ -116,6 +117,28 @@ class Lifecycle:
         shared = self.shared(community, event)
         text, buttons = await self.content(shared, event)
         await shared.edit(event.message, text, buttons=buttons)
+
+    # -- pinned while upcoming -------------------------------------------------------------
+
+    async def pin(self, shared: Context, message: int) -> None:
+        """Pin the post while the event is upcoming, where the platform pins.
+
+        Where the bot lacks the right in this chat the pin is dropped (logged) and the
+        event goes on unpinned.
+        """
+        if shared.has(Capability.PIN_MESSAGES):
+            await shared.pin(message)
+
+    async def repin(self, community: CommunityRef, event: Any) -> None:
+        """Pin the post again: an event that had ended has an occurrence ahead again."""
+        if event.message is not None:
+            await self.pin(self.shared(community, event), event.message)
+
+    async def unpin(self, community: CommunityRef, event: Any) -> None:
+        """Unpin the post: the last occurrence ended, or the event is cancelled."""
+        shared = self.shared(community, event)
+        if event.message is not None and shared.has(Capability.PIN_MESSAGES):
+            await shared.unpin(event.message)
 
     # -- the platform's own scheduled event -----------------------------------------------
 

@@ -157,6 +157,8 @@ class Manager:
             await self.lifecycle.mirror(ctx.community, event, old_occurrence, cancel=True)
         await self.lifecycle.mirror(ctx.community, fresh, occurrence)
         await self.lifecycle.plan(ctx.community, fresh, ctx.now())
+        if old_occurrence is None and occurrence is not None:
+            await self.lifecycle.repin(ctx.community, fresh)  # it had ended: upcoming again
         freed = []
         if occurrence is not None and fresh.capacity != event.capacity:
             freed = await self.answers.capacity_changed(fresh, event.capacity, occurrence)
@@ -219,6 +221,8 @@ class Manager:
                                                  render.cancelled_notice(tr, event, None,
                                                                          reason, m))
                 await self.lifecycle.mirror(ctx.community, event, shown, cancel=True)
+                # still pinned (an event whose last occurrence ended was unpinned then)
+                await self.lifecycle.unpin(ctx.community, event)
         else:
             if not await self.store.cancel_once(event.id, occurrence, reason, ctx.now()):
                 await ctx.reply(ctx.t("That occurrence is cancelled already."), private=True)
@@ -233,6 +237,8 @@ class Manager:
             nxt = timeline.current(recurrence(fresh), ctx.now(), length(fresh),
                                    await self.lifecycle.excluded(fresh))
             await self.lifecycle.mirror(ctx.community, fresh, nxt)
+            if nxt is None:  # that was the last one left: nothing upcoming is pinned
+                await self.lifecycle.unpin(ctx.community, fresh)
         await self.lifecycle.refresh(ctx.community, event.id)
         await ctx.reply(ctx.tn("Cancelled; I told {n} member who said yes.",
                                "Cancelled; I told {n} members who said yes.", told),

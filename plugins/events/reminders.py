@@ -74,6 +74,9 @@ class Reminders:
         await self.lifecycle.refresh(community, event.id)
         nxt = timeline.current(recurrence(event), now, length(event), excluded)
         await self.lifecycle.mirror(community, event, nxt)
+        if nxt is None:  # the last occurrence ended: nothing upcoming to keep pinned
+            await self.lifecycle.unpin(community, event)
+            return "ended, unpinned"
         return "ended"
 
     async def _remind(self, ctx: Context, event: Any, occurrence: datetime) -> str:

@@ -23,7 +23,13 @@ from plugins.events import Events
 from tests.adapters.test_discord import FAST, components, until
 from tests.adapters.test_plugins_discord import community_of, ephemeral, followup
 from tests.conftest import make_settings
-from tests.fakes.discord_server import DEFAULT_TOKEN, FakeDiscord, SampleGuild, command_option
+from tests.fakes.discord_server import (
+    DEFAULT_TOKEN,
+    FakeDiscord,
+    Permission,
+    SampleGuild,
+    command_option,
+)
 
 EVENTS = "/guilds/{guild_id}/scheduled-events"
 COMMANDS = "/applications/{app_id}/guilds/{guild_id}/commands"
@@ -125,3 +131,67 @@ async def test_an_event_is_mirrored_as_scheduled_events_occurrence_by_occurrence
     assert nxt - start == timedelta(days=7) and following.json["name"] == "Board games"
     assert "Reason: snow" in told["content"]
     assert len(events) == 2
+
+
+PINS = "/channels/{channel_id}/messages/pins/{message_id}"
+
+
+async def post_event(fake: FakeDiscord, guild: SampleGuild, title: str, start: str
+                     ) -> dict[str, Any]:
+    """``/event_create`` by the owner, confirmed: the post in #general."""
+    payload = await fake.simulate_command(
+        "event_create", user_id=guild.owner_id, channel_id=guild.general_id,
+        options=[command_option("title", title), command_option("start", start),
+                 command_option("duration", "1h")])
+    await fake.wait_for_callback(payload["id"])
+    preview = await fake.wait_for_bot_message(predicate=lambda m: any(
+        c["custom_id"].startswith("events.confirm") for c in components(m))
+        and title in m["content"])
+    await fake.simulate_component(button(preview, "events.confirm"),
+                                  user_id=guild.owner_id, message_id=preview["id"])
+    return await fake.wait_for_bot_message(guild.general_id, predicate=lambda m: any(
+        c["custom_id"].startswith("events.rsvp") for c in components(m))
+        and title in m["content"])
+
+
+async def cancel(fake: FakeDiscord, guild: SampleGuild, event: int) -> None:
+    """``/event_cancel`` of a whole one-off event by the owner."""
+    payload = await fake.simulate_command(
+        "event_cancel", user_id=guild.owner_id, channel_id=guild.general_id,
+        options=[command_option("event", event), command_option("reason", "snow")])
+    await fake.wait_for_callback(payload["id"])
+
+
+async def test_the_post_is_pinned_while_upcoming_and_a_missing_permission_is_not_retried(
+) -> None:
+    async with FakeDiscord() as fake:
+        guild = fake.add_sample_guild()  # the bot's role has Pin Messages
+        async with running(fake, guild) as app:
+            await fake.wait_for_request("PUT", COMMANDS)
+            day = (app.clock.now() + timedelta(days=3)).date()
+            post = await post_event(fake, guild, "Game night", f"{day:%Y-%m-%d} 19:00")
+            pinned = await fake.wait_for_request("PUT", PINS)
+            assert pinned.params["message_id"] == post["id"]
+            assert fake.pinned_in(guild.general_id) == [int(post["id"])]
+            await cancel(fake, guild, 1)
+            unpinned = await fake.wait_for_request("DELETE", PINS)
+            assert unpinned.params["message_id"] == post["id"]
+            await app.settle()
+            assert fake.pinned_in(guild.general_id) == []
+
+            # without Pin Messages (nor Manage Messages) the pin is refused once and dropped
+            role = fake.guilds[guild.guild_id].roles[guild.bot_role_id]
+            role["permissions"] = str(int(role["permissions"]) & ~(
+                Permission.PIN_MESSAGES | Permission.MANAGE_MESSAGES))
+            since = len(fake.requests)
+            post = await post_event(fake, guild, "Quiz", f"{day:%Y-%m-%d} 20:00")
+            refused = await fake.wait_for_request("PUT", PINS, since=since)
+            await app.settle()
+            stats = dict(app.outbox.stats)
+            later = fake.requests[since:]
+    assert refused.status == 403
+    assert fake.pinned_in(guild.general_id) == []
+    assert len([r for r in later if r.route == PINS]) == 1
+    assert stats["declined"] == 1 and stats["failed"] == 0
+    # no "⚠ I could not carry out an action" note for the admins
+    assert not [m for m in fake.messages.values() if "⚠" in (m.get("content") or "")]

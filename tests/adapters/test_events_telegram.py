@@ -26,7 +26,7 @@ from tests.adapters.test_plugins_telegram import (
     text_of,
 )
 from tests.adapters.test_telegram import fake, quiet
-from tests.fakes.telegram_server import FakeTelegram, private_chat
+from tests.fakes.telegram_server import FakeTelegram, RecordedCall, private_chat
 
 __all__ = ["fake"]  # the fixture, imported for pytest
 
@@ -96,3 +96,104 @@ async def test_post_rsvp_reminders_and_a_cancel_in_a_telegram_group(
                for c in later if c.method == "sendMessage" and c.ok
                and int(c.params["chat_id"]) == where.chat_id)
     assert CommunityRef("telegram", str(where.chat_id)) == where.community
+
+
+# -- the post is pinned while the event is upcoming ---------------------------------------
+
+
+def message_id(call: RecordedCall) -> int:
+    """The id of the message a recorded send posted."""
+    return int(call.result["message_id"])
+
+
+async def post_event(fake: FakeTelegram, where: Group, number: int, command: str
+                     ) -> RecordedCall:
+    """``/event_create`` by the admin, confirmed: the post in the group."""
+    n = len(fake.calls)
+    fake.push(fake.message_update(where.chat, where.admin, command))
+    preview = await fake.wait_for_call("sendMessage", lambda c: c.ok and has_button(
+        "Post it")(c) and int(c.params["chat_id"]) == int(where.admin["id"]), after=n)
+    fake.push(fake.callback_query_update(where.admin, preview.result,
+                                         button(preview, "Post it")["callback_data"]))
+    return await sent_to(fake, where.chat_id, f"(event #{number})", where=has_button("Going"))
+
+
+async def test_the_post_is_pinned_until_the_event_ends_or_is_cancelled(
+    fake: FakeTelegram,
+) -> None:
+    where = ENGLISH
+    fake.set_member(where.chat_id, fake.bot_user, "administrator")  # with can_pin_messages
+    async with running(fake, [Admin, Events]) as app:
+        await prepare(app, where)
+        fake.set_member(where.chat_id, where.admin, "administrator")
+        fake.push(fake.message_update(private_chat(where.admin), where.admin, "/start"))
+        await quiet(app)
+        day = (app.clock.now() + timedelta(days=2)).date()
+        quiz = message_id(await post_event(fake, where, 1, f'/event_create "Quiz night" '
+                                           f'"{day:%Y-%m-%d} 18:00" duration=2h'))
+        pin = await fake.wait_for_call("pinChatMessage")
+        assert pin.ok and int(pin.params["message_id"]) == quiz
+        assert pin.params.get("disable_notification") is True  # nobody is woken for it
+        assert fake.pinned[where.chat_id] == [quiz]
+
+        # a weekly series is pinned beside it; cancelling one evening keeps it pinned
+        club = message_id(await post_event(fake, where, 2, '/event_create "Book club" '
+                                           '"every monday 19:00" duration=1h'))
+        await fake.wait_for_call("pinChatMessage", lambda c: int(c.params["message_id"]) == club)
+        assert fake.pinned[where.chat_id] == [quiz, club]
+        fake.push(fake.message_update(where.chat, where.admin,
+                                      '/event_cancel 2 reason="the hall is closed"'))
+        await sent_to(fake, int(where.admin["id"]), "Cancelled")
+        await quiet(app)
+        assert fake.pinned[where.chat_id] == [quiz, club] and not fake.calls_of("unpinChatMessage")
+
+        # the whole series cancelled: unpinned
+        fake.push(fake.message_update(where.chat, where.admin,
+                                      '/event_cancel 2 reason="the club closed" scope=series'))
+        unpin = await fake.wait_for_call("unpinChatMessage")
+        assert unpin.ok and int(unpin.params["message_id"]) == club
+        assert fake.pinned[where.chat_id] == [quiz]
+
+        # the one-off ends: unpinned, and the post still reads as the event
+        ends = datetime.combine(day, time(20), tzinfo=UTC)
+        await app.scheduler.advance(ends + timedelta(minutes=1) - app.clock.now())
+        unpin = await fake.wait_for_call("unpinChatMessage",
+                                         lambda c: int(c.params["message_id"]) == quiz)
+        await quiet(app)
+        assert unpin.ok and fake.pinned[where.chat_id] == []
+        assert len(fake.calls_of("unpinChatMessage")) == 2
+    assert all(c.ok for c in fake.calls_of("pinChatMessage"))
+
+
+async def test_without_the_right_to_pin_the_event_goes_on_unpinned(fake: FakeTelegram) -> None:
+    where = ENGLISH  # the bot is a plain member of the group: it may not pin
+    async with running(fake, [Admin, Events]) as app:
+        await prepare(app, where)
+        fake.set_member(where.chat_id, where.admin, "administrator")
+        fake.push(fake.message_update(private_chat(where.admin), where.admin, "/start"))
+        await quiet(app)
+        day = (app.clock.now() + timedelta(days=2)).date()
+        n = len(fake.calls)
+        post = await post_event(fake, where, 1, f'/event_create "Quiz night" '
+                                f'"{day:%Y-%m-%d} 18:00" duration=2h')
+        refused = await fake.wait_for_call("pinChatMessage")
+        assert refused.error is not None and "not enough rights" in str(refused.error)
+        # the event works: an answer is counted and the post shows it
+        fake.push(fake.callback_query_update(where.bob, post.result,
+                                             button(post, "Going")["callback_data"]))
+        await answered(fake, "You are going to Quiz night")
+        await fake.wait_for_call("editMessageText", lambda c: c.ok and "1 going" in text_of(c))
+        fake.push(fake.message_update(where.chat, where.admin,
+                                      '/event_cancel 1 reason="the power is out"'))
+        notice = await sent_to(fake, where.chat_id, "the power is out")
+        await fake.wait_for_call("unpinChatMessage")
+        await quiet(app, 1.5)  # a retry (backoff from 1 s) would show here
+        later = fake.calls[n:]
+        stats, queued = dict(app.outbox.stats), app.outbox.queued()
+    assert str(where.bob["first_name"]) in text_of(notice)
+    assert len([c for c in later if c.method == "pinChatMessage"]) == 1
+    assert len([c for c in later if c.method == "unpinChatMessage"]) == 1
+    assert stats["declined"] == 2 and queued == 0
+    # dropped quietly: no "⚠ I could not carry out an action" note in the group
+    assert not [c for c in later if c.method == "sendMessage" and "⚠" in text_of(c)]
+    assert fake.pinned.get(where.chat_id, []) == []

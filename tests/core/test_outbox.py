@@ -239,3 +239,54 @@ async def test_one_members_failing_answer_does_not_hold_up_anothers() -> None:
     await app.outbox.idle(10)
     assert platform.delivered == ["answer to bob", "answer to sara"]
     await app.stop()
+
+
+# -- issue 16: pins refer to a message the outbox sent; a declined pin is dropped quietly ---
+
+
+class PinningPlatform(FakePlatform):
+    """Also pins: records ``pin:<platform id>``; declines pins of ids in ``no_rights``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.no_rights: set[str] = set()
+
+    async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
+        from bot.core.actions import PinMessage, UnpinMessage
+        from bot.core.platform import Declined
+
+        if isinstance(action, PinMessage | UnpinMessage):
+            if action.message_id in self.no_rights:
+                raise Declined("I may not pin here")
+            self.delivered.append(f"{action.kind}:{action.message_id}")
+            return Delivered(action.message_id)
+        return await super().deliver(action, reply_handle)
+
+
+async def test_a_pin_finds_its_post_and_a_declined_one_is_dropped_without_a_report() -> None:
+    from bot.core.actions import PinMessage, UnpinMessage
+
+    platform = PinningPlatform()
+    platform.failures["doomed"] = [PermanentError("Missing permission")]
+    app = await started(platform)
+    post = await app.outbox.submit(message("post"))
+    await app.outbox.submit(PinMessage(community=COMMUNITY, channel=CHANNEL, original=post))
+    await app.outbox.submit(UnpinMessage(community=COMMUNITY, channel=CHANNEL, original=post))
+    await app.outbox.idle(10)
+    assert platform.delivered == ["post", "pin:id1", "unpin:id1"]
+
+    second = await app.outbox.submit(message("second"))
+    platform.no_rights.add(str(await app.outbox.delivered(second, 10)))  # not here
+    await app.outbox.submit(PinMessage(community=COMMUNITY, channel=CHANNEL, original=second))
+    await app.outbox.submit(message("after"))
+    await app.outbox.idle(10)
+    assert platform.delivered[3:] == ["second", "after"]  # the pin is dropped, not waited on
+    assert app.outbox.stats["declined"] == 1
+    assert not [t for t in platform.delivered if t.startswith("⚠")]  # nobody is told
+
+    doomed = await app.outbox.submit(message("doomed"))
+    await app.outbox.submit(PinMessage(community=COMMUNITY, channel=CHANNEL, original=doomed))
+    await app.outbox.idle(10)
+    reports = [t for t in platform.delivered if t.startswith("⚠")]
+    assert len(reports) == 2 and "The message to pin was never delivered." in reports[1]
+    await app.stop()

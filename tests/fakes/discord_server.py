@@ -2251,6 +2251,7 @@ class FakeDiscord:
             | Permission.SEND_MESSAGES_IN_THREADS | Permission.EMBED_LINKS
             | Permission.ATTACH_FILES | Permission.ADD_REACTIONS | Permission.VIEW_CHANNEL
             | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY
+            | Permission.PIN_MESSAGES
         )  # fmt: skip
         roles = [
             role_payload(member_role, "Member", position=1),
@@ -3467,6 +3468,10 @@ class FakeDiscord:
             ("GET", msg, self._get_message, True),
             ("PATCH", msg, self._edit_message_route, True),
             ("DELETE", msg, self._delete_message, True),
+            ("PUT", chan + "/messages/pins/{message_id}", self._pin_message, True),
+            ("DELETE", chan + "/messages/pins/{message_id}", self._unpin_message, True),
+            ("PUT", chan + "/pins/{message_id}", self._pin_message, True),  # the older path
+            ("DELETE", chan + "/pins/{message_id}", self._unpin_message, True),
             ("PUT", msg + "/reactions/{emoji}/{user}", self._add_reaction, True),
             ("DELETE", msg + "/reactions/{emoji}/{user}", self._remove_reaction, True),
             ("GET", msg + "/reactions/{emoji}", self._list_reactions, True),
@@ -4309,6 +4314,57 @@ class FakeDiscord:
             event["guild_id"] = str(guild_id)
         await self._echo("MESSAGE_DELETE", event)
         return _Reply(204)
+
+    def _check_can_pin(self, record: RecordedRequest) -> None:
+        """PIN_MESSAGES in the channel (MANAGE_MESSAGES still counts, as during Discord's
+        transition to the separate permission); 403 50013 otherwise."""
+        if not self.enforce_permissions:
+            return
+        channel = self._require_channel(record)
+        guild_id = self._guild_id_of_channel(channel["id"])
+        if guild_id is None:
+            return  # a DM: anyone in it may pin
+        perms = self.compute_permissions(guild_id, self.bot_id, channel["id"])
+        if not perms & (Permission.PIN_MESSAGES | Permission.MANAGE_MESSAGES):
+            raise _HTTPError(MISSING_PERMISSIONS)
+
+    async def _pin_message(self, record: RecordedRequest) -> _Reply:
+        """Pin: ``pinned`` set on the message, a "pinned a message" system message (type 6)
+        in the channel, and CHANNEL_PINS_UPDATE. Pinning it again changes nothing."""
+        self._check_can_pin(record)
+        message = self._require_message(record)
+        if message.get("pinned"):
+            return _Reply(204)
+        message["pinned"] = True
+        channel_id = message["channel_id"]
+        guild_id = self._guild_id_of_channel(channel_id)
+        note = message_payload(channel_id, self.bot_user, type=6, guild_id=guild_id)
+        note["message_reference"] = {"message_id": message["id"], "channel_id": channel_id,
+                                     **({"guild_id": str(guild_id)} if guild_id else {})}
+        self.add_message(note)
+        await self._echo("MESSAGE_CREATE", self._with_gateway_fields(note))
+        await self._pins_update(channel_id, guild_id)
+        return _Reply(204)
+
+    async def _unpin_message(self, record: RecordedRequest) -> _Reply:
+        self._check_can_pin(record)
+        message = self._require_message(record)
+        if message.get("pinned"):
+            message["pinned"] = False
+            await self._pins_update(message["channel_id"],
+                                    self._guild_id_of_channel(message["channel_id"]))
+        return _Reply(204)
+
+    async def _pins_update(self, channel_id: Any, guild_id: int | None) -> None:
+        event: JSON = {"channel_id": str(channel_id), "last_pin_timestamp": iso_timestamp()}
+        if guild_id is not None:
+            event["guild_id"] = str(guild_id)
+        await self._echo("CHANNEL_PINS_UPDATE", event)
+
+    def pinned_in(self, channel_id: SnowflakeLike) -> list[int]:
+        """Ids of the pinned messages of a channel, oldest message first."""
+        return sorted(int(m["id"]) for m in self.messages.values()
+                      if int(m["channel_id"]) == int(channel_id) and m.get("pinned"))
 
     async def _bulk_delete(self, record: RecordedRequest) -> _Reply:
         channel = self._require_channel(record)

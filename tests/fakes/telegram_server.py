@@ -760,6 +760,9 @@ class FakeTelegram:
         """Polls sent by the bot by poll id (``Poll`` dicts, vote counts kept up to date)."""
         self.files: dict[str, FilePart] = {}
         """Uploaded files by ``file_id`` (downloadable via ``getFile`` and ``base_file_url``)."""
+        self.pinned: dict[int, list[int]] = {}
+        """Pinned message ids by chat, oldest first (``pinChatMessage``/``unpinChatMessage``);
+        the last one is the chat's ``pinned_message`` in ``getChat``."""
 
         self._handlers: dict[str, tuple[str, MethodHandler]] = {}
         self._failures: dict[str, deque[_Failure]] = {}
@@ -1829,8 +1832,8 @@ class FakeTelegram:
             "unbanChatMember": self._m_unban_chat_member,
             "leaveChat": self._m_leave_chat,
             "createForumTopic": self._m_create_forum_topic,
-            "pinChatMessage": self._m_true,
-            "unpinChatMessage": self._m_true,
+            "pinChatMessage": self._m_pin_chat_message,
+            "unpinChatMessage": self._m_unpin_chat_message,
             "setMessageReaction": self._m_true,
             "getFile": self._m_get_file,
         }
@@ -2126,6 +2129,56 @@ class FakeTelegram:
     async def _m_delete_message(self, params: JSONDict) -> bool:
         chat_id, msg = self._known_message(params, "delete")
         del self.messages[(chat_id, int(msg["message_id"]))]
+        pins = self.pinned.get(chat_id, [])
+        if int(msg["message_id"]) in pins:
+            pins.remove(int(msg["message_id"]))  # a deleted message is no longer pinned
+        return True
+
+    def _check_can_pin(self, chat_id: int) -> None:
+        """Like Telegram: in a private chat the bot may pin; elsewhere it must be the creator
+        or an administrator with ``can_pin_messages`` (``can_edit_messages`` in a channel)."""
+        self._check_can_send(chat_id)
+        if chat_id > 0:
+            return
+        state = self._members.get((chat_id, self.bot_id))
+        status = state.status if state else self.default_member_status
+        right = "can_edit_messages" if self._chat_for(chat_id).get("type") == "channel" else (
+            "can_pin_messages")
+        may = status == "creator" or (
+            status == "administrator" and (state is None or state.fields.get(right, True))
+        )
+        if not may:
+            raise _bad_request("not enough rights to manage pinned messages in the chat")
+
+    async def _m_pin_chat_message(self, params: JSONDict) -> bool:
+        """Pin a known message (pinning it again keeps one pin); see :attr:`pinned`."""
+        chat_id = self._resolve_chat_id(params)
+        self._check_can_pin(chat_id)
+        message_id = _as_int(_require(params, "message_id"), "message_id")
+        if (chat_id, message_id) not in self.messages:
+            raise _bad_request("message to pin not found")
+        pins = self.pinned.setdefault(chat_id, [])
+        if message_id in pins:
+            pins.remove(message_id)
+        pins.append(message_id)
+        return True
+
+    async def _m_unpin_chat_message(self, params: JSONDict) -> bool:
+        """Unpin ``message_id``, or without it the most recent pin. A known message that is
+        not pinned answers True (as far as we know Telegram does not refuse it)."""
+        chat_id = self._resolve_chat_id(params)
+        self._check_can_pin(chat_id)
+        pins = self.pinned.setdefault(chat_id, [])
+        raw = params.get("message_id")
+        if raw in (None, ""):
+            if pins:
+                pins.pop()
+            return True
+        message_id = _as_int(raw, "message_id")
+        if (chat_id, message_id) not in self.messages:
+            raise _bad_request("message to unpin not found")
+        if message_id in pins:
+            pins.remove(message_id)
         return True
 
     async def _m_answer_callback_query(self, params: JSONDict) -> bool:
@@ -2276,6 +2329,9 @@ class FakeTelegram:
                 "gifts_from_channels": False,
             },
         )
+        pins = self.pinned.get(chat_id)
+        if pins and (chat_id, pins[-1]) in self.messages:
+            info["pinned_message"] = copy.deepcopy(self.messages[(chat_id, pins[-1])])
         return info
 
     async def _m_get_chat(self, params: JSONDict) -> JSONDict:

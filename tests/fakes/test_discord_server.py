@@ -410,6 +410,32 @@ async def test_role_hierarchy(
     assert [r.id for r in fetched.roles if r.id != guild.id] == [world.member_role_id]
 
 
+async def test_pins_need_the_permission_and_a_known_message(
+    fake: FakeDiscord, world: SampleGuild, client: RecordingClient
+) -> None:
+    channel = client.get_partial_messageable(world.general_id)
+    first = await channel.send("first")
+    second = await channel.send("second")
+    await first.pin()
+    await first.pin()  # again: still one pin, one "pinned a message" note
+    await second.pin()
+    assert fake.pinned_in(world.general_id) == [first.id, second.id]
+    notes = [m for m in fake.messages.values() if m["type"] == 6]
+    assert [int(n["message_reference"]["message_id"]) for n in notes] == [first.id, second.id]
+    await second.unpin()
+    await second.unpin()  # not pinned: nothing to do
+    assert fake.pinned_in(world.general_id) == [first.id]
+    with pytest.raises(discord.NotFound):
+        await channel.get_partial_message(9999).pin()
+    role = fake.guilds[world.guild_id].roles[world.bot_role_id]
+    role["permissions"] = str(int(role["permissions"]) & ~(
+        Permission.PIN_MESSAGES | Permission.MANAGE_MESSAGES))
+    with pytest.raises(discord.Forbidden) as excinfo:
+        await first.unpin()
+    assert excinfo.value.code == 50013
+    assert fake.pinned_in(world.general_id) == [first.id]
+
+
 async def test_unknown_route_is_recorded(
     fake: FakeDiscord, world: SampleGuild, client: RecordingClient
 ) -> None:

@@ -638,6 +638,40 @@ async def test_bot_not_in_group(fake: FakeTelegram) -> None:
             await app.bot.send_message(GROUP["id"], "hello?")
 
 
+async def test_pins_need_the_right_to_pin_and_a_known_message(fake: FakeTelegram) -> None:
+    gid = GROUP["id"]
+    async with build_app(fake) as app:
+        bot = app.bot
+        first = await bot.send_message(gid, "first")
+        second = await bot.send_message(gid, "second")
+        # a plain member may not pin in a group
+        with pytest.raises(BadRequest, match=r"(?i)not enough rights to manage pinned"):
+            await bot.pin_chat_message(gid, first.message_id)
+        fake.set_member(gid, fake.bot_user, "administrator", can_pin_messages=False)
+        with pytest.raises(BadRequest, match=r"(?i)not enough rights to manage pinned"):
+            await bot.unpin_chat_message(gid, first.message_id)
+        assert fake.pinned.get(gid, []) == []
+        fake.set_member(gid, fake.bot_user, "administrator")
+        with pytest.raises(BadRequest, match=r"(?i)message to pin not found"):
+            await bot.pin_chat_message(gid, 9999)
+        assert await bot.pin_chat_message(gid, first.message_id, disable_notification=True)
+        assert await bot.pin_chat_message(gid, second.message_id)
+        assert await bot.pin_chat_message(gid, first.message_id)  # again: one pin, latest
+        assert fake.pinned[gid] == [second.message_id, first.message_id]
+        chat = await bot.get_chat(gid)
+        assert chat.pinned_message is not None and chat.pinned_message.text == "first"
+        assert await bot.unpin_chat_message(gid, message_id=second.message_id)
+        assert await bot.unpin_chat_message(gid, message_id=second.message_id)  # not pinned
+        with pytest.raises(BadRequest, match=r"(?i)message to unpin not found"):
+            await bot.unpin_chat_message(gid, message_id=9999)
+        assert await bot.unpin_chat_message(gid)  # the most recent one
+        assert fake.pinned[gid] == []
+        assert (await bot.get_chat(gid)).pinned_message is None
+        await bot.pin_chat_message(gid, second.message_id)
+        await bot.delete_message(gid, second.message_id)
+        assert fake.pinned[gid] == []  # a deleted message is no longer pinned
+
+
 async def test_webhook_helper_posts_with_secret(fake: FakeTelegram) -> None:
     received: list[tuple[str | None, dict[str, Any]]] = []
 

@@ -304,3 +304,19 @@ async def test_a_series_first_set_in_a_dst_gap_keeps_its_local_time_after_the_ch
         await c.advance("24h")  # past the first occurrence (01:30 UTC on the 29th)
         await c.says("sara", "/events")
         c.expect("• #1 Night watch — Mon, March 30, 2026, 02:30 (Berlin)", to="sara")
+
+
+async def test_the_post_is_pinned_while_upcoming_and_again_when_moved_after_its_end() -> None:
+    async with club() as c:
+        await posted(c, '/event_create "Quiz" "2026-01-07 18:00" duration=1h')
+        out = c.platform.out  # the console's transcript
+        assert "📌 (pinned m" in out.getvalue()  # type: ignore[union-attr]
+        assert len(c.platform.pinned) == 1
+        await c.advance("3d")  # Thursday: Wednesday 18:00-19:00 in Berlin has ended
+        assert "(unpinned m" in out.getvalue()  # type: ignore[union-attr]
+        assert c.platform.pinned == set()
+        await c.says("amal", '/event_edit 1 start="2026-01-10 18:00"')
+        c.expect("Event #1 is updated.", to="amal")
+        assert len(c.platform.pinned) == 1  # upcoming again: pinned again
+        await c.says("amal", '/event_cancel 1 reason="nobody can"')
+        assert c.platform.pinned == set()
