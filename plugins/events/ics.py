@@ -102,9 +102,13 @@ def _event(entry: CalendarEntry, stamp: datetime) -> Event:
         from icalendar import vRecur
 
         event.add("rrule", vRecur.from_ical(rec.rule))
-        if entry.cancelled:
+        # cancelled starts, and the rule starts of moved occurrences (their overriding
+        # VEVENT carries the new start): a reader that expands RRULE and EXDATE alone
+        # never shows a moved occurrence at its old time
+        gone = [*entry.cancelled, *(old for old, new in entry.moved if old != new)]
+        if gone:
             # named by the rule's own wall-clock time, so an expansion matches them exactly
-            walls = sorted({wall_start(rec, c).replace(tzinfo=zone) for c in entry.cancelled})
+            walls = sorted({wall_start(rec, c).replace(tzinfo=zone) for c in gone})
             event.add("exdate", walls)
     elif any(c.astimezone(UTC) == instant for c in entry.cancelled):
         event.add("status", "CANCELLED")
