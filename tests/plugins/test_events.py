@@ -7,14 +7,22 @@ The community runs in Europe/Berlin; the clock starts Monday 2026-01-05 09:00 UT
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Column, MetaData, Table, text
+
 from bot import ButtonPressed, ChannelRef
+from bot.core import storage
+from bot.core.migrate import CORE_VERSIONS, MigrationSource, upgrade
+from bot.core.storage import Database
 from bot.testing import FakeCommunity, Sent
 from plugins.admin import Admin
 from plugins.events import Events
 from plugins.events.render import Confirm, Rsvp
+from plugins.events.tables import metadata
 
 WEEKLY = '/event_create "Book club" "every thursday 18:00" duration=2h place="Room 4"'
 THU_8 = 1767891600  # 2026-01-08 17:00 UTC (18:00 in Berlin)
@@ -400,3 +408,38 @@ async def test_a_moved_occurrence_can_move_again_or_be_cancelled() -> None:
         fired = await c.advance("14d")
         assert not [s for s in fired if "⏰" in s.text and "January 1" in s.text
                     and "January 8" not in s.text and "January 2" not in s.text]
+
+
+async def test_a_database_from_before_moves_is_upgraded_and_keeps_its_overrides(
+        tmp_path: Path) -> None:
+    """A database at the overrides revision (no start/duration columns) with one override."""
+    older = tmp_path / "older"
+    older.mkdir()
+    for name in ("d96b225f1373_events_tables.py",
+                 "571a4bdfb94d_events_one_occurrence_overrides.py"):
+        shutil.copy(Events.migrations_path() / name, older / name)
+    before = MetaData()
+    for table in metadata.tables.values():
+        if table.name != "events_overrides":
+            table.to_metadata(before)
+    Table("events_overrides", before, *(Column(c.name, c.type, primary_key=c.primary_key,
+                                               nullable=c.nullable)
+                                        for c in metadata.tables["events_overrides"].columns
+                                        if c.name not in ("start", "duration")))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
+    db = Database(url)
+    await upgrade(db.engine, [MigrationSource("core", CORE_VERSIONS, storage.metadata),
+                              MigrationSource("events", older, before)])
+    async with db.begin() as conn:
+        await conn.execute(text(
+            "INSERT INTO events_overrides (event, occurrence, place, at) "
+            "VALUES (1, '2026-01-15 17:00:00.000000', 'Garden café', '2026-01-05 09:00:00')"))
+    await db.close()
+    async with club(database_url=url) as c:
+        await posted(c)
+        await c.presses("sara", "Going")
+        c.new()
+        await c.says("amal", '/event_edit 1 start="2026-01-16 19:30" date=2026-01-15')
+        c.expect("✏️ Book club on Thu, January 15, 2026, 18:00 (Berlin) moves to Fri, January "
+                 "16, 2026, 19:30 (Berlin), this time only:\n⏱ 2 hours\n📍 Garden café",
+                 to="sara")
