@@ -253,14 +253,16 @@ class Manager:
                 timing["duration"] = None if seconds == event.duration else seconds
         else:
             new = occurrence
-        async with self.answers.lock(event.id):
+        async with self.answers.lock(event.id):  # a tick re-plans under it too
             kept = [] if new == occurrence else await self.answers.effective_at(
                 event, occurrence)
             await self.store.move_once(event, original, occurrence, {**changes, **timing},
                                        kept, now)
-        fresh = await self.store.event(event.id, ctx.community.key)
-        after = await self.lifecycle.changes(fresh)
-        await self._follow(ctx, event, fresh, before, after)
+            fresh = await self.store.event(event.id, ctx.community.key)
+            after = await self.lifecycle.changes(fresh)
+            # the one scheduled item is replaced: the old reminders are gone with it
+            await self.lifecycle.plan(ctx.community, fresh, now, after)
+        await self._mirror(ctx, event, fresh, before, after)
         view = await self.lifecycle.view(fresh, new, after)
         seats = await self.answers.seats_at(fresh, new)
         moved_from = occurrence if new != occurrence else None
@@ -278,9 +280,9 @@ class Manager:
                                "Changed for {when} only; I told {n} members who said yes.",
                                told, when=new), private=True)
 
-    async def _follow(self, ctx: Context, event: Any, fresh: Any, before: timeline.Changes,
+    async def _mirror(self, ctx: Context, event: Any, fresh: Any, before: timeline.Changes,
                       after: timeline.Changes) -> None:
-        """After one occurrence changed: the scheduled event and the plan follow."""
+        """After one occurrence changed: the scheduled event of the one shown follows."""
         now = ctx.now()
         shown = timeline.current(recurrence(event), now, length(event), before)
         current = timeline.current(recurrence(fresh), now, length(fresh), after)
@@ -289,8 +291,6 @@ class Manager:
             await self.lifecycle.mirror(ctx.community, event, shown, cancel=True,
                                         changes=before)
         await self.lifecycle.mirror(ctx.community, fresh, current, changes=after)
-        # the one scheduled item is replaced: the old reminders are gone with it
-        await self.lifecycle.plan(ctx.community, fresh, now, after)
 
     async def cancel(self, ctx: Context, event: Any, occurrence: datetime | None,
                      reason: str) -> None:

@@ -43,10 +43,12 @@ class Reminders:
         now = ctx.now()
         config = await self.lifecycle.settings(community)
         # after an outage, moments too old to act on are not walked through one by one
-        changes = await self.lifecycle.changes(event)
-        lookback = max(config.reminders, default=timedelta(0)) + changes.longest(length(event))
-        upcoming = await self.lifecycle.plan(community, event, max(step.at, now - lookback),
-                                             changes)
+        async with self.answers.lock(event.id):  # not between a move's write and its plan
+            changes = await self.lifecycle.changes(event)
+            lookback = (max(config.reminders, default=timedelta(0))
+                        + changes.longest(length(event)))
+            upcoming = await self.lifecycle.plan(community, event,
+                                                 max(step.at, now - lookback), changes)
         return [await self._act(ctx, event, moment, upcoming, changes)
                 for moment in step.moments]
 
