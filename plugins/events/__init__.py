@@ -156,7 +156,7 @@ class Events(Plugin):
         date: Annotated[str, Param(help=N_("Only this occurrence, like 2026-03-05 (default: "
                                              "the whole series)"), max_length=20)] = "",
     ) -> None:
-        """Change the whole series, or one occurrence's title, place and description."""
+        """Change the whole series, or one occurrence (its texts, start and length)."""
         row = await self._event(ctx, event, manage=True)
         if row is None:
             return
@@ -171,13 +171,14 @@ class Events(Plugin):
                 return
             changes["duration"] = int(duration.total_seconds())
         if date.strip():
-            occurrence = occurrence_on(row, date, ctx.now(), await self.lifecycle.excluded(row))
+            occurrence = occurrence_on(row, date, ctx.now(), await self.lifecycle.changes(row))
             if occurrence is None:
                 await ctx.reply(ctx.t("Event #{id} has no occurrence on “{date}”. Give a date "
                                       "like 2026-03-05, or leave it out for the next one.",
                                       id=event, date=date), private=True)
                 return
-            await self.manager.edit_once(ctx, row, occurrence, changes, start is not None)
+            timezone = await self.kernel.timezone_of(ctx.community)
+            await self.manager.edit_once(ctx, row, occurrence, changes, start, timezone)
             return
         await self.manager.edit(ctx, row, changes, start)
 
@@ -199,7 +200,7 @@ class Events(Plugin):
             return
         occurrence = None
         if scope == "one" and row.rule:
-            occurrence = occurrence_on(row, date, ctx.now(), await self.lifecycle.excluded(row))
+            occurrence = occurrence_on(row, date, ctx.now(), await self.lifecycle.changes(row))
             if occurrence is None:
                 await ctx.reply(ctx.t("Event #{id} has no occurrence on “{date}”. Give a date "
                                       "like 2026-03-05, or leave it out for the next one.",
@@ -217,8 +218,14 @@ class Events(Plugin):
         if event is None or payload.choice not in (render.GOING, render.MAYBE, render.NO):
             return
         occurrence = timeline.from_stamp(payload.at)
-        excluded = await self.lifecycle.excluded(event)
-        if occurrence in excluded or occurrence + length(event) <= ctx.now():
+        changes = await self.lifecycle.changes(event)
+        if occurrence in changes.moved:  # a press on a post from before the move
+            await ctx.reply(ctx.t("That time has moved to {when}; the post shows it now.",
+                                  when=changes.moved[occurrence]), private=True)
+            await self.lifecycle.refresh(ctx.community, event.id)
+            return
+        if (occurrence in changes.excluded
+                or occurrence + changes.length(occurrence, length(event)) <= ctx.now()):
             await ctx.reply(ctx.t("That time is over or cancelled; the post shows the next "
                                   "one."), private=True)
             await self.lifecycle.refresh(ctx.community, event.id)
@@ -241,7 +248,8 @@ class Events(Plugin):
         if event is None:
             return
         occurrence = timeline.from_stamp(payload.at)
-        if not attendance.running(event, occurrence, ctx.now()):
+        changes = await self.lifecycle.changes(event)
+        if not attendance.running(event, occurrence, ctx.now(), changes):
             await ctx.reply(ctx.t("Check-in is open only while the event runs."), private=True)
             return
         await attendance.record(ctx, self.store, event, occurrence, ctx.member, "checkin")
@@ -262,14 +270,14 @@ class Events(Plugin):
         row = await self._event(ctx, event)
         if row is None:
             return
-        excluded = await self.lifecycle.excluded(row)
+        changes = await self.lifecycle.changes(row)
         if member is None:
             await ctx.reply(await attendance.report(ctx, self.store, self.answers, row,
-                                                    excluded))
+                                                    changes))
             return
-        started = attendance.started(row, ctx.now(), excluded)
+        started = attendance.started(row, ctx.now(), changes)
         occurrence = started[0] if started and not date.strip() else (
-            occurrence_on(row, date, ctx.now(), excluded) if date.strip() else None)
+            occurrence_on(row, date, ctx.now(), changes) if date.strip() else None)
         if occurrence is None or occurrence > ctx.now():
             await ctx.reply(ctx.t("Attendance can be marked only for an occurrence that has "
                                   "started."), private=True)
@@ -288,12 +296,13 @@ class Events(Plugin):
         assert ctx.member is not None
         now = ctx.now()
         rows = await self.store.live(ctx.community.key)
-        cancelled = await self.store.cancelled([r.id for r in rows])
+        changes = await self.lifecycle.changes_of([r.id for r in rows])
         found = []
         for row in rows:
-            for when in timeline.upcoming(recurrence(row), now - length(row), LIST_COUNT,
-                                          cancelled.get(row.id, ())):
-                if when - now <= LIST_AHEAD:
+            own = changes[row.id]
+            for when in timeline.upcoming(recurrence(row), now - own.longest(length(row)),
+                                          LIST_COUNT, own):
+                if when - now <= LIST_AHEAD and when + own.length(when, length(row)) > now:
                     found.append((when, row))
         found.sort(key=lambda item: (item[0], item[1].id))
         items = []
@@ -316,7 +325,8 @@ class Events(Plugin):
             rows = [row]
         else:
             rows = await self.store.live(ctx.community.key)
-        data, filename = await calendar.build(self.store, ctx, rows, single=event is not None)
+        data, filename = await calendar.build(self.lifecycle, ctx, rows,
+                                              single=event is not None)
         text = (ctx.t("The calendar file for {title}.", title=rows[0].title) if event
                 else ctx.tn("The community calendar: {n} event.",
                             "The community calendar: {n} events.", len(rows)))

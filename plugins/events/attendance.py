@@ -8,7 +8,7 @@ badge. Rates compare who came with who had a place ("going") at each started occ
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import Context, ContributionMade, MemberRef, internal_id
@@ -19,6 +19,7 @@ from plugins.events.store import EventStore
 
 #: How many past occurrences the report covers.
 REPORT_OCCURRENCES = 10
+_TINY = timedelta(microseconds=1)
 
 
 async def record(ctx: Context, store: EventStore, event: Any, occurrence: datetime,
@@ -32,26 +33,28 @@ async def record(ctx: Context, store: EventStore, event: Any, occurrence: dateti
     return True
 
 
-def running(event: Any, occurrence: datetime, now: datetime) -> bool:
-    """Whether the occurrence is under way."""
-    return occurrence <= now < occurrence + length(event)
+def running(event: Any, occurrence: datetime, now: datetime,
+            changes: timeline.Changes) -> bool:
+    """Whether the occurrence is under way (not one moved away or cancelled)."""
+    if occurrence in changes.moved or occurrence in changes.excluded:
+        return False
+    return occurrence <= now < occurrence + changes.length(occurrence, length(event))
 
 
-def started(event: Any, now: datetime, excluded: tuple[datetime, ...]) -> list[datetime]:
+def started(event: Any, now: datetime, changes: timeline.Changes) -> list[datetime]:
     """The latest started occurrences, newest first (at most REPORT_OCCURRENCES)."""
     rec = recurrence(event)
-    first = rec.first_start.astimezone(UTC)
+    first = min([rec.first_start.astimezone(UTC), *changes.moved.values()])
     if first > now:
         return []
-    found = [first] if first not in excluded else []
-    found += [o for o in timeline.upcoming(rec, first, 400, excluded) if o <= now]
+    found = [o for o in timeline.upcoming(rec, first - _TINY, 400, changes) if o <= now]
     return sorted(set(found), reverse=True)[:REPORT_OCCURRENCES]
 
 
 async def report(ctx: Context, store: EventStore, answers: Answers, event: Any,
-                 excluded: tuple[datetime, ...]) -> Any:
+                 changes: timeline.Changes) -> Any:
     """The attendance report: per occurrence (came of going) and per member."""
-    occurrences = started(event, ctx.now(), excluded)
+    occurrences = started(event, ctx.now(), changes)
     rows = await store.attended(event.id)
     came: dict[datetime, set[str]] = {}
     names: dict[str, str] = {}

@@ -40,6 +40,8 @@ class CalendarEntry:
     # (occurrence start, the start it was moved to): one occurrence edited, written as an
     # overriding VEVENT with the same UID and a RECURRENCE-ID
     moved: tuple[tuple[datetime, datetime], ...] = ()
+    # (occurrence start as it is now, its own length): one occurrence lasting otherwise
+    lengths: tuple[tuple[datetime, timedelta], ...] = ()
 
 
 def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime) -> bytes:
@@ -62,8 +64,11 @@ def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime)
     for entry in entries:
         calendar.add_component(_event(entry, stamp))
         if entry.recurrence.rule is not None:
-            for original, new in entry.moved:
-                calendar.add_component(_moved(entry, original, new, stamp))
+            own = dict(entry.lengths)
+            moved_to = {new for _, new in entry.moved}
+            overridden = [*entry.moved, *((o, o) for o in own if o not in moved_to)]
+            for original, new in overridden:
+                calendar.add_component(_moved(entry, original, new, stamp, own.get(new)))
         starts = [entry.recurrence.first_start, *(new for _, new in entry.moved)]
         first = min(first, *(s.date() for s in starts))
         last = max(last, *(s.date() for s in starts))
@@ -91,28 +96,34 @@ def _event(entry: CalendarEntry, stamp: datetime) -> Event:
             if original.astimezone(UTC) == instant:
                 start, instant = new.astimezone(zone), new.astimezone(UTC)
     event.add("dtstart", start)
-    event.add("duration", entry.duration)
+    own = dict(entry.lengths).get(instant) if rec.rule is None else None
+    event.add("duration", own or entry.duration)
     if rec.rule is not None:
         from icalendar import vRecur
 
         event.add("rrule", vRecur.from_ical(rec.rule))
-        if entry.cancelled:
+        # cancelled starts, and the rule starts of moved occurrences (their overriding
+        # VEVENT carries the new start): a reader that expands RRULE and EXDATE alone
+        # never shows a moved occurrence at its old time
+        gone = [*entry.cancelled, *(old for old, new in entry.moved if old != new)]
+        if gone:
             # named by the rule's own wall-clock time, so an expansion matches them exactly
-            walls = sorted({wall_start(rec, c).replace(tzinfo=zone) for c in entry.cancelled})
+            walls = sorted({wall_start(rec, c).replace(tzinfo=zone) for c in gone})
             event.add("exdate", walls)
     elif any(c.astimezone(UTC) == instant for c in entry.cancelled):
         event.add("status", "CANCELLED")
     return event
 
 
-def _moved(entry: CalendarEntry, original: datetime, new: datetime, stamp: datetime) -> Event:
+def _moved(entry: CalendarEntry, original: datetime, new: datetime, stamp: datetime,
+           duration: timedelta | None = None) -> Event:
     """The VEVENT that replaces one occurrence (RFC 5545 3.8.4.4, RECURRENCE-ID)."""
     rec = entry.recurrence
     zone = zone_of(rec.timezone)
     event = _common(entry, stamp)
     event.add("recurrence-id", wall_start(rec, original).replace(tzinfo=zone))
     event.add("dtstart", new.astimezone(zone))
-    event.add("duration", entry.duration)
+    event.add("duration", duration or entry.duration)
     return event
 
 

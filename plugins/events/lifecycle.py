@@ -51,18 +51,36 @@ class Lifecycle:
         self.store = store
         self.answers = answers
 
-    async def excluded(self, event: Any) -> tuple[datetime, ...]:
-        """The event's cancelled occurrences."""
-        return (await self.store.cancelled([event.id])).get(event.id, ())
+    async def changes(self, event: Any) -> timeline.Changes:
+        """What the event's single occurrences changed: cancelled, moved, own lengths."""
+        return (await self.changes_of([event.id]))[event.id]
 
-    async def view(self, event: Any, occurrence: datetime | None) -> Any:
-        """The event as one occurrence has it (its own title, place, description if set)."""
+    async def changes_of(self, event_ids: Sequence[int]) -> dict[int, timeline.Changes]:
+        """``changes`` of several events (two reads)."""
+        cancelled = await self.store.cancelled(event_ids)
+        own = await self.store.overrides_of(event_ids)
+        out = {}
+        for event_id in event_ids:
+            rows = own.get(event_id, {})
+            moved = {old: v["start"] for old, v in rows.items() if "start" in v}
+            out[event_id] = timeline.Changes(
+                cancelled.get(event_id, ()), moved,
+                {moved.get(old, old): timedelta(seconds=v["duration"])
+                 for old, v in rows.items() if "duration" in v})
+        return out
+
+    async def view(self, event: Any, occurrence: datetime | None,
+                   changes: timeline.Changes | None = None) -> Any:
+        """The event as one occurrence has it (its own title, place, description, length)."""
         if occurrence is None:
             return event
-        own = (await self.store.overrides(event.id)).get(occurrence)
+        if changes is None:
+            changes = await self.changes(event)
+        own = (await self.store.overrides(event.id)).get(changes.original(occurrence))
         if not own:
             return event
-        return SimpleNamespace(**{**dict(event._mapping), **own})
+        texts = {k: v for k, v in own.items() if k != "start"}
+        return SimpleNamespace(**{**dict(event._mapping), **texts})
 
     def shared(self, community: CommunityRef, event: Any) -> Context:
         """A context in the event's channel, speaking the community's language."""
@@ -89,13 +107,14 @@ class Lifecycle:
         seats = None
         running = False
         if event.status == "live":
-            occurrence = timeline.current(recurrence(event), now, length(event),
-                                          await self.excluded(event))
+            changes = await self.changes(event)
+            occurrence = timeline.current(recurrence(event), now, length(event), changes)
             if occurrence is not None:
                 seats = await self.answers.seats_at(event, occurrence)
                 running = occurrence <= now
-        return render.post(ctx.i18n, await self.view(event, occurrence), occurrence, seats,
-                           running)
+            return render.post(ctx.i18n, await self.view(event, occurrence, changes),
+                               occurrence, seats, running)
+        return render.post(ctx.i18n, event, occurrence, seats, running)
 
     async def publish(self, community: CommunityRef, event: Any) -> None:
         """Post the event with its buttons (once: the post's id is kept)."""
@@ -143,21 +162,28 @@ class Lifecycle:
     # -- the platform's own scheduled event -----------------------------------------------
 
     async def mirror(self, community: CommunityRef, event: Any, occurrence: datetime | None,
-                     *, cancel: bool = False) -> None:
-        """Create, update or cancel the scheduled event of one occurrence (where there are)."""
+                     *, cancel: bool = False, changes: timeline.Changes | None = None) -> None:
+        """Create, update or cancel the scheduled event of one occurrence (where there are).
+
+        It is keyed by the start the rule gives the occurrence, so a moved occurrence's
+        scheduled event is moved, not made again.
+        """
         shared = self.shared(community, event)
         if occurrence is None or not shared.has(Capability.SCHEDULED_EVENTS):
             return
-        event = await self.view(event, occurrence)
+        if changes is None:
+            changes = await self.changes(event)
+        event = await self.view(event, occurrence, changes)
+        key = f"event:{event.id}:{render.stamp(changes.original(occurrence))}"
         await shared.scheduled_event(
-            f"event:{event.id}:{render.stamp(occurrence)}", event.title, occurrence,
+            key, event.title, occurrence,
             end=occurrence + length(event), description=event.description or "",
             location=event.place or event.title, cancel=cancel)
 
     # -- planning -------------------------------------------------------------------------
 
     async def plan(self, community: CommunityRef, event: Any, after: datetime,
-                   excluded: tuple[datetime, ...] | None = None) -> timeline.Step | None:
+                   excluded: timeline.Changes | None = None) -> timeline.Step | None:
         """Schedule the event's next step strictly after ``after`` (replacing the stored one).
 
         Strictly after: an instant already fired must never be scheduled again (the
@@ -165,7 +191,7 @@ class Lifecycle:
         """
         config = await self.settings(community)
         if excluded is None:
-            excluded = await self.excluded(event)
+            excluded = await self.changes(event)
         step = timeline.next_step(recurrence(event), after, length(event), config.reminders,
                                   excluded)
         if step is None:

@@ -50,8 +50,29 @@ def read_start(ctx: Context, text: str, timezone: str) -> Recurrence | Markup:
     return rec
 
 
+def read_moment(ctx: Context, text: str, timezone: str) -> datetime | Markup:
+    """One later start for one occurrence (UTC), or the localized refusal; nothing changes."""
+    try:
+        rec = parse_when(text, now=ctx.now(), timezone=timezone)
+    except WhenError as error:
+        problem = str(getattr(error.problem, "value", error.problem)).lower()
+        if problem == "in_the_past":
+            return render.move_error(ctx, ctx.t(
+                "“{text}” is in the past; an occurrence can only move to a later time.",
+                text=text))
+        return render.when_error(ctx, text, problem, created=False)
+    if rec.rule is not None:
+        return render.move_error(ctx, ctx.t(
+            "“{text}” repeats; one occurrence moves to one date and time.", text=text))
+    when = rec.first_start.astimezone(UTC)
+    if when <= ctx.now():
+        return render.move_error(ctx, ctx.t(
+            "“{text}” is in the past; an occurrence can only move to a later time.", text=text))
+    return when
+
+
 def occurrence_on(event: Any, day: str, now: datetime,
-                  excluded: tuple[datetime, ...] = ()) -> datetime | None:
+                  excluded: timeline.Changes | tuple[datetime, ...] = ()) -> datetime | None:
     """The occurrence on a local date ``YYYY-MM-DD`` ("" or "next": the current one)."""
     if not day.strip() or day.strip().lower() in ("next", "التالي", "القادم"):
         return timeline.current(recurrence(event), now, length(event), excluded)
@@ -136,8 +157,8 @@ class Manager:
     async def edit(self, ctx: Context, event: Any, changes: dict[str, Any],
                    start: str | None) -> None:
         """Change the whole series; the post, the mirror and the plan follow."""
-        old_occurrence = timeline.current(recurrence(event), ctx.now(), length(event),
-                                          await self.lifecycle.excluded(event))
+        before = await self.lifecycle.changes(event)
+        old_occurrence = timeline.current(recurrence(event), ctx.now(), length(event), before)
         if start is not None:
             rec = read_start(ctx, start, event.timezone)
             if isinstance(rec, Markup):
@@ -151,11 +172,18 @@ class Manager:
             return
         await self.store.change(event.id, changes)
         fresh = await self.store.event(event.id, ctx.community.key)
-        excluded = await self.lifecycle.excluded(fresh)
+        if start is not None:
+            # a moved occurrence the new rule no longer has goes back to the rule's times
+            rule = recurrence(fresh)
+            await self.store.unmove(event.id, [
+                old for old in before.moved
+                if timeline.upcoming(rule, old - timedelta(microseconds=1), 1) != [old]])
+        excluded = await self.lifecycle.changes(fresh)
         occurrence = timeline.current(recurrence(fresh), ctx.now(), length(fresh), excluded)
         if old_occurrence is not None and old_occurrence != occurrence:
-            await self.lifecycle.mirror(ctx.community, event, old_occurrence, cancel=True)
-        await self.lifecycle.mirror(ctx.community, fresh, occurrence)
+            await self.lifecycle.mirror(ctx.community, event, old_occurrence, cancel=True,
+                                        changes=before)
+        await self.lifecycle.mirror(ctx.community, fresh, occurrence, changes=excluded)
         await self.lifecycle.plan(ctx.community, fresh, ctx.now())
         if old_occurrence is None and occurrence is not None:
             await self.lifecycle.repin(ctx.community, fresh)  # it had ended: upcoming again
@@ -178,29 +206,93 @@ class Manager:
         await ctx.reply(ctx.t("Event #{id} is updated.", id=event.id), private=True)
 
     async def edit_once(self, ctx: Context, event: Any, occurrence: datetime,
-                        changes: dict[str, Any], moving: bool) -> None:
-        """Give one occurrence its own title, place or description; tell those going."""
-        if moving or set(changes) - {"title", "place", "description"}:
-            await ctx.reply(ctx.t("For one occurrence, title, place and description can "
-                                  "change. To move it, cancel it and create a one-off event."),
+                        changes: dict[str, Any], start: str | None, timezone: str) -> None:
+        """Give one occurrence its own title, place, description, start or length.
+
+        A move keeps the occurrence's answers; its reminders, post and scheduled event
+        follow, and those who said yes are told. A start in the past or onto another
+        occurrence of the series is refused and nothing changes.
+        """
+        if set(changes) - {"title", "place", "description", "duration"}:
+            await ctx.reply(ctx.t("For one occurrence, the title, start, duration, place and "
+                                  "description can change; capacity is the series'."),
                             private=True)
             return
-        if not changes:
-            await ctx.reply(ctx.t("Nothing to change: give title, place or description."),
-                            private=True)
+        if not changes and start is None:
+            await ctx.reply(ctx.t("Nothing to change: give title, start, duration, place or "
+                                  "description."), private=True)
             return
-        await self.store.set_override(event.id, occurrence, changes, ctx.now())
-        await self.store.change(event.id, {})
-        view = await self.lifecycle.view(event, occurrence)
-        seats = await self.answers.seats_at(event, occurrence)
+        now = ctx.now()
+        before = await self.lifecycle.changes(event)
+        original = before.original(occurrence)
+        timing: dict[str, Any] = {}
+        if start is not None or "duration" in changes:
+            if occurrence <= now:
+                await ctx.reply(ctx.t("{when} has started already; its time can no longer "
+                                      "change. Nothing was changed.", when=occurrence),
+                                private=True)
+                return
+            new = occurrence
+            if start is not None:
+                read = read_moment(ctx, start, timezone)
+                if isinstance(read, Markup):
+                    await ctx.reply(read, private=True)
+                    return
+                new = read
+            own = (timedelta(seconds=changes["duration"]) if "duration" in changes
+                   else before.length(occurrence, length(event)))
+            other = timeline.clash(recurrence(event), new, own, length(event),
+                                   before.without(original))
+            if other is not None:
+                await ctx.reply(ctx.t("{title} already takes place on {when}; one occurrence "
+                                      "cannot move onto another. Nothing was changed.",
+                                      title=event.title, when=other), private=True)
+                return
+            if start is not None:
+                timing["start"] = None if new == original else new
+            if "duration" in changes:
+                seconds = changes.pop("duration")
+                timing["duration"] = None if seconds == event.duration else seconds
+        else:
+            new = occurrence
+        async with self.answers.lock(event.id):  # a tick re-plans under it too
+            kept = [] if new == occurrence else await self.answers.effective_at(
+                event, occurrence)
+            await self.store.move_once(event, original, occurrence, {**changes, **timing},
+                                       kept, now)
+            fresh = await self.store.event(event.id, ctx.community.key)
+            after = await self.lifecycle.changes(fresh)
+            # the one scheduled item is replaced: the old reminders are gone with it
+            await self.lifecycle.plan(ctx.community, fresh, now, after)
+        await self._mirror(ctx, event, fresh, before, after)
+        view = await self.lifecycle.view(fresh, new, after)
+        seats = await self.answers.seats_at(fresh, new)
+        moved_from = occurrence if new != occurrence else None
         told = await self.lifecycle.tell(
-            self.lifecycle.shared(ctx.community, event), seats.said_yes(),
-            lambda tr, m: render.with_mention(m, render.changed_once(tr, view, occurrence)))
-        await self.lifecycle.mirror(ctx.community, event, occurrence)
+            self.lifecycle.shared(ctx.community, fresh), seats.said_yes(),
+            lambda tr, m: render.with_mention(m, render.changed_once(
+                tr, view, new, moved_from, "duration" in timing)))
         await self.lifecycle.refresh(ctx.community, event.id)
+        if moved_from is not None:
+            await ctx.reply(ctx.tn("Moved to {when}; I told {n} member who said yes.",
+                                   "Moved to {when}; I told {n} members who said yes.",
+                                   told, when=new), private=True)
+            return
         await ctx.reply(ctx.tn("Changed for {when} only; I told {n} member who said yes.",
                                "Changed for {when} only; I told {n} members who said yes.",
-                               told, when=occurrence), private=True)
+                               told, when=new), private=True)
+
+    async def _mirror(self, ctx: Context, event: Any, fresh: Any, before: timeline.Changes,
+                      after: timeline.Changes) -> None:
+        """After one occurrence changed: the scheduled event of the one shown follows."""
+        now = ctx.now()
+        shown = timeline.current(recurrence(event), now, length(event), before)
+        current = timeline.current(recurrence(fresh), now, length(fresh), after)
+        if shown is not None and (current is None or
+                                  before.original(shown) != after.original(current)):
+            await self.lifecycle.mirror(ctx.community, event, shown, cancel=True,
+                                        changes=before)
+        await self.lifecycle.mirror(ctx.community, fresh, current, changes=after)
 
     async def cancel(self, ctx: Context, event: Any, occurrence: datetime | None,
                      reason: str) -> None:
@@ -208,7 +300,7 @@ class Manager:
         shared = self.lifecycle.shared(ctx.community, event)
         if occurrence is None:
             shown = timeline.current(recurrence(event), ctx.now(), length(event),
-                                     await self.lifecycle.excluded(event))
+                                     await self.lifecycle.changes(event))
             if not await self.store.cancel_series(event.id, reason):
                 await ctx.reply(ctx.t("Event #{id} is cancelled already.", id=event.id),
                                 private=True)
@@ -235,7 +327,7 @@ class Manager:
             fresh = await self.store.event(event.id, ctx.community.key)
             await self.lifecycle.plan(ctx.community, fresh, ctx.now())
             nxt = timeline.current(recurrence(fresh), ctx.now(), length(fresh),
-                                   await self.lifecycle.excluded(fresh))
+                                   await self.lifecycle.changes(fresh))
             await self.lifecycle.mirror(ctx.community, fresh, nxt)
             if nxt is None:  # that was the last one left: nothing upcoming is pinned
                 await self.lifecycle.unpin(ctx.community, fresh)

@@ -43,54 +43,60 @@ class Reminders:
         now = ctx.now()
         config = await self.lifecycle.settings(community)
         # after an outage, moments too old to act on are not walked through one by one
-        lookback = max(config.reminders, default=timedelta(0)) + length(event)
-        excluded = await self.lifecycle.excluded(event)
-        upcoming = await self.lifecycle.plan(community, event, max(step.at, now - lookback),
-                                             excluded)
-        return [await self._act(ctx, event, moment, upcoming, excluded)
+        async with self.answers.lock(event.id):  # not between a move's write and its plan
+            changes = await self.lifecycle.changes(event)
+            lookback = (max(config.reminders, default=timedelta(0))
+                        + changes.longest(length(event)))
+            upcoming = await self.lifecycle.plan(community, event,
+                                                 max(step.at, now - lookback), changes)
+        return [await self._act(ctx, event, moment, upcoming, changes)
                 for moment in step.moments]
 
     async def _act(self, ctx: Context, event: Any, moment: timeline.Moment,
-                   upcoming: timeline.Step | None, excluded: tuple[datetime, ...]) -> str:
+                   upcoming: timeline.Step | None, changes: timeline.Changes) -> str:
         community = ctx.community
         now = ctx.now()
-        if moment.occurrence in excluded:
+        if moment.occurrence in changes.excluded:
             return "cancelled"
+        if moment.occurrence in changes.moved:  # planned before the occurrence moved
+            return "moved"
         if moment.kind == timeline.REMIND:
             later_due = upcoming is not None and upcoming.at <= now and any(
                 m.kind == timeline.REMIND and m.occurrence == moment.occurrence
                 for m in upcoming.moments)
             if now >= moment.occurrence or later_due:
                 return "skipped"
-            return await self._remind(ctx, event, moment.occurrence)
+            return await self._remind(ctx, event, moment.occurrence, changes)
         if moment.kind == timeline.START:
             await self.answers.freeze(event, moment.occurrence)
             await self.lifecycle.refresh(community, event.id)
-            if now >= moment.occurrence + length(event):
+            if now >= moment.occurrence + changes.length(moment.occurrence, length(event)):
                 return "skipped"
             if (await self.lifecycle.settings(community)).start_ping:
-                return await self._ping(community, event, moment.occurrence)
+                return await self._ping(community, event, moment.occurrence, changes)
             return "started"
         await self.lifecycle.refresh(community, event.id)
-        nxt = timeline.current(recurrence(event), now, length(event), excluded)
-        await self.lifecycle.mirror(community, event, nxt)
+        nxt = timeline.current(recurrence(event), now, length(event), changes)
+        await self.lifecycle.mirror(community, event, nxt, changes=changes)
         if nxt is None:  # the last occurrence ended: nothing upcoming to keep pinned
             await self.lifecycle.unpin(community, event)
             return "ended, unpinned"
         return "ended"
 
-    async def _remind(self, ctx: Context, event: Any, occurrence: datetime) -> str:
+    async def _remind(self, ctx: Context, event: Any, occurrence: datetime,
+                      changes: timeline.Changes) -> str:
         seats = await self.answers.seats_at(event, occurrence)
-        event = await self.lifecycle.view(event, occurrence)
+        event = await self.lifecycle.view(event, occurrence, changes)
         shared = self.lifecycle.shared(ctx.community, event)
         told = await self.lifecycle.tell(
             shared, seats.going,
             lambda tr, mention: render.reminder(tr, event, occurrence, mention))
         return f"reminded {told}"
 
-    async def _ping(self, community: CommunityRef, event: Any, occurrence: datetime) -> str:
+    async def _ping(self, community: CommunityRef, event: Any, occurrence: datetime,
+                    changes: timeline.Changes) -> str:
         seats = await self.answers.seats_at(event, occurrence)
-        event = await self.lifecycle.view(event, occurrence)
+        event = await self.lifecycle.view(event, occurrence, changes)
         shared = self.lifecycle.shared(community, event)
         refs = [MemberRef(community.platform, a.member, a.name or a.member)
                 for a in seats.going]

@@ -174,7 +174,7 @@ WHEN_EXAMPLES = {
 }
 
 
-def when_error(ctx: Context, text: str, problem: str) -> Markup:
+def when_error(ctx: Context, text: str, problem: str, *, created: bool = True) -> Markup:
     """A start the phrase reader could not use: what was wrong and examples that work."""
     reasons = {
         "in_the_past": ctx.t("“{text}” is in the past; an event starts later than now.",
@@ -191,9 +191,29 @@ def when_error(ctx: Context, text: str, problem: str) -> Markup:
         "I could not read “{text}” as a start time.", text=text)
     language = "ar" if ctx.language.startswith("ar") else "en"
     examples = ctx.t(", ").join(Markup("`{}`").format(e) for e in WHEN_EXAMPLES[language])
+    if not created:
+        return Markup("\n").join([first, ctx.t(
+            "Write a date and time (in the community's timezone) or a phrase, for example: "
+            "{examples}. Nothing was changed.", examples=examples)])
     return Markup("\n").join([first, ctx.t(
         "Write a date and time (in the community's timezone) or a phrase, for example: "
         "{examples}. Nothing was created.", examples=examples)])
+
+
+#: One-off starts, shown when one occurrence cannot move where it was asked to.
+MOVE_EXAMPLES = {
+    "en": ("2026-03-05 19:00", "tomorrow 18:00", "next friday 7pm"),
+    "ar": ("2026-03-05 19:00", "غدا 6 مساء", "الجمعة القادمة 19:00"),
+}
+
+
+def move_error(ctx: Context, reason: Markup) -> Markup:
+    """A new start one occurrence cannot take: why, and one-off starts that work."""
+    language = "ar" if ctx.language.startswith("ar") else "en"
+    examples = ctx.t(", ").join(Markup("`{}`").format(e) for e in MOVE_EXAMPLES[language])
+    return Markup("\n").join([reason, ctx.t(
+        "Write one later date and time (in the community's timezone), for example: "
+        "{examples}. Nothing was changed.", examples=examples)])
 
 
 def answered(tr: Speaker, event: Any, occurrence: datetime, choice: str, once: bool,
@@ -262,10 +282,17 @@ def cancelled_notice(tr: Speaker, event: Any, occurrence: datetime | None, reaso
     return text if mention is None else Markup("{} {}").format(mention, text)
 
 
-def changed_once(tr: Speaker, event: Any, occurrence: datetime) -> Markup:
-    """To those going: one occurrence is different (title, place, description as now)."""
-    parts = [tr.t("✏️ {title} on {when} is different this time:", title=event.title,
-                  when=occurrence)]
+def changed_once(tr: Speaker, event: Any, occurrence: datetime,
+                 moved_from: datetime | None = None, new_length: bool = False) -> Markup:
+    """To those going: one occurrence is different (moved; title, place, length as now)."""
+    if moved_from is not None:
+        parts = [tr.t("✏️ {title} on {old} moves to {when}, this time only:",
+                      title=event.title, old=moved_from, when=occurrence)]
+    else:
+        parts = [tr.t("✏️ {title} on {when} is different this time:", title=event.title,
+                      when=occurrence)]
+    if new_length or moved_from is not None:
+        parts.append(tr.t("⏱ {length}", length=timedelta(seconds=event.duration)))
     if event.place:
         parts.append(tr.t("📍 {place}", place=event.place))
     if event.description:

@@ -100,6 +100,11 @@ class Answers:
         series, once = await self.store.answers(event.id)
         return seats(effective(series, once, occurrence), event.capacity)
 
+    async def effective_at(self, event: Any, occurrence: datetime) -> list[Answer]:
+        """The answers that count for one occurrence as stored now (hold ``lock``)."""
+        series, once = await self.store.answers(event.id)
+        return effective(series, once, occurrence)
+
     async def seats_many(self, event: Any, occurrences: Sequence[datetime]) -> list[Seats]:
         """The seats of several occurrences of one event (one read)."""
         series, once = await self.store.answers(event.id)

@@ -111,12 +111,62 @@ class EventStore:
                                           "at": now, **values}],
                              ["event", "occurrence"], replace=[*values, "at"])
 
+    async def move_once(self, event: Any, original: datetime, shown: datetime,
+                        values: dict[str, Any], answers: Sequence[Any], now: datetime) -> None:
+        """Give one occurrence its own start or length (and texts), in one transaction.
+
+        ``original`` is the start the rule gives it, ``shown`` the start it had until now;
+        ``values`` may hold ``start`` (None: back at ``original``) and ``duration``. The
+        ``answers`` that counted for it become its own at the new start, so they stay.
+        """
+        new = (values.get("start") or original) if "start" in values else shown
+        async with self.db.begin() as conn:
+            found = (await conn.execute(select(overrides.c.event).where(
+                overrides.c.event == event.id, overrides.c.occurrence == original))).first()
+            if found is None:
+                await conn.execute(overrides.insert().values(
+                    event=event.id, occurrence=original, at=now, **values))
+            else:
+                await conn.execute(update(overrides).where(
+                    overrides.c.event == event.id, overrides.c.occurrence == original
+                ).values(at=now, **values))
+            if new != shown:
+                await conn.execute(delete(rsvps).where(
+                    rsvps.c.event == event.id, rsvps.c.occurrence.in_([shown, new])))
+                if answers:
+                    await conn.execute(rsvps.insert(), [
+                        {"event": event.id, "occurrence": new, "member": a.member,
+                         "community": event.community, "name": a.name, "status": a.status,
+                         "at": a.at} for a in answers])
+            await conn.execute(update(events).where(events.c.id == event.id).values(
+                sequence=events.c.sequence + 1))
+
     async def overrides(self, event: int) -> dict[datetime, dict[str, Any]]:
-        """Each overridden occurrence's own values (only those set)."""
+        """Each overridden occurrence's own values (only those set), by its rule start."""
+        return (await self.overrides_of([event])).get(event, {})
+
+    async def overrides_of(self, event_ids: Sequence[int]
+                           ) -> dict[int, dict[datetime, dict[str, Any]]]:
+        """The overridden occurrences of each event, as ``overrides`` gives them."""
+        out: dict[int, dict[datetime, dict[str, Any]]] = {}
+        if not event_ids:
+            return out
         async with self.db.connect() as conn:
-            rows = await conn.execute(select(overrides).where(overrides.c.event == event))
-            return {r.occurrence: {k: getattr(r, k) for k in ("title", "place", "description")
-                                   if getattr(r, k) is not None} for r in rows}
+            for r in await conn.execute(select(overrides).where(
+                    overrides.c.event.in_(list(event_ids)))):
+                out.setdefault(r.event, {})[r.occurrence] = {
+                    k: getattr(r, k) for k in ("title", "place", "description", "start",
+                                               "duration") if getattr(r, k) is not None}
+        return out
+
+    async def unmove(self, event: int, originals: Sequence[datetime]) -> None:
+        """Put these occurrences back at their rule starts and lengths (a series re-timed)."""
+        if not originals:
+            return
+        async with self.db.begin() as conn:
+            await conn.execute(update(overrides).where(
+                overrides.c.event == event, overrides.c.occurrence.in_(list(originals))
+            ).values(start=None, duration=None))
 
     # -- answers --------------------------------------------------------------------------
 

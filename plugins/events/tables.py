@@ -98,11 +98,14 @@ zones = Table(
 overrides = Table(
     "events_overrides",
     metadata,
-    # one occurrence told apart from its series: another title, place or description
+    # one occurrence told apart from its series: another title, place or description, or
+    # another start or length; ``occurrence`` stays the start the rule gives it
     Column("event", Integer, primary_key=True),
     Column("occurrence", UTCDateTime, primary_key=True),
     Column("title", String(200), nullable=True),
     Column("place", String(300), nullable=True),
     Column("description", Text, nullable=True),
+    Column("start", UTCDateTime, nullable=True),  # moved: the start it has now
+    Column("duration", Integer, nullable=True),  # seconds
     Column("at", UTCDateTime, nullable=False),
 )

@@ -195,3 +195,53 @@ async def test_the_post_is_pinned_while_upcoming_and_a_missing_permission_is_not
     assert stats["declined"] == 1 and stats["failed"] == 0
     # no "⚠ I could not carry out an action" note for the admins
     assert not [m for m in fake.messages.values() if "⚠" in (m.get("content") or "")]
+
+
+async def test_moving_one_occurrence_moves_its_scheduled_event() -> None:
+    async with FakeDiscord() as fake:
+        guild = fake.add_sample_guild()
+        async with running(fake, guild) as app:
+            await fake.wait_for_request("PUT", COMMANDS)
+            first_day = (app.clock.now() + timedelta(days=3)).date()
+            payload = await fake.simulate_command(
+                "event_create", user_id=guild.owner_id, channel_id=guild.general_id,
+                options=[command_option("title", "Game night"),
+                         command_option("start", f"every {first_day.strftime('%A').lower()} "
+                                                 "19:00"),
+                         command_option("duration", "2h")])
+            await fake.wait_for_callback(payload["id"])
+            preview = await fake.wait_for_bot_message(
+                predicate=lambda m: any(c["custom_id"].startswith("events.confirm")
+                                        for c in components(m)))
+            since = len(fake.requests)
+            await fake.simulate_component(button(preview, "events.confirm"),
+                                          user_id=guild.owner_id, message_id=preview["id"])
+            post = await fake.wait_for_bot_message(
+                guild.general_id, predicate=lambda m: any(
+                    c["custom_id"].startswith("events.rsvp") for c in components(m)))
+            created = await fake.wait_for_request("POST", EVENTS, since=since)
+            await fake.simulate_component(button(post, "events.rsvp"), user_id=guild.alice_id,
+                                          message_id=post["id"])
+            await followup(fake, since, "You are going to Game night")
+
+            since = len(fake.requests)
+            moved_to = f"{first_day + timedelta(days=1)} 20:30"
+            edit = await fake.simulate_command(
+                "event_edit", user_id=guild.owner_id, channel_id=guild.general_id,
+                options=[command_option("event", 1), command_option("start", moved_to),
+                         command_option("date", str(first_day))])
+            await fake.wait_for_callback(edit["id"])
+            updated = await fake.wait_for_request("PATCH", EVENTS + "/{event_id}", since=since)
+            told = await fake.wait_for_bot_message(
+                fake.dm_channel(guild.alice_id)["id"],
+                predicate=lambda m: "moves to" in m["content"])
+            await app.settle()
+            events = fake.guilds[guild.guild_id].scheduled_events
+            posted = fake.requests_matching("POST", EVENTS)
+    assert updated.params["event_id"] == str(created.response["id"])
+    start = datetime.fromisoformat(updated.json["scheduled_start_time"])
+    assert (start.date(), start.hour, start.minute) == (first_day + timedelta(days=1), 20, 30)
+    assert datetime.fromisoformat(updated.json["scheduled_end_time"]) - start == timedelta(
+        hours=2)
+    assert len(posted) == 1 and len(events) == 1  # moved, not made again
+    assert "this time only" in told["content"]

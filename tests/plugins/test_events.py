@@ -7,14 +7,22 @@ The community runs in Europe/Berlin; the clock starts Monday 2026-01-05 09:00 UT
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Column, MetaData, Table, text
+
 from bot import ButtonPressed, ChannelRef
+from bot.core import storage
+from bot.core.migrate import CORE_VERSIONS, MigrationSource, upgrade
+from bot.core.storage import Database
 from bot.testing import FakeCommunity, Sent
 from plugins.admin import Admin
 from plugins.events import Events
 from plugins.events.render import Confirm, Rsvp
+from plugins.events.tables import metadata
 
 WEEKLY = '/event_create "Book club" "every thursday 18:00" duration=2h place="Room 4"'
 THU_8 = 1767891600  # 2026-01-08 17:00 UTC (18:00 in Berlin)
@@ -268,8 +276,9 @@ async def test_one_occurrence_gets_its_own_place_and_those_going_are_told() -> N
         c.expect("Changed for Thu, January 15, 2026, 18:00 (Berlin) only; I told 1 member who "
                  "said yes.", to="amal")
         assert "📍 Room 4" in post_of(c).text  # the 8th keeps its place
-        await c.says("amal", '/event_edit 1 start="friday 19:00" date=2026-01-15')
-        c.expect("To move it, cancel it and create a one-off event.", to="amal")
+        await c.says("amal", "/event_edit 1 capacity=3 date=2026-01-15")
+        c.expect("For one occurrence, the title, start, duration, place and description can "
+                 "change; capacity is the series'.", to="amal")
         fired = await c.advance("10d")  # the 15th's reminders name its own place
         assert any("January 15" in s.text and "Garden café" in s.text for s in fired
                    if "⏰ Reminder" in s.text)
@@ -320,3 +329,133 @@ async def test_the_post_is_pinned_while_upcoming_and_again_when_moved_after_its_
         assert len(c.platform.pinned) == 1  # upcoming again: pinned again
         await c.says("amal", '/event_cancel 1 reason="nobody can"')
         assert c.platform.pinned == set()
+
+
+def transcript(c: FakeCommunity, text: str) -> list[str]:
+    """The transcript's lines with ``text``, each headed by the time it was shown."""
+    out = c.platform.out.getvalue()  # type: ignore[union-attr]
+    return [line for line in out.splitlines() if text in line]
+
+
+async def test_one_occurrence_moves_with_its_answers_reminders_and_post() -> None:
+    async with club() as c:
+        await posted(c)
+        await c.presses("sara", "Going")
+        await c.presses("hadi", "Can't come")
+        await press_again(c, "lina", Rsvp(1, THU_8 + 7 * 86400, "going", True), "p-15")
+        c.new()
+        await c.says("amal", '/event_edit 1 start="2026-01-16 19:30" duration=3h '
+                             "date=2026-01-15")
+        told = c.expect("✏️ Book club on Thu, January 15, 2026, 18:00 (Berlin) moves to Fri, "
+                        "January 16, 2026, 19:30 (Berlin), this time only:\n⏱ 3 hours\n"
+                        "📍 Room 4", to="sara")
+        assert told.is_dm
+        c.expect("moves to Fri, January 16, 2026, 19:30 (Berlin)", to="lina")
+        assert not [s for s in c.sent if s.to == "hadi" and "✏️" in s.text]  # "can't" is not told
+        c.expect("Moved to Fri, January 16, 2026, 19:30 (Berlin); I told 2 members who said "
+                 "yes.", to="amal")
+        await c.says("omar", "/events")
+        listed = c.expect("The next", to="omar").text
+        assert "January 15" not in listed
+        assert ("• #1 Book club — Fri, January 16, 2026, 19:30 (Berlin)\n"
+                "  2 going · 1 can't come\n"
+                "• #1 Book club — Thu, January 22, 2026, 18:00 (Berlin)\n"
+                "  1 going · 1 can't come") in listed  # lina said "just this one"
+        await c.advance("4d")  # Friday 9th: the 8th is over, the post shows the 16th
+        post = post_of(c).text
+        assert "🕒 Fri, January 16, 2026, 19:30 (Berlin) · 3 hours" in post
+        assert "2 going · 1 can't come" in post
+        await c.advance("8d")  # past the 16th
+        reminded = transcript(c, "⏰ Reminder: Book club starts")
+        assert not [line for line in reminded if "January 15" in line]
+        assert sorted(line for line in reminded if "January 16" in line) == [
+            f"[2026-01-15 18:30] Majlis: (DM to {who}) ⏰ Reminder: Book club starts Fri, "
+            "January 16, 2026, 19:30 (Berlin). 📍 Room 4" for who in ("lina", "sara")] + [
+            f"[2026-01-16 17:30] Majlis: (DM to {who}) ⏰ Reminder: Book club starts Fri, "
+            "January 16, 2026, 19:30 (Berlin). 📍 Room 4" for who in ("lina", "sara")]
+        assert not transcript(c, "[2026-01-14 17:00]")  # nothing at the old 24 h mark
+        assert transcript(c, "[2026-01-16 18:30] Majlis: @sara @lina ▶️ Book club starts now.")
+
+
+async def test_a_move_onto_another_occurrence_or_into_the_past_changes_nothing() -> None:
+    async with club() as c:
+        await posted(c)
+        await c.presses("sara", "Going")
+        c.new()
+        await c.says("amal", '/event_edit 1 start="2026-01-22 19:00" date=2026-01-15')
+        c.expect("Book club already takes place on Thu, January 22, 2026, 18:00 (Berlin); one "
+                 "occurrence cannot move onto another. Nothing was changed.", to="amal")
+        await c.says("amal", '/event_edit 1 start="2026-01-22 16:30" duration=2h '
+                             "date=2026-01-15")  # would run into the 22nd's start
+        c.expect("already takes place on Thu, January 22, 2026, 18:00 (Berlin)", to="amal")
+        await c.says("amal", '/event_edit 1 start="2026-01-02 18:00" date=2026-01-15')
+        refusal = c.expect("“2026-01-02 18:00” is in the past; an occurrence can only move to "
+                           "a later time.", to="amal")
+        assert "Nothing was changed." in refusal.text and "2026-03-05 19:00" in refusal.text
+        await c.says("amal", '/event_edit 1 start="every friday 19:00" date=2026-01-15')
+        c.expect("“every friday 19:00” repeats; one occurrence moves to one date and time.",
+                 to="amal")
+        await c.says("amal", '/event_edit 1 start="someday" date=2026-01-15')
+        c.expect("I could not read “someday” as a start time.", to="amal")
+        assert not [s for s in c.sent if s.to == "sara" and "✏️" in s.text]  # nobody was told
+        await c.says("sara", "/events")
+        listed = c.expect("The next", to="sara").text
+        assert "• #1 Book club — Thu, January 15, 2026, 18:00 (Berlin)" in listed
+        await c.advance("3d8h")  # the 8th started: its time can no longer change
+        await c.says("amal", '/event_edit 1 start="2026-01-09 18:00" date=2026-01-08')
+        c.expect("Thu, January 8, 2026, 18:00 (Berlin) has started already; its time can no "
+                 "longer change. Nothing was changed.", to="amal")
+
+
+async def test_a_moved_occurrence_can_move_again_or_be_cancelled() -> None:
+    async with club() as c:
+        await posted(c)
+        await c.presses("sara", "Going")
+        await c.says("amal", '/event_edit 1 start="2026-01-16 19:30" date=2026-01-15')
+        await c.says("amal", '/event_edit 1 start="2026-01-17 11:00" date=2026-01-16')
+        c.expect("✏️ Book club on Fri, January 16, 2026, 19:30 (Berlin) moves to Sat, January "
+                 "17, 2026, 11:00 (Berlin), this time only:", to="sara")
+        await c.says("amal", '/event_cancel 1 reason="the hall is closed" date=2026-01-17')
+        c.expect("❌ Book club on Sat, January 17, 2026, 11:00 (Berlin) is cancelled.", to="sara")
+        await c.says("sara", "/events")
+        listed = c.expect("The next", to="sara").text
+        assert "January 15" not in listed and "January 16" not in listed
+        assert "January 17" not in listed
+        fired = await c.advance("14d")
+        assert not [s for s in fired if "⏰" in s.text and "January 1" in s.text
+                    and "January 8" not in s.text and "January 2" not in s.text]
+
+
+async def test_a_database_from_before_moves_is_upgraded_and_keeps_its_overrides(
+        tmp_path: Path) -> None:
+    """A database at the overrides revision (no start/duration columns) with one override."""
+    older = tmp_path / "older"
+    older.mkdir()
+    for name in ("d96b225f1373_events_tables.py",
+                 "571a4bdfb94d_events_one_occurrence_overrides.py"):
+        shutil.copy(Events.migrations_path() / name, older / name)
+    before = MetaData()
+    for table in metadata.tables.values():
+        if table.name != "events_overrides":
+            table.to_metadata(before)
+    Table("events_overrides", before, *(Column(c.name, c.type, primary_key=c.primary_key,
+                                               nullable=c.nullable)
+                                        for c in metadata.tables["events_overrides"].columns
+                                        if c.name not in ("start", "duration")))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
+    db = Database(url)
+    await upgrade(db.engine, [MigrationSource("core", CORE_VERSIONS, storage.metadata),
+                              MigrationSource("events", older, before)])
+    async with db.begin() as conn:
+        await conn.execute(text(
+            "INSERT INTO events_overrides (event, occurrence, place, at) "
+            "VALUES (1, '2026-01-15 17:00:00.000000', 'Garden café', '2026-01-05 09:00:00')"))
+    await db.close()
+    async with club(database_url=url) as c:
+        await posted(c)
+        await c.presses("sara", "Going")
+        c.new()
+        await c.says("amal", '/event_edit 1 start="2026-01-16 19:30" date=2026-01-15')
+        c.expect("✏️ Book club on Thu, January 15, 2026, 18:00 (Berlin) moves to Fri, January "
+                 "16, 2026, 19:30 (Berlin), this time only:\n⏱ 2 hours\n📍 Garden café",
+                 to="sara")

@@ -54,3 +54,15 @@ async def test_an_arabic_phrase_gives_an_arabic_preview_post_and_answer() -> Non
         await c.says("amal", '/event_create "x" "بعد بكرة يمكن"')
         refusal = c.expect("تعذّر فهم «بعد بكرة يمكن» كموعد بدء.", to="amal")
         assert "لم يُنشأ شيء." in refusal.text
+
+
+def test_a_moved_occurrence_is_told_with_every_arabic_plural_form() -> None:
+    ar = Translator(Catalogs(), "events", "ar", "Asia/Riyadh")
+    told = [str(ar.tn("Moved to {when}; I told {n} member who said yes.",
+                      "Moved to {when}; I told {n} members who said yes.", n, when=WHEN))
+            for n in (0, 1, 2, 3, 11, 100)]
+    when = "الاثنين، 5 يناير 2026، 12:00 \\(الرياض\\)"  # escaped: markup
+    assert told == [f"نُقل الموعد إلى {when}؛ {rest}" for rest in (
+        "ولم يكن هناك من أكّد الحضور لإبلاغه.", "وأُبلغ عضو واحد كان قد أكّد الحضور.",
+        "وأُبلغ عضوان كانا قد أكّدا الحضور.", "وأُبلغ 3 أعضاء كانوا قد أكّدوا الحضور.",
+        "وأُبلغ 11 عضوًا كانوا قد أكّدوا الحضور.", "وأُبلغ 100 عضو كانوا قد أكّدوا الحضور.")]

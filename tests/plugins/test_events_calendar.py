@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rruleset, rrulestr
 from icalendar import Calendar
 
 from bot.testing import FakeCommunity
@@ -56,3 +56,44 @@ async def test_one_event_and_the_community_calendar_with_a_cancelled_occurrence(
         assert len({str(e["uid"]) for e in events}) == 2
         await c.says("sara", "/event_ics 9")
         c.expect("There is no event #9 here.", to="sara")
+
+
+async def test_a_moved_occurrence_in_the_file_is_where_the_events_list_has_it() -> None:
+    async with FakeCommunity([Events, Admin], admins=["amal"], timezone="Europe/Berlin") as c:
+        await c.says("amal", '/event_create "Book club" "every thursday 18:00" duration=2h')
+        await c.presses("amal", "Post it")
+        await c.says("amal", '/event_edit 1 start="next saturday 11:00" duration=3h '
+                             "date=2026-01-15")
+        c.expect("Moved to Sat, January 10, 2026, 11:00 (Berlin)", to="amal")
+        await c.says("amal", '/event_edit 1 start="2026-01-24 10:00" date=2026-01-22')
+        await c.says("amal", '/event_cancel 1 reason="holiday" date=2026-01-24')
+        await c.says("sara", "/events")
+        listed = c.expect("The next", to="sara").text
+        await c.says("sara", "/event_ics 1")
+        sent = c.expect("The calendar file for Book club.", to="sara",
+                        attachments=["event-1.ics"])
+    master, *overrides = sorted(Calendar.from_ical(sent.data[0]).walk("VEVENT"),
+                                key=lambda e: "RECURRENCE-ID" in e)
+    assert "RRULE" in master and "RECURRENCE-ID" not in master
+    (moved,) = overrides  # the 22nd moved, then cancelled: only an EXDATE
+    assert str(moved["uid"]) == str(master["uid"])
+    assert moved.decoded("recurrence-id") == datetime(2026, 1, 15, 18, 0, tzinfo=BERLIN)
+    assert moved.decoded("dtstart") == datetime(2026, 1, 10, 11, 0, tzinfo=BERLIN)
+    assert moved.decoded("duration") == timedelta(hours=3)
+    start = master.decoded("dtstart")
+    exdates = [d.dt for x in (master["exdate"] if isinstance(master["exdate"], list)
+                              else [master["exdate"]]) for d in x.dts]
+    assert sorted(d.astimezone(BERLIN) for d in exdates) == [
+        datetime(2026, 1, 15, 18, 0, tzinfo=BERLIN), datetime(2026, 1, 22, 18, 0, tzinfo=BERLIN)]
+    # what a calendar application shows: the rule less its EXDATEs, plus the override
+    rules = rruleset()
+    rules.rrule(rrulestr(master["rrule"].to_ical().decode(), dtstart=start))
+    for exdate in exdates:
+        rules.exdate(exdate)
+    shown = sorted([*rules[:3], moved.decoded("dtstart")])
+    assert [d.strftime("%a %m-%d %H:%M") for d in shown] == [
+        "Thu 01-08 18:00", "Sat 01-10 11:00", "Thu 01-29 18:00", "Thu 02-05 18:00"]
+    assert [line for line in listed.splitlines() if line.startswith("•")] == [
+        f"• #1 Book club — {when} (Berlin)" for when in (  # /events looks 31 days ahead
+            "Thu, January 8, 2026, 18:00", "Sat, January 10, 2026, 11:00",
+            "Thu, January 29, 2026, 18:00")]

@@ -43,6 +43,19 @@ def test_events_story_in_english() -> None:
     # after the 8th ends, the post shows the 22nd (the 15th is cancelled)
     assert "🕒 Thu, January 22, 2026, 18:00 (Berlin) · 2 hours" in text
     assert "The calendar file for Book club. (file: event-1.ics" in text
+    # one evening moved: onto the 22nd is refused, to Friday the 30th it goes, with its answers
+    assert ("(only owner sees) Book club already takes place on Thu, January 22, 2026, 18:00 "
+            "(Berlin); one occurrence cannot move onto another. Nothing was changed.") in text
+    assert all(
+        f"(DM to {who}) ✏️ Book club on Thu, January 29, 2026, 18:00 (Berlin) moves to Fri, "
+        "January 30, 2026, 19:00 (Berlin), this time only:\n⏱ 2 hours\n📍 Room 4" in text
+        for who in ("sara", "omar", "lina"))
+    assert "(DM to hadi) ✏️" not in text
+    assert ("(only owner sees) Moved to Fri, January 30, 2026, 19:00 (Berlin); I told 3 "
+            "members who said yes.") in text
+    assert ("• #1 Book club — Fri, January 30, 2026, 19:00 (Berlin)\n"
+            "  2 of 2 places taken · 1 on the waitlist · 1 maybe") in text
+    assert "January 29" not in text.rpartition("sara: /events")[2]  # the last listing
 
 
 def test_events_story_in_arabic() -> None:
@@ -64,3 +77,9 @@ def test_events_story_in_arabic() -> None:
     assert "السبب: القاعة مغلقة" in text and "(رسالة خاصة إلى hadi) ❌" not in text
     assert "أُلغيت؛ وأُبلغ 3 أعضاء كانوا قد أكّدوا الحضور." in text
     assert "ملف التقويم لـحلقة القراءة." in text
+    assert ("لـحلقة القراءة موعد يوم الخميس، 22 يناير 2026، 18:00 (الرياض) بالفعل؛ ولا يُنقل "
+            "موعد فوق موعد آخر. لم يتغيّر شيء.") in text
+    assert ("(رسالة خاصة إلى sara) ✏️ نُقل موعد حلقة القراءة يوم الخميس، 29 يناير 2026، 18:00 "
+            "(الرياض) إلى الجمعة، 30 يناير 2026، 19:00 (الرياض)، هذه المرة فقط:") in text
+    assert "نُقل الموعد إلى الجمعة، 30 يناير 2026، 19:00 (الرياض)؛ وأُبلغ 3 أعضاء" in text
+    assert "• رقم 1 حلقة القراءة — الجمعة، 30 يناير 2026، 19:00 (الرياض)" in text

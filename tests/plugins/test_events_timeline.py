@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from plugins.events.recurrence import Recurrence
-from plugins.events.timeline import END, REMIND, START, next_step
+from plugins.events.timeline import END, REMIND, START, Changes, clash, current, next_step
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
@@ -51,3 +51,26 @@ def test_weekly_moments_stay_at_local_time_across_the_spring_change() -> None:
     steps = walk(rec, datetime(2026, 3, 26, 0, 0, tzinfo=UTC), HOUR, [HOUR], 6)
     assert [s for s in steps if s[1] == [START]] == [("Thu 26 18:00", [START]),
                                                        ("Thu 02 18:00", [START])]
+
+
+def test_a_moved_occurrence_has_its_moments_at_its_new_start_and_its_own_length() -> None:
+    rec = Recurrence(datetime(2026, 1, 8, 18, 0, tzinfo=BERLIN), "FREQ=WEEKLY;BYDAY=TH",
+                     "Europe/Berlin")
+    old, new = datetime(2026, 1, 15, 17, tzinfo=UTC), datetime(2026, 1, 16, 18, 30, tzinfo=UTC)
+    moved = Changes(moved={old: new}, lengths={new: 3 * HOUR})
+    steps = []
+    after = datetime(2026, 1, 9, 0, 0, tzinfo=UTC)
+    for _ in range(4):
+        step = next_step(rec, after, 2 * HOUR, [HOUR], moved)
+        assert step is not None
+        steps.append((step.at.astimezone(BERLIN).strftime("%a %d %H:%M"),
+                      [m.kind for m in step.moments]))
+        after = step.at
+    assert steps == [("Fri 16 18:30", [REMIND]), ("Fri 16 19:30", [START]),
+                     ("Fri 16 22:30", [END]), ("Thu 22 17:00", [REMIND])]
+    assert current(rec, datetime(2026, 1, 16, 21, 0, tzinfo=UTC), 2 * HOUR, moved) == new
+    others = moved.without(old)
+    assert clash(rec, datetime(2026, 1, 22, 16, 30, tzinfo=UTC), 2 * HOUR, 2 * HOUR,
+                 others) == datetime(2026, 1, 22, 17, tzinfo=UTC)
+    assert clash(rec, datetime(2026, 1, 15, 17, 30, tzinfo=UTC), 2 * HOUR, 2 * HOUR,
+                 others) is None  # its own old time is free
