@@ -53,6 +53,10 @@ STOP_WAIT_SECONDS = 5.0
 LEASE = timedelta(minutes=2)
 #: How often a scheduler that holds leases renews them.
 RENEW_SECONDS = 30.0
+#: A batch whose next job is this late is behind: its firings are recorded in groups.
+BEHIND = timedelta(milliseconds=250)
+#: How many firings a batch that is behind records in one write.
+RECORD_GROUP = 50
 #: Due items read per query when many are due at once.
 DUE_BATCH = 500
 
@@ -369,10 +373,14 @@ class Scheduler:
     ) -> int:
         """Fire leased occurrences in order (missed ones to skip are recorded at once).
 
+        Each firing is recorded before the next job starts. When the batch is behind (the
+        next job is already :data:`BEHIND` late: a backlog after an outage, or more due at
+        once than single writes keep up with), up to :data:`RECORD_GROUP` firings are
+        recorded together instead; a process killed meanwhile runs that group again.
         Stopping ends the batch after the job that runs and gives the rest back.
         """
         skipped = [(item, plan) for item, plan in claimed if plan[1] == "skipped"]
-        for item, (occurrence, _, upcoming, _) in skipped:
+        for item, (occurrence, _, _, _) in skipped:
             log.warning(
                 "skipped a missed firing of %s.%s in %s (due %s)",
                 item.plugin,
@@ -380,25 +388,41 @@ class Scheduler:
                 item.community,
                 occurrence.isoformat(),
             )
-            self._arm(upcoming)
-        await self.db.record_occurrences(
-            [(item.id, plan[0], "skipped", plan[2]) for item, plan in skipped], self.clock.now()
-        )
+        await self._record([(item.id, plan[0], "skipped", plan[2]) for item, plan in skipped])
         to_fire = [(item, plan) for item, plan in claimed if plan[1] != "skipped"]
+        pending: list[tuple[int, datetime, str, datetime | None]] = []
         count = 0
         for index, (item, plan) in enumerate(to_fire):
             if self._stopping:
+                await self._record(pending)
                 await self.db.release_leases(
                     token, [(rest.id, rest_plan[0]) for rest, rest_plan in to_fire[index:]]
                 )
-                break
-            count += await self._fire_planned(item, plan)
+                return count
+            if await self._fire_planned(item, plan):
+                pending.append((item.id, plan[0], "fired", plan[2]))
+                count += 1
+            following = to_fire[index + 1][1][0] if index + 1 < len(to_fire) else None
+            behind = following is not None and self.clock.now() - following > BEHIND
+            if not behind or len(pending) >= RECORD_GROUP:
+                await self._record(pending)
+        await self._record(pending)
         return count
+
+    async def _record(self, done: list[tuple[int, datetime, str, datetime | None]]) -> None:
+        """Record firings (item, occurrence, outcome, next run) and arm their next runs."""
+        if not done:
+            return
+        await self.db.record_occurrences(done, self.clock.now())
+        for _, _, _, upcoming in done:
+            self._arm(upcoming)
+        done.clear()
 
     async def _fire_planned(
         self, item: ScheduledRow, plan: tuple[datetime, str, datetime | None, bool]
-    ) -> int:
-        occurrence, _, upcoming, late = plan
+    ) -> bool:
+        """Run one leased occurrence's job; False when it could not run (it stays leased)."""
+        occurrence, _, _, late = plan
         if late:
             log.info("running %s.%s late (due %s)", item.plugin, item.job, occurrence.isoformat())
         self.fired += 1
@@ -407,12 +431,8 @@ class Scheduler:
         except Exception:  # not the handler's failure (reported where it ran): ours
             log.exception("scheduled job %s.%s could not run; it runs again once its lease "
                           "ends", item.plugin, item.job)
-            return 0
-        await self.db.record_occurrences(
-            [(item.id, occurrence, "fired", upcoming)], self.clock.now()
-        )
-        self._arm(upcoming)
-        return 1
+            return False
+        return True
 
     async def advance(self, delta: timedelta) -> int:
         """Move a manual clock by ``delta``, firing due items in time order."""

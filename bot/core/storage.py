@@ -39,6 +39,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.engine import Dialect
@@ -1055,26 +1056,23 @@ class Database:
         and the soonest lease held on an item's next occurrence (few are held at a time).
         """
         lease = job_runs.c.leased_until
+        free = (
+            select(scheduled.c.next_run_at.label("at"))
+            .select_from(_with_lease())
+            .where(scheduled.c.status == "active", scheduled.c.next_run_at.is_not(None),
+                   lease.is_(None))
+            .order_by(scheduled.c.next_run_at)
+            .limit(1)
+            .subquery()
+        )
+        held = (
+            select(func.min(lease).label("at"))
+            .select_from(job_runs.join(scheduled, _leases_next()))
+            .where(scheduled.c.status == "active")
+        )
+        both = union_all(select(free.c.at), held).subquery()
         async with self.connect() as conn:
-            free = (
-                await conn.execute(
-                    select(scheduled.c.next_run_at)
-                    .select_from(_with_lease())
-                    .where(scheduled.c.status == "active", scheduled.c.next_run_at.is_not(None),
-                           lease.is_(None))
-                    .order_by(scheduled.c.next_run_at)
-                    .limit(1)
-                )
-            ).scalar()
-            held = (
-                await conn.execute(
-                    select(func.min(lease))
-                    .select_from(job_runs.join(scheduled, _leases_next()))
-                    .where(scheduled.c.status == "active")
-                )
-            ).scalar()
-        found = [t for t in (free, held) if t is not None]
-        return min(found) if found else None
+            return (await conn.execute(select(func.min(both.c.at)))).scalar()
 
     async def scheduled_item(self, item_id: int) -> ScheduledRow | None:
         """One scheduled item by id."""
@@ -1109,43 +1107,46 @@ class Database:
         An occurrence is claimed when nobody recorded it yet, or when the lease another
         claim holds on it ran out (that process died mid-firing): it is then marked
         ``running`` under ``token``. Each answer is False where the occurrence is recorded
-        as done, is leased by another claim that still holds, or is no longer the item's
-        next one (cancelled, rescheduled, moved on): it must not fire now. Nothing moves
-        on here: :meth:`record_occurrences` does, once the job ran.
+        as done or is leased by another claim that still holds (and, for a lease taken
+        over, where it is no longer its item's next one): it must not fire now. Nothing
+        moves on here: :meth:`record_occurrences` does, once the job ran.
         """
         if not claims:
             return []
-        rows = [{"b_item": i, "b_occ": o} for i, o in claims]
         async with self.begin() as conn:
-            # writes first: on SQLite the write lock is taken before anything is read
-            await conn.execute(self.insert(job_runs).on_conflict_do_nothing(), [
-                {"item": i, "occurrence": o, "fired_at": now, "outcome": "running",
-                 "leased_until": lease_until, "claim": token}
-                for i, o in claims
-            ])
-            await conn.execute(
-                update(job_runs)
-                .where(
-                    job_runs.c.item == bindparam("b_item"),
-                    job_runs.c.occurrence == bindparam("b_occ"),
-                    job_runs.c.leased_until <= now,
-                )
-                .values(leased_until=lease_until, claim=token, fired_at=now),
-                rows,
+            # a write first: on SQLite the write lock is taken before anything is read
+            inserted = await conn.execute(
+                self.insert(job_runs).on_conflict_do_nothing()
+                .returning(job_runs.c.item, job_runs.c.occurrence),
+                [{"item": i, "occurrence": o, "fired_at": now, "outcome": "running",
+                  "leased_until": lease_until, "claim": token} for i, o in claims],
             )
-            ours = {
-                (r.item, r.occurrence)
-                for r in await conn.execute(
-                    select(job_runs.c.item, job_runs.c.occurrence)
-                    .join(scheduled, _leases_next())
+            ours = {(r.item, r.occurrence) for r in inserted}
+            taken = [(i, o) for i, o in claims if (i, o) not in ours]
+            if taken:  # recorded, leased by another claim, or a lease that ran out
+                await conn.execute(
+                    update(job_runs)
                     .where(
-                        job_runs.c.leased_until.is_not(None),
-                        job_runs.c.claim == token,
-                        scheduled.c.status == "active",
-                        job_runs.c.item.in_([i for i, _ in claims]),
+                        job_runs.c.item == bindparam("b_item"),
+                        job_runs.c.occurrence == bindparam("b_occ"),
+                        job_runs.c.leased_until <= now,
                     )
+                    .values(leased_until=lease_until, claim=token, fired_at=now),
+                    [{"b_item": i, "b_occ": o} for i, o in taken],
                 )
-            }
+                ours |= {
+                    (r.item, r.occurrence)
+                    for r in await conn.execute(
+                        select(job_runs.c.item, job_runs.c.occurrence)
+                        .join(scheduled, _leases_next())
+                        .where(
+                            job_runs.c.leased_until.is_not(None),
+                            job_runs.c.claim == token,
+                            scheduled.c.status == "active",
+                            job_runs.c.item.in_([i for i, _ in taken]),
+                        )
+                    )
+                }
         return [(i, o) in ours for i, o in claims]
 
     async def renew_leases(self, token: str, lease_until: datetime) -> int:

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from bot import Context, Misfire, Plugin, job
+from bot.core import migrate
 from bot.core.clock import ManualClock
 from bot.core.migrate import core_source, upgrade
 from bot.core.refs import CommunityRef
 from bot.core.scheduler import LEASE, Scheduler, next_occurrence
-from bot.core.storage import Database, ScheduledRow
+from bot.core.storage import Database, ScheduledRow, job_runs, scheduled
 from tests.conftest import WorldFactory
 
 FIRED: list[tuple[str, str]] = []
@@ -328,3 +329,83 @@ async def test_stopping_waits_for_the_firing_in_progress_and_what_it_started(
     await world_factory([Slow], database_url=url,
                         clock=ManualClock(due + timedelta(minutes=1)))
     assert sorted(_names()) == ["a", "b", "c"]
+
+
+async def test_a_backlog_fires_each_occurrence_once_and_records_it(tmp_path: Path) -> None:
+    """Back after an outage with more due than one write per firing keeps up with: the
+    firings are recorded in groups, each once, and none runs again."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}")
+    await upgrade(db.engine, [core_source()])
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    fired: list[str] = []
+
+    async def fire(item: ScheduledRow, occurrence: datetime) -> None:
+        fired.append(item.key)
+
+    clock = ManualClock(start)
+    scheduler = Scheduler(db, clock, fire, lambda plugin, job: Misfire.RUN_LATE)
+    try:
+        items = [await scheduler.schedule(
+            plugin="t", job="j", community=CommunityRef("console", "local"),
+            at=start + timedelta(seconds=i), rule=None, timezone="UTC", key=f"k{i}", data={})
+            for i in range(120)]
+        clock.set(start + timedelta(hours=1))
+        assert await scheduler.run_due() == 120
+        assert len(set(fired)) == 120
+        assert await scheduler.run_due() == 0
+        for item in items:
+            assert [outcome for _, outcome in await db.job_runs_of(item)] == ["fired"]
+    finally:
+        await db.close()
+
+
+def _upgrade_to(conn: Any, revision: str) -> None:
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+
+    script = migrate._script([core_source()])
+
+    def steps(rev: Any, context: Any) -> Any:
+        return script._upgrade_revs(revision, rev)
+
+    with EnvironmentContext(Config(), script, fn=steps, destination_rev=revision) as env:
+        env.configure(connection=conn, render_as_batch=True)
+        with env.begin_transaction():
+            env.run_migrations()
+
+
+async def test_a_database_from_before_leases_upgrades_and_keeps_its_record(
+    tmp_path: Path,
+) -> None:
+    """A database whose job runs have no lease columns yet: upgraded at start, what it
+    recorded as fired does not fire again, and the next occurrence fires."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}")
+    nine = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    ten = nine + timedelta(hours=1)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_upgrade_to, "9d9dda67b74d")  # the core before leases
+        # an hourly item the old code fired at 9:00 and moved on to 10:00
+        await conn.execute(scheduled.insert().values(
+            id=1, key="t:j:console:local:hourly", plugin="t", job="j",
+            community="console:local", data={"_anchor": nine.isoformat()},
+            next_run_at=ten, rule="FREQ=HOURLY", timezone="UTC", status="active",
+            last_fired_at=nine))
+        await conn.execute(job_runs.insert().values(item=1, occurrence=nine, fired_at=nine,
+                                                    outcome="fired"))
+    await upgrade(db.engine, [core_source()])
+    fired: list[datetime] = []
+
+    async def fire(item: ScheduledRow, occurrence: datetime) -> None:
+        fired.append(occurrence)
+
+    clock = ManualClock(ten)
+    scheduler = Scheduler(db, clock, fire, lambda plugin, job: Misfire.RUN_LATE)
+    try:
+        assert await scheduler.run_due() == 1
+        assert await scheduler.run_due() == 0
+        assert fired == [ten]
+        assert await db.job_runs_of(1) == [(nine, "fired"), (ten, "fired")]
+        row = await db.scheduled_item(1)
+        assert row is not None and row.next_run_at == ten + timedelta(hours=1)
+    finally:
+        await db.close()
