@@ -317,7 +317,7 @@ class Scheduler:
                     if mine and renewing is None:
                         renewing = asyncio.get_running_loop().create_task(self._renew(token))
                     count += await self._fire_claimed(mine, token)
-                    if len(due) < DUE_BATCH:
+                    if len(due) < DUE_BATCH or not mine:  # none claimed: they would return
                         break
             finally:
                 if renewing is not None:

@@ -409,3 +409,46 @@ async def test_a_database_from_before_leases_upgrades_and_keeps_its_record(
         assert row is not None and row.next_run_at == ten + timedelta(hours=1)
     finally:
         await db.close()
+
+
+async def test_a_long_firing_keeps_its_lease(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    """A job that runs longer than the lease: its scheduler renews the lease meanwhile,
+    so another process does not take the occurrence over while it is alive."""
+    monkeypatch.setattr("bot.core.scheduler.RENEW_SECONDS", 0.01)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
+    first_db, second_db = Database(url), Database(url)
+    await upgrade(first_db.engine, [core_source()])
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    clock, other_clock = ManualClock(start), ManualClock(start)
+    running, finish = asyncio.Event(), asyncio.Event()
+    fired: list[str] = []
+
+    async def slow(item: ScheduledRow, occurrence: datetime) -> None:
+        running.set()
+        await finish.wait()
+        fired.append("first")
+
+    async def other(item: ScheduledRow, occurrence: datetime) -> None:
+        fired.append("second")
+
+    first = Scheduler(first_db, clock, slow, lambda plugin, job: Misfire.RUN_LATE)
+    second = Scheduler(second_db, other_clock, other, lambda plugin, job: Misfire.RUN_LATE)
+    try:
+        await first.schedule(plugin="t", job="j", community=CommunityRef("console", "local"),
+                             at=start, rule=None, timezone="UTC", key="long", data={})
+        firing = asyncio.create_task(first.run_due())
+        await asyncio.wait_for(running.wait(), 5)
+        for minutes in (1, 2, 3, 4):  # time passes while the job runs, past the lease
+            clock.set(start + timedelta(minutes=minutes))
+            other_clock.set(start + timedelta(minutes=minutes))
+            await asyncio.sleep(0.1)  # the first renews
+            assert await second.run_due() == 0
+        finish.set()
+        assert await asyncio.wait_for(firing, 5) == 1
+        other_clock.set(start + timedelta(hours=1))
+        assert await second.run_due() == 0
+        assert fired == ["first"]
+    finally:
+        await first_db.close()
+        await second_db.close()
