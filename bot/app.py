@@ -124,7 +124,7 @@ class App:
         return sources
 
     async def stop(self) -> None:
-        """Disconnect, flush counters, stop the scheduler and the outbox; close storage."""
+        """Disconnect, stop the scheduler, flush counters, stop the outbox; close storage."""
         for platform in self.platforms.values():
             try:
                 await platform.stop()

@@ -11,7 +11,8 @@ while the lease holds, and the item keeps it as its next run. Only once the job'
 returned is the occurrence recorded as fired and the item moved on (to the next occurrence
 when it recurs), in one transaction. A process killed mid-firing leaves the lease to run
 out; the occurrence is then claimed again (at start-up, at the poll or by the alarm set
-for the lease's end) and run again: handlers are idempotent. A firing missed while the bot
+for the lease's end) and run again: handlers are idempotent. (A batch that is behind
+records its firings in groups, so a kill then re-runs up to a group.) A firing missed while the bot
 was down is run once late or skipped, by the rule the job declared. With a
 :class:`ManualClock`, :meth:`Scheduler.advance` fires due items in time order instead.
 """
