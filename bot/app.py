@@ -124,13 +124,15 @@ class App:
         return sources
 
     async def stop(self) -> None:
-        """Disconnect, flush counters, stop the scheduler and the outbox; close storage."""
+        """Disconnect, stop the scheduler, flush counters, stop the outbox; close storage."""
         for platform in self.platforms.values():
             try:
                 await platform.stop()
             except Exception:
                 log.exception("stopping %s failed", platform.name)
         kernel = self.kernel
+        # the firing in progress first, then what it started, before plugins go away
+        await kernel.scheduler.stop()
         await kernel.dispatcher.idle()
         for plugin in self.plugins.values():
             try:
@@ -138,7 +140,6 @@ class App:
             except Exception:
                 log.exception("teardown of %s failed", plugin.name)
         await kernel.counters.stop()
-        await kernel.scheduler.stop()
         await kernel.outbox.stop()
         await kernel.db.close()
         self.started = False

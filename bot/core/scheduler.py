@@ -3,11 +3,18 @@
 The database is the source of truth: an item holds its next firing time and, when it
 recurs, an RFC 5545 RRULE or a cron line read in an IANA timezone. APScheduler 3.x's
 ``AsyncIOScheduler`` is only the alarm clock that wakes us at the next due time; at start
-the alarms are rebuilt from the database. Each firing is recorded (item, occurrence) in
-the same transaction that moves the item on, so an occurrence never fires twice, also
-across restarts. A firing missed while the bot was down is run once late or skipped, by
-the rule the job declared. With a :class:`ManualClock`, :meth:`Scheduler.advance` fires
-due items in time order instead.
+the alarms are rebuilt from the database.
+
+Each occurrence fires at least once and, in normal operation, once. Claiming a due
+occurrence leases it (item, occurrence) for :data:`LEASE`: no other scheduler can claim it
+while the lease holds, and the item keeps it as its next run. Only once the job's handler
+returned is the occurrence recorded as fired and the item moved on (to the next occurrence
+when it recurs), in one transaction. A process killed mid-firing leaves the lease to run
+out; the occurrence is then claimed again (at start-up, at the poll or by the alarm set
+for the lease's end) and run again: handlers are idempotent. (A batch that is behind
+records its firings in groups, so a kill then re-runs up to a group.) A firing missed while the bot
+was down is run once late or skipped, by the rule the job declared. With a
+:class:`ManualClock`, :meth:`Scheduler.advance` fires due items in time order instead.
 """
 
 from __future__ import annotations
@@ -42,6 +49,15 @@ MISFIRE_GRACE = timedelta(seconds=60)
 POLL_INTERVAL_SECONDS = 60
 #: How long stopping waits for a firing in progress.
 STOP_WAIT_SECONDS = 5.0
+#: How long a claimed occurrence stays reserved for the scheduler that claimed it. Its
+#: process renews the lease while it works; a dead one's occurrence runs again after it.
+LEASE = timedelta(minutes=2)
+#: How often a scheduler that holds leases renews them.
+RENEW_SECONDS = 30.0
+#: A batch whose next job is this late is behind: its firings are recorded in groups.
+BEHIND = timedelta(milliseconds=250)
+#: How many firings a batch that is behind records in one write.
+RECORD_GROUP = 50
 #: Due items read per query when many are due at once.
 DUE_BATCH = 500
 
@@ -138,6 +154,7 @@ class Scheduler:
         self._aps: AsyncIOScheduler | None = None
         self._armed: datetime | None = None
         self._running = asyncio.Lock()
+        self._stopping = False
         self.fired = 0
 
     # -- life cycle ---------------------------------------------------------------------
@@ -150,6 +167,7 @@ class Scheduler:
         and a firing re-arms once. A slow poll is a safety net for items another process
         stored.
         """
+        self._stopping = False
         if not self.clock.manual:
             self._aps = AsyncIOScheduler(timezone=UTC)
             self._aps.add_job(
@@ -163,17 +181,23 @@ class Scheduler:
         await self.run_due()
 
     async def stop(self) -> None:
-        """Stop the alarms (what is stored stays)."""
+        """Stop the alarms (what is stored stays) and wait for the firing in progress.
+
+        A batch in progress ends after the job that is running: the occurrences it claimed
+        and did not start are given back, so the next start runs them at once.
+        """
+        self._stopping = True
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
         self._armed = None
-        try:  # let a firing in progress finish, so its claim and its effects go together
+        try:  # let a firing in progress finish, so that it is recorded
             async with asyncio.timeout(STOP_WAIT_SECONDS):
                 await self._running.acquire()
             self._running.release()
         except TimeoutError:
-            log.warning("a scheduled job was still running at shutdown")
+            log.warning("a scheduled job was still running at shutdown; it runs again once "
+                        "its lease ends")
 
     def _arm(self, when: datetime | None) -> None:
         """Set the one alarm to ``when`` if that is sooner than the one set."""
@@ -267,38 +291,65 @@ class Scheduler:
     async def run_due(self) -> int:
         """Fire every item whose time has come, soonest first; returns how many fired.
 
-        The due items are claimed together in one transaction, then fired in order.
+        The due items are leased together in one transaction, then fired in order, each
+        recorded once its handler returned.
         """
+        if self._stopping:
+            return 0
         async with self._running:
             count = 0
-            while True:
-                now = self.clock.now()
-                due = await self.db.due_items(now, limit=DUE_BATCH)
-                if not due:
-                    break
-                plans = [self._plan(item, now) for item in due]
-                claimed = await self.db.claim_occurrences(
-                    [(item.id, occurrence, outcome, upcoming)
-                     for item, (occurrence, outcome, upcoming, _) in zip(due, plans,
-                                                                          strict=True)],
-                    now,
-                )
-                for item, plan, ok in zip(due, plans, claimed, strict=True):
-                    if ok:
-                        count += await self._fire_planned(item, plan)
-                if len(due) < DUE_BATCH:
-                    break
+            token = uuid.uuid4().hex
+            renewing: asyncio.Task[None] | None = None
+            try:
+                while not self._stopping:
+                    now = self.clock.now()
+                    due = await self.db.due_items(now, limit=DUE_BATCH)
+                    if not due:
+                        break
+                    plans = [self._plan(item, now) for item in due]
+                    claimed = await self.db.claim_occurrences(
+                        [(item.id, plan[0]) for item, plan in zip(due, plans, strict=True)],
+                        now,
+                        now + LEASE,
+                        token,
+                    )
+                    mine = [(item, plan)
+                            for item, plan, ok in zip(due, plans, claimed, strict=True) if ok]
+                    if mine and renewing is None:
+                        renewing = asyncio.get_running_loop().create_task(self._renew(token))
+                    count += await self._fire_claimed(mine, token)
+                    if len(due) < DUE_BATCH or not mine:  # none claimed: they would return
+                        break
+            finally:
+                if renewing is not None:
+                    renewing.cancel()
+            if self._stopping:
+                return count
             self._armed = None
             self._arm(await self.db.earliest_due())
             return count
 
+    async def _renew(self, token: str) -> None:
+        """Keep the leases of a batch in progress from running out while it works."""
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            try:
+                await self.db.renew_leases(token, self.clock.now() + LEASE)
+            except Exception:
+                log.warning("renewing the scheduler's leases failed", exc_info=True)
+
     def _plan(
         self, item: ScheduledRow, now: datetime
     ) -> tuple[datetime, str, datetime | None, bool]:
-        """What a due item's firing does: (occurrence, outcome, next run, late)."""
+        """What a due item's firing does: (occurrence, outcome, next run, late).
+
+        An occurrence whose firing died is late from when its lease ran out, not from when
+        it was due: re-run promptly, it is not a firing missed.
+        """
         occurrence = item.next_run_at
         assert occurrence is not None
-        late = now - occurrence > MISFIRE_GRACE
+        since = occurrence if item.leased_until is None else max(occurrence, item.leased_until)
+        late = now - since > MISFIRE_GRACE
         misfire = self._misfire_of(item.plugin, item.job)
         outcome = "skipped" if late and misfire is Misfire.SKIP else "fired"
         upcoming: datetime | None = None
@@ -310,17 +361,27 @@ class Scheduler:
 
     async def _run(self, item: ScheduledRow, now: datetime) -> int:
         plan = self._plan(item, now)
-        occurrence, outcome, upcoming, _ = plan
-        if not await self.db.claim_occurrence(item.id, occurrence, now, outcome, upcoming):
+        token = uuid.uuid4().hex
+        claimed = await self.db.claim_occurrences([(item.id, plan[0])], now, now + LEASE, token)
+        if not claimed[0]:
             return 0
-        return await self._fire_planned(item, plan)
+        return await self._fire_claimed([(item, plan)], token)
 
-    async def _fire_planned(
-        self, item: ScheduledRow, plan: tuple[datetime, str, datetime | None, bool]
+    async def _fire_claimed(
+        self,
+        claimed: list[tuple[ScheduledRow, tuple[datetime, str, datetime | None, bool]]],
+        token: str,
     ) -> int:
-        occurrence, outcome, upcoming, late = plan
-        self._arm(upcoming)
-        if outcome == "skipped":
+        """Fire leased occurrences in order (missed ones to skip are recorded at once).
+
+        Each firing is recorded before the next job starts. When the batch is behind (the
+        next job is already :data:`BEHIND` late: a backlog after an outage, or more due at
+        once than single writes keep up with), up to :data:`RECORD_GROUP` firings are
+        recorded together instead; a process killed meanwhile runs that group again.
+        Stopping ends the batch after the job that runs and gives the rest back.
+        """
+        skipped = [(item, plan) for item, plan in claimed if plan[1] == "skipped"]
+        for item, (occurrence, _, _, _) in skipped:
             log.warning(
                 "skipped a missed firing of %s.%s in %s (due %s)",
                 item.plugin,
@@ -328,12 +389,51 @@ class Scheduler:
                 item.community,
                 occurrence.isoformat(),
             )
-            return 0
+        await self._record([(item.id, plan[0], "skipped", plan[2]) for item, plan in skipped])
+        to_fire = [(item, plan) for item, plan in claimed if plan[1] != "skipped"]
+        pending: list[tuple[int, datetime, str, datetime | None]] = []
+        count = 0
+        for index, (item, plan) in enumerate(to_fire):
+            if self._stopping:
+                await self._record(pending)
+                await self.db.release_leases(
+                    token, [(rest.id, rest_plan[0]) for rest, rest_plan in to_fire[index:]]
+                )
+                return count
+            if await self._fire_planned(item, plan):
+                pending.append((item.id, plan[0], "fired", plan[2]))
+                count += 1
+            following = to_fire[index + 1][1][0] if index + 1 < len(to_fire) else None
+            behind = following is not None and self.clock.now() - following > BEHIND
+            if not behind or len(pending) >= RECORD_GROUP:
+                await self._record(pending)
+        await self._record(pending)
+        return count
+
+    async def _record(self, done: list[tuple[int, datetime, str, datetime | None]]) -> None:
+        """Record firings (item, occurrence, outcome, next run) and arm their next runs."""
+        if not done:
+            return
+        await self.db.record_occurrences(done, self.clock.now())
+        for _, _, _, upcoming in done:
+            self._arm(upcoming)
+        done.clear()
+
+    async def _fire_planned(
+        self, item: ScheduledRow, plan: tuple[datetime, str, datetime | None, bool]
+    ) -> bool:
+        """Run one leased occurrence's job; False when it could not run (it stays leased)."""
+        occurrence, _, _, late = plan
         if late:
             log.info("running %s.%s late (due %s)", item.plugin, item.job, occurrence.isoformat())
         self.fired += 1
-        await self._fire(item, occurrence)
-        return 1
+        try:
+            await self._fire(item, occurrence)
+        except Exception:  # not the handler's failure (reported where it ran): ours
+            log.exception("scheduled job %s.%s could not run; it runs again once its lease "
+                          "ends", item.plugin, item.job)
+            return False
+        return True
 
     async def advance(self, delta: timedelta) -> int:
         """Move a manual clock by ``delta``, firing due items in time order."""
@@ -356,8 +456,9 @@ class Scheduler:
                           soonest.id, soonest.next_run_at)
                 break
             previous = (soonest.id, soonest.next_run_at)
-            if soonest.next_run_at > self.clock.now():
-                set_time(soonest.next_run_at)
+            when = max(soonest.next_run_at, soonest.leased_until or soonest.next_run_at)
+            if when > self.clock.now():
+                set_time(when)
             fired += await self._run(soonest, self.clock.now())
             if self._settle is not None:
                 await self._settle()

@@ -30,13 +30,16 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    and_,
     bindparam,
+    case,
     delete,
     event,
     func,
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.engine import Dialect
@@ -191,7 +194,13 @@ job_runs = Table(
     Column("item", Integer, primary_key=True),
     Column("occurrence", UTCDateTime, primary_key=True),
     Column("fired_at", UTCDateTime, nullable=False),
+    #: "running" while a scheduler holds the occurrence's lease, then "fired" or "skipped"
     Column("outcome", String(16), nullable=False),
+    #: While running: until when the claim holds (NULL once recorded). An expired lease is
+    #: a firing whose process died: it may be claimed and run again.
+    Column("leased_until", UTCDateTime, index=True),
+    #: While running: which scheduler holds the lease (a token of its claim).
+    Column("claim", String(32)),
 )
 
 errors = Table(
@@ -287,6 +296,9 @@ class ScheduledRow:
     timezone: str
     status: str
     last_fired_at: datetime | None
+    #: The lease on the next occurrence, when a scheduler claimed it and has not recorded
+    #: it yet (from :meth:`Database.due_items`: always expired there).
+    leased_until: datetime | None = None
 
 
 #: True in a task that answers a member's command or button (and the tasks it starts):
@@ -1015,27 +1027,52 @@ class Database:
             return [_scheduled_row(r) for r in rows]
 
     async def due_items(self, until: datetime, limit: int | None = None) -> list[ScheduledRow]:
-        """Active items due at or before ``until``, soonest first (uses the index)."""
+        """Active items due at or before ``until``, soonest first (uses the index).
+
+        An item whose occurrence a scheduler holds the lease of is due when the lease runs
+        out (its process died, or the firing is stuck), not before; such a row carries the
+        expired lease in ``leased_until``.
+        """
+        lease = job_runs.c.leased_until
         query = (
-            select(scheduled)
-            .where(scheduled.c.status == "active", scheduled.c.next_run_at <= until)
-            .order_by(scheduled.c.next_run_at, scheduled.c.id)
+            select(scheduled, lease.label("lease"))
+            .select_from(_with_lease())
+            .where(
+                scheduled.c.status == "active",
+                scheduled.c.next_run_at <= until,
+                or_(lease.is_(None), lease <= until),
+            )
+            .order_by(_due_at(), scheduled.c.id)
         )
         if limit is not None:
             query = query.limit(limit)
         async with self.connect() as conn:
-            return [_scheduled_row(r) for r in await conn.execute(query)]
+            return [_scheduled_row(r, r.lease) for r in await conn.execute(query)]
 
     async def earliest_due(self) -> datetime | None:
-        """When the soonest active item is due."""
+        """When the soonest active item is due (an occurrence under lease: when it expires).
+
+        Two index reads: the first item by ``next_run_at`` whose occurrence is not leased,
+        and the soonest lease held on an item's next occurrence (few are held at a time).
+        """
+        lease = job_runs.c.leased_until
+        free = (
+            select(scheduled.c.next_run_at.label("at"))
+            .select_from(_with_lease())
+            .where(scheduled.c.status == "active", scheduled.c.next_run_at.is_not(None),
+                   lease.is_(None))
+            .order_by(scheduled.c.next_run_at)
+            .limit(1)
+            .subquery()
+        )
+        held = (
+            select(func.min(lease).label("at"))
+            .select_from(job_runs.join(scheduled, _leases_next()))
+            .where(scheduled.c.status == "active")
+        )
+        both = union_all(select(free.c.at), held).subquery()
         async with self.connect() as conn:
-            return (
-                await conn.execute(
-                    select(func.min(scheduled.c.next_run_at)).where(
-                        scheduled.c.status == "active"
-                    )
-                )
-            ).scalar()
+            return (await conn.execute(select(func.min(both.c.at)))).scalar()
 
     async def scheduled_item(self, item_id: int) -> ScheduledRow | None:
         """One scheduled item by id."""
@@ -1058,85 +1095,131 @@ class Database:
             )
             return bool(result.rowcount)
 
-    async def claim_occurrence(
-        self,
-        item_id: int,
-        occurrence: datetime,
-        now: datetime,
-        outcome: str,
-        next_run_at: datetime | None,
-    ) -> bool:
-        """Record that an occurrence fired and move the item on, atomically.
-
-        Returns False when the occurrence was already recorded: it must not fire again.
-        """
-        try:
-            async with self.begin() as conn:
-                await conn.execute(
-                    insert(job_runs).values(
-                        item=item_id, occurrence=occurrence, fired_at=now, outcome=outcome
-                    )
-                )
-                values: dict[str, Any] = {"next_run_at": next_run_at}
-                if outcome == "fired":
-                    values["last_fired_at"] = occurrence
-                if next_run_at is None:
-                    values["status"] = "done"
-                await conn.execute(
-                    update(scheduled).where(scheduled.c.id == item_id).values(**values)
-                )
-            return True
-        except IntegrityError:
-            return False
-
     async def claim_occurrences(
-        self, claims: Sequence[tuple[int, datetime, str, datetime | None]], now: datetime
+        self,
+        claims: Sequence[tuple[int, datetime]],
+        now: datetime,
+        lease_until: datetime,
+        token: str,
     ) -> list[bool]:
-        """Claim many occurrences in one transaction (item, occurrence, outcome, next run).
+        """Lease occurrences (item, occurrence) until ``lease_until``, in one transaction.
 
-        Each answer is False where that occurrence was already recorded (it must not fire
-        again); the others are recorded and their items moved on, all or none.
+        An occurrence is claimed when nobody recorded it yet, or when the lease another
+        claim holds on it ran out (that process died mid-firing): it is then marked
+        ``running`` under ``token``. Each answer is False where the occurrence is recorded
+        as done or is leased by another claim that still holds (and, for a lease taken
+        over, where it is no longer its item's next one): it must not fire now. Nothing
+        moves on here: :meth:`record_occurrences` does, once the job ran.
         """
         if not claims:
             return []
         async with self.begin() as conn:
-            ids = [c[0] for c in claims]
-            taken = {
-                (r.item, r.occurrence)
-                for r in await conn.execute(
-                    select(job_runs.c.item, job_runs.c.occurrence).where(
-                        job_runs.c.item.in_(ids)
+            # a write first: on SQLite the write lock is taken before anything is read
+            inserted = await conn.execute(
+                self.insert(job_runs).on_conflict_do_nothing()
+                .returning(job_runs.c.item, job_runs.c.occurrence),
+                [{"item": i, "occurrence": o, "fired_at": now, "outcome": "running",
+                  "leased_until": lease_until, "claim": token} for i, o in claims],
+            )
+            ours = {(r.item, r.occurrence) for r in inserted}
+            taken = [(i, o) for i, o in claims if (i, o) not in ours]
+            if taken:  # recorded, leased by another claim, or a lease that ran out
+                await conn.execute(
+                    update(job_runs)
+                    .where(
+                        job_runs.c.item == bindparam("b_item"),
+                        job_runs.c.occurrence == bindparam("b_occ"),
+                        job_runs.c.leased_until <= now,
                     )
+                    .values(leased_until=lease_until, claim=token, fired_at=now),
+                    [{"b_item": i, "b_occ": o} for i, o in taken],
                 )
-            }
-            claimed = [(c[0], c[1]) not in taken for c in claims]
-            fresh = [c for c, ok in zip(claims, claimed, strict=True) if ok]
-            if fresh:
-                await conn.execute(insert(job_runs), [
-                    {"item": i, "occurrence": o, "fired_at": now, "outcome": out}
-                    for i, o, out, _ in fresh
-                ])
-                for fired in (True, False):
-                    rows = [
-                        {"b_id": i, "b_next": nxt, "b_last": o,
-                         "b_status": "done" if nxt is None else "active"}
-                        for i, o, out, nxt in fresh
-                        if (out == "fired") is fired
-                    ]
-                    if not rows:
-                        continue
-                    values: dict[str, Any] = {
-                        "next_run_at": bindparam("b_next"), "status": bindparam("b_status")
-                    }
-                    if fired:
-                        values["last_fired_at"] = bindparam("b_last")
-                    await conn.execute(
-                        update(scheduled)
-                        .where(scheduled.c.id == bindparam("b_id"))
-                        .values(**values),
-                        rows,
+                ours |= {
+                    (r.item, r.occurrence)
+                    for r in await conn.execute(
+                        select(job_runs.c.item, job_runs.c.occurrence)
+                        .join(scheduled, _leases_next())
+                        .where(
+                            job_runs.c.leased_until.is_not(None),
+                            job_runs.c.claim == token,
+                            scheduled.c.status == "active",
+                            job_runs.c.item.in_([i for i, _ in taken]),
+                        )
                     )
-        return claimed
+                }
+        return [(i, o) in ours for i, o in claims]
+
+    async def renew_leases(self, token: str, lease_until: datetime) -> int:
+        """Extend every lease ``token`` still holds; returns how many."""
+        async with self.begin() as conn:
+            result = await conn.execute(
+                update(job_runs)
+                .where(job_runs.c.leased_until.is_not(None), job_runs.c.claim == token)
+                .values(leased_until=lease_until)
+            )
+            return int(result.rowcount or 0)
+
+    async def release_leases(self, token: str, claims: Sequence[tuple[int, datetime]]) -> None:
+        """Give up claimed occurrences that were not started: claimable again at once."""
+        if not claims:
+            return
+        async with self.begin() as conn:
+            await conn.execute(
+                delete(job_runs).where(
+                    job_runs.c.item == bindparam("b_item"),
+                    job_runs.c.occurrence == bindparam("b_occ"),
+                    job_runs.c.leased_until.is_not(None),
+                    job_runs.c.claim == token,
+                ),
+                [{"b_item": i, "b_occ": o} for i, o in claims],
+            )
+
+    async def record_occurrences(
+        self, done: Sequence[tuple[int, datetime, str, datetime | None]], now: datetime
+    ) -> None:
+        """Record claimed occurrences as done and move their items on, in one transaction.
+
+        Each is (item, occurrence, outcome, next run).
+        An item that was cancelled or rescheduled meanwhile keeps what it was given.
+        """
+        if not done:
+            return
+        async with self.begin() as conn:
+            await conn.execute(
+                update(job_runs)
+                .where(
+                    job_runs.c.item == bindparam("b_item"),
+                    job_runs.c.occurrence == bindparam("b_occ"),
+                    job_runs.c.leased_until.is_not(None),
+                )
+                .values(outcome=bindparam("b_out"), fired_at=now, leased_until=None,
+                        claim=None),
+                [{"b_item": i, "b_occ": o, "b_out": out} for i, o, out, _ in done],
+            )
+            for fired in (True, False):
+                rows = [
+                    {"b_id": i, "b_occ": o, "b_next": nxt,
+                     "b_status": "done" if nxt is None else "active"}
+                    for i, o, out, nxt in done
+                    if (out == "fired") is fired
+                ]
+                if not rows:
+                    continue
+                values: dict[str, Any] = {
+                    "next_run_at": bindparam("b_next"), "status": bindparam("b_status")
+                }
+                if fired:
+                    values["last_fired_at"] = scheduled.c.next_run_at
+                await conn.execute(
+                    update(scheduled)
+                    .where(
+                        scheduled.c.id == bindparam("b_id"),
+                        scheduled.c.next_run_at == bindparam("b_occ"),
+                        scheduled.c.status == "active",
+                    )
+                    .values(**values),
+                    rows,
+                )
 
     async def job_runs_of(self, item_id: int) -> list[tuple[datetime, str]]:
         """Recorded occurrences of an item."""
@@ -1368,7 +1451,27 @@ def _insert_ignore(conn: AsyncConnection, table: Table) -> Any:
     return sqlite_insert(table).on_conflict_do_nothing()
 
 
-def _scheduled_row(r: Any) -> ScheduledRow:
+def _leases_next() -> Any:
+    """A job run that is its item's next occurrence, still running (a lease is held)."""
+    return and_(
+        job_runs.c.item == scheduled.c.id,
+        job_runs.c.occurrence == scheduled.c.next_run_at,
+        job_runs.c.leased_until.is_not(None),
+    )
+
+
+def _with_lease() -> Any:
+    """Scheduled items beside the lease held on their next occurrence, if one is."""
+    return scheduled.outerjoin(job_runs, _leases_next())
+
+
+def _due_at() -> Any:
+    """When an item is due: its next occurrence, or when the lease held on it runs out."""
+    lease = job_runs.c.leased_until
+    return case((lease > scheduled.c.next_run_at, lease), else_=scheduled.c.next_run_at)
+
+
+def _scheduled_row(r: Any, leased_until: datetime | None = None) -> ScheduledRow:
     return ScheduledRow(
         r.id,
         r.key,
@@ -1381,6 +1484,7 @@ def _scheduled_row(r: Any) -> ScheduledRow:
         r.timezone,
         r.status,
         r.last_fired_at,
+        leased_until,
     )
 
 
