@@ -173,3 +173,28 @@ def test_the_story_reads_the_same_on_a_file_database(tmp_path: Path) -> None:
 
     on_file = run("--database", f"sqlite+aiosqlite:///{tmp_path / 'story.db'}")
     assert re.sub(r"\d+ bytes", "", on_file) == re.sub(r"\d+ bytes", "", run())
+
+
+@pytest.mark.parametrize(("story", "env", "pizza", "lines"), [
+    ("polls_en.txt", (ONLY_POLLS,), "🍕 Pizza",
+     ["1. 🍕 Pizza — 2 votes (67%)", "2. 🥗 Salad — 1 vote (33%)", "Winner: 🍕 Pizza."]),
+    ("polls_ar.txt", ("MAJLIS_LANGUAGE=ar", ONLY_POLLS), "🍕 بيتزا",
+     ["1. 🍕 بيتزا — صوتان (67%)", "2. 🥗 سلطة — صوت واحد (33%)", "الفائز: 🍕 بيتزا."]),
+])
+def test_emoji_options_are_on_the_buttons_in_the_results_and_drawn_in_the_chart(
+        story: str, env: tuple[str, ...], pizza: str, lines: list[str], tmp_path: Path) -> None:
+    from bot import pictures
+    from tests.test_pictures import grey, mpl_word, shows
+
+    text = run_story(story, *env, args=("--attachments", str(tmp_path)))
+    last = text.rsplit("(poll #4)" if "(poll #4)" in text else "(الاستطلاع رقم 4)", 1)[0]
+    assert f"[1 {pizza}] [2 🥗 " in last  # the buttons as typed
+    results = text.rsplit("🗳 ", 2)[-2]  # the results post of poll #4
+    assert all(line in results.splitlines() for line in lines), results
+    (chart,) = sorted(tmp_path.glob("*-poll-4.png"))
+    assert str(chart) in text  # the transcript says where the picture is
+    emoji = pictures.emoji_font()
+    assert emoji is not None
+    ink = grey(chart.read_bytes())
+    for glyph in ("🍕", "🥗"):
+        assert shows(ink, mpl_word(glyph, fname=str(emoji))) is not None, glyph
