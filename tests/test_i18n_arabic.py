@@ -138,6 +138,25 @@ def test_no_number_is_glued_into_a_fixed_phrase(po: Path) -> None:
     assert glued == {}
 
 
+#: A one-letter preposition (لـ بـ كـ) joined to a placeholder by a tatweel: "لـالمسؤولين"
+#: when the text starts with the article. Only the article before a number is fine ("الـ5").
+_CLITIC = re.compile(r"(?<![\u0621-\u064a])[\u0644\u0628\u0643]\u0640\{(?!n\})")
+
+
+@pytest.mark.parametrize("po", _catalogs(), ids=lambda p: p.stem)
+def test_no_preposition_is_glued_to_a_placeholder(po: Path) -> None:
+    with po.open("rb") as fp:
+        catalog = read_po(fp, locale="ar", domain=po.stem)
+    glued = {}
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id and any(_CLITIC.search(text or "") for text in strings):
+            glued[str(message.id)] = strings
+    assert glued == {}
+    assert _CLITIC.search("ملف التقويم لـ{title}.") and _CLITIC.search("بـ{name}")
+    assert not _CLITIC.search("الفعاليات الـ{n} القادمة") and not _CLITIC.search("لفعالية «{t}»")
+
+
 def test_the_check_finds_english() -> None:
     assert latin_words("اختر week أو month") == []
     assert latin_words("أرسل /poll_template مع duration=3d أو 2h، مثل Asia/Riyadh") == []

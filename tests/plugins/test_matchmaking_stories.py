@@ -47,11 +47,11 @@ def test_matchmaking_story_in_arabic() -> None:
     text = run_story("matchmaking_ar.txt", "MAJLIS_LANGUAGE=ar", ONLY)
     first, second = text.split("owner: /match_stats")
     assert "Majlis: الجولة 1 من التعارف: عُرّفت مجموعتان على انفراد. إحداها ثلاثية." in first
-    dm = r"\(رسالة خاصة إلى (\w+)\) 🤝 شريكك في هذه الجولة: ([\w ]+?)\. "
+    dm = r"\(رسالة خاصة إلى (\w+)\) 🤝 معك في هذه الجولة: ([\w ]+?)\. "
     one = _partners(first, r" و", dm)
     assert sorted(len(v) for v in one.values()) == [1, 1, 2, 2, 2]
     # The starter names the interest whole (no بـ/لـ glued to it); lists use the Arabic comma.
-    assert "(رسالة خاصة إلى سارة) 🤝 شريكك في هذه الجولة: عمر. اهتماماتكم المشتركة: شطرنج. " \
+    assert "(رسالة خاصة إلى سارة) 🤝 معك في هذه الجولة: عمر. اهتماماتكم المشتركة: شطرنج. " \
            "لبدء الحديث: كيف بدأ اهتمام كلٍّ منكم بموضوع «شطرنج»؟" in first
     assert "اهتماماتكم المشتركة: أفلام، شعر." in first
     assert not re.search(r"ـ«|[بل]ـ", text)
