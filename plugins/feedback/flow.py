@@ -65,7 +65,8 @@ class Flows:
         await shared.edit(row.message, text, buttons=buttons, channel=shared.channel)
 
     async def change(self, ctx: Context, row: Any, new: Status, reason: str,
-                     into: int | None = None) -> tuple[int, bool] | None:
+                     into: int | None = None, *, answer: bool = False
+                     ) -> tuple[int, bool] | None:
         """Move a suggestion to ``new``: audit, tell everyone concerned once.
 
         Returns how many were told and whether it was adopted just now (report it with
@@ -79,7 +80,7 @@ class Flows:
             if not await self.store.change(row, new, reason, ctx.member.id, ctx.member.name,
                                            ctx.now(), into=into):
                 return None
-            await self.tell(shared, audience, row, new, reason, into)
+            await self.tell(shared, audience, row, new, reason, into, answer=answer)
             adopted = (new in ADOPTED and row.author is not None
                        and await self.store.adopt(row.id, ctx.now()))
         await self.refresh(community, row.id)
@@ -102,7 +103,7 @@ class Flows:
         moderators = self.plugin.context(ctx.community, channel=self.plugin.kernel.admin_channel(
             ctx.community))
         async with ctx.transaction():  # the answer, its audit and the moderators' notice
-            if await self.change(ctx, row, Status.UNDER_REVIEW, text) is None:
+            if await self.change(ctx, row, Status.UNDER_REVIEW, text, answer=True) is None:
                 await ctx.reply(ctx.t("Suggestion #{n} changed meanwhile; nothing was "
                                       "recorded.", n=row.id), private=True)
                 return
@@ -118,7 +119,7 @@ class Flows:
             kind="suggestion_adopted", ref=f"suggestion:{row.id}"))
 
     async def tell(self, shared: Context, ids: list[str], row: Any, new: Status, reason: str,
-                   into: int | None) -> None:
+                   into: int | None, *, answer: bool = False) -> None:
         """Each person once, in their language: a DM (else a note mentioning only them)."""
         known = await self.store.people(shared.community.key, ids)
         platform = shared.community.platform
@@ -128,11 +129,12 @@ class Flows:
             return
         if not shared.has(Capability.DIRECT_MESSAGES):
             text = Markup(" ").join(shared.mention(m) for m in members) + Markup(" ") + \
-                render.notice(shared.i18n, row, new, reason, into)
+                render.notice(shared.i18n, row, new, reason, into, answer=answer)
             await shared.send(text, mentions=members)
             return
         for member in members:
-            text = render.notice(shared.for_member(member), row, new, reason, into)
+            text = render.notice(shared.for_member(member), row, new, reason, into,
+                                 answer=answer)
             await shared.dm(member, text, fallback=shared.mention(member) + Markup(" ") + text)
 
     async def tell_voters(self, ctx: Context, outcome: Any, text: str) -> int:

@@ -177,13 +177,19 @@ def refusal(tr: Any, row: Any, why: str, steps: Sequence[Status]) -> Markup:
                     Markup("`{}` ({})").format(s.value, status(tr, s)) for s in steps))
 
 
-def notice(tr: Any, row: Any, new: Status, reason: str, into: int | None) -> Markup:
-    """What the author, voters and followers are told about a change."""
+def notice(tr: Any, row: Any, new: Status, reason: str, into: int | None, *,
+           answer: bool = False) -> Markup:
+    """What the author, voters and followers are told about a change.
+
+    ``answer``: the reason is the author's answer to a moderator's question.
+    """
     parts = [tr.t("🔔 Suggestion #{n} “{text}” is now **{status}**.", n=row.id,
                   text=excerpt(row.text), status=status(tr, new))]
     if into is not None:
         parts.append(tr.t("It duplicates #{of}: your vote and follow moved there.", of=into))
-    if reason:
+    if reason and answer:
+        parts.append(tr.t("The author answered: {answer}", answer=reason))
+    elif reason:
         parts.append(tr.t("Why: {reason}", reason=reason))
     if new == Status.NEEDS_INFO:
         parts.append(tr.t("Its author can answer with /suggestion_answer {n} and the answer.",

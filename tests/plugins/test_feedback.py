@@ -306,7 +306,7 @@ async def test_the_author_answers_a_question_and_the_suggestion_goes_back_to_rev
                     "Thursdays, after work")
         assert [s.text for s in notices(club, "omar", 1)][-1].splitlines() == [
             "🔔 Suggestion #1 “A monthly quiz night” is now under review.",
-            "Why: Thursdays, after work"]
+            "The author answered: Thursdays, after work"]
         club.new()
         await club.says("sara", "/suggestion_answer 1 Thursdays")  # answered already
         club.expect("حالة الاقتراح رقم 1: قيد الدراسة؛ لا سؤال ينتظر إجابتك.", to="sara")
