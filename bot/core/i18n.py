@@ -201,6 +201,14 @@ class Translator:
         """A duration in words ("3 days")."""
         return format_timedelta(delta, locale=self.babel_locale, threshold=1.1)
 
+    def weekday(self, iso_day: int) -> str:
+        """The name of a day of the week (ISO: Monday 1 … Sunday 7) in the language."""
+        return str(self.babel_locale.days["format"]["wide"][iso_day - 1])
+
+    def all_of(self, items: list[str]) -> str:
+        """Items that all hold, joined the language's way ("a, b and c" / "a وb وc")."""
+        return format_list(items, locale=self.babel_locale)
+
     def _localize(self, values: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in values.items():

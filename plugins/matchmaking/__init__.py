@@ -34,7 +34,8 @@ from bot import (
     on_button,
 )
 
-from . import render, rounds
+from . import availability, render, rounds
+from .availability import Window
 from .render import Announce, CheckIn, Discard, Reshuffle
 from .settings import MatchmakingSettings
 from .store import MatchStore
@@ -157,27 +158,29 @@ class Matchmaking(Plugin):
                                            tuple(dict.fromkeys(labels[:MAX_INTERESTS])))
 
     @command("match_available",
-             help=N_("Your daily window in your timezone, e.g. /match_available 18-22 "
-                     "Asia/Riyadh, or off"))
+             help=N_("When you are free each week, in your timezone, e.g. /match_available "
+                     "sat-wed 18-22 Asia/Riyadh, or off"))
     async def available(
         self, ctx: Context,
-        window: Annotated[str, Param(help=N_("HH-HH and a timezone, or off"),
-                                     max_length=80)],
+        window: Annotated[str, Param(help=N_("The window: days if you like, HH-HH and a "
+                                             "timezone, or off"), max_length=80)],
     ) -> None:
         """Set or clear the availability window."""
         assert ctx.member is not None
-        parts = window.split()
+        words = window.split()
         zone: str | None = ""
-        if parts and parts[0].lower() in ("off", "any", "إيقاف"):
-            hours = ""
-        else:
-            zone = find_timezone(parts[1]) if len(parts) == 2 else ctx.i18n.timezone
-            if len(parts) not in (1, 2) or not rounds.WINDOW.match(parts[0]) or zone is None:
+        chosen: Window | None = None
+        if not (words and words[0].lower() in ("off", "any", "إيقاف")):
+            read = availability.parse(words)
+            zone = None if read is None else (
+                find_timezone(read[1]) if read[1] else ctx.i18n.timezone)
+            if read is None or zone is None:
                 await ctx.reply(render.bad_window(ctx), private=True)
                 return
-            hours = parts[0]
-        done = await self.store.set_window(ctx.community.key, ctx.member.id, hours, zone or "")
-        await ctx.reply(render.window_set(ctx, hours, zone or "") if done
+            chosen = read[0]
+        done = await self.store.set_window(ctx.community.key, ctx.member.id,
+                                           chosen.stored() if chosen else "", zone or "")
+        await ctx.reply(render.window_set(ctx, chosen, zone or "") if done
                         else render.not_joined(ctx), private=True)
 
     @command("match_avoid", help=N_("Never be paired with this member"))

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from bot import N_, Button, ButtonStyle, Context, Markup, Payload
 
+from .availability import Window
+
 
 class Tr(Protocol):
     """A translator (``ctx.i18n``, ``ctx.personal``, ``ctx.for_member(m)``)."""
@@ -257,15 +259,20 @@ def bad_interests(ctx: Context, bad: str, limit: int) -> Markup:
 
 def bad_window(ctx: Context) -> Markup:
     """Refusal: an availability window that does not parse."""
-    return ctx.t("Write the window as two hours and a timezone, like 18-22 Asia/Riyadh, "
-                 "or off.")
+    return ctx.t("Write the window as two hours and a timezone, like 18-22 Asia/Riyadh; days "
+                 "may come first, like sat-wed 18-22 or fri,sat 10-14. Or off.")
 
 
-def window_set(ctx: Context, hours: str, zone: str) -> Markup:
-    """The answer to /match_available."""
-    if not hours:
+def window_set(ctx: Context, window: Window | None, zone: str) -> Markup:
+    """The answer to /match_available: the window read back, days named in the language."""
+    if window is None:
         return ctx.t("Any time suits you now.")
-    return ctx.t("I will prefer partners free during {hours} ({zone}).", hours=hours, zone=zone)
+    if not window.days:
+        return ctx.t("I will prefer partners free during {hours} ({zone}).",
+                     hours=window.hours, zone=zone)
+    days = ctx.i18n.all_of([ctx.i18n.weekday(d) for d in window.days])
+    return ctx.t("I will prefer partners free on {days}, during {hours} ({zone}).",
+                 days=days, hours=window.hours, zone=zone)
 
 
 def not_yourself(ctx: Context) -> Markup:

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from bot import Capability, Context, ContributionMade, MemberRef, Plugin, internal_id
 
-from . import render
+from . import availability, render
 from .settings import MatchmakingSettings
 from .store import MatchStore, Placed
 
 if TYPE_CHECKING:
     from .matching import Outcome
-
-WINDOW = re.compile(r"^([01]?\d|2[0-3])-([01]?\d|2[0-4])$")
-HOURS_IN_WEEK = 168
 
 
 @dataclass(slots=True)
@@ -33,25 +27,6 @@ class Draft:
     repeats_avoided: int
     #: The groups as stored: (number, [(member, name)], shared interests).
     placed: list[tuple[int, list[tuple[str, str]], tuple[str, ...]]]
-
-
-def window_mask(window: str, timezone: str, now: datetime) -> int:
-    """A daily local window ``HH-HH`` as hours of the week in UTC (0: any time)."""
-    found = WINDOW.match(window or "")
-    if not found:
-        return 0
-    start, end = int(found.group(1)), int(found.group(2))
-    try:
-        offset = now.astimezone(ZoneInfo(timezone or "UTC")).utcoffset() or timedelta(0)
-    except (KeyError, ValueError):
-        offset = timedelta(0)
-    shift = round(offset.total_seconds() / 3600)
-    length = (end - start) % 24 or 24
-    mask = 0
-    for day in range(7):
-        for h in range(start, start + length):
-            mask |= 1 << ((day * 24 + h - shift) % HOURS_IN_WEEK)
-    return mask
 
 
 def _group(outcome: Outcome, names: dict[str, str]) -> list[tuple[int, list[tuple[str, str]],
@@ -90,7 +65,7 @@ async def plan(store: MatchStore, ctx: Context, seed: int) -> Draft:
         spellings.update(zip(keys, m.interests, strict=True))
         candidates.append(Candidate(
             key=m.id, interests=frozenset(keys),
-            availability=window_mask(m.window, m.timezone, now),
+            availability=availability.mask(m.window, m.timezone, now),
             newcomer=counts.get(m.id, 0) < config.newcomer_rounds,
             group=keys[0] if keys else None))
     present = {m.id for m in people}

@@ -27,8 +27,9 @@ members = Table(
     #: Interest labels, comma-separated (what the member picked in onboarding or set with
     #: /interests); matching compares them without case.
     Column("interests", String(1000), nullable=False, default=""),
-    #: A daily window "HH-HH" in ``timezone`` (empty: any time).
-    Column("window", String(5), nullable=False, default=""),
+    #: A window "HH-HH" in ``timezone``, every day or on ISO weekdays ("56 10-14": Friday
+    #: and Saturday); empty: any time. See ``availability.py``.
+    Column("window", String(16), nullable=False, default=""),
     Column("timezone", String(64), nullable=False, default=""),
     Column("joined_at", UTCDateTime, nullable=False),
 )

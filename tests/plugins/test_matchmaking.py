@@ -437,3 +437,24 @@ async def test_without_private_messages_one_post_pings_only_the_group() -> None:
             "🤝 @omar and @sara: you are matched this round. You share: chess. "
             "A conversation starter: ")
         assert not posts[0].is_dm
+
+
+async def test_weekly_windows_pair_members_free_on_the_same_days() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await club.set_language("lina", "ar")
+        await _join(club, {name: "chess" for name in ("sara", "omar", "lina", "hadi")})
+        await club.says("sara", "/match_available fri,sat 18-22 Asia/Riyadh")
+        club.expect("I will prefer partners free on Friday and Saturday, during 18-22 "
+                    "(Asia/Riyadh).", to="sara")
+        await club.says("omar", "/match_available thu-sat 19-23 Asia/Riyadh")
+        club.expect("on Thursday, Friday, and Saturday, during 19-23", to="omar")
+        await club.says("lina", "/match_available الاثنين-الأربعاء 18-22 Asia/Riyadh")
+        club.expect("سأفضّل لك من يتوفّر أيام الاثنين والثلاثاء والأربعاء، من 18-22 "
+                    "(Asia/Riyadh).", to="lina")
+        await club.says("hadi", "/match_available tue 17-21 Asia/Riyadh")
+        await club.says("hadi", "/match_available someday 17-21")
+        club.expect("days may come first, like sat-wed 18-22", to="hadi")
+        pairs = {frozenset({m, *others}) for m, others in
+                 _partners(_intros(await _round(club))).items()}
+        # hadi's refused window changed nothing: Tuesday 17-21 still overlaps lina's days
+        assert pairs == {frozenset({"sara", "omar"}), frozenset({"lina", "hadi"})}
