@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.core.actions import Action, EditMessage, SendMessage
+from bot.core.causal import TURN, wait_turn
 from bot.core.i18n import N_
 from bot.core.platform import (
     Delivered,
@@ -430,7 +431,12 @@ class Outbox:
         ``direct`` marks an answer to a member's own command or button: it goes out even
         while the community is paused. A reply handle with a ``to_json()`` is stored in
         that form too, so the adapter (``restore_handle``) can still answer after a restart.
+        An action of a handler's task waits until the tasks its event set off before it
+        have submitted theirs (see :mod:`bot.core.causal`).
         """
+        turn = TURN.get()
+        if turn is not None and turn[0].first < turn[1]:
+            await wait_turn()
         platform = action.community.platform
         held = not direct and action.community.key in self._paused
         recipient = action.recipient
