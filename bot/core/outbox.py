@@ -432,10 +432,13 @@ class Outbox:
         while the community is paused. A reply handle with a ``to_json()`` is stored in
         that form too, so the adapter (``restore_handle``) can still answer after a restart.
         An action of a handler's task waits until the tasks its event set off before it
-        have submitted theirs (see :mod:`bot.core.causal`).
+        have submitted theirs (see :mod:`bot.core.causal`), unless it is submitted inside
+        a transaction.
         """
         turn = TURN.get()
-        if turn is not None and turn[0].first < turn[1]:
+        if turn is not None and turn[0].first < turn[1] and not self.db.in_transaction():
+            # inside a transaction this task holds the write lock the earlier tasks may be
+            # waiting for: waiting for them would stall both (until CAUSAL_WAIT)
             await wait_turn()
         platform = action.community.platform
         held = not direct and action.community.key in self._paused

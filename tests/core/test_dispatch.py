@@ -487,3 +487,47 @@ async def test_a_slow_handler_holds_a_later_ones_posts_only_briefly(
     assert out == ["Majlis: Thanks for your first message, sara"]
     for task in list(world.app.dispatcher._tasks):
         task.cancel()
+
+
+class WritesLater(Plugin):
+    """Takes a moment, then posts from a transaction."""
+
+    name = "writes_later"
+
+    @on(MessagePosted)
+    async def first(self, event: MessagePosted, ctx: Context) -> None:
+        await asyncio.sleep(0.01)
+        async with ctx.transaction():
+            await ctx.send("first")
+
+
+class WritesNow(Plugin):
+    """Posts from a transaction at once, holding the write lock the other one waits for."""
+
+    name = "writes_now"
+
+    @on(MessagePosted)
+    async def second(self, event: MessagePosted, ctx: Context) -> None:
+        async with ctx.transaction():
+            await ctx.send("second")
+
+
+async def test_a_post_from_a_transaction_does_not_wait_for_an_earlier_task(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.core import causal
+
+    # the earlier task waits for the write lock the later one holds: waiting for its
+    # turn there would stall both until CAUSAL_WAIT (and still not keep the order)
+    waited: list[float] = []
+    real = causal.wait_turn
+
+    async def timed() -> None:
+        waited.append(0.0)
+        await real()
+
+    monkeypatch.setattr("bot.core.outbox.wait_turn", timed)
+    world = await world_factory([WritesLater, WritesNow])
+    out = world.bot_lines(await world.play(":as sara", "hello"))
+    assert sorted(out) == ["Majlis: first", "Majlis: second"]
+    assert waited == []
