@@ -18,6 +18,11 @@ Commands and button presses go ahead of background work: a member waits for thei
 are handled in batches with a turn for the event loop between them (a burst of 100,000
 messages does not stall the gateway), and an interaction that waits is handled before the
 messages queued ahead of it, except its own member's, which keep their order before it.
+
+What one event sets off reaches the outbox in the order it was caused: its handlers' tasks,
+the tasks they spawn and the handlers of the events they emit join the event's
+:class:`~bot.core.causal.Chain` in the order they start, and each submits once those before
+it are done (an interaction's own answer is first in its chain).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.core.causal import TURN, Chain
 from bot.core.commands import ArgumentError, CommandSpec, convert_values, parse_arguments
 from bot.core.events import (
     ButtonPressed,
@@ -114,6 +120,9 @@ class Dispatcher:
         self._noticed: dict[tuple[str, str], datetime] = {}
         self.handled = 0
         self.dropped = 0
+        #: The chain of the event being routed (``_NO_CHAIN_YET`` until a task starts),
+        #: None outside :meth:`_route`.
+        self._chain: Chain | None = None
 
     # -- routes -------------------------------------------------------------------------
 
@@ -218,6 +227,7 @@ class Dispatcher:
     async def _open_now(self, community: CommunityRef, name: str, opening: _Opening) -> None:
         # background work, whoever's event started it: what it drains must not inherit that
         ANSWERING.set(False)
+        TURN.set(None)
         kernel = self.kernel
         _pause_collector()
         try:
@@ -372,31 +382,56 @@ class Dispatcher:
             kernel.communities.seen(community, member)
         is_enabled = kernel.switches.is_enabled
         context_for = kernel.context_for_event
-        for route in self._routes.get(kind, ()):
-            if is_enabled(community, route.plugin):
-                ctx = context_for(route.plugin, event)
-                if route.waits:
-                    self._run(route.plugin, event, route.handler(event, ctx))
-                else:
-                    try:
-                        route.handler(event, ctx)
-                    except Exception as exc:
-                        self.failed(route.plugin, event, exc, ctx)
-        if kind is CommandInvoked:
-            self._spawn(self._command(event))  # type: ignore[arg-type]
-        elif kind is ButtonPressed:
-            self._button(event)  # type: ignore[arg-type]
+        outer = self._chain  # a synchronous handler may submit an event of its own
+        self._chain = _NO_CHAIN_YET
+        try:
+            # the member's answer comes first among what this event sets off
+            answer = self._turn() if kind is CommandInvoked or kind is ButtonPressed else None
+            for route in self._routes.get(kind, ()):
+                if is_enabled(community, route.plugin):
+                    ctx = context_for(route.plugin, event)
+                    if route.waits:
+                        self._run(route.plugin, event, route.handler(event, ctx))
+                    else:
+                        try:
+                            route.handler(event, ctx)
+                        except Exception as exc:
+                            self.failed(route.plugin, event, exc, ctx)
+            if answer is not None:
+                if kind is CommandInvoked:
+                    self._spawn(self._in_turn(self._command(event), answer))  # type: ignore[arg-type]
+                elif not self._button(event, answer):  # type: ignore[arg-type]
+                    answer[0].finished(answer[1])
+        finally:
+            self._chain = outer
 
-    def _button(self, event: ButtonPressed) -> None:
+    def _turn(self) -> tuple[Chain, int]:
+        """A place for a task about to start.
+
+        In the routed event's chain, else in the running task's, else in a chain of its own.
+        """
+        chain = self._chain
+        if chain is None or chain is _NO_CHAIN_YET:
+            current = TURN.get()
+            found = current[0] if current is not None else Chain()
+            if chain is _NO_CHAIN_YET:
+                self._chain = found
+            chain = found
+        return chain, chain.ticket()
+
+    def _button(self, event: ButtonPressed, turn: tuple[Chain, int]) -> bool:
+        """Start the button's handler in ``turn``; False when there is none to start."""
         route = self._buttons.get(type(event.payload))
         if route is None:
             log.warning("no handler for button %s", type(event.payload).__name__)
-            return
+            return False
         if not self.kernel.switches.is_enabled(event.community, route.plugin):
-            return
+            return False
         ctx = self.kernel.context_for_event(route.plugin, event)
         ctx.private_default = True
-        self._spawn(self._answering(route.plugin, event, route.handler(event.payload, ctx), ctx))
+        self._spawn(self._answering(route.plugin, event, route.handler(event.payload, ctx), ctx,
+                                    turn))
+        return True
 
     async def _command(self, event: CommandInvoked) -> None:
         if INTERACTIONS_FIRST:
@@ -481,7 +516,7 @@ class Dispatcher:
         coro: Coroutine[Any, Any, Any],
         ctx: Context | None = None,
     ) -> None:
-        self._spawn(self._isolated(plugin, event, coro, ctx))
+        self._spawn(self._isolated(plugin, event, coro, ctx, self._turn()))
 
     async def _answering(
         self,
@@ -489,10 +524,11 @@ class Dispatcher:
         event: Event,
         coro: Coroutine[Any, Any, Any],
         ctx: Context | None,
+        turn: tuple[Chain, int],
     ) -> None:
         if INTERACTIONS_FIRST:
             ANSWERING.set(True)  # this task's writes (and its replies') go first
-        await self._isolated(plugin, event, coro, ctx)
+        await self._isolated(plugin, event, coro, ctx, turn)
 
     async def _isolated(
         self,
@@ -500,11 +536,23 @@ class Dispatcher:
         event: Event,
         coro: Coroutine[Any, Any, Any],
         ctx: Context | None,
+        turn: tuple[Chain, int],
     ) -> None:
+        TURN.set(turn)  # this task's own context: what it submits, spawns and emits
         try:
             await coro
         except Exception as exc:
             self.failed(plugin, event, exc, ctx)
+        finally:
+            turn[0].finished(turn[1])
+
+    @staticmethod
+    async def _in_turn(coro: Coroutine[Any, Any, Any], turn: tuple[Chain, int]) -> None:
+        TURN.set(turn)
+        try:
+            await coro
+        finally:
+            turn[0].finished(turn[1])
 
     def failed(
         self, plugin: Plugin, event: Event, exc: Exception, ctx: Context | None = None
@@ -612,6 +660,9 @@ def _resume_collector() -> None:
     if _loading[0] == 0 and _loading[1]:
         gc.enable()
 
+
+#: ``Dispatcher._chain`` while an event is routed and no task of it has started yet.
+_NO_CHAIN_YET = Chain()
 
 #: A marker in an opening's queue: someone waits for the opening itself, not an event.
 _OPENED = Event(id="", community=CommunityRef("", ""))

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from bot.core.actions import Action, SendMessage
 from bot.core.capabilities import DEFAULT_LIMITS, Capability, Limits
+from bot.core.causal import TURN, Chain
 from bot.core.clock import Clock
 from bot.core.communities import CommunityDirectory
 from bot.core.context import Context
@@ -180,12 +181,18 @@ class Kernel:
         handler = getattr(plugin, plugin.jobs[item.job].handler)
         data = {k: v for k, v in item.data.items() if not k.startswith("_")}
         data["_occurrence"] = occurrence.isoformat()
+        # what the job sets off (tasks it spawns, events it emits) follows its own posts
+        chain = Chain()
+        token = TURN.set((chain, chain.ticket()))
         try:
             await handler(ctx, data)
         except Exception as exc:
             self.dispatcher.failed(
                 plugin, Event(id=internal_id(f"job.{item.job}"), community=community), exc
             )
+        finally:
+            chain.finished(0)
+            TURN.reset(token)
 
     async def settle(self, timeout: float = 60.0) -> None:
         """Wait until handlers and the outbox are quiet (scripted stories, tests)."""

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.core.actions import Action, EditMessage, PinMessage, SendMessage, UnpinMessage
+from bot.core.causal import TURN, wait_turn
 from bot.core.i18n import N_
 from bot.core.platform import (
     Declined,
@@ -431,7 +432,15 @@ class Outbox:
         ``direct`` marks an answer to a member's own command or button: it goes out even
         while the community is paused. A reply handle with a ``to_json()`` is stored in
         that form too, so the adapter (``restore_handle``) can still answer after a restart.
+        An action of a handler's task waits until the tasks its event set off before it
+        have submitted theirs (see :mod:`bot.core.causal`), unless it is submitted inside
+        a transaction.
         """
+        turn = TURN.get()
+        if turn is not None and turn[0].first < turn[1] and not self.db.in_transaction():
+            # inside a transaction this task holds the write lock the earlier tasks may be
+            # waiting for: waiting for them would stall both (until CAUSAL_WAIT)
+            await wait_turn()
         platform = action.community.platform
         held = not direct and action.community.key in self._paused
         recipient = action.recipient

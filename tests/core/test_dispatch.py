@@ -7,7 +7,9 @@ import gc
 from pathlib import Path
 from typing import Any
 
-from bot import Context, MessagePosted, Plugin, on
+import pytest
+
+from bot import Context, ContributionMade, MessagePosted, Plugin, on
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef
 from tests.conftest import WorldFactory
 
@@ -400,3 +402,132 @@ def test_a_handlers_context_is_the_one_the_constructor_builds() -> None:
                    event=event, reply_handle="handle", privilege=Privilege.MOD)
     for name in Context.__slots__:  # every slot set, and set alike
         assert getattr(fast, name) == getattr(slow, name), name
+
+
+# -- issue 15: what one event sets off reaches members in the order it was caused ----------
+
+class Announces(Plugin):
+    """Its hot-path handler spawns an announcement whose database write takes a while."""
+
+    name = "announces"
+
+    @on(MessagePosted)
+    def posted(self, event: MessagePosted, ctx: Context) -> None:
+        ctx.spawn(self._announce(ctx, event.member))
+
+    async def _announce(self, ctx: Context, member: MemberRef) -> None:
+        await asyncio.sleep(0.05)  # a slow write (a file database under load)
+        await ctx.send(f"🏅 {member.display_name} earned a badge")
+
+
+class Greets(Plugin):
+    """Handles the same message after ``Announces`` and answers at once."""
+
+    name = "greets"
+
+    @on(MessagePosted)
+    async def greet(self, event: MessagePosted, ctx: Context) -> None:
+        await ctx.reply(f"Thanks for your first message, {event.member.display_name}")
+
+
+class Emits(Plugin):
+    """Reports a contribution, then thanks the member after a slow write."""
+
+    name = "emits"
+
+    @on(MessagePosted)
+    async def posted(self, event: MessagePosted, ctx: Context) -> None:
+        from bot import internal_id
+
+        await ctx.emit(ContributionMade(id=internal_id("emits.helped"), community=ctx.community,
+                                        member=event.member, kind="helped"))
+        await asyncio.sleep(0.05)
+        await ctx.send(f"{event.member.display_name} helped")
+
+
+class Rewards(Plugin):
+    """Answers the reported contribution at once."""
+
+    name = "rewards_follow"
+
+    @on(ContributionMade)
+    async def contributed(self, event: ContributionMade, ctx: Context) -> None:
+        await ctx.send(f"🏅 {event.member.display_name} earned the helper badge")
+
+
+async def test_sibling_handlers_post_in_the_order_they_were_called(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory([Announces, Greets])
+    out = world.bot_lines(await world.play(":as sara", "hello"))
+    assert out == ["Majlis: 🏅 sara earned a badge",
+                   "Majlis: Thanks for your first message, sara"]
+
+
+async def test_a_follow_up_events_posts_come_after_those_of_the_handler_that_emitted_it(
+    world_factory: WorldFactory,
+) -> None:
+    world = await world_factory([Emits, Rewards])
+    out = world.bot_lines(await world.play(":as sara", "hello", "again"))
+    assert out == ["Majlis: sara helped", "Majlis: 🏅 sara earned the helper badge"] * 2
+
+
+async def test_a_slow_handler_holds_a_later_ones_posts_only_briefly(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.core import causal
+
+    monkeypatch.setattr(causal, "CAUSAL_WAIT", 0.05)
+    world = await world_factory([Slow, Greets])
+    start = len(world.console.transcript)
+    await world.app.dispatcher.dispatch(posted("h1", "hello"))
+    await asyncio.sleep(0.3)  # Slow sleeps for an hour; Greets goes ahead after 0.05 s
+    await world.app.outbox.idle(5)
+    out = world.bot_lines(world.console.transcript[start:])
+    assert out == ["Majlis: Thanks for your first message, sara"]
+    for task in list(world.app.dispatcher._tasks):
+        task.cancel()
+
+
+class WritesLater(Plugin):
+    """Takes a moment, then posts from a transaction."""
+
+    name = "writes_later"
+
+    @on(MessagePosted)
+    async def first(self, event: MessagePosted, ctx: Context) -> None:
+        await asyncio.sleep(0.01)
+        async with ctx.transaction():
+            await ctx.send("first")
+
+
+class WritesNow(Plugin):
+    """Posts from a transaction at once, holding the write lock the other one waits for."""
+
+    name = "writes_now"
+
+    @on(MessagePosted)
+    async def second(self, event: MessagePosted, ctx: Context) -> None:
+        async with ctx.transaction():
+            await ctx.send("second")
+
+
+async def test_a_post_from_a_transaction_does_not_wait_for_an_earlier_task(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.core import causal
+
+    # the earlier task waits for the write lock the later one holds: waiting for its
+    # turn there would stall both until CAUSAL_WAIT (and still not keep the order)
+    waited: list[float] = []
+    real = causal.wait_turn
+
+    async def timed() -> None:
+        waited.append(0.0)
+        await real()
+
+    monkeypatch.setattr("bot.core.outbox.wait_turn", timed)
+    world = await world_factory([WritesLater, WritesNow])
+    out = world.bot_lines(await world.play(":as sara", "hello"))
+    assert sorted(out) == ["Majlis: first", "Majlis: second"]
+    assert waited == []
