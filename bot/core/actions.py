@@ -161,22 +161,6 @@ class SendMessage(Action):
 
 
 @dataclass(frozen=True, kw_only=True)
-class EditMessage(Action):
-    """Replace the content of a message the bot sent (found by its outbox id)."""
-
-    kind: ClassVar[str] = "edit"
-    channel: ChannelRef | None = None
-    original: int = 0
-    content: Content = field(default_factory=Content)
-    message_id: str = ""
-
-    @property
-    def channel_key(self) -> str:
-        """The ordering key: one channel or one member."""
-        return f"channel:{self.channel.id}" if self.channel else f"community:{self.community.id}"
-
-
-@dataclass(frozen=True, kw_only=True)
 class _OnMessage(Action):
     """An action on a message the bot sent, found by its outbox id (``original``).
 
@@ -192,6 +176,14 @@ class _OnMessage(Action):
     def channel_key(self) -> str:
         """The ordering key: the channel of the message."""
         return f"channel:{self.channel.id}" if self.channel else f"community:{self.community.id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditMessage(_OnMessage):
+    """Replace the content of a message the bot sent (found by its outbox id)."""
+
+    kind: ClassVar[str] = "edit"
+    content: Content = field(default_factory=Content)
 
 
 @dataclass(frozen=True, kw_only=True)

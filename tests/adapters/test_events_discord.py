@@ -136,13 +136,13 @@ async def test_an_event_is_mirrored_as_scheduled_events_occurrence_by_occurrence
 PINS = "/channels/{channel_id}/messages/pins/{message_id}"
 
 
-async def post_event(fake: FakeDiscord, guild: SampleGuild, title: str, start: str
-                     ) -> dict[str, Any]:
+async def post_event(fake: FakeDiscord, guild: SampleGuild, title: str, start: str,
+                     duration: str = "1h") -> dict[str, Any]:
     """``/event_create`` by the owner, confirmed: the post in #general."""
     payload = await fake.simulate_command(
         "event_create", user_id=guild.owner_id, channel_id=guild.general_id,
         options=[command_option("title", title), command_option("start", start),
-                 command_option("duration", "1h")])
+                 command_option("duration", duration)])
     await fake.wait_for_callback(payload["id"])
     preview = await fake.wait_for_bot_message(predicate=lambda m: any(
         c["custom_id"].startswith("events.confirm") for c in components(m))
@@ -203,22 +203,9 @@ async def test_moving_one_occurrence_moves_its_scheduled_event() -> None:
         async with running(fake, guild) as app:
             await fake.wait_for_request("PUT", COMMANDS)
             first_day = (app.clock.now() + timedelta(days=3)).date()
-            payload = await fake.simulate_command(
-                "event_create", user_id=guild.owner_id, channel_id=guild.general_id,
-                options=[command_option("title", "Game night"),
-                         command_option("start", f"every {first_day.strftime('%A').lower()} "
-                                                 "19:00"),
-                         command_option("duration", "2h")])
-            await fake.wait_for_callback(payload["id"])
-            preview = await fake.wait_for_bot_message(
-                predicate=lambda m: any(c["custom_id"].startswith("events.confirm")
-                                        for c in components(m)))
             since = len(fake.requests)
-            await fake.simulate_component(button(preview, "events.confirm"),
-                                          user_id=guild.owner_id, message_id=preview["id"])
-            post = await fake.wait_for_bot_message(
-                guild.general_id, predicate=lambda m: any(
-                    c["custom_id"].startswith("events.rsvp") for c in components(m)))
+            post = await post_event(fake, guild, "Game night",
+                                    f"every {first_day.strftime('%A').lower()} 19:00", "2h")
             created = await fake.wait_for_request("POST", EVENTS, since=since)
             await fake.simulate_component(button(post, "events.rsvp"), user_id=guild.alice_id,
                                           message_id=post["id"])
