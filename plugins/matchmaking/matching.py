@@ -229,6 +229,9 @@ def _two_opt(
                         pw[a], pw[c], pw[b] = w_ac, w_ac, 0.0
                         changed.update((a, b, c))
                 elif d != b and d not in ban[b]:
+                    # b and d score at most the lower of their bounds: skip what cannot gain
+                    if w_ac + min(bound[b], bound[d]) - pw[a] - pw[c] <= _EPS:
+                        continue
                     w_bd = score(b, d)
                     if w_ac + w_bd - pw[a] - pw[c] > _EPS:
                         mate[a], mate[c], mate[b], mate[d] = c, a, d, b
@@ -275,7 +278,7 @@ def _three_opt(
                     f = mate[e]
                     if f < 0 or e in (a, b, c) or f in (a, b) or f in ban[b]:
                         continue
-                    if base + w_de - pw[e] + bound[f] <= _EPS:
+                    if base + w_de - pw[e] + min(bound[f], bound[b]) <= _EPS:
                         continue
                     w_fb = score(f, b)
                     if base + w_de - pw[e] + w_fb > _EPS:
