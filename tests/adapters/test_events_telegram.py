@@ -7,6 +7,7 @@ started the bot gets reminders privately, one who did not is mentioned in the gr
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,16 @@ TEXTS = {
 }
 
 
+async def with_admin(app: Any, fake: FakeTelegram, where: Group, *started: dict[str, Any]
+                     ) -> None:
+    """The group prepared, its admin an administrator; ``started`` started the bot (DMs)."""
+    await prepare(app, where)
+    fake.set_member(where.chat_id, where.admin, "administrator")
+    for member in started:
+        fake.push(fake.message_update(private_chat(member), member, "/start"))
+    await quiet(app)
+
+
 @pytest.mark.parametrize("where", [pytest.param(ENGLISH, id="en"),
                                    pytest.param(ARABIC, id="ar")])
 async def test_post_rsvp_reminders_and_a_cancel_in_a_telegram_group(
@@ -49,11 +60,7 @@ async def test_post_rsvp_reminders_and_a_cancel_in_a_telegram_group(
 ) -> None:
     texts = TEXTS[where.language]
     async with running(fake, [Admin, Events]) as app:
-        await prepare(app, where)
-        fake.set_member(where.chat_id, where.admin, "administrator")
-        for member in (where.admin, where.sara):  # they started the bot: DMs reach them
-            fake.push(fake.message_update(private_chat(member), member, "/start"))
-        await quiet(app)
+        await with_admin(app, fake, where, where.admin, where.sara)
         day = (app.clock.now() + timedelta(days=2)).date()
         start = day.strftime("%Y-%m-%d")
         fake.push(fake.message_update(
@@ -124,10 +131,7 @@ async def test_the_post_is_pinned_until_the_event_ends_or_is_cancelled(
     where = ENGLISH
     fake.set_member(where.chat_id, fake.bot_user, "administrator")  # with can_pin_messages
     async with running(fake, [Admin, Events]) as app:
-        await prepare(app, where)
-        fake.set_member(where.chat_id, where.admin, "administrator")
-        fake.push(fake.message_update(private_chat(where.admin), where.admin, "/start"))
-        await quiet(app)
+        await with_admin(app, fake, where, where.admin)
         day = (app.clock.now() + timedelta(days=2)).date()
         quiz = message_id(await post_event(fake, where, 1, f'/event_create "Quiz night" '
                                            f'"{day:%Y-%m-%d} 18:00" duration=2h'))
@@ -168,10 +172,7 @@ async def test_the_post_is_pinned_until_the_event_ends_or_is_cancelled(
 async def test_without_the_right_to_pin_the_event_goes_on_unpinned(fake: FakeTelegram) -> None:
     where = ENGLISH  # the bot is a plain member of the group: it may not pin
     async with running(fake, [Admin, Events]) as app:
-        await prepare(app, where)
-        fake.set_member(where.chat_id, where.admin, "administrator")
-        fake.push(fake.message_update(private_chat(where.admin), where.admin, "/start"))
-        await quiet(app)
+        await with_admin(app, fake, where, where.admin)
         day = (app.clock.now() + timedelta(days=2)).date()
         n = len(fake.calls)
         post = await post_event(fake, where, 1, f'/event_create "Quiz night" '
