@@ -21,13 +21,13 @@ from babel.dates import (
     format_datetime,
     format_skeleton,
     format_time,
-    format_timedelta,
     get_timezone_location,
 )
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
+from babel.units import format_unit
 
 from bot.core.markup import Markup, escape
 
@@ -198,8 +198,25 @@ class Translator:
         return format_time(when, fmt, tzinfo=ZoneInfo(self.timezone), locale=self.babel_locale)
 
     def duration(self, delta: dt.timedelta) -> str:
-        """A duration in words ("3 days")."""
-        return format_timedelta(delta, locale=self.babel_locale, threshold=1.1)
+        """A duration in words, exact to the minute ("1 hour and 30 minutes", "ساعة و30 دقيقة").
+
+        Days, hours and minutes, each in the language's plural form (CLDR's units: "ساعتان",
+        "3 ساعات", "11 ساعة"), joined the language's way; a whole unit stays one ("2 hours").
+        Seconds are rounded to the nearest minute, and only a duration under a minute is
+        written in seconds.
+        """
+        seconds = abs(delta.total_seconds())
+        if seconds < 60:
+            return self._unit(round(seconds), "second")
+        days, minutes = divmod(int((seconds + 30) // 60), 24 * 60)
+        hours, minutes = divmod(minutes, 60)
+        return format_list([self._unit(n, unit) for n, unit in
+                            ((days, "day"), (hours, "hour"), (minutes, "minute")) if n],
+                           locale=self.babel_locale)
+
+    def _unit(self, n: int, unit: str) -> str:
+        """``n`` of one unit of time in words ("2 hours", "ساعتان")."""
+        return format_unit(n, f"duration-{unit}", length="long", locale=self.babel_locale)
 
     def weekday(self, iso_day: int) -> str:
         """The name of a day of the week (ISO: Monday 1 … Sunday 7) in the language."""

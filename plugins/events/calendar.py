@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot import Context
-from plugins.events.ics import CalendarEntry, calendar_file
+from plugins.events.ics import CalendarEntry, Texts, calendar_file
 from plugins.events.lifecycle import Lifecycle, length, recurrence
 from plugins.events.timeline import Changes
 
@@ -20,28 +21,47 @@ def uid(event: Any) -> str:
     return f"event-{event.id}.{_UNSAFE.sub('-', event.community)}@majlis"
 
 
-def entry_of(row: Any, changes: Changes) -> CalendarEntry:
-    """One event as a calendar entry: a moved occurrence overrides its rule start.
+def entry_of(row: Any, changes: Changes,
+             own: Mapping[datetime, Mapping[str, Any]] | None = None) -> CalendarEntry:
+    """One event as a calendar entry: an edited occurrence overrides its rule start.
 
-    A moved occurrence that was then cancelled is an EXDATE of its rule start.
+    ``own`` holds each edited occurrence's own values by its rule start (as
+    ``EventStore.overrides`` gives them): its title, place and description go with it. A
+    cancelled occurrence (moved or edited first) is only an EXDATE of its rule start.
     """
-    link = _LINK.search(row.place or "")
     cancelled = {changes.original(c) for c in changes.excluded}
     moved = tuple(sorted((old, new) for old, new in changes.moved.items()
                          if old not in cancelled))
+    series = _texts(row.title, row.description, row.place)
+    texts = sorted(
+        ((changes.moved.get(old, old), _texts(values.get("title", series.title),
+                                              values.get("description", series.description),
+                                              values.get("place", series.location)))
+         for old, values in (own or {}).items()
+         if old not in cancelled and {"title", "place", "description"} & set(values)),
+        key=lambda pair: pair[0])
     return CalendarEntry(
-        uid=uid(row), title=row.title, description=row.description or "",
-        location=row.place or "", url=link.group(0) if link else None,
+        uid=uid(row), title=series.title, description=series.description,
+        location=series.location, url=series.url,
         recurrence=recurrence(row), duration=length(row), cancelled=tuple(sorted(cancelled)),
         sequence=int(row.sequence), moved=moved,
-        lengths=tuple(sorted(changes.lengths.items())))
+        lengths=tuple(sorted((at, d) for at, d in changes.lengths.items()
+                             if changes.original(at) not in cancelled)),
+        texts=tuple(texts))
+
+
+def _texts(title: str, description: str | None, place: str | None) -> Texts:
+    link = _LINK.search(place or "")
+    return Texts(title, description or "", place or "", link.group(0) if link else None)
 
 
 async def build(lifecycle: Lifecycle, ctx: Context, rows: Sequence[Any],
                 *, single: bool) -> tuple[bytes, str]:
     """The file's bytes and name."""
-    changes = await lifecycle.changes_of([r.id for r in rows])
-    entries = [entry_of(row, changes[row.id]) for row in rows]
+    ids = [r.id for r in rows]
+    changes = await lifecycle.changes_of(ids)
+    own = await lifecycle.store.overrides_of(ids)
+    entries = [entry_of(row, changes[row.id], own.get(row.id)) for row in rows]
     name = rows[0].title if single else ctx.i18n.plain("Community events")
     filename = f"event-{rows[0].id}.ics" if single else "events.ics"
     return calendar_file(entries, name=name, now=ctx.now()), filename

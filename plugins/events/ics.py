@@ -2,8 +2,10 @@
 
 Every VEVENT carries its start in the event's own timezone (``DTSTART;TZID=Europe/Berlin``),
 the series rule as RRULE and each cancelled occurrence as EXDATE, so a calendar application
-shows the same starts ``recurrence.occurrences_after`` computes, across DST changes. A
-VTIMEZONE is included for each timezone used. Text is escaped by the ``icalendar`` library.
+shows the same starts ``recurrence.occurrences_after`` computes, across DST changes. An
+occurrence edited on its own (moved, its own length, title, place or description) is an
+overriding VEVENT with the same UID and a RECURRENCE-ID. A VTIMEZONE is included for each
+timezone used. Text is escaped by the ``icalendar`` library.
 """
 
 from __future__ import annotations
@@ -25,6 +27,16 @@ _ZONE_YEARS = 10
 
 
 @dataclass(frozen=True, slots=True)
+class Texts:
+    """What one occurrence says of itself (the series' words where it has none of its own)."""
+
+    title: str
+    description: str
+    location: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CalendarEntry:
     """One event (a one-off or a series) as it goes into a calendar file."""
 
@@ -42,6 +54,8 @@ class CalendarEntry:
     moved: tuple[tuple[datetime, datetime], ...] = ()
     # (occurrence start as it is now, its own length): one occurrence lasting otherwise
     lengths: tuple[tuple[datetime, timedelta], ...] = ()
+    # (occurrence start as it is now, its own texts): one occurrence titled or placed otherwise
+    texts: tuple[tuple[datetime, Texts], ...] = ()
 
 
 def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime) -> bytes:
@@ -65,10 +79,12 @@ def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime)
         calendar.add_component(_event(entry, stamp))
         if entry.recurrence.rule is not None:
             own = dict(entry.lengths)
+            texts = dict(entry.texts)
             moved_to = {new for _, new in entry.moved}
-            overridden = [*entry.moved, *((o, o) for o in own if o not in moved_to)]
+            overridden = [*entry.moved, *((o, o) for o in sorted({*own, *texts} - moved_to))]
             for original, new in overridden:
-                calendar.add_component(_moved(entry, original, new, stamp, own.get(new)))
+                calendar.add_component(_moved(entry, original, new, stamp, own.get(new),
+                                              texts.get(new)))
         starts = [entry.recurrence.first_start, *(new for _, new in entry.moved)]
         first = min(first, *(s.date() for s in starts))
         last = max(last, *(s.date() for s in starts))
@@ -82,7 +98,6 @@ def calendar_file(entries: Iterable[CalendarEntry], *, name: str, now: datetime)
 def _event(entry: CalendarEntry, stamp: datetime) -> Event:
     rec = entry.recurrence
     zone = zone_of(rec.timezone)
-    event = _common(entry, stamp)
     # the nominal wall-clock start: a start in a DST gap is read by the calendar application
     # the way recurrence.localize reads it (RFC 5545 3.3.5: the offset before the gap)
     start: datetime = rec.first_start.replace(tzinfo=zone)
@@ -95,6 +110,8 @@ def _event(entry: CalendarEntry, stamp: datetime) -> Event:
         for original, new in entry.moved:
             if original.astimezone(UTC) == instant:
                 start, instant = new.astimezone(zone), new.astimezone(UTC)
+    # a one-off edited "just this once" is simply so (RECURRENCE-ID is for series)
+    event = _common(entry, stamp, dict(entry.texts).get(instant) if rec.rule is None else None)
     event.add("dtstart", start)
     own = dict(entry.lengths).get(instant) if rec.rule is None else None
     event.add("duration", own or entry.duration)
@@ -116,29 +133,30 @@ def _event(entry: CalendarEntry, stamp: datetime) -> Event:
 
 
 def _moved(entry: CalendarEntry, original: datetime, new: datetime, stamp: datetime,
-           duration: timedelta | None = None) -> Event:
+           duration: timedelta | None = None, texts: Texts | None = None) -> Event:
     """The VEVENT that replaces one occurrence (RFC 5545 3.8.4.4, RECURRENCE-ID)."""
     rec = entry.recurrence
     zone = zone_of(rec.timezone)
-    event = _common(entry, stamp)
+    event = _common(entry, stamp, texts)
     event.add("recurrence-id", wall_start(rec, original).replace(tzinfo=zone))
     event.add("dtstart", new.astimezone(zone))
     event.add("duration", duration or entry.duration)
     return event
 
 
-def _common(entry: CalendarEntry, stamp: datetime) -> Event:
+def _common(entry: CalendarEntry, stamp: datetime, texts: Texts | None = None) -> Event:
     from icalendar import Event
 
+    said = texts or Texts(entry.title, entry.description, entry.location, entry.url)
     event = Event()
     event.add("uid", entry.uid)
     event.add("dtstamp", stamp)
     event.add("sequence", entry.sequence)
-    event.add("summary", entry.title)
-    if entry.description:
-        event.add("description", entry.description)
-    if entry.location:
-        event.add("location", entry.location)
-    if entry.url:
-        event.add("url", entry.url)
+    event.add("summary", said.title)
+    if said.description:
+        event.add("description", said.description)
+    if said.location:
+        event.add("location", said.location)
+    if said.url:
+        event.add("url", said.url)
     return event

@@ -49,3 +49,29 @@ def test_alternatives_are_joined_the_languages_way() -> None:
     ar = str(Translator(Catalogs(), "core", "ar").t(core, **values))
     assert en.endswith("week, month, or all.")
     assert "week أو month أو all" in ar and "," not in ar
+
+
+def test_durations_are_exact_to_the_minute_in_both_languages() -> None:
+    """A 90-minute event is "1 hour and 30 minutes", never rounded up to "2 hours"."""
+    import datetime as dt
+
+    en = Translator(Catalogs(), "events", "en")
+    ar = Translator(Catalogs(), "events", "ar")
+    said = {
+        dt.timedelta(minutes=90): ("1 hour and 30 minutes", "ساعة و30 دقيقة"),
+        dt.timedelta(hours=1): ("1 hour", "ساعة"),
+        dt.timedelta(hours=2): ("2 hours", "ساعتان"),
+        dt.timedelta(hours=2, minutes=5): ("2 hours and 5 minutes", "ساعتان و5 دقائق"),
+        dt.timedelta(days=1, hours=3): ("1 day and 3 hours", "يوم و3 ساعات"),
+        dt.timedelta(minutes=45): ("45 minutes", "45 دقيقة"),
+        dt.timedelta(days=1, hours=2, minutes=5): ("1 day, 2 hours, and 5 minutes",
+                                                   "يوم وساعتان و5 دقائق"),
+        dt.timedelta(days=11, hours=11, minutes=2): ("11 days, 11 hours, and 2 minutes",
+                                                     "11 يومًا و11 ساعة ودقيقتان"),
+    }
+    for delta, (english, arabic) in said.items():
+        assert (en.duration(delta), ar.duration(delta)) == (english, arabic)
+    # a timedelta in a message is written the same way
+    assert str(en.t("⏱ {length}", length=dt.timedelta(minutes=90))) == (
+        "⏱ 1 hour and 30 minutes")
+    assert str(ar.t("⏱ {length}", length=dt.timedelta(minutes=90))) == "⏱ ساعة و30 دقيقة"

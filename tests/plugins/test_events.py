@@ -84,6 +84,16 @@ async def test_the_creator_sees_three_occurrences_then_confirms_once() -> None:
         assert len([s for s in c.sent if s.text.startswith("📅")]) == 1
 
 
+async def test_a_90_minute_event_says_1_hour_and_30_minutes_not_2_hours() -> None:
+    async with club() as c:
+        await c.says("amal", WEEKLY.replace("duration=2h", "duration=90m"))
+        preview = c.expect("Here is your event. Post it?", to="amal")
+        assert "⏱ 1 hour and 30 minutes" in preview.text
+        await c.presses("amal", "Post it")
+        post = c.expect("📅 Book club (event #1)")
+        assert "🕒 Thu, January 8, 2026, 18:00 (Berlin) · 1 hour and 30 minutes" in post.text
+
+
 async def test_a_phrase_it_cannot_read_is_refused_with_examples_and_nothing_is_made() -> None:
     async with club() as c:
         await c.says("amal", '/event_create "Book club" "sometime soonish"')

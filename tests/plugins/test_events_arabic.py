@@ -56,6 +56,17 @@ async def test_an_arabic_phrase_gives_an_arabic_preview_post_and_answer() -> Non
         assert "لم يُنشأ شيء." in refusal.text
 
 
+async def test_an_arabic_post_says_the_length_exactly() -> None:
+    async with FakeCommunity([Events, Admin], admins=["amal"], language="ar",
+                             timezone="Asia/Riyadh") as c:
+        await c.says("amal", '/event_create "حلقة القراءة" "كل خميس الساعة 6 مساء" duration=125m')
+        preview = c.expect("هذه هي الفعالية. هل تُنشر؟", to="amal")
+        assert "⏱ ساعتان و5 دقائق" in preview.text
+        await c.presses("amal", "انشرها")
+        post = c.expect("📅 حلقة القراءة (الفعالية رقم 1)")
+        assert "· ساعتان و5 دقائق" in post.text
+
+
 def test_a_moved_occurrence_is_told_with_every_arabic_plural_form() -> None:
     ar = Translator(Catalogs(), "events", "ar", "Asia/Riyadh")
     told = [str(ar.tn("Moved to {when}; I told {n} member who said yes.",

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rruleset, rrulestr
 from icalendar import Calendar
 
-from plugins.events.ics import CalendarEntry, calendar_file
+from plugins.events.ics import CalendarEntry, Texts, calendar_file
 from plugins.events.recurrence import Recurrence, occurrences_after
 from tests.conftest import ROOT
 
@@ -263,6 +263,56 @@ def test_a_moved_one_off_is_at_its_new_start() -> None:
     _, calendar = read((moved,))
     (event,) = calendar.walk("VEVENT")
     assert event.decoded("DTSTART") == datetime(2026, 5, 2, 19, tzinfo=BERLIN)
+    assert "RECURRENCE-ID" not in event
+
+
+def test_an_occurrence_with_its_own_texts_overrides_only_them() -> None:
+    # 2 April's meeting has its own title, place and link; 16 April moved, with its own words
+    own = Texts('Guest talk; "Al-Muqaddimah"', "", "Hall B, https://meet.example/b",
+                "https://meet.example/b")
+    new_start = datetime(2026, 4, 18, 11, tzinfo=BERLIN)
+    outside = Texts(WEEKLY.title, "In the garden, if dry", WEEKLY.location, WEEKLY.url)
+    edited = replace(WEEKLY, moved=((datetime(2026, 4, 16, 16, tzinfo=UTC), new_start),),
+                     texts=((datetime(2026, 4, 2, 16, tzinfo=UTC), own), (new_start, outside)))
+    data, calendar = read((edited,))
+    master, *overrides = sorted(calendar.walk("VEVENT"), key=lambda e: "RECURRENCE-ID" in e)
+    assert str(master["SUMMARY"]) == WEEKLY.title and str(master["LOCATION"]) == WEEKLY.location
+    by_id = {o.decoded("RECURRENCE-ID"): o for o in overrides}
+    talk = by_id[datetime(2026, 4, 2, 18, tzinfo=BERLIN)]
+    assert str(talk["SUMMARY"]) == 'Guest talk; "Al-Muqaddimah"'
+    assert str(talk["LOCATION"]) == "Hall B, https://meet.example/b"
+    assert str(talk["URL"]) == "https://meet.example/b" and "DESCRIPTION" not in talk
+    assert talk.decoded("DTSTART") == datetime(2026, 4, 2, 18, tzinfo=BERLIN)
+    assert talk.decoded("DURATION") == timedelta(hours=1, minutes=30)
+    garden = by_id[datetime(2026, 4, 16, 18, tzinfo=BERLIN)]
+    assert garden.decoded("DTSTART") == new_start
+    assert (str(garden["SUMMARY"]), str(garden["DESCRIPTION"])) == (
+        WEEKLY.title, "In the garden, if dry")
+    # the 2 April start is not an EXDATE: its VEVENT replaces it (the moved one's is)
+    lines = [line for line in event_lines(data, WEEKLY.uid) if line.startswith("EXDATE")]
+    assert "20260402T180000" not in "".join(lines) and "20260416T180000" in "".join(lines)
+    # what a calendar application lists from 1 April: each start of the rule less its
+    # EXDATEs (9 April is cancelled) in the VEVENT whose RECURRENCE-ID names it, else the
+    # master's; the moved one at its new start
+    rule_starts = file_starts(data, WEEKLY.uid, datetime(2026, 4, 1, tzinfo=UTC), 3)
+    named = {o.decoded("RECURRENCE-ID").astimezone(UTC): o for o in overrides}
+    listed = [(s, master) for s in rule_starts if s not in named]
+    listed += [(o.decoded("DTSTART").astimezone(UTC), o) for o in overrides]
+    assert [(when.astimezone(BERLIN).strftime("%a %m-%d %H:%M"), str(e["SUMMARY"]),
+             str(e["LOCATION"])) for when, e in sorted(listed, key=lambda x: x[0])][:4] == [
+        ("Thu 04-02 18:00", 'Guest talk; "Al-Muqaddimah"', "Hall B, https://meet.example/b"),
+        ("Sat 04-18 11:00", WEEKLY.title, WEEKLY.location),
+        ("Thu 04-23 18:00", WEEKLY.title, WEEKLY.location),
+        ("Thu 04-30 18:00", WEEKLY.title, WEEKLY.location)]
+
+
+def test_a_one_off_with_its_own_texts_says_them() -> None:
+    once = replace(ONCE, texts=((ONCE.recurrence.first_start, Texts("Launch party", "Cake",
+                                                                     "Roof", None)),))
+    _, calendar = read((once,))
+    (event,) = calendar.walk("VEVENT")
+    assert (str(event["SUMMARY"]), str(event["DESCRIPTION"]), str(event["LOCATION"])) == (
+        "Launch party", "Cake", "Roof")
     assert "RECURRENCE-ID" not in event
 
 

@@ -199,7 +199,7 @@ async def poll_count(app: App) -> int:
         ({"duration": None},  # the default: 72 hours
          "A native poll here can stay open at most 10 minutes, and this one would stay open "
          "3 days. Give a shorter duration (like duration=10m), or leave out native=yes"),
-        ({"duration": "1h"}, "at most 10 minutes, and this one would stay open 60 minutes."),
+        ({"duration": "1h"}, "at most 10 minutes, and this one would stay open 1 hour."),
         ({"duration": "5m", "anonymous": True},
          "The bot cannot see the votes of an anonymous native poll here, so it could not count "
          "them. Leave out anonymous=yes for a public native poll, or leave out native=yes"),
