@@ -65,8 +65,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import discord  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import create_engine, event  # noqa: E402
 
+from bot.adapters.discord import DiscordPlatform  # noqa: E402
 from bot.adapters.discord_gateway import RefCache, message_posted_from_payload  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.core.clock import ManualClock  # noqa: E402
@@ -76,7 +78,7 @@ from bot.core.ratelimit import UNLIMITED  # noqa: E402
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef  # noqa: E402
 from bot.core.storage import members as core_members  # noqa: E402
 from bot.loader import discover  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.settings import DiscordSettings, load_settings  # noqa: E402
 
 GUILD = 81_384_788_765_712_384
 FIRST_CHANNEL = GUILD + 1
@@ -230,14 +232,21 @@ def parse_all(data: list[dict[str, Any]], members: int) -> float:
 
 
 class BenchDiscord:
-    """A platform named ``discord`` that accepts every action at once (no network)."""
+    """A platform named ``discord`` that accepts every action at once (no network).
+
+    It offers what the Discord adapter offers with the message-content intent on (buttons,
+    DMs, native polls...), so every default plugin that needs them loads as in production.
+    """
 
     name = "discord"
-    capabilities: frozenset[Any] = frozenset()
     rate_profile = UNLIMITED
 
     def __init__(self) -> None:
         """Count what the bot sent (level-ups, kudos notes)."""
+        real = DiscordPlatform(DiscordSettings(token=SecretStr("bench"),
+                                               message_content_intent=True))
+        self.capabilities = real.capabilities
+        self.limits = real.limits
         self.delivered = 0
 
     async def start(self, app: App) -> None:
