@@ -186,6 +186,7 @@ class App:
                 missing = self.missing_capabilities(plugin, platform.name)
                 if missing:
                     unavailable[(plugin.name, platform.name)] = missing
+                    self.kernel.switches.version += 1
                     log.warning(
                         "plugin %s is unavailable on %s: it needs %s",
                         plugin.name,

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.causal import TURN, Chain
 from bot.core.commands import ArgumentError, CommandSpec, convert_values, parse_arguments
+from bot.core.context import Context
 from bot.core.events import (
     ButtonPressed,
     CommandInvoked,
@@ -50,12 +51,12 @@ from bot.core.events import (
 )
 from bot.core.i18n import DEFAULT_LANGUAGE
 from bot.core.payloads import Payload
+from bot.core.privilege import Privilege
 from bot.core.refs import CommunityRef
 from bot.core.storage import ANSWERING, event_digest
 
 if TYPE_CHECKING:
     from bot.core.commands import Kind
-    from bot.core.context import Context
     from bot.core.kernel import Kernel
     from bot.core.plugin import Plugin
 
@@ -69,6 +70,8 @@ WINDOW_AGE = timedelta(hours=24)
 FAILURE_NOTICE_INTERVAL = timedelta(hours=1)
 #: Commands and button presses go ahead of background work (off only to measure without).
 INTERACTIONS_FIRST = True
+#: Most (community, event type) pairs whose enabled routes are kept.
+_ENABLED_ROUTES = 65_536
 #: Waiting events handled between two turns of the event loop when a community opens.
 DRAIN_BATCH = 256
 
@@ -106,6 +109,8 @@ class Dispatcher:
         """Start with no routes; :meth:`rebuild` reads them from the loaded plugins."""
         self.kernel = kernel
         self._routes: dict[type[Event], tuple[Route, ...]] = {}
+        #: (community key, event type) -> (switches' version, routes enabled there)
+        self._enabled: dict[tuple[str, type[Event]], tuple[int, tuple[Route, ...]]] = {}
         self._buttons: dict[type[Payload], Route] = {}
         self._commands: dict[str, tuple[Plugin, CommandSpec]] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -150,6 +155,7 @@ class Dispatcher:
                     continue
                 commands[name] = (plugin, spec)
         self._routes = {k: tuple(v) for k, v in routes.items()}
+        self._enabled.clear()
         self._buttons = buttons
         self._commands = commands
 
@@ -233,8 +239,10 @@ class Dispatcher:
         try:
             await kernel.communities.open(community, name)
             await kernel.plugin_settings.load(community)
-            for plugin in list(kernel.plugins.values()):
-                await self.open_plugin(plugin, community)
+            # together: one plugin's rows are read (in the database's thread) while
+            # another's are turned into its state; each hook's failure is its own
+            await asyncio.gather(*(self.open_plugin(plugin, community)
+                                   for plugin in list(kernel.plugins.values())))
         except Exception:
             log.exception("could not open community %s; its events are handled anyway",
                           community.key)
@@ -380,23 +388,27 @@ class Dispatcher:
         member = getattr(event, "member", None)
         if member is not None:
             kernel.communities.seen(community, member)
-        is_enabled = kernel.switches.is_enabled
-        context_for = kernel.context_for_event
+        # what every handler's context holds, read from the event once
+        channel = getattr(event, "channel", None)
+        reply_handle = getattr(event, "reply_handle", None)
+        hint = getattr(event, "privilege_hint", None)
+        privilege = Privilege(hint) if hint is not None else None
+        of_event = Context.of_event
         outer = self._chain  # a synchronous handler may submit an event of its own
         self._chain = _NO_CHAIN_YET
         try:
             # the member's answer comes first among what this event sets off
             answer = self._turn() if kind is CommandInvoked or kind is ButtonPressed else None
-            for route in self._routes.get(kind, ()):
-                if is_enabled(community, route.plugin):
-                    ctx = context_for(route.plugin, event)
-                    if route.waits:
-                        self._run(route.plugin, event, route.handler(event, ctx))
-                    else:
-                        try:
-                            route.handler(event, ctx)
-                        except Exception as exc:
-                            self.failed(route.plugin, event, exc, ctx)
+            for route in self._enabled_routes(community, kind):
+                ctx = of_event(kernel, route.plugin, event, channel, member, reply_handle,
+                               privilege)
+                if route.waits:
+                    self._run(route.plugin, event, route.handler(event, ctx))
+                else:
+                    try:
+                        route.handler(event, ctx)
+                    except Exception as exc:
+                        self.failed(route.plugin, event, exc, ctx)
             if answer is not None:
                 if kind is CommandInvoked:
                     self._spawn(self._in_turn(self._command(event), answer))  # type: ignore[arg-type]
@@ -404,6 +416,25 @@ class Dispatcher:
                     answer[0].finished(answer[1])
         finally:
             self._chain = outer
+
+    def _enabled_routes(self, community: CommunityRef, kind: type[Event]) -> tuple[Route, ...]:
+        """The routes of ``kind`` whose plugin runs in ``community``.
+
+        Kept per community and event type until a plugin is switched on or off anywhere
+        (the switches' version moves), so a message does not ask once per plugin.
+        """
+        key = (community.key, kind)
+        version = self.kernel.switches.version
+        found = self._enabled.get(key)
+        if found is not None and found[0] == version:
+            return found[1]
+        is_enabled = self.kernel.switches.is_enabled
+        routes = tuple(route for route in self._routes.get(kind, ())
+                       if is_enabled(community, route.plugin))
+        if len(self._enabled) >= _ENABLED_ROUTES:
+            self._enabled.clear()  # many communities: start over rather than grow
+        self._enabled[key] = (version, routes)
+        return routes
 
     def _turn(self) -> tuple[Chain, int]:
         """A place for a task about to start.
@@ -680,8 +711,6 @@ def _name_of(event: Event) -> str:
 
 async def _refuse(core: Context, spec: CommandSpec) -> None:
     """Tell a member they may not run a command."""
-    from bot.core.privilege import Privilege
-
     names = {
         Privilege.MOD: core.i18n.plain("moderators"),
         Privilege.ADMIN: core.i18n.plain("admins"),

@@ -27,14 +27,18 @@ class PluginSwitches:
         self._explicit: dict[tuple[str, str], bool] = {}
         #: (plugin, platform) -> capabilities the platform lacks; such a plugin never runs.
         self.unavailable: dict[tuple[str, str], set[Capability]] = {}
+        #: Bumped by every change of a choice, so callers may cache what they derived.
+        self.version = 0
 
     async def load(self) -> None:
         """Read every explicit choice."""
         self._explicit = await self.db.plugin_states()
+        self.version += 1
 
     def invalidate(self) -> None:
         """Forget choices (they are read again by :meth:`load`)."""
         self._explicit.clear()
+        self.version += 1
 
     def is_enabled(self, community: CommunityRef, plugin: Plugin) -> bool:
         """Whether a plugin runs in a community (explicit choice, else its default)."""
@@ -51,12 +55,14 @@ class PluginSwitches:
         """Record a choice."""
         await self.db.set_plugin_state(community.key, name, enabled)
         self._explicit[(community.key, name)] = enabled
+        self.version += 1
 
     def renamed(self, old: str, new: str) -> None:
         """Carry choices over to a community's new key."""
         self._explicit = {
             ((new if c == old else c), p): v for (c, p), v in self._explicit.items()
         }
+        self.version += 1
 
 
 __all__ = ["PluginSwitches"]

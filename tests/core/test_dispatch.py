@@ -389,6 +389,22 @@ async def test_the_cyclic_collector_pauses_while_a_community_loads(
     assert gc.isenabled()  # and it is back once the community is open
 
 
+async def test_a_plugin_switched_off_or_on_gets_the_next_message_accordingly(
+        world_factory: WorldFactory) -> None:
+    # the dispatcher keeps each community's enabled routes: a switch must reach them at once
+    SEEN.clear()
+    world = await world_factory([Counter])
+    dispatcher, switches = world.app.dispatcher, world.app.kernel.switches
+    await dispatcher.dispatch(posted("s1", "before"))
+    await switches.set(COMMUNITY, "counter", False)
+    await dispatcher.dispatch(posted("s2", "while off"))
+    await switches.set(COMMUNITY, "counter", True)
+    await dispatcher.dispatch(posted("s3", "on again"))
+    switches.invalidate()  # choices forgotten: the plugin's default (on) holds
+    await dispatcher.dispatch(posted("s4", "default"))
+    assert SEEN == ["before", "on again", "default"]
+
+
 def test_a_handlers_context_is_the_one_the_constructor_builds() -> None:
     from bot.core.context import Context
     from bot.core.privilege import Privilege
