@@ -17,6 +17,7 @@ import types
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -156,6 +157,13 @@ def _scalar(hint: Any, text: str) -> Any:
         return text
     if base in (int, float):
         return text.strip().translate(_ARABIC_DIGITS)
+    if isinstance(base, type) and issubclass(base, timedelta):
+        from bot.core.commands import Duration  # commands imports this module
+
+        try:
+            return Duration.parse(text)  # 90m, 36h, 1d12h, as options are typed
+        except ValueError:
+            return text  # the model explains what is allowed
     return text
 
 
@@ -198,6 +206,8 @@ def _example_value(hint: Any) -> str:
         return "yes"
     if typing.get_origin(base) is Literal:
         return str(typing.get_args(base)[0])
+    if isinstance(base, type) and issubclass(base, timedelta):
+        return "90m"
     if isinstance(base, type) and issubclass(base, enum.Enum):
         return str(next(iter(base)).value)
     return "value"
@@ -225,8 +235,8 @@ def setting_example(info: FieldInfo, core: Translator | None = None) -> str:
         one = _example_value(first)
         if one == "value":
             return f"{word(N_('example item'), 'one')}, {word(N_('example second item'), 'two')}"
-        return f"{one}, {one}"
-    return ""
+        return "1d, 1h" if one == "90m" else f"{one}, {one}"
+    return "36h" if _example_value(first) == "90m" else ""
 
 
 def show_setting(value: Any) -> str:
@@ -238,7 +248,22 @@ def show_setting(value: Any) -> str:
         return ", ".join(show_setting(v) for v in items)
     if isinstance(value, enum.Enum):
         return str(value.value)
+    if isinstance(value, timedelta):
+        return typed_duration(value)
     return str(value)
+
+
+def typed_duration(delta: timedelta) -> str:
+    """A length of time as people type it in a setting or option: ``1d``, ``1h30m``, ``45s``."""
+    seconds = round(abs(delta.total_seconds()))
+    if not seconds:
+        return "0m"
+    parts = []
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
 
 
 def validated_setting(

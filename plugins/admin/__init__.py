@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel
@@ -496,6 +497,8 @@ def _show_value(ctx: Context, value: Any) -> str:
         return value.name or value.id
     if isinstance(value, int | float):
         return ctx.i18n.number(value)
+    if isinstance(value, timedelta):  # in words, and as it is typed
+        return f"{ctx.i18n.duration(value)} ({show_setting(value)})"
     if isinstance(value, dict | list | tuple | set | frozenset):
         return show_setting(value) or "—"
     return str(value)

@@ -189,3 +189,29 @@ async def test_help_names_arguments_in_the_readers_words() -> None:
     async with FakeCommunity([Example, Admin], admins=["amal"]) as club:
         await club.says("amal", "/help")
         assert "/plugin_enable <name>" in club.expect("/plugin_enable", to="amal").text
+
+
+async def test_config_shows_lengths_of_time_in_words_and_as_they_are_typed() -> None:
+    from plugins.events import Events
+    from plugins.matchmaking import Matchmaking
+
+    async with FakeCommunity([Matchmaking, Events, Admin]) as club:
+        await club.says("owner", "/config matchmaking checkin_after")
+        club.expect("checkin_after = 4 days (4d) (default 4 days (4d))")
+        await club.says("owner", "/config matchmaking checkin_after 36h")
+        club.expect("matchmaking.checkin_after is now 1 day and 12 hours (1d12h)")
+        await club.says("owner", "/config matchmaking checkin_after soon")
+        club.expect("“soon” is not allowed for checkin_after: it is not a valid value. "
+                    "Write it like this: 36h")
+        await club.says("owner", "/config events reminders")
+        club.expect("reminders = 1d, 1h (default 1d, 1h)")
+        await club.says("owner", "/config events reminders 2d,90m")
+        club.expect("events.reminders is now 2d, 1h30m")
+
+
+async def test_config_shows_a_length_of_time_in_arabic_words() -> None:
+    from plugins.matchmaking import Matchmaking
+
+    async with FakeCommunity([Matchmaking, Admin], language="ar") as club:
+        await club.says("owner", "/config matchmaking checkin_after 36h")
+        club.expect("يوم و12 ساعة (1d12h)")
