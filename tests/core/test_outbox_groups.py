@@ -109,7 +109,7 @@ async def test_a_restart_between_the_last_failure_and_the_post_posts_it_once(
     async def crash(group: str, community: str) -> None:
         raise asyncio.CancelledError  # the process dies right after storing the last failure
 
-    app.outbox._group_done = crash  # type: ignore[method-assign]
+    app.outbox._group_done = crash
     await remind(app)
     await app.outbox.idle(10)
     assert (await app.db.outbox_counts()).get("undeliverable") == 5
