@@ -1044,6 +1044,8 @@ class Outbox:
         done but not claimed when the last run stopped.
         """
         try:
+            if await self.db.outbox_group_waits(group):
+                return  # the common case, read without taking the write lock
             async with self.db.transaction():
                 rows = await self.db.outbox_group_claim(group, community, self.clock.now())
                 if rows is None:

@@ -1003,7 +1003,7 @@ class Database:
         is written in the caller's :meth:`transaction`, with the fallback post it stores.
         """
         async with self.begin() as conn:
-            if (
+            if await _group_waits(conn, group) or (
                 await conn.execute(select(outbox_groups.c.key).where(outbox_groups.c.key == group))
             ).first() is not None:
                 return None
@@ -1014,12 +1014,17 @@ class Database:
                     .order_by(outbox.c.id)
                 )
             ).all()
-            if not rows or any(r.status in ("pending", "held") for r in rows):
+            if not rows:
                 return None
             await conn.execute(
                 insert(outbox_groups).values(key=group, community=community, posted_at=now)
             )
             return [(r.status, r.action) for r in rows]
+
+    async def outbox_group_waits(self, group: str) -> bool:
+        """Whether an action of a group of DMs is still to be delivered (pending or held)."""
+        async with self.connect() as conn:
+            return await _group_waits(conn, group)
 
     async def outbox_groups_open(self) -> list[tuple[str, str]]:
         """Groups of DMs all done whose fallback was not claimed: (group, community)."""
@@ -1438,6 +1443,16 @@ class Database:
                     communities.c.key.in_([f"{platform}:{member}", f"{platform}:dm:{member}"])
                 )
             )
+
+
+async def _group_waits(conn: AsyncConnection, group: str) -> bool:
+    """Whether a group of DMs still has an action pending or held (read through its index)."""
+    found = await conn.execute(
+        select(outbox.c.id)
+        .where(outbox.c.fallback_group == group, outbox.c.status.in_(("pending", "held")))
+        .limit(1)
+    )
+    return found.first() is not None
 
 
 async def _insert_outbox(conn: AsyncConnection, rows: Sequence[NewOutboxRow]) -> list[int]:
