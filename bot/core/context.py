@@ -439,26 +439,27 @@ class Context:
         post = self._content(note, buttons, None, ())
         channel = self.channel or self.app.default_channel(self.community)
         group = uuid.uuid4().hex
-        db = self.app.db
+        actions = [
+            SendMessage(
+                community=self.community,
+                member=member,
+                content=self._content(body, buttons, card, attachments),
+                fallback=post,
+                fallback_channel=channel,
+                fallback_group=group,
+                subjects=self._subjects(member),
+            )
+            for member, body in zip(members, texts, strict=True)
+        ]
+        outbox, db = self.app.outbox, self.app.db
+        if len(actions) == 1:
+            return [await outbox.submit(actions[0])]
         if not db.in_transaction():
             await wait_turn()  # inside the transaction below submit would not wait its turn
-        ids = []
         # one transaction: no DM of the group is delivered before all are stored, so the
         # group is done only when every one of them is
         async with db.transaction():
-            for member, body in zip(members, texts, strict=True):
-                ids.append(await self.app.outbox.submit(
-                    SendMessage(
-                        community=self.community,
-                        member=member,
-                        content=self._content(body, buttons, card, attachments),
-                        fallback=post,
-                        fallback_channel=channel,
-                        fallback_group=group,
-                        subjects=self._subjects(member),
-                    )
-                ))
-        return ids
+            return [await outbox.submit(action) for action in actions]
 
     async def edit(
         self,

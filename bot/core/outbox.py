@@ -1038,14 +1038,16 @@ class Outbox:
     async def _group_done(self, group: str, community: str) -> None:
         """Post a group's fallback once, if all its DMs are done, mentioning the unreached.
 
+        A group whose DMs were all delivered needs no post and gets no claim.
+
         The group's claim and its post are stored in one transaction: a crash loses
         neither alone, and a group claimed before (by another delivery, another process
         or an earlier run) is never posted again. :meth:`start` calls it for the groups
         done but not claimed when the last run stopped.
         """
         try:
-            if await self.db.outbox_group_waits(group):
-                return  # the common case, read without taking the write lock
+            if not await self.db.outbox_group_due(group):
+                return  # the common case (one still waits, or all were delivered): one read
             async with self.db.transaction():
                 rows = await self.db.outbox_group_claim(group, community, self.clock.now())
                 if rows is None:

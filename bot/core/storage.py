@@ -1021,14 +1021,21 @@ class Database:
             )
             return [(r.status, r.action) for r in rows]
 
-    async def outbox_group_waits(self, group: str) -> bool:
-        """Whether an action of a group of DMs is still to be delivered (pending or held)."""
+    async def outbox_group_due(self, group: str) -> bool:
+        """Whether a group of DMs is all done with one undelivered: its post may be due."""
         async with self.connect() as conn:
-            return await _group_waits(conn, group)
+            waiting, missed = (
+                await conn.execute(
+                    select(_count_of(("pending", "held")), _count_of(("undeliverable",))).where(
+                        outbox.c.fallback_group == group
+                    )
+                )
+            ).one()
+            return not waiting and bool(missed)
 
     async def outbox_groups_open(self) -> list[tuple[str, str]]:
-        """Groups of DMs all done whose fallback was not claimed: (group, community)."""
-        waiting = func.sum(case((outbox.c.status.in_(("pending", "held")), 1), else_=0))
+        """Groups of DMs all done, one undelivered, post not claimed: (group, community)."""
+        waiting, missed = _count_of(("pending", "held")), _count_of(("undeliverable",))
         claimed = select(outbox_groups.c.key).where(
             outbox_groups.c.key == outbox.c.fallback_group
         ).exists()
@@ -1037,7 +1044,7 @@ class Database:
                 select(outbox.c.fallback_group, func.min(outbox.c.community))
                 .where(outbox.c.fallback_group.is_not(None), ~claimed)
                 .group_by(outbox.c.fallback_group)
-                .having(waiting == 0)
+                .having(waiting == 0, missed > 0)
             )
             return [(r[0], r[1]) for r in rows]
 
@@ -1443,6 +1450,11 @@ class Database:
                     communities.c.key.in_([f"{platform}:{member}", f"{platform}:dm:{member}"])
                 )
             )
+
+
+def _count_of(statuses: tuple[str, ...]) -> Any:
+    """How many of the selected outbox rows are in one of ``statuses`` (0 when none)."""
+    return func.coalesce(func.sum(case((outbox.c.status.in_(statuses), 1), else_=0)), 0)
 
 
 async def _group_waits(conn: AsyncConnection, group: str) -> bool:
