@@ -153,3 +153,29 @@ async def test_the_default_note_speaks_the_communitys_language() -> None:
     assert plain(post).startswith("Sara Omar: ")
     assert "محادثة خاصة" in plain(post)
     await app.stop()
+
+
+async def test_a_groups_claim_is_pruned_with_the_last_of_its_rows() -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from bot.core.storage import outbox_groups
+
+    platform = ClosedDMs()
+    platform.closed = {"u1"}
+    app = await started(platform)
+    await remind(app, PEOPLE[:2])
+    await app.outbox.idle(10)
+    assert len(platform.posts) == 1
+
+    async def claims() -> int:
+        async with app.db.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(outbox_groups)))
+                       .scalar_one())
+
+    assert await claims() == 1
+    await app.db.outbox_prune(app.clock.now() + timedelta(seconds=1),
+                              ["sent", "failed", "undeliverable"])
+    assert await claims() == 0
+    await app.stop()
