@@ -11,6 +11,12 @@ delivered once: the adapter records parts in a :class:`~bot.core.platform.Progre
 outbox stores with the action. While a community is paused, automated posts are held —
 kept, not dropped — and direct replies to commands still go out.
 
+A DM that cannot be delivered posts its fallback in the channel. DMs sent together about one
+thing (:meth:`bot.core.context.Context.dm_many`) share one fallback: once the group's last DM
+is done, one post mentions exactly the members none reached. The group's claim is stored in
+the transaction that stores that post, so it is made once, and start-up makes the posts of
+groups done but not claimed when the last run stopped.
+
 Scheduling is by ready time, not by rescanning the queue: a stream whose head waits for a
 bucket is parked on that bucket, and a timer per bucket releases its oldest waiters as
 the window frees, so a delivery costs O(log n) however many actions wait.
