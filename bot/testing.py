@@ -28,7 +28,7 @@ from bot.app import App
 from bot.core.actions import Action, SendMessage
 from bot.core.clock import ManualClock
 from bot.core.commands import Duration
-from bot.core.platform import Delivered, Progress
+from bot.core.platform import Delivered, Progress, Undeliverable
 from bot.core.plugin import Plugin
 from bot.core.refs import MemberRef
 from bot.settings import Settings
@@ -38,7 +38,10 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """One message the bot sent: its plain text, who it was for, and its buttons."""
+    """One message the bot sent: its plain text, who it was for, and its buttons.
+
+    ``mentions`` are the ids of the members it may ping (the platform pings no one else).
+    """
 
     text: str
     to: str | None
@@ -46,6 +49,7 @@ class Sent:
     buttons: tuple[str, ...]
     attachments: tuple[str, ...]
     data: tuple[bytes, ...] = ()
+    mentions: tuple[str, ...] = ()
 
     @property
     def is_dm(self) -> bool:
@@ -59,10 +63,20 @@ class _Recorder(Console):
     def __init__(self, owner: str) -> None:
         super().__init__(owner=owner, out=io.StringIO())
         self.sent: list[Sent] = []
+        #: Members who closed their DMs (or never started the bot): a DM to them is
+        #: refused as the platforms refuse it.
+        self.closed_dms: set[str] = set()
 
     async def deliver(
         self, action: Action, reply_handle: Any = None, progress: Progress | None = None
     ) -> Delivered:
+        if (
+            isinstance(action, SendMessage)
+            and action.channel is None
+            and action.member is not None
+            and action.member.id in self.closed_dms
+        ):
+            raise Undeliverable(f"{action.member.id} does not accept direct messages")
         # recorded once delivered: a delivery that failed and is retried was sent once
         delivered = await super().deliver(action, reply_handle)
         if isinstance(action, SendMessage):
@@ -80,6 +94,7 @@ class _Recorder(Console):
                 buttons=tuple(b.label for b in content.all_buttons()),
                 attachments=tuple(a.filename for a in content.attachments),
                 data=tuple(a.data for a in content.attachments),
+                mentions=content.mention_ids,
             ))
         return delivered
 
@@ -187,6 +202,10 @@ class FakeCommunity:
     async def make_admin(self, name: str) -> None:
         """Give ``name`` admin rights."""
         await self._play(f":admin {name}")
+
+    def closes_dms(self, *names: str) -> None:
+        """These members accept no DM from the bot (blocked it, or never started it)."""
+        self.platform.closed_dms.update(names)
 
     async def set_language(self, name: str, code: str) -> None:
         """``name``'s client reports language ``code`` (as Telegram does)."""

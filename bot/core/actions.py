@@ -7,12 +7,17 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from bot.core.markup import Markup
 from bot.core.messages import Content, Reward
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
 
 _kinds: dict[str, type[Action]] = {}
 #: A member mention in markup, ``[name](member:ID)`` (see :func:`bot.core.markup.mention`).
 _MENTION = re.compile(r"\]\(member:([^)\s]+)\)")
+#: Where the fallback of a group of DMs mentions the members it could not reach: the outbox
+#: puts their mentions there. Escaped user text never holds an unescaped ``[``, so no
+#: member can write it.
+FALLBACK_MENTIONS = Markup("[](mentions:)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,7 +129,10 @@ class SendMessage(Action):
     in memory by the outbox, and its JSON form (``to_json``) is stored when it has one.
     ``private`` asks for an answer only the member sees where the platform can.
     ``fallback`` is posted in ``fallback_channel`` when a private message cannot be
-    delivered (DMs closed, bot not started).
+    delivered (DMs closed, bot not started). DMs about one thing share a
+    ``fallback_group``: once every one of them is done, the outbox posts their common
+    ``fallback`` once, with :data:`FALLBACK_MENTIONS` replaced by mentions of exactly the
+    members none reached (no post when all were delivered).
     """
 
     kind: ClassVar[str] = "send"
@@ -135,6 +143,7 @@ class SendMessage(Action):
     private: bool = False
     fallback: Content | None = None
     fallback_channel: ChannelRef | None = None
+    fallback_group: str | None = None
 
     @property
     def recipient(self) -> MemberRef | None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from bot.core.actions import (
+    FALLBACK_MENTIONS,
     CreateThread,
     EditMessage,
     GrantReward,
@@ -20,6 +22,7 @@ from bot.core.actions import (
     UnpinMessage,
 )
 from bot.core.capabilities import Capability
+from bot.core.causal import wait_turn
 from bot.core.events import ButtonPressed, CommandInvoked, Event
 from bot.core.i18n import Translator
 from bot.core.markup import Markup, mention, to_markup
@@ -394,6 +397,69 @@ class Context:
             ),
             direct=direct,
         )
+
+    async def dm_many(
+        self,
+        members: Sequence[MemberRef],
+        text: str | Sequence[str] = "",
+        *,
+        buttons: Sequence[Button] | Sequence[Sequence[Button]] = (),
+        card: Card | None = None,
+        attachments: Sequence[Attachment] = (),
+        fallback: Callable[[Markup], str] | None = None,
+    ) -> list[int]:
+        """Message several members privately about one thing; one post for those it misses.
+
+        ``text`` is the same for all, or one per member (each in their own language).
+        Once every DM is done, the members none reached (DMs closed, bot not started) are
+        mentioned together in ONE post in the channel, and only they are pinged; nothing
+        is posted when all were delivered. ``fallback(mentions)`` writes that post, in
+        the community's language (``mentions`` is the markup of their mentions; default:
+        a note asking them to open their DMs); it carries ``buttons`` but not what the
+        DMs said. Returns the DMs' outbox ids.
+        """
+        texts = [text] * len(members) if isinstance(text, str) else list(text)
+        if len(texts) != len(members):
+            raise ValueError("dm_many: one text for all members, or one per member")
+        if not members:
+            return []
+        if fallback is None:
+            note = self.app.translator(
+                "core", self.app.communities.community_language(self.community), self.community
+            ).t(
+                "{members}: private messages from me could not reach you. Please open a "
+                "private chat with me, or allow direct messages from members of this "
+                "community.",
+                members=FALLBACK_MENTIONS,
+            )
+        else:
+            note = to_markup(fallback(FALLBACK_MENTIONS))
+        if FALLBACK_MENTIONS not in note:
+            note = FALLBACK_MENTIONS + Markup(" ") + note
+        post = self._content(note, buttons, None, ())
+        channel = self.channel or self.app.default_channel(self.community)
+        group = uuid.uuid4().hex
+        actions = [
+            SendMessage(
+                community=self.community,
+                member=member,
+                content=self._content(body, buttons, card, attachments),
+                fallback=post,
+                fallback_channel=channel,
+                fallback_group=group,
+                subjects=self._subjects(member),
+            )
+            for member, body in zip(members, texts, strict=True)
+        ]
+        outbox, db = self.app.outbox, self.app.db
+        if len(actions) == 1:
+            return [await outbox.submit(actions[0])]
+        if not db.in_transaction():
+            await wait_turn()  # inside the transaction below submit would not wait its turn
+        # one transaction: no DM of the group is delivered before all are stored, so the
+        # group is done only when every one of them is
+        async with db.transaction():
+            return [await outbox.submit(action) for action in actions]
 
     async def edit(
         self,

@@ -11,6 +11,12 @@ delivered once: the adapter records parts in a :class:`~bot.core.platform.Progre
 outbox stores with the action. While a community is paused, automated posts are held —
 kept, not dropped — and direct replies to commands still go out.
 
+A DM that cannot be delivered posts its fallback in the channel. DMs sent together about one
+thing (:meth:`bot.core.context.Context.dm_many`) share one fallback: once the group's last DM
+is done, one post mentions exactly the members none reached. The group's claim is stored in
+the transaction that stores that post, so it is made once, and start-up makes the posts of
+groups done but not claimed when the last run stopped.
+
 Scheduling is by ready time, not by rescanning the queue: a stream whose head waits for a
 bucket is parked on that bucket, and a timer per bucket releases its oldest waiters as
 the window frees, so a delivery costs O(log n) however many actions wait.
@@ -36,9 +42,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.core.actions import Action, EditMessage, PinMessage, SendMessage, UnpinMessage
+from bot.core.actions import (
+    FALLBACK_MENTIONS,
+    Action,
+    EditMessage,
+    PinMessage,
+    SendMessage,
+    UnpinMessage,
+)
 from bot.core.causal import TURN, wait_turn
 from bot.core.i18n import N_
+from bot.core.markup import Markup, mention
 from bot.core.platform import (
     Declined,
     Delivered,
@@ -51,6 +65,7 @@ from bot.core.platform import (
     Undeliverable,
 )
 from bot.core.ratelimit import GLOBAL, Bucket, RateLimiter, legacy_keys
+from bot.core.refs import MemberRef
 from bot.core.storage import ANSWERING, NewOutboxRow
 
 if TYPE_CHECKING:
@@ -369,6 +384,9 @@ class Outbox:
                 restore = getattr(lane.platform, "restore_handle", None)
                 item.handle = restore(row.reply) if restore is not None else None
             self._enqueue(lane, item)
+        # groups of DMs that were all done when the last run stopped, their post not made
+        for group, community in await self.db.outbox_groups_open():
+            await self._group_done(group, community)
         loop = asyncio.get_running_loop()
         for lane in self._lanes.values():
             lane.task = loop.create_task(self._work(lane))
@@ -465,6 +483,7 @@ class Outbox:
             self.clock.now(),
             tuple(action.members_named()),
             to_json() if callable(to_json) else None,
+            _group_of(action),
         )
         if self.db.in_transaction():
             # inside a plugin's transaction the row may still roll back: it is written on
@@ -479,6 +498,7 @@ class Outbox:
                 now=row.now,
                 subjects=row.subjects,
                 reply=row.reply,
+                group=row.group,
             )
             if not held:
                 self.db.after_commit(lambda: queue(action_id))
@@ -850,6 +870,7 @@ class Outbox:
                 reply=None,  # a reply handle may hold a secret (an interaction's token)
             )
             self._resolve(item.id, result.message_id)
+            await self._settled(item)
         finally:
             lane.in_flight.discard(sk)
             stream = lane.streams.get(sk)
@@ -979,6 +1000,7 @@ class Outbox:
                            reply=None)
         self._resolve(item.id, None)
         await self._report(item.action, reason or error, values or {})
+        await self._settled(item)
 
     async def _decline(self, item: _Queued, error: str) -> None:
         """Drop an optional action the platform refused for want of a right; no report."""
@@ -988,13 +1010,16 @@ class Outbox:
         await self._change(item, status=FAILED, error=error, attempts=item.attempts,
                            reply=None)
         self._resolve(item.id, None)
+        await self._settled(item)
 
     async def _undeliverable(self, item: _Queued, error: str) -> None:
         self.stats["undeliverable"] += 1
         await self._change(item, status=UNDELIVERABLE, error=error, reply=None)
         self._resolve(item.id, None)
         action = item.action
-        if isinstance(action, SendMessage) and action.fallback is not None:
+        if isinstance(action, SendMessage) and action.fallback_group is not None:
+            await self._settled(item)  # one post for the group, once all its DMs are done
+        elif isinstance(action, SendMessage) and action.fallback is not None:
             await self.submit(
                 SendMessage(
                     community=action.community,
@@ -1006,6 +1031,80 @@ class Outbox:
             )
         else:
             log.info("action %s undeliverable and has no fallback: %s", item.id, error)
+
+
+    # -- groups of DMs with one fallback ------------------------------------------------
+
+    async def _settled(self, item: _Queued) -> None:
+        """An action is done for good: if it was its group's last DM, make the group's post."""
+        action = item.action
+        if isinstance(action, SendMessage) and action.fallback_group is not None:
+            await self._group_done(action.fallback_group, action.community.key)
+
+    async def _group_done(self, group: str, community: str) -> None:
+        """Post a group's fallback once, if all its DMs are done, mentioning the unreached.
+
+        A group whose DMs were all delivered needs no post and gets no claim.
+
+        The group's claim and its post are stored in one transaction: a crash loses
+        neither alone, and a group claimed before (by another delivery, another process
+        or an earlier run) is never posted again. :meth:`start` calls it for the groups
+        done but not claimed when the last run stopped.
+        """
+        try:
+            if not await self.db.outbox_group_due(group):
+                return  # the common case (one still waits, or all were delivered): one read
+            async with self.db.transaction():
+                rows = await self.db.outbox_group_claim(group, community, self.clock.now())
+                if rows is None:
+                    return
+                post = _group_post(rows)
+                if post is not None:
+                    await self.submit(post)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # left unclaimed: the next start posts it
+            log.exception("outbox: the fallback of DM group %s failed", group)
+
+
+def _group_of(action: Action) -> str | None:
+    return action.fallback_group if isinstance(action, SendMessage) else None
+
+
+def _group_post(rows: list[tuple[str, dict[str, Any]]]) -> SendMessage | None:
+    """The one post of a group of DMs: its fallback, mentioning the members none reached.
+
+    None when every DM was delivered. A DM erased at a member's request (redacted) says
+    nothing any more, and its member is not named.
+    """
+    template: SendMessage | None = None
+    missed: list[MemberRef] = []
+    for status, data in rows:
+        if "kind" not in data:
+            continue
+        action = Action.from_json(data)
+        if not isinstance(action, SendMessage) or action.fallback is None:
+            continue
+        template = template or action
+        member = action.member
+        if status == UNDELIVERABLE and member is not None and member not in missed:
+            missed.append(member)
+    if template is None or template.fallback is None or not missed:
+        return None
+    names = Markup(" ").join(mention(m.id, m.display_name) for m in missed)
+    fallback = template.fallback
+    text = Markup(str(fallback.text).replace(FALLBACK_MENTIONS, names))
+    ids = tuple(dict.fromkeys((*fallback.mention_ids, *(m.id for m in missed))))
+    # what the DMs were about (who acted, whom the event names), and whom the post names
+    own = template.member.id if template.member is not None else None
+    about = [s for s in template.subjects if s != own]
+    return SendMessage(
+        community=template.community,
+        channel=template.fallback_channel,
+        content=replace(fallback, text=text, mention_ids=ids),
+        subjects=tuple(dict.fromkeys((*about, *ids))),
+    )
 
 
 def _stream_of(item: _Queued) -> str:

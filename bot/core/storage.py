@@ -160,6 +160,18 @@ outbox = Table(
     Column("reply", JSON),
     #: When server or network errors began: their retries stop after a time budget.
     Column("failing_since", UTCDateTime),
+    #: DMs sent together about one thing share one fallback post (see ``outbox_groups``).
+    Column("fallback_group", String(64), index=True),
+)
+
+#: A group of DMs whose one fallback post was made (or was not needed): never twice.
+#: Written in the transaction that stores that post.
+outbox_groups = Table(
+    "core_outbox_groups",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("community", String(96), nullable=False),
+    Column("posted_at", UTCDateTime, nullable=False),
 )
 
 #: Which members each stored action names (recipient, actor, mentions, names in the text):
@@ -279,6 +291,7 @@ class NewOutboxRow:
     now: datetime
     subjects: tuple[str, ...] = ()
     reply: Any = None
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -863,10 +876,12 @@ class Database:
         now: datetime,
         subjects: Iterable[str] = (),
         reply: Any = None,
+        group: str | None = None,
     ) -> int:
         """Store an outgoing action and the members it names; returns its id."""
         row = NewOutboxRow(
-            community, platform, action, direct, status, member, now, tuple(subjects), reply
+            community, platform, action, direct, status, member, now, tuple(subjects), reply,
+            group,
         )
         async with self.begin() as conn:
             return (await _insert_outbox(conn, [row]))[0]
@@ -969,7 +984,69 @@ class Database:
                     delete(outbox_subjects).where(outbox_subjects.c.outbox_id.in_(chunk))
                 )
                 await conn.execute(delete(outbox).where(outbox.c.id.in_(chunk)))
+            # a group's claim goes with the last of its rows
+            await conn.execute(
+                delete(outbox_groups).where(
+                    ~select(outbox.c.id)
+                    .where(outbox.c.fallback_group == outbox_groups.c.key)
+                    .exists()
+                )
+            )
             return len(ids)
+
+    async def outbox_group_claim(
+        self, group: str, community: str, now: datetime
+    ) -> list[tuple[str, dict[str, Any]]] | None:
+        """Claim a group of DMs whose every action is done: its rows' statuses and actions.
+
+        None while one is pending or held, or when the group was claimed before. The claim
+        is written in the caller's :meth:`transaction`, with the fallback post it stores.
+        """
+        async with self.begin() as conn:
+            if await _group_waits(conn, group) or (
+                await conn.execute(select(outbox_groups.c.key).where(outbox_groups.c.key == group))
+            ).first() is not None:
+                return None
+            rows = (
+                await conn.execute(
+                    select(outbox.c.status, outbox.c.action)
+                    .where(outbox.c.fallback_group == group)
+                    .order_by(outbox.c.id)
+                )
+            ).all()
+            if not rows:
+                return None
+            await conn.execute(
+                insert(outbox_groups).values(key=group, community=community, posted_at=now)
+            )
+            return [(r.status, r.action) for r in rows]
+
+    async def outbox_group_due(self, group: str) -> bool:
+        """Whether a group of DMs is all done with one undelivered: its post may be due."""
+        async with self.connect() as conn:
+            waiting, missed = (
+                await conn.execute(
+                    select(_count_of(("pending", "held")), _count_of(("undeliverable",))).where(
+                        outbox.c.fallback_group == group
+                    )
+                )
+            ).one()
+            return not waiting and bool(missed)
+
+    async def outbox_groups_open(self) -> list[tuple[str, str]]:
+        """Groups of DMs all done, one undelivered, post not claimed: (group, community)."""
+        waiting, missed = _count_of(("pending", "held")), _count_of(("undeliverable",))
+        claimed = select(outbox_groups.c.key).where(
+            outbox_groups.c.key == outbox.c.fallback_group
+        ).exists()
+        async with self.connect() as conn:
+            rows = await conn.execute(
+                select(outbox.c.fallback_group, func.min(outbox.c.community))
+                .where(outbox.c.fallback_group.is_not(None), ~claimed)
+                .group_by(outbox.c.fallback_group)
+                .having(waiting == 0, missed > 0)
+            )
+            return [(r[0], r[1]) for r in rows]
 
     async def outbox_result(self, outbox_id: int) -> str | None:
         """The platform message id a delivered action produced."""
@@ -1375,6 +1452,21 @@ class Database:
             )
 
 
+def _count_of(statuses: tuple[str, ...]) -> Any:
+    """How many of the selected outbox rows are in one of ``statuses`` (0 when none)."""
+    return func.coalesce(func.sum(case((outbox.c.status.in_(statuses), 1), else_=0)), 0)
+
+
+async def _group_waits(conn: AsyncConnection, group: str) -> bool:
+    """Whether a group of DMs still has an action pending or held (read through its index)."""
+    found = await conn.execute(
+        select(outbox.c.id)
+        .where(outbox.c.fallback_group == group, outbox.c.status.in_(("pending", "held")))
+        .limit(1)
+    )
+    return found.first() is not None
+
+
 async def _insert_outbox(conn: AsyncConnection, rows: Sequence[NewOutboxRow]) -> list[int]:
     """Insert actions and their subjects in a few statements; their ids in order."""
     values = [
@@ -1389,6 +1481,7 @@ async def _insert_outbox(conn: AsyncConnection, rows: Sequence[NewOutboxRow]) ->
             "not_before": r.now,
             "created_at": r.now,
             "reply": r.reply,
+            "fallback_group": r.group,
         }
         for r in rows
     ]
@@ -1541,6 +1634,7 @@ __all__ = [
     "UTCDateTime",
     "event_digest",
     "metadata",
+    "outbox_groups",
     "outbox_subjects",
     "plugin_metadata",
 ]

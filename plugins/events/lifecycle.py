@@ -209,18 +209,18 @@ class Lifecycle:
     ) -> int:
         """Tell exactly these members: a DM each where the platform allows, else one post.
 
-        ``build(speaker, mention)`` writes the text; ``mention`` is None in a DM.
+        ``build(speaker, mention)`` writes the text; ``mention`` is None in a DM. The
+        members no DM reaches are mentioned together in one post in the channel.
         """
         refs = [MemberRef(ctx.community.platform, a.member, a.name or a.member) for a in members]
         if not refs:
             return 0
         if ctx.has(Capability.DIRECT_MESSAGES):
-            for member in refs:
-                speaker = await self.speaker_for(ctx, member)
-                # a member the bot cannot reach privately is mentioned in the channel instead,
-                # with the same words (not the core's generic "open your DMs" note)
-                await ctx.dm(member, build(speaker, None), buttons=list(buttons),
-                             fallback=build(ctx.i18n, ctx.mention(member)))
+            texts = [build(await self.speaker_for(ctx, member), None) for member in refs]
+            # those the bot cannot reach privately are mentioned in the channel instead, all
+            # in one post with the same words (not the core's generic "open your DMs" note)
+            await ctx.dm_many(refs, texts, buttons=list(buttons),
+                              fallback=lambda mentions: build(ctx.i18n, mentions))
             return len(refs)
         await ctx.send(build(ctx.i18n, render.mentions(ctx, refs)), mentions=refs,
                        buttons=list(buttons))

@@ -120,7 +120,7 @@ class Flows:
 
     async def tell(self, shared: Context, ids: list[str], row: Any, new: Status, reason: str,
                    into: int | None, *, answer: bool = False) -> None:
-        """Each person once, in their language: a DM (else a note mentioning only them)."""
+        """Each person once, in their language: a DM; one note mentions those it misses."""
         known = await self.store.people(shared.community.key, ids)
         platform = shared.community.platform
         members = [MemberRef(platform, i, known[i].name or "" if i in known else "",
@@ -132,10 +132,12 @@ class Flows:
                 render.notice(shared.i18n, row, new, reason, into, answer=answer)
             await shared.send(text, mentions=members)
             return
-        for member in members:
-            text = render.notice(shared.for_member(member), row, new, reason, into,
-                                 answer=answer)
-            await shared.dm(member, text, fallback=shared.mention(member) + Markup(" ") + text)
+        texts = [render.notice(shared.for_member(m), row, new, reason, into, answer=answer)
+                 for m in members]
+        # in the community's language: the post is for everyone it mentions
+        note = render.notice(shared.i18n, row, new, reason, into, answer=answer)
+        await shared.dm_many(members, texts, fallback=lambda mentions: mentions + Markup(" ")
+                             + note)
 
     async def tell_voters(self, ctx: Context, outcome: Any, text: str) -> int:
         """Tell a poll's voters what came of it (each in their language); how many."""
@@ -148,12 +150,15 @@ class Flows:
                                                     outcome.question, text))
             return int(outcome.voters)
         known = await self.store.people(community.key, ids)
+        members = []
         for member_id in ids:
             person = known.get(member_id)
-            member = MemberRef(community.platform, member_id, person.name or "" if person
-                               else "", language=person.language if person else None)
-            notice = render.outcome_notice(shared.for_member(member), outcome.poll,
-                                           outcome.question, text)
-            await shared.dm(member, notice,
-                            fallback=shared.mention(member) + Markup(" ") + notice)
+            members.append(MemberRef(community.platform, member_id, person.name or "" if person
+                                     else "", language=person.language if person else None))
+        notices = [render.outcome_notice(shared.for_member(m), outcome.poll, outcome.question,
+                                         text) for m in members]
+        # the voters no DM reaches: one note in the community's language mentions them all
+        note = render.outcome_notice(shared.i18n, outcome.poll, outcome.question, text)
+        await shared.dm_many(members, notices,
+                             fallback=lambda mentions: mentions + Markup(" ") + note)
         return len(ids)

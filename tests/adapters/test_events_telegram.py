@@ -198,3 +198,50 @@ async def test_without_the_right_to_pin_the_event_goes_on_unpinned(fake: FakeTel
     # dropped quietly: no "⚠ I could not carry out an action" note in the group
     assert not [c for c in later if c.method == "sendMessage" and "⚠" in text_of(c)]
     assert fake.pinned.get(where.chat_id, []) == []
+
+
+# -- issues 16, 18: members who never started the bot share one group message ---------------
+
+
+async def test_three_of_five_who_never_started_the_bot_get_one_group_message(
+    fake: FakeTelegram,
+) -> None:
+    from tests.fakes.telegram_server import user
+
+    where = ENGLISH
+    texts = TEXTS["en"]
+    others = [user(60 + i, name, language_code="en")
+              for i, name in enumerate(["Huda", "Omar", "Lina"])]
+    async with running(fake, [Admin, Events]) as app:
+        await with_admin(app, fake, where, where.admin, where.sara, where.bob)
+        day = (app.clock.now() + timedelta(days=2)).date()
+        fake.push(fake.message_update(
+            where.chat, where.admin,
+            f'/event_create "Quiz night" "{day:%Y-%m-%d} 18:00" duration=2h'))
+        preview = await sent_to(fake, int(where.admin["id"]), texts["preview"],
+                                where=has_button(texts["post_it"]))
+        fake.push(fake.callback_query_update(where.admin, preview.result,
+                                             button(preview, texts["post_it"])["callback_data"]))
+        post = await sent_to(fake, where.chat_id, texts["event"],
+                             where=has_button(texts["going"]))
+        for member in (where.sara, where.bob, *others):
+            fake.push(fake.callback_query_update(member, post.result,
+                                                 button(post, texts["going"])["callback_data"]))
+            await answered(fake, texts["answer"])
+        await quiet(app)
+        starts = datetime.combine(day, time(18), tzinfo=UTC)
+        await app.scheduler.advance(starts - timedelta(hours=23) - app.clock.now())
+        await sent_to(fake, int(where.sara["id"]), texts["reminder"])
+        await sent_to(fake, int(where.bob["id"]), texts["reminder"])
+        await sent_to(fake, where.chat_id, texts["reminder"])
+        await quiet(app)
+    in_group = [c for c in fake.calls_of("sendMessage", lambda c: c.ok
+                and int(c.params["chat_id"]) == where.chat_id
+                and texts["reminder"] in text_of(c))]
+    assert len(in_group) == 1
+    note = text_of(in_group[0])
+    for member in others:
+        assert f"tg://user?id={member['id']}" in note
+    for member in (where.sara, where.bob):
+        assert str(member["first_name"]) not in note
+        assert f"tg://user?id={member['id']}" not in note

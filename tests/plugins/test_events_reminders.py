@@ -136,3 +136,49 @@ async def test_a_reminder_missed_while_down_is_sent_late_only_before_the_start(
     async with club(database_url=url4, start=START + timedelta(days=2)) as c:
         await c.advance("1s")
         assert shown(c, "⏰ Reminder") == [] and shown(c, "starts now") == []
+
+
+# -- issues 16, 18: members whose DMs are closed share one post --------------------------
+
+
+async def five_going(c: FakeCommunity, command: str = TOMORROW, post: str = "Post it",
+                     going: str = "Going") -> None:
+    await c.says("amal", command)
+    await c.presses("amal", post)
+    for name in ("sara", "omar", "lina", "hadi", "noor"):
+        await c.presses(name, going)
+    c.new()
+
+
+async def test_three_of_five_with_closed_dms_are_reminded_in_one_post() -> None:
+    async with club() as c:
+        await five_going(c)
+        c.closes_dms("sara", "lina", "noor")
+        fired = await c.advance("8h")  # the 24 h reminder
+        assert sorted(s.to for s in fired if s.is_dm) == ["hadi", "omar"]
+        (post,) = [s for s in fired if s.to is None]
+        assert sorted(post.mentions) == ["lina", "noor", "sara"]
+        assert post.text == ("@sara @lina @noor ⏰ Reminder: Quiz night starts Tue, January 6, "
+                             "2026, 18:00 (Berlin). 📍 The Nook")
+        # the 1 h reminder: one post again, not one per member
+        fired = await c.advance("23h")
+        assert len([s for s in fired if s.to is None and "Reminder" in s.text]) == 1
+
+
+async def test_when_every_reminder_is_delivered_nothing_is_posted_in_the_channel() -> None:
+    async with club() as c:
+        await five_going(c)
+        fired = await c.advance("8h")
+        assert len([s for s in fired if s.is_dm]) == 5
+        assert [s for s in fired if s.to is None] == []
+
+
+async def test_arabic_community_one_post_in_arabic_for_the_closed_dms() -> None:
+    async with club(language="ar") as c:
+        await five_going(c, '/event_create "حلقة القراءة" "tomorrow 18:00" place="المكتبة"',
+                         "انشرها", "سأحضر")
+        c.closes_dms("sara", "omar", "lina", "hadi", "noor")
+        fired = await c.advance("8h")
+        (post,) = [s for s in fired if s.to is None]
+        assert sorted(post.mentions) == ["hadi", "lina", "noor", "omar", "sara"]
+        assert post.text.startswith("@sara @omar @lina @hadi @noor ⏰ تذكير: تبدأ حلقة القراءة في")

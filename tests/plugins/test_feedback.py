@@ -315,3 +315,21 @@ async def test_the_author_answers_a_question_and_the_suggestion_goes_back_to_rev
         history = club.expect("Suggestion #1 by sara", to="amal").text
         assert history.splitlines()[-1].split(": ", 1)[1] == (
             "needs more information → under review, by sara. Why: Thursdays, after work")
+
+
+async def test_those_with_closed_dms_are_told_in_one_post_mentioning_only_them() -> None:
+    async with FakeCommunity([Feedback, Admin], admins=["amal"], language="ar") as club:
+        await club.set_language("lina", "en")
+        await club.says("sara", "/suggest Open a help desk on Fridays")
+        for name in ("omar", "lina", "hadi", "noor"):
+            await club.presses(name, "👍 أؤيد")
+        club.closes_dms("sara", "lina", "noor")
+        club.new()
+        await club.says("amal", "/suggestion_status 1 under_review نسأل الفريق")
+        told = club.new()
+        assert sorted(s.to for s in told if s.is_dm) == ["hadi", "omar"]
+        (post,) = [s for s in told if s.to is None and "🔔" in s.text]
+        assert sorted(post.mentions) == ["lina", "noor", "sara"]
+        # in the community's language, with no more than the notice itself
+        assert post.text == ("@lina @noor @sara 🔔 أصبحت حالة الاقتراح رقم 1 «Open a help desk "
+                             "on Fridays»: قيد الدراسة.\nالسبب: نسأل الفريق")

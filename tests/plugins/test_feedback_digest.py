@@ -221,3 +221,21 @@ async def test_first_timers_are_counted_by_their_first_contribution_not_a_draft(
         (second,) = [s for s in await until(club, FIRST + timedelta(days=7))
                      if s.text.startswith("📰")]
         assert "2 members took part (2 of them for the first time)." in second.text
+
+
+async def test_voters_whose_dms_are_closed_hear_the_outcome_in_one_post() -> None:
+    async with FakeCommunity([Feedback, Polls, Admin], admins=["amal"]) as club:
+        await club.says("amal", '/poll "Which day?" "Sat | Sun" duration=1d')
+        ballots = {"sara": "Sat", "omar": "Sat", "lina": "Sun", "hadi": "Sun", "noor": "Sat"}
+        for name, option in ballots.items():
+            await club.presses(name, option)
+        await club.advance("1d")
+        club.closes_dms("omar", "hadi", "noor")
+        club.new()
+        await club.says("amal", "/poll_outcome 1 Meetups move to Saturday")
+        told = club.new()
+        assert sorted(s.to for s in told if s.is_dm) == ["lina", "sara"]
+        (post,) = [s for s in told if s.to is None and "🗳" in s.text]
+        assert sorted(post.mentions) == ["hadi", "noor", "omar"]
+        assert post.text == ("@hadi @noor @omar 🗳 What came of poll #1 “Which day?”: Meetups "
+                             "move to Saturday")
