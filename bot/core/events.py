@@ -272,8 +272,12 @@ class InterestsChosen(Event):
     Emitted by the onboarding plugin so others (e.g. matchmaking) can use them.
     ``labels`` are the same interests as the community names them (in the same order), for
     plugins that show them to people: an id like ``"2"`` means nothing to a reader.
+    ``translations`` holds, per language code, the labels in that language (same order;
+    ``""`` where an interest has none there, so a reader of it sees the label).
     """
 
     member: MemberRef
     interests: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
+    translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
