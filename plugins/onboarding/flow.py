@@ -183,13 +183,17 @@ class Flow:
                            role=RoleRef(community.platform, interest.role, interest.role)),
                     revoke=interest.id not in chosen,
                 )
+        languages = sorted({code for i in picked for code in i.labels})
         await ctx.emit(InterestsChosen(
             id=internal_id("onboarding.interests"), community=community, member=member,
             interests=tuple(str(i.id) for i in picked), labels=tuple(i.label for i in picked),
+            translations=tuple((code, tuple(i.labels.get(code, "") for i in picked))
+                               for code in languages),
         ))
         await ctx.reply(
             ctx.t("Saved your interests: {interests}.",
-                  interests=ctx.i18n.plain(", ").join(i.label for i in picked))
+                  interests=ctx.i18n.plain(", ").join(
+                      i.label_in(ctx.i18n.language) for i in picked))
             if picked else ctx.t("Saved: no interests for now. Use /onboarding to pick later.")
         )
         await self.proceed(ctx, config, member, quiet=True)
