@@ -349,6 +349,9 @@ class MatchStore:
         for row in me:
             for key in ("paused_until", "joined_at"):
                 row[key] = row[key].isoformat() if row[key] else None
+            # "#2" means nothing to the member reading the export: its name beside it
+            named = await self.names(row["community"])
+            row["interest_names"] = list(named.shown(_split(row["interests"]), ""))
         return {"profile": me, "do_not_pair": mine, "rounds": placed}
 
     async def forget(self, member: MemberRef) -> None:

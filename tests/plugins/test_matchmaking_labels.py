@@ -145,6 +145,8 @@ async def test_interests_stored_before_labels_per_language_are_migrated(tmp_path
         intros = _intros(await club.presses("amal", "إعلان"))
         assert "اهتماماتك المشتركة: الألعاب اللوحية. " in intros["sara"]  # sara and omar
         assert "You share: Board games. " in intros["omar"]
+        exported = await club.app.plugins["matchmaking"].export(club.member("lina"))
+        assert exported["profile"][0]["interest_names"] == ["Hiking", "poetry"]
     with sqlite3.connect(db) as conn:
         stored = dict(conn.execute("SELECT member, interests FROM matchmaking_members"))
     assert stored == {"sara": "#1", "omar": "#1", "lina": "#2,poetry"}
