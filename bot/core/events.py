@@ -281,3 +281,17 @@ class InterestsChosen(Event):
     labels: tuple[str, ...] = ()
     translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterestsNamed(Event):
+    """The community's interests as they are named now, after an admin changed them.
+
+    Emitted by the onboarding plugin (an interest added, renamed, named in a language), so a
+    plugin that keeps interests by id shows the new names without waiting for members to
+    pick again. Every current interest, shaped like :class:`InterestsChosen`'s fields.
+    """
+
+    interests: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+

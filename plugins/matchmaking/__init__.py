@@ -22,6 +22,7 @@ from bot import (
     Context,
     Duration,
     InterestsChosen,
+    InterestsNamed,
     Markup,
     MemberRef,
     Param,
@@ -70,6 +71,25 @@ def _manual_origin(ctx: Context) -> str:
 def _label(text: str) -> str:
     """An interest label as stored: no commas, single spaces, at most 40 characters."""
     return " ".join(text.translate(_NO_COMMAS).split())[:40].strip()
+
+
+def _names(event: InterestsChosen | InterestsNamed) -> dict[str, dict[str, str]] | None:
+    """Interest id -> language ("" the community's label) -> name, from an interests event.
+
+    None when the event does not name its interests by id (no labels beside them).
+    """
+    ids = event.interests
+    if not (ids and len(event.labels) == len(ids)
+            and all(i.isalnum() and len(i) <= 16 for i in ids)):
+        return None
+    named: dict[str, dict[str, str]] = {}
+    for n, interest in enumerate(ids):
+        names = {"": _label(event.labels[n]) or interest}
+        for language, labels in event.translations:
+            if n < len(labels) and _label(labels[n]):
+                names[language[:16]] = _label(labels[n])
+        named[interest] = names
+    return named
 
 
 class Matchmaking(Plugin):
@@ -162,24 +182,23 @@ class Matchmaking(Plugin):
         in each reader's language. An event without labels names its interests in words.
         """
         community = event.community.key
-        ids = event.interests
-        if ids and len(event.labels) == len(ids) and all(
-                i.isalnum() and len(i) <= 16 for i in ids):
-            named: dict[str, dict[str, str]] = {}
-            for n, interest in enumerate(ids[:MAX_INTERESTS]):
-                names = {"": _label(event.labels[n]) or interest}
-                for language, labels in event.translations:
-                    if n < len(labels) and _label(labels[n]):
-                        names[language[:16]] = _label(labels[n])
-                named[interest] = names
+        named = _names(event)
+        if named is not None:
             await self.store.set_names(community, named)
-            await self.store.set_interests(community, event.member,
-                                           tuple(dict.fromkeys(f"#{i}" for i in named)))
+            await self.store.set_interests(community, event.member, tuple(
+                f"#{i}" for i in list(named)[:MAX_INTERESTS]))
             return
-        words = [label for label in map(_label, ids) if label]
+        words = [label for label in map(_label, event.interests) if label]
         if words:
             await self.store.set_interests(community, event.member,
                                            tuple(dict.fromkeys(words[:MAX_INTERESTS])))
+
+    @on(InterestsNamed)
+    async def renamed(self, event: InterestsNamed, ctx: Context) -> None:
+        """An admin changed the community's interests: show them by their new names."""
+        named = _names(event)
+        if named:
+            await self.store.set_names(event.community.key, named)
 
     @command("match_available",
              help=N_("When you are free each week, in your timezone, e.g. /match_available "

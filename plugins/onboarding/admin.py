@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import Attachment, Capability, Context, Markup, SettingError
+from bot import (
+    Attachment,
+    Capability,
+    Context,
+    InterestsNamed,
+    Markup,
+    SettingError,
+    internal_id,
+)
 from plugins.onboarding import render
 from plugins.onboarding.chart import funnel_png
 from plugins.onboarding.rules import PLACEHOLDERS, STEPS, interactive_steps, template_problem
@@ -43,11 +51,16 @@ class Admin:
 
     async def _save(self, ctx: Context, key: str, value: Any) -> bool:
         try:
-            await self.plugin.kernel.set_setting(self.plugin, ctx.community, key, value,
-                                                 translator=ctx.i18n)
+            saved = await self.plugin.kernel.set_setting(self.plugin, ctx.community, key, value,
+                                                         translator=ctx.i18n)
         except SettingError as exc:
             await ctx.reply(exc.message)
             return False
+        if key == "interests":  # plugins that keep interests by id learn the new names
+            assert isinstance(saved, OnboardingSettings)
+            await ctx.emit(InterestsNamed(id=internal_id("onboarding.interests_named"),
+                                          community=ctx.community,
+                                          **Interest.named(saved.interests)))
         return True
 
     async def _setup_show(self, ctx: Context, config: OnboardingSettings, value: str) -> None:

@@ -24,7 +24,7 @@ from bot import (
 from plugins.onboarding import render
 from plugins.onboarding.progress import Step
 from plugins.onboarding.rules import interactive_steps
-from plugins.onboarding.settings import OnboardingSettings
+from plugins.onboarding.settings import Interest, OnboardingSettings
 from plugins.onboarding.welcome import channel_ref, newcomer_reward
 
 if TYPE_CHECKING:
@@ -183,12 +183,9 @@ class Flow:
                            role=RoleRef(community.platform, interest.role, interest.role)),
                     revoke=interest.id not in chosen,
                 )
-        languages = sorted({code for i in picked for code in i.labels})
         await ctx.emit(InterestsChosen(
             id=internal_id("onboarding.interests"), community=community, member=member,
-            interests=tuple(str(i.id) for i in picked), labels=tuple(i.label for i in picked),
-            translations=tuple((code, tuple(i.labels.get(code, "") for i in picked))
-                               for code in languages),
+            **Interest.named(picked),
         ))
         await ctx.reply(
             ctx.t("Saved your interests: {interests}.",

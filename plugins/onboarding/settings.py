@@ -48,6 +48,17 @@ class Interest(BaseModel):
             out[language] = label.strip() if isinstance(label, str) else label
         return out
 
+    @staticmethod
+    def named(items: list[Interest]) -> dict[str, Any]:
+        """``interests``, ``labels`` and ``translations`` of an interests event."""
+        languages = sorted({code for i in items for code in i.labels})
+        return {
+            "interests": tuple(str(i.id) for i in items),
+            "labels": tuple(i.label for i in items),
+            "translations": tuple((code, tuple(i.labels.get(code, "") for i in items))
+                                  for code in languages),
+        }
+
     def label_in(self, language: str) -> str:
         """The name a reader of ``language`` sees (the community's label when none is set)."""
         return self.labels.get(language) or self.label

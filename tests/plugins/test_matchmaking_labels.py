@@ -150,3 +150,25 @@ async def test_interests_stored_before_labels_per_language_are_migrated(tmp_path
     with sqlite3.connect(db) as conn:
         stored = dict(conn.execute("SELECT member, interests FROM matchmaking_members"))
     assert stored == {"sara": "#1", "omar": "#1", "lina": "#2,poetry"}
+
+
+async def test_an_admin_renaming_an_interest_renames_it_in_matchmaking_at_once() -> None:
+    async with FakeCommunity(PLUGINS, admins=["amal"], language="ar") as club:
+        await _setup(club)
+        await club.set_language("omar", "en")
+        await club.says("sara", "/match_join")
+        await club.presses("sara", "الألعاب اللوحية")
+        await club.presses("sara", "تم")
+        await club.says("omar", "/match_join")
+        await club.says("omar", "/interests board games")
+        await club.says("amal", "/onboarding_setup interest_rename 1 Tabletop games")
+        await club.says("amal", "/onboarding_setup interest_label 1 ar ألعاب الطاولة")
+        club.new()
+        await club.says("sara", "/interests")  # nobody picked again since
+        club.expect("اهتماماتك: ألعاب الطاولة.", to="sara")
+        await club.says("omar", "/interests")
+        club.expect("Your interests: Tabletop games.", to="omar")
+        await club.says("amal", "/match_round")
+        intros = _intros(await club.presses("amal", "إعلان"))
+        assert "اهتماماتك المشتركة: ألعاب الطاولة. " in intros["sara"]
+        assert "You share: Tabletop games. " in intros["omar"]
