@@ -119,6 +119,10 @@ async def test_interests_stored_before_labels_per_language_are_migrated(tmp_path
         await club.set_language("lina", "en")
         for name in ("sara", "omar", "lina"):
             await club.says(name, "/match_join")
+        for name in ("sara", "omar"):
+            await club.says(name, "/interests board games")
+        await club.says("amal", "/match_round")  # a draft nobody decided yet
+        club.expect("الألعاب اللوحية", to="amal")
         community = club.platform.community.key
     # Back to the database an older Majlis left: no labels table, onboarding picks stored
     # as ids (the first releases) or as labels (later), typed words beside them.
@@ -130,6 +134,7 @@ async def test_interests_stored_before_labels_per_language_are_migrated(tmp_path
                                   ("lina", "hiking,poetry")):
             conn.execute("UPDATE matchmaking_members SET interests = ? "
                          "WHERE community = ? AND member = ?", (interests, community, member))
+        conn.execute("UPDATE matchmaking_groups SET shared = 'Board games'")
     async with FakeCommunity(PLUGINS, admins=["amal"], language="ar",
                              database_url=url) as club:
         await club.set_language("omar", "en")
@@ -149,7 +154,9 @@ async def test_interests_stored_before_labels_per_language_are_migrated(tmp_path
         assert exported["profile"][0]["interest_names"] == ["Hiking", "poetry"]
     with sqlite3.connect(db) as conn:
         stored = dict(conn.execute("SELECT member, interests FROM matchmaking_members"))
+        shared = {s for (s,) in conn.execute("SELECT shared FROM matchmaking_groups")}
     assert stored == {"sara": "#1", "omar": "#1", "lina": "#2,poetry"}
+    assert shared == {"#1"}  # the old draft's "Board games" too, like the new round's
 
 
 async def test_an_admin_renaming_an_interest_renames_it_in_matchmaking_at_once() -> None:
