@@ -82,12 +82,15 @@ def _names(event: InterestsChosen | InterestsNamed) -> dict[str, dict[str, str]]
     if not (ids and len(event.labels) == len(ids)
             and all(i.isalnum() and len(i) <= 16 for i in ids)):
         return None
+    def tidy(label: str) -> str:  # a name is shown, never stored comma-joined: commas stay
+        return " ".join(label.split())[:40].strip()
+
     named: dict[str, dict[str, str]] = {}
     for n, interest in enumerate(ids):
-        names = {"": _label(event.labels[n]) or interest}
+        names = {"": tidy(event.labels[n]) or interest}
         for language, labels in event.translations:
-            if n < len(labels) and _label(labels[n]):
-                names[language[:16]] = _label(labels[n])
+            if n < len(labels) and tidy(labels[n]):
+                names[language[:16]] = tidy(labels[n])
         named[interest] = names
     return named
 
