@@ -82,6 +82,7 @@ def _names(event: InterestsChosen | InterestsNamed) -> dict[str, dict[str, str]]
     if not (ids and len(event.labels) == len(ids)
             and all(i.isalnum() and len(i) <= 16 for i in ids)):
         return None
+
     def tidy(label: str) -> str:  # a name is shown, never stored comma-joined: commas stay
         return " ".join(label.split())[:40].strip()
 
