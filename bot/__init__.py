@@ -14,6 +14,7 @@ from bot.core.events import (
     ContributionMade,
     Event,
     InterestsChosen,
+    InterestsNamed,
     MemberJoined,
     MemberLeft,
     MessageDeleted,
@@ -35,7 +36,13 @@ from bot.core.privilege import Privilege
 from bot.core.refs import ChannelRef, CommunityRef, MemberRef, RoleRef
 from bot.core.scheduler import Misfire, ScheduleError, next_occurrence
 from bot.core.storage import UTCDateTime, plugin_metadata
-from bot.core.validation import find_timezone, quote, show_setting, timezone_suggestions
+from bot.core.validation import (
+    find_timezone,
+    known_languages,
+    quote,
+    show_setting,
+    timezone_suggestions,
+)
 
 __all__ = [
     "N_",
@@ -58,6 +65,7 @@ __all__ = [
     "Duration",
     "Event",
     "InterestsChosen",
+    "InterestsNamed",
     "Limits",
     "ManualClock",
     "Markup",
@@ -88,6 +96,7 @@ __all__ = [
     "find_timezone",
     "internal_id",
     "job",
+    "known_languages",
     "next_occurrence",
     "on",
     "on_button",

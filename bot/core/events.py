@@ -272,8 +272,26 @@ class InterestsChosen(Event):
     Emitted by the onboarding plugin so others (e.g. matchmaking) can use them.
     ``labels`` are the same interests as the community names them (in the same order), for
     plugins that show them to people: an id like ``"2"`` means nothing to a reader.
+    ``translations`` holds, per language code, the labels in that language (same order;
+    ``""`` where an interest has none there, so a reader of it sees the label).
     """
 
     member: MemberRef
     interests: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
+    translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterestsNamed(Event):
+    """The community's interests as they are named now, after an admin changed them.
+
+    Emitted by the onboarding plugin (an interest added, renamed, named in a language), so a
+    plugin that keeps interests by id shows the new names without waiting for members to
+    pick again. Every current interest, shaped like :class:`InterestsChosen`'s fields.
+    """
+
+    interests: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+

@@ -359,6 +359,12 @@ def explain(error: Any, core: Translator) -> str:
         text = core.plain("it must be text")
     elif kind == "string_pattern_mismatch":
         text = core.plain("it is not in the expected form")
+    elif kind == "unknown_language":
+        text = core.plain(
+            "“{language}” is not a language the bot speaks; use {languages}",
+            language=quote(ctx.get("language", ""), 16),
+            languages=tuple(known_languages()),
+        )
     else:
         text = core.plain("it is not a valid value")
     if loc and loc[-1] == "[key]":

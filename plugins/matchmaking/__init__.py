@@ -22,6 +22,7 @@ from bot import (
     Context,
     Duration,
     InterestsChosen,
+    InterestsNamed,
     Markup,
     MemberRef,
     Param,
@@ -72,6 +73,29 @@ def _label(text: str) -> str:
     return " ".join(text.translate(_NO_COMMAS).split())[:40].strip()
 
 
+def _names(event: InterestsChosen | InterestsNamed) -> dict[str, dict[str, str]] | None:
+    """Interest id -> language ("" the community's label) -> name, from an interests event.
+
+    None when the event does not name its interests by id (no labels beside them).
+    """
+    ids = event.interests
+    if not (ids and len(event.labels) == len(ids)
+            and all(i.isalnum() and len(i) <= 16 for i in ids)):
+        return None
+
+    def tidy(label: str) -> str:  # a name is shown, never stored comma-joined: commas stay
+        return " ".join(label.split())[:40].strip()
+
+    named: dict[str, dict[str, str]] = {}
+    for n, interest in enumerate(ids):
+        names = {"": tidy(event.labels[n]) or interest}
+        for language, labels in event.translations:
+            if n < len(labels) and tidy(labels[n]):
+                names[language[:16]] = tidy(labels[n])
+        named[interest] = names
+    return named
+
+
 class Matchmaking(Plugin):
     """Pairs members by shared interests (or bridges groups), introduces them, checks in."""
 
@@ -96,7 +120,8 @@ class Matchmaking(Plugin):
         assert ctx.member is not None
         await self.store.join(ctx.community.key, ctx.member)
         me = await self.store.member(ctx.community.key, ctx.member.id)
-        await ctx.reply(render.joined(ctx, me.interests if me else ()), private=True)
+        await ctx.reply(render.joined(ctx, await self._shown(ctx, me.interests if me else ())),
+                        private=True)
 
     @command("match_leave", help=N_("Stop taking part in matchmaking rounds"))
     async def leave(self, ctx: Context) -> None:
@@ -130,8 +155,8 @@ class Matchmaking(Plugin):
         assert ctx.member is not None
         if chosen is None:
             me = await self.store.member(ctx.community.key, ctx.member.id)
-            await ctx.reply(render.your_interests(ctx, me.interests if me else ()),
-                            private=True)
+            await ctx.reply(render.your_interests(
+                ctx, await self._shown(ctx, me.interests if me else ())), private=True)
             return
         items = [i.strip().lower() for i in chosen.translate(_COMMAS).split(",") if i.strip()]
         bad = [i for i in items if not INTEREST.match(i)]
@@ -139,23 +164,45 @@ class Matchmaking(Plugin):
             await ctx.reply(render.bad_interests(ctx, bad[0] if bad else "", MAX_INTERESTS),
                             private=True)
             return
-        unique = tuple(dict.fromkeys(items))
+        # A word that names one of the community's interests (in any language) is that
+        # interest: "/interests board games" meets a pick of "Board games" or "ألعاب لوحية".
+        names = await self.store.names(ctx.community.key)
+        unique = tuple(dict.fromkeys(names.token(i) for i in items))
         await self.store.set_interests(ctx.community.key, ctx.member, unique)
-        await ctx.reply(render.your_interests(ctx, unique), private=True)
+        await ctx.reply(render.your_interests(ctx, names.shown(unique, ctx.i18n.language)),
+                        private=True)
+
+    async def _shown(self, ctx: Context, interests: tuple[str, ...]) -> tuple[str, ...]:
+        """Stored interests as the reader of ``ctx`` names them."""
+        names = await self.store.names(ctx.community.key)
+        return names.shown(interests, ctx.i18n.language)
 
     @on(InterestsChosen)
     async def chosen(self, event: InterestsChosen, ctx: Context) -> None:
         """Onboarding's choice becomes the member's interests (a replay writes the same).
 
-        They are kept by label, the words the member picked and will read in introductions
-        (an onboarding id like "2" would show as it is); matching ignores case, so a pick of
-        "Chess" meets an /interests "chess".
+        They are kept by id (``#2``), so members who read different languages match on the
+        same interest, and its names (the label, and each language's) are kept to show it
+        in each reader's language. An event without labels names its interests in words.
         """
-        given = event.labels if len(event.labels) == len(event.interests) else event.interests
-        labels = [label for label in map(_label, given) if label]
-        if labels:
-            await self.store.set_interests(event.community.key, event.member,
-                                           tuple(dict.fromkeys(labels[:MAX_INTERESTS])))
+        community = event.community.key
+        named = _names(event)
+        if named is not None:
+            await self.store.set_names(community, named)
+            await self.store.set_interests(community, event.member, tuple(
+                f"#{i}" for i in list(named)[:MAX_INTERESTS]))
+            return
+        words = [label for label in map(_label, event.interests) if label]
+        if words:
+            await self.store.set_interests(community, event.member,
+                                           tuple(dict.fromkeys(words[:MAX_INTERESTS])))
+
+    @on(InterestsNamed)
+    async def renamed(self, event: InterestsNamed, ctx: Context) -> None:
+        """An admin changed the community's interests: show them by their new names."""
+        named = _names(event)
+        if named:
+            await self.store.set_names(event.community.key, named)
 
     @command("match_available",
              help=N_("When you are free each week, in your timezone, e.g. /match_available "
@@ -236,13 +283,14 @@ class Matchmaking(Plugin):
         if draft.rid is None or not draft.outcome.groups:
             await ctx.reply(render.too_few(ctx), private=True)
             return
-        text, buttons = self._preview_of(ctx, draft, draft.rid)
+        text, buttons = await self._preview_of(ctx, draft, draft.rid)
         await ctx.reply(text, buttons=buttons, private=True)
 
-    @staticmethod
-    def _preview_of(ctx: Context, draft: rounds.Draft,
-                    rid: int) -> tuple[Markup, list[Button]]:
-        lines = [([draft.names.get(m, m) for m in g.members], g.shared)
+    async def _preview_of(self, ctx: Context, draft: rounds.Draft,
+                          rid: int) -> tuple[Markup, list[Button]]:
+        names = await self.store.names(ctx.community.key)
+        lines = [([draft.names.get(m, m) for m in g.members],
+                  names.shown(g.shared, ctx.i18n.language))
                  for g in draft.outcome.groups]
         unplaced = [draft.names.get(m, m) for m in draft.outcome.unmatched]
         return render.preview(ctx, rid, lines, unplaced, draft.repeats_avoided)
@@ -334,7 +382,7 @@ class Matchmaking(Plugin):
             rid = await self.store.create_round(community.key, origin, seed, planned.placed,
                                                 "draft")
             if rid is not None:
-                text, buttons = self._preview_of(admins, planned, rid)
+                text, buttons = await self._preview_of(admins, planned, rid)
                 await admins.send(render.scheduled_preview(admins, text), buttons=buttons)
 
     @job("checkin")

@@ -14,6 +14,10 @@ from .availability import Window
 class Tr(Protocol):
     """A translator (``ctx.i18n``, ``ctx.personal``, ``ctx.for_member(m)``)."""
 
+    @property
+    def language(self) -> str:
+        """The language code (interests are named in it)."""
+
     def t(self, message: str, /, **values: Any) -> Markup:
         """A translated message."""
 

@@ -11,7 +11,7 @@ from bot import Capability, Context, ContributionMade, MemberRef, Plugin, intern
 
 from . import availability, render
 from .settings import MatchmakingSettings
-from .store import MatchStore, Placed
+from .store import MatchStore, Names, Placed
 
 if TYPE_CHECKING:
     from .matching import Outcome
@@ -98,12 +98,13 @@ async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) ->
     for p in placed:
         by_group.setdefault(p.group_no, []).append(p)
     number = await store.round_number(rid, community.key) + 1
+    names = await store.names(community.key)
     async with ctx.transaction():
         if not await store.set_status(rid, community.key, "draft", "announced"):
             return False
         await store.supersede_drafts(community.key, rid)
         for no, people in sorted(by_group.items()):
-            await _introduce(ctx, people, rid * 31 + no)
+            await _introduce(ctx, people, names, rid * 31 + no)
         trios = sum(1 for people in by_group.values() if len(people) == 3)
         unplaced = len(await store.participants(community.key, ctx.now())) - len(placed)
         await ctx.send(render.announced(ctx, number, len(by_group), trios, max(unplaced, 0)))
@@ -119,21 +120,24 @@ def _ref(ctx: Context, p: Placed) -> MemberRef:
     return MemberRef(ctx.community.platform, p.member, p.name, language=p.language or None)
 
 
-async def _introduce(ctx: Context, people: list[Placed], pick: int) -> None:
+async def _introduce(ctx: Context, people: list[Placed], names: Names, pick: int) -> None:
     """Introduce a group: each member privately, in their own language.
 
-    Without private messages, one group post that mentions (and pings) only its members.
+    The shared interests are named in the reader's language too. Without private messages,
+    one group post (the community's language) mentions (and pings) only its members.
     """
     shared = people[0].shared if people else ()
     refs = [_ref(ctx, p) for p in people]
     if not ctx.has(Capability.DIRECT_MESSAGES):
-        await ctx.send(render.group_post(ctx, [ctx.mention(r) for r in refs], shared, pick),
+        await ctx.send(render.group_post(ctx, [ctx.mention(r) for r in refs],
+                                         names.shown(shared, ctx.i18n.language), pick),
                        mentions=refs)
         return
     for p, ref in zip(people, refs, strict=True):
         tr = ctx.for_member(ref)
         others = [o.name or o.member for o in people if o.member != p.member]
-        await ctx.dm(ref, render.introduction(tr, others, shared, pick),
+        await ctx.dm(ref, render.introduction(tr, others, names.shown(shared, tr.language),
+                                              pick),
                      fallback=render.unreachable(tr, ctx.mention(ref), others))
 
 

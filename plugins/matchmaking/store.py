@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 
 from bot import MemberRef, Plugin
 
-from .tables import avoid, groups, members, rounds
+from .tables import avoid, groups, labels, members, rounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,36 @@ class Placed:
     answer: str | None
     credited: bool
     language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """How the community names its interests: id -> language ("" its own label) -> label.
+
+    Stored interests are ``#<id>`` (an onboarding interest) or words typed with /interests;
+    :meth:`shown` turns them into what a reader of a language sees.
+    """
+
+    by_id: dict[str, dict[str, str]]
+
+    def show(self, token: str, language: str) -> str:
+        """One interest as a reader of ``language`` sees it."""
+        if not token.startswith("#"):
+            return token
+        named = self.by_id.get(token[1:], {})
+        return named.get(language) or named.get("") or token[1:]
+
+    def shown(self, tokens: Sequence[str], language: str) -> tuple[str, ...]:
+        """Interests as a reader of ``language`` sees them (same order)."""
+        return tuple(self.show(t, language) for t in tokens)
+
+    def token(self, typed: str) -> str:
+        """A typed interest: ``#<id>`` when it is the name of one in any language."""
+        key = typed.casefold()
+        for interest, named in sorted(self.by_id.items()):
+            if any(label.casefold() == key for label in named.values()):
+                return f"#{interest}"
+        return typed
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -86,6 +117,27 @@ class MatchStore:
             await conn.execute(update(members).where(
                 members.c.community == community, members.c.member == member.id,
             ).values(interests=",".join(interests)))
+
+    async def names(self, community: str) -> Names:
+        """The community's names of its interests, in every language known."""
+        async with self.db.connect() as conn:
+            rows = await conn.execute(select(labels).where(labels.c.community == community))
+            by_id: dict[str, dict[str, str]] = {}
+            for r in rows:
+                by_id.setdefault(r.interest, {})[r.language] = r.label
+        return Names(by_id)
+
+    async def set_names(self, community: str, named: dict[str, dict[str, str]]) -> None:
+        """Replace the names of these interests (the latest the community gave)."""
+        if not named:
+            return
+        async with self.db.begin() as conn:
+            await conn.execute(delete(labels).where(
+                labels.c.community == community, labels.c.interest.in_(list(named))))
+            await conn.execute(labels.insert(), [
+                {"community": community, "interest": interest, "language": language,
+                 "label": label[:40]}
+                for interest, names in named.items() for language, label in names.items()])
 
     async def set_window(self, community: str, member: str, window: str, timezone: str) -> bool:
         """Set the availability window; False when the member never joined."""
@@ -297,6 +349,9 @@ class MatchStore:
         for row in me:
             for key in ("paused_until", "joined_at"):
                 row[key] = row[key].isoformat() if row[key] else None
+            # "#2" means nothing to the member reading the export: its name beside it
+            named = await self.names(row["community"])
+            row["interest_names"] = list(named.shown(_split(row["interests"]), ""))
         return {"profile": me, "do_not_pair": mine, "rounds": placed}
 
     async def forget(self, member: MemberRef) -> None:

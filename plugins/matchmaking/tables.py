@@ -24,8 +24,9 @@ members = Table(
     Column("language", String(16), nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
     Column("paused_until", UTCDateTime, nullable=True),
-    #: Interest labels, comma-separated (what the member picked in onboarding or set with
-    #: /interests); matching compares them without case.
+    #: Interests, comma-separated: ``#<id>`` for one the community names (onboarding's
+    #: interest ``<id>``, shown by ``matchmaking_labels`` in the reader's language), else the
+    #: words typed with /interests; matching compares them without case.
     Column("interests", String(1000), nullable=False, default=""),
     #: A window "HH-HH" in ``timezone``, every day or on ISO weekdays ("56 10-14": Friday
     #: and Saturday); empty: any time. See ``availability.py``.
@@ -67,9 +68,20 @@ groups = Table(
     Column("community", String(96), nullable=False, index=True),
     Column("group_no", Integer, nullable=False),
     Column("name", String(100), nullable=False, default=""),
-    #: Interests the group shares, comma-separated, rarest first.
+    #: Interests the group shares, comma-separated, rarest first (``#<id>`` or words).
     Column("shared", String(1000), nullable=False, default=""),
     #: The check-in: None (not answered), "yes", "not_yet", "no".
     Column("answer", String(8), nullable=True),
     Column("credited", Boolean, nullable=False, default=False),
+)
+
+labels = Table(
+    "matchmaking_labels",
+    metadata,
+    Column("community", String(96), primary_key=True),
+    #: The community's interest id (``#<id>`` in ``interests`` names it).
+    Column("interest", String(16), primary_key=True),
+    #: A language code, or "" for the community's own label (shown where none is set).
+    Column("language", String(16), primary_key=True),
+    Column("label", String(40), nullable=False),
 )

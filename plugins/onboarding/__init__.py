@@ -52,13 +52,15 @@ __all__ = ["Interest", "Onboarding", "OnboardingSettings", "render_template",
 
 SetupAction = Literal[
     "show", "rules", "rules_link", "interest_add", "interest_remove", "interest_rename",
-    "interest_role", "starter_role", "newcomer_role", "step", "greeting", "preview", "set",
+    "interest_label", "interest_role", "starter_role", "newcomer_role", "step", "greeting",
+    "preview", "set",
 ]
 #: What Discord's list of choices calls each action (members still type the action).
 SETUP_LABELS = (
     ("show", N_("Show the setup")), ("rules", N_("Set the rules")),
     ("rules_link", N_("Set the rules link")), ("interest_add", N_("Add an interest")),
     ("interest_remove", N_("Remove an interest")), ("interest_rename", N_("Rename an interest")),
+    ("interest_label", N_("Name an interest in a language")),
     ("interest_role", N_("Give an interest a role")), ("starter_role", N_("Set the starter role")),
     ("newcomer_role", N_("Set the newcomer role")), ("step", N_("Turn a step on or off")),
     ("greeting", N_("Set the greeting")), ("preview", N_("Preview the greeting")),

@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import Attachment, Capability, Context, Markup, SettingError
+from bot import (
+    Attachment,
+    Capability,
+    Context,
+    InterestsNamed,
+    Markup,
+    SettingError,
+    internal_id,
+)
 from plugins.onboarding import render
 from plugins.onboarding.chart import funnel_png
 from plugins.onboarding.rules import PLACEHOLDERS, STEPS, interactive_steps, template_problem
@@ -25,7 +33,8 @@ def _dump(items: list[Interest]) -> list[dict[str, Any]]:
 def _find(config: OnboardingSettings, token: str) -> Interest | None:
     token = token.strip()
     return next((i for i in config.interests
-                 if str(i.id) == token or i.label.casefold() == token.casefold()), None)
+                 if str(i.id) == token or token.casefold() in
+                 {name.casefold() for name in (i.label, *i.labels.values())}), None)
 
 
 class Admin:
@@ -42,11 +51,16 @@ class Admin:
 
     async def _save(self, ctx: Context, key: str, value: Any) -> bool:
         try:
-            await self.plugin.kernel.set_setting(self.plugin, ctx.community, key, value,
-                                                 translator=ctx.i18n)
+            saved = await self.plugin.kernel.set_setting(self.plugin, ctx.community, key, value,
+                                                         translator=ctx.i18n)
         except SettingError as exc:
             await ctx.reply(exc.message)
             return False
+        if key == "interests":  # plugins that keep interests by id learn the new names
+            assert isinstance(saved, OnboardingSettings)
+            await ctx.emit(InterestsNamed(id=internal_id("onboarding.interests_named"),
+                                          community=ctx.community,
+                                          **Interest.named(saved.interests)))
         return True
 
     async def _setup_show(self, ctx: Context, config: OnboardingSettings, value: str) -> None:
@@ -111,6 +125,33 @@ class Admin:
         if await self._save(ctx, "interests", items):
             await ctx.reply(ctx.t("Renamed {old} to {new}; members keep their choice.",
                                   old=found.label, new=label.strip()))
+
+    async def _setup_interest_label(
+        self, ctx: Context, config: OnboardingSettings, value: str
+    ) -> None:
+        token, _, rest = value.partition(" ")
+        found = _find(config, token)
+        if found is None:
+            await self._unknown_interest(ctx, config, token)
+            return
+        language, _, label = rest.strip().partition(" ")
+        if not language:
+            await ctx.reply(ctx.t("Give the id, a language and the name in it, e.g. "
+                                  "/onboarding_setup interest_label 1 ar القراءة"))
+            return
+        label = label.strip()
+        items = []
+        for item in _dump(config.interests):
+            if item["id"] == found.id:
+                labels = {k: v for k, v in item["labels"].items() if k != language.lower()}
+                item = dict(item, labels={**labels, language: label} if label else labels)
+            items.append(item)
+        if await self._save(ctx, "interests", items):
+            await ctx.reply(
+                ctx.t("{label} is named {name} in {language}.", label=found.label,
+                      name=label, language=language.lower()) if label else
+                ctx.t("{label} has no name of its own in {language} now.",
+                      label=found.label, language=language.lower()))
 
     async def _setup_interest_role(
         self, ctx: Context, config: OnboardingSettings, value: str

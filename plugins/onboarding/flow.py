@@ -24,7 +24,7 @@ from bot import (
 from plugins.onboarding import render
 from plugins.onboarding.progress import Step
 from plugins.onboarding.rules import interactive_steps
-from plugins.onboarding.settings import OnboardingSettings
+from plugins.onboarding.settings import Interest, OnboardingSettings
 from plugins.onboarding.welcome import channel_ref, newcomer_reward
 
 if TYPE_CHECKING:
@@ -185,11 +185,12 @@ class Flow:
                 )
         await ctx.emit(InterestsChosen(
             id=internal_id("onboarding.interests"), community=community, member=member,
-            interests=tuple(str(i.id) for i in picked), labels=tuple(i.label for i in picked),
+            **Interest.named(picked),
         ))
         await ctx.reply(
             ctx.t("Saved your interests: {interests}.",
-                  interests=ctx.i18n.plain(", ").join(i.label for i in picked))
+                  interests=ctx.i18n.plain(", ").join(
+                      i.label_in(ctx.i18n.language) for i in picked))
             if picked else ctx.t("Saved: no interests for now. Use /onboarding to pick later.")
         )
         await self.proceed(ctx, config, member, quiet=True)

@@ -22,6 +22,10 @@ class Words(Protocol):
     def rtl(self) -> bool:
         """Whether the language is written right to left."""
 
+    @property
+    def language(self) -> str:
+        """The language code (``"ar"``): interests are named in it."""
+
     def t(self, message: str, /, **values: Any) -> Markup:
         """Translate and fill ``{placeholders}`` (values escaped)."""
 
@@ -115,7 +119,7 @@ def picker(
 ) -> tuple[Markup, list[list[Button]]]:
     """The interest picker: one toggle per interest (picked ones ticked), then Done."""
     buttons = [
-        [Button(("✅ " if i.id in chosen else "") + i.label, Toggle(i.id),
+        [Button(("✅ " if i.id in chosen else "") + i.label_in(words.language), Toggle(i.id),
                 style=ButtonStyle.SUCCESS if i.id in chosen else ButtonStyle.SECONDARY)]
         for i in config.interests
     ]
@@ -177,7 +181,10 @@ def setup_summary(words: Words, config: OnboardingSettings) -> Markup:
     on_off = {True: words.plain("on"), False: words.plain("off")}
     none = words.plain("none")
     interests = words.plain(", ").join(
-        f"{i.id}: {i.label}" + (f" → {i.role}" if i.role else "") for i in config.interests
+        f"{i.id}: {i.label}"
+        + "".join(f" ({code}: {label})" for code, label in sorted(i.labels.items()))
+        + (f" → {i.role}" if i.role else "")
+        for i in config.interests
     ) or none
     return words.t(
         "**Onboarding setup**\nSteps: rules {rules}, interests {interests_on}, "

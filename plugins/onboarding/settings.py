@@ -2,25 +2,66 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
-from bot import N_
+from bot import N_, known_languages
 from plugins.onboarding.rules import PLACEHOLDERS, template_problem
 
 MAX_INTERESTS = 20
 MAX_INTRO = 2000  # the intro column's size
 
 
+MAX_LABEL = 40
+Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL)]
+
+
 class Interest(BaseModel):
-    """One interest members can pick; ``id`` never changes, ``label`` may."""
+    """One interest members can pick; ``id`` never changes, ``label`` may.
+
+    ``label`` is the community's name for it; ``labels`` names it in other languages the
+    bot speaks (``{"ar": "الألعاب اللوحية"}``), so each member reads their own.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     id: int = Field(ge=1)
-    label: str = Field(min_length=1, max_length=40)
+    label: Label
+    labels: dict[str, Label] = Field(default_factory=dict)
     role: str | None = Field(default=None, max_length=100)
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _known_languages(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        spoken = known_languages()
+        out = {}
+        for code, label in value.items():
+            language = str(code).strip().lower()
+            if language not in spoken:
+                raise PydanticCustomError(
+                    "unknown_language", "{language} is not a language the bot speaks",
+                    {"language": str(code)})
+            out[language] = label.strip() if isinstance(label, str) else label
+        return out
+
+    @staticmethod
+    def named(items: list[Interest]) -> dict[str, Any]:
+        """``interests``, ``labels`` and ``translations`` of an interests event."""
+        languages = sorted({code for i in items for code in i.labels})
+        return {
+            "interests": tuple(str(i.id) for i in items),
+            "labels": tuple(i.label for i in items),
+            "translations": tuple((code, tuple(i.labels.get(code, "") for i in items))
+                                  for code in languages),
+        }
+
+    def label_in(self, language: str) -> str:
+        """The name a reader of ``language`` sees (the community's label when none is set)."""
+        return self.labels.get(language) or self.label
 
 
 class OnboardingSettings(BaseModel):

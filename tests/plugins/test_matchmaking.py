@@ -361,7 +361,7 @@ async def test_arabic_texts_and_plural_forms() -> None:
         sent = await club.presses("amal", "إعلان")
         texts = {s.to: s.text for s in sent if s.is_dm}
         assert texts["sara"].startswith(
-            "🤝 معك في هذه الجولة: omar. اهتماماتكم المشتركة: شطرنج.")
+            "🤝 معك في هذه الجولة: omar. اهتماماتك المشتركة: شطرنج.")
         assert texts["adam"].startswith(  # adam reads English, in his own language
             "🤝 This round you are matched with lina. You share: شعر.")
         assert [s.text for s in sent if s.to is None] == [
@@ -404,7 +404,7 @@ async def test_an_arabic_introduction_quotes_a_label_of_several_words() -> None:
         sent = await club.presses("amal", "إعلان")
         intro = next(s.text for s in sent if s.to == "sara" and s.is_dm)
         assert intro.startswith("🤝 معك في هذه الجولة: omar. "
-                                "اهتماماتكم المشتركة: الألعاب اللوحية. لبدء الحديث: ")
+                                "اهتماماتك المشتركة: الألعاب اللوحية. لبدء الحديث: ")
         assert "«الألعاب اللوحية»" in intro.split("لبدء الحديث: ", 1)[1]
         assert "ـال" not in intro
 

@@ -51,9 +51,9 @@ def test_matchmaking_story_in_arabic() -> None:
     one = _partners(first, r" و", dm)
     assert sorted(len(v) for v in one.values()) == [1, 1, 2, 2, 2]
     # The starter names the interest whole (no بـ/لـ glued to it); lists use the Arabic comma.
-    assert "(رسالة خاصة إلى سارة) 🤝 معك في هذه الجولة: عمر. اهتماماتكم المشتركة: شطرنج. " \
+    assert "(رسالة خاصة إلى سارة) 🤝 معك في هذه الجولة: عمر. اهتماماتك المشتركة: شطرنج. " \
            "لبدء الحديث: كيف بدأ اهتمام كلٍّ منكم بموضوع «شطرنج»؟" in first
-    assert "اهتماماتكم المشتركة: أفلام، شعر." in first
+    assert "اهتماماتك المشتركة: أفلام، شعر." in first
     assert not re.search(r"ـ«|[بل]ـ", text)
     assert "(رسالة خاصة إلى سارة) هل حصل لقاؤك مع عمر في هذه الجولة؟ " \
            "[1 نعم، التقينا] [2 ليس بعد] [3 لا]" in first
