@@ -239,10 +239,10 @@ class Dispatcher:
         try:
             await kernel.communities.open(community, name)
             await kernel.plugin_settings.load(community)
-            # together: one plugin's rows are read (in the database's thread) while
-            # another's are turned into its state; each hook's failure is its own
-            await asyncio.gather(*(self.open_plugin(plugin, community)
-                                   for plugin in list(kernel.plugins.values())))
+            # one after the other: opened together, every plugin's rows are in memory at
+            # once, and the peak (100k members: +7 MiB) stays in the process's RSS
+            for plugin in list(kernel.plugins.values()):
+                await self.open_plugin(plugin, community)
         except Exception:
             log.exception("could not open community %s; its events are handled anyway",
                           community.key)
