@@ -132,7 +132,9 @@ class SendMessage(Action):
     delivered (DMs closed, bot not started). DMs about one thing share a
     ``fallback_group``: once every one of them is done, the outbox posts their common
     ``fallback`` once, with :data:`FALLBACK_MENTIONS` replaced by mentions of exactly the
-    members none reached (no post when all were delivered).
+    members none reached (no post when all were delivered). ``keep``: the sender will
+    edit, pin or unpin this post for longer than the outbox keeps finished actions (an
+    event's post, edited for as long as the event runs), so its row is not pruned.
     """
 
     kind: ClassVar[str] = "send"
@@ -144,6 +146,7 @@ class SendMessage(Action):
     fallback: Content | None = None
     fallback_channel: ChannelRef | None = None
     fallback_group: str | None = None
+    keep: bool = False
 
     @property
     def recipient(self) -> MemberRef | None:

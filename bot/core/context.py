@@ -342,13 +342,16 @@ class Context:
         attachments: Sequence[Attachment] = (),
         mentions: Sequence[MemberRef] = (),
         about: Sequence[MemberRef | str] = (),
+        keep: bool = False,
     ) -> int:
         """Post in a channel (held while the community is paused); returns the outbox id.
 
         Without ``channel``: the event's channel, else the community's default channel.
         ``mentions`` lists the only members this message may ping. ``about`` names (by
         reference or id) other members the text names without mentioning them, so
-        erasing one of them erases this post's text too.
+        erasing one of them erases this post's text too. ``keep=True`` for a post that
+        :meth:`edit`, :meth:`pin` or :meth:`unpin` will reach after more than a week:
+        the outbox keeps what it needs for that instead of letting it go after 7 days.
         """
         return await self.app.outbox.submit(
             SendMessage(
@@ -356,6 +359,7 @@ class Context:
                 channel=channel or self.channel or self.app.default_channel(self.community),
                 content=self._content(text, buttons, card, attachments, mentions),
                 subjects=self._subjects(*mentions, *about),
+                keep=keep,
             )
         )
 

@@ -970,9 +970,12 @@ class Outbox:
     # -- housekeeping ---------------------------------------------------------------------
 
     async def prune(self) -> int:
-        """Delete finished actions older than :data:`KEEP_FINISHED`; returns how many."""
+        """Delete finished actions older than :data:`KEEP_FINISHED`; returns how many.
+
+        A delivered post sent with ``keep`` stays: its sender edits or unpins it later.
+        """
         return await self.db.outbox_prune(
-            self.clock.now() - KEEP_FINISHED, [SENT, FAILED, UNDELIVERABLE]
+            self.clock.now() - KEEP_FINISHED, [SENT, FAILED, UNDELIVERABLE], kept=SENT
         )
 
     async def _prune_loop(self) -> None:

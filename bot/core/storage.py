@@ -966,14 +966,27 @@ class Database:
             ).first()
             return (row.status, row.result) if row is not None else None
 
-    async def outbox_prune(self, before: datetime, statuses: Sequence[str]) -> int:
-        """Delete finished actions created before ``before``; returns how many."""
+    async def outbox_prune(self, before: datetime, statuses: Sequence[str],
+                           kept: str = "") -> int:
+        """Delete finished actions created before ``before``; returns how many.
+
+        Rows in status ``kept`` whose action says ``keep`` stay (a post still edited).
+        """
         async with self.begin() as conn:
+            # SQLite numbers a new row after the highest one left: were that row pruned,
+            # ids would be given again, and an id a plugin kept (an event's post) would
+            # name another message. The newest row always stays.
+            newest = (await conn.execute(select(func.max(outbox.c.id)))).scalar()
             ids = list(
                 (
                     await conn.execute(
                         select(outbox.c.id).where(
-                            outbox.c.status.in_(statuses), outbox.c.created_at < before
+                            outbox.c.status.in_(statuses), outbox.c.created_at < before,
+                            outbox.c.id != (newest or 0),
+                            # a delivered post its sender keeps editing stays (SendMessage.keep)
+                            or_(outbox.c.status != kept,
+                                func.coalesce(outbox.c.action["keep"].as_boolean(),
+                                              False).is_(False)),
                         )
                     )
                 ).scalars()

@@ -124,7 +124,8 @@ class Lifecycle:
             fresh = await self.store.event(event.id, community.key)
             if fresh is None or fresh.message is not None:
                 return
-            message = await shared.send(text, buttons=buttons)
+            # edited and unpinned for as long as the event runs (months, for a series)
+            message = await shared.send(text, buttons=buttons, keep=True)
             await self.store.set_message(event.id, message)
             await self.pin(shared, message)
 

@@ -428,6 +428,22 @@ async def test_sent_rows_are_pruned_after_a_week_and_pending_ones_kept() -> None
     await app.stop()
 
 
+async def test_a_kept_post_outlives_the_week_and_no_outbox_id_is_given_twice() -> None:
+    from datetime import timedelta
+
+    platform = Faulty(RateProfile("fake", (), 8))
+    app = await started(platform)
+    kept = await app.outbox.submit(post("an event's post", keep=True))
+    passing = [await app.outbox.submit(post(f"note {i}")) for i in range(3)]
+    await app.outbox.idle(10)
+    await app.db.outbox_update([kept, *passing], created_at=app.clock.now() - timedelta(days=30))
+    assert await app.outbox.prune() == 2  # the newest row stays, however old
+    assert await app.db.outbox_state(kept) == ("sent", await app.outbox.message_id(kept))
+    newer = await app.outbox.submit(post("after the prune"))
+    assert newer > passing[-1]  # SQLite would have given a pruned id again
+    await app.stop()
+
+
 async def test_message_ids_in_memory_stay_bounded_and_old_ones_are_still_found() -> None:
     platform = Faulty(RateProfile("fake", (), 64))
     app = await started(platform)

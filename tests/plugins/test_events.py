@@ -469,3 +469,18 @@ async def test_a_database_from_before_moves_is_upgraded_and_keeps_its_overrides(
         c.expect("✏️ Book club on Thu, January 15, 2026, 18:00 (Berlin) moves to Fri, January "
                  "16, 2026, 19:30 (Berlin), this time only:\n⏱ 2 hours\n📍 Garden café",
                  to="sara")
+
+
+async def test_a_post_older_than_the_outbox_week_is_still_edited_and_unpinned() -> None:
+    # the outbox lets finished actions go after 7 days; the event's post must stay reachable
+    async with club() as c:
+        await posted(c, '/event_create "Quiz" "2026-01-20 18:00" duration=1h capacity=5')
+        assert len(c.platform.pinned) == 1
+        await c.advance("9d")  # 11 January: the post is 9 days old
+        await c.app.outbox.prune()
+        c.app.outbox._message_ids.clear()  # as after a restart: only the database knows
+        await c.presses("sara", "Going")
+        assert "\n1 of 5 place" in post_of(c).text  # the edit reached the 9-day-old post
+        await c.advance("10d")  # past the 20th, 19:00 Berlin: the event ended
+        assert c.platform.pinned == set()
+        assert not [s for s in c.sent if "older than" in s.text]  # no admin told of a loss
