@@ -246,16 +246,18 @@ def _two_opt(
 def _three_opt(
     sc: Scorer, nbrs: Nbrs, ban: list[set[int]], mate: list[int], todo: Iterable[int],
     max_passes: int, width: int = 10,
-) -> None:
+) -> set[int]:
     """Rotate partners around three pairs (an alternating 6-cycle) while the total grows.
 
     New pairs (a, c) and (d, e) come from candidate lists, so only (f, b) is scored afresh.
+    Returns the members whose partner changed.
     """
     score = sc.score
     bound = _bounds(sc)
     pw = [score(i, j) if j >= 0 else 0.0 for i, j in enumerate(mate)]
     top = max((ws[0][1] for ws in nbrs if ws), default=0.0)
     work = sorted(set(todo))
+    moved: set[int] = set()
     for _ in range(max_passes):
         changed: set[int] = set()
         for a in work:
@@ -294,8 +296,10 @@ def _three_opt(
                 if found:
                     break
         if not changed:
-            return
+            return moved
+        moved |= changed
         work = sorted(changed)
+    return moved
 
 
 def _solve(
@@ -352,10 +356,10 @@ def _solve(
         for i in left.tolist():
             if paired[i] >= 0:
                 mate[i] = paired[i]
-    nbrs = [
-        [(j, w) for j, w in zip(row, ws, strict=True) if j != i]
-        for i, (row, ws) in enumerate(zip(cols.tolist(), vals.tolist(), strict=True))
-    ]
+    # each row: the member themself in column 0, then arcs best first, then padding (self)
+    arcs = (cols != np.arange(n)[:, None]).sum(axis=1).tolist()
+    nbrs = [list(zip(row[1:1 + k], ws[1:1 + k], strict=True))
+            for row, ws, k in zip(cols.tolist(), vals.tolist(), arcs, strict=True)]
     return nbrs, mate, unsure
 
 
@@ -407,8 +411,9 @@ def match(
     # Small rounds can afford a search from everyone; large ones start where rounding acted.
     unsure = list(range(n)) if n <= 300 else unsure + [i for i in range(n) if mate[i] < 0]
     _two_opt(sc, nbrs, ban, mate, unsure, max_passes)
-    _three_opt(sc, nbrs, ban, mate, unsure, max_passes, width=10 if small else 8)
-    _two_opt(sc, nbrs, ban, mate, unsure, max_passes)
+    rotated = _three_opt(sc, nbrs, ban, mate, unsure, max_passes, width=10 if small else 8)
+    # the first search settled everyone else: only what the rotations changed is searched
+    _two_opt(sc, nbrs, ban, mate, unsure if n <= 300 else rotated, max_passes)
     _complete(sc, n, ban, mate)
     pairs = [(i, mate[i]) for i in range(n) if mate[i] > i]
     pair_score = sum(sc.score(i, j) for i, j in pairs)

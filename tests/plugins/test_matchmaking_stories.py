@@ -39,7 +39,9 @@ def test_matchmaking_story_in_english() -> None:
     assert "4 recent pairs were kept apart." in second
     for member, partners in two.items():
         assert not (partners & one[member]), member  # nobody meets last round's partner
-    assert "Not placed: maya" in second  # both of maya's possible partners met her last time
+    # lina and maya met adam and each other last time; of the others only sara shares their
+    # poetry, and she can take one of them: the two ways score alike, either is left out
+    assert re.search(r"Not placed: (lina|maya)\n", second)
     assert "1 member could not be placed this time." in second
 
 
