@@ -84,7 +84,9 @@ def counts(tr: Speaker, seats: Seats, capacity: int) -> Markup:
     """"3 going (of 10) · 2 waiting · 1 maybe · 4 can't"."""
     going = len(seats.going)
     parts = [tr.tn("{n} going", "{n} going", going) if not capacity
-             else tr.tn("{n} of {capacity} place taken", "{n} of {capacity} places taken",
+             # English names the places once, as "of 5 places" would have to agree with 5
+             # and the form follows n (the Arabic forms read by it: "حُجز مكانان من 5")
+             else tr.tn("Places taken: {n} of {capacity}", "Places taken: {n} of {capacity}",
                         going, capacity=capacity)]
     if seats.waitlist:
         parts.append(tr.tn("{n} on the waitlist", "{n} on the waitlist", len(seats.waitlist)))

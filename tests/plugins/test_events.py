@@ -76,7 +76,7 @@ async def test_the_creator_sees_three_occurrences_then_confirms_once() -> None:
         post = c.expect("📅 Book club (event #1)")
         assert post.to is None
         assert "🕒 Thu, January 8, 2026, 18:00 (Berlin) · 2 hours" in post.text
-        assert "0 of 12 places taken" in post.text
+        assert "Places taken: 0 of 12" in post.text
         assert post.buttons == ("Going", "Maybe", "Can't come", "Going, just this one",
                                 "Not this one")
         c.expect("Event #1 is posted.", to="amal")
@@ -117,14 +117,14 @@ async def test_past_capacity_going_waits_and_the_first_in_line_is_promoted_and_t
         c.expect("You are going to Book club, from", to="omar")
         c.expect("Book club is full; you are number 1 on the waitlist", to="lina")
         c.expect("Book club is full; you are number 2 on the waitlist", to="hadi")
-        assert "2 of 2 places taken · 2 on the waitlist" in post_of(c).text
+        assert "Places taken: 2 of 2 · 2 on the waitlist" in post_of(c).text
         await c.presses("sara", "Can't come")
         c.expect("You can't come to Book club from", to="sara")
         told = c.expect("🎉 A place freed up: you are going to Book club on Thu, January 8",
                         to="lina")
         assert told.is_dm
         assert not [s for s in c.sent if "freed up" in s.text and s.to != "lina"]
-        assert "2 of 2 places taken · 1 on the waitlist · 1 can't come" in post_of(c).text
+        assert "Places taken: 2 of 2 · 1 on the waitlist · 1 can't come" in post_of(c).text
 
 
 async def test_a_replayed_press_keeps_the_members_place_in_the_queue() -> None:
@@ -134,7 +134,7 @@ async def test_a_replayed_press_keeps_the_members_place_in_the_queue() -> None:
         await c.presses("omar", "Going")
         await press_again(c, "sara", Rsvp(1, THU_8, "going", False), "replay-1")
         await press_again(c, "sara", Rsvp(1, THU_8, "going", False), "replay-2")
-        assert "1 of 1 place taken · 1 on the waitlist" in post_of(c).text
+        assert "Places taken: 1 of 1 · 1 on the waitlist" in post_of(c).text
         await c.presses("omar", "Going")
         c.expect("you are number 1 on the waitlist", to="omar")
 
@@ -233,7 +233,7 @@ async def test_edits_move_the_series_and_a_larger_capacity_promotes() -> None:
         assert not [s for s in c.sent if "has changed" in s.text and s.to == "omar"]
         c.expect("Event #1 is updated.", to="amal")
         assert "🕒 Fri, January 9, 2026, 19:00 (Berlin)" in post_of(c).text
-        assert "2 of 2 places taken" in post_of(c).text
+        assert "Places taken: 2 of 2" in post_of(c).text
         await c.says("amal", '/event_edit 1 start="every blursday"')
         c.expect("I could not read “every blursday” as a start time.", to="amal")
         assert "🕒 Fri, January 9, 2026, 19:00 (Berlin)" in post_of(c).text
@@ -480,7 +480,7 @@ async def test_a_post_older_than_the_outbox_week_is_still_edited_and_unpinned() 
         await c.app.outbox.prune()
         c.app.outbox._message_ids.clear()  # as after a restart: only the database knows
         await c.presses("sara", "Going")
-        assert "\n1 of 5 place" in post_of(c).text  # the edit reached the 9-day-old post
+        assert "Places taken: 1 of 5" in post_of(c).text  # the edit reached the 9-day-old post
         await c.advance("10d")  # past the 20th, 19:00 Berlin: the event ended
         assert c.platform.pinned == set()
         assert not [s for s in c.sent if "older than" in s.text]  # no admin told of a loss

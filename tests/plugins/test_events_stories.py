@@ -24,10 +24,10 @@ def test_events_story_in_english() -> None:
             "(Berlin).") in text
     assert ("(DM to lina) 🎉 A place freed up: you are going to Book club on Thu, January 8, "
             "2026, 18:00 (Berlin).") in text
-    assert "2 of 2 places taken · 1 maybe · 1 can't come" in text
+    assert "Places taken: 2 of 2 · 1 maybe · 1 can't come" in text
     # omar's "not this one" is for the 8th only: on the 15th lina waits again
     assert ("• #1 Book club — Thu, January 15, 2026, 18:00 (Berlin)\n"
-            "  2 of 2 places taken · 1 on the waitlist · 1 maybe") in text
+            "  Places taken: 2 of 2 · 1 on the waitlist · 1 maybe") in text
     assert text.count("[2026-01-07 17:00] Majlis: (DM to") == 2  # 24 h before: sara, lina
     assert "[2026-01-08 16:00] Majlis: (DM to lina) ⏰ Reminder: Book club starts" in text
     assert "(DM to omar) ⏰" not in text and "(DM to hadi) ⏰" not in text
@@ -54,7 +54,7 @@ def test_events_story_in_english() -> None:
     assert ("(only owner sees) Moved to Fri, January 30, 2026, 19:00 (Berlin); I told 3 "
             "members who said yes.") in text
     assert ("• #1 Book club — Fri, January 30, 2026, 19:00 (Berlin)\n"
-            "  2 of 2 places taken · 1 on the waitlist · 1 maybe") in text
+            "  Places taken: 2 of 2 · 1 on the waitlist · 1 maybe") in text
     assert "January 29" not in text.rpartition("sara: /events")[2]  # the last listing
 
 
