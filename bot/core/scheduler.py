@@ -12,12 +12,13 @@ returned is the occurrence recorded as fired and the item moved on (to the next 
 when it recurs), in one transaction. On the real clock up to :data:`IN_FLIGHT` due jobs run
 at once, started in time order (a slow job holds one place, the others go on); an item's
 own occurrences never overlap, since its next one is neither due nor claimable before the
-one running is recorded. A process killed mid-firing leaves the lease to run
-out; the occurrence is then claimed again (at start-up, at the poll or by the alarm set
-for the lease's end) and run again: handlers are idempotent. (A batch that is behind
-records its firings in groups, so a kill then re-runs up to a group.) A firing missed while the bot
-was down is run once late or skipped, by the rule the job declared. With a
-:class:`ManualClock`, :meth:`Scheduler.advance` fires due items in time order instead.
+one running is recorded. A process killed mid-firing leaves the lease to run out; the
+occurrence is then claimed again (at start-up, at the poll or by the alarm set for the
+lease's end) and run again: handlers are idempotent. (A batch that is behind records its
+firings in groups, so a kill then re-runs up to a group besides the jobs that were
+running.) A firing missed while the bot was down is run once late or skipped, by the rule
+the job declared. With a :class:`ManualClock`, :meth:`Scheduler.advance` fires due items in
+time order, one at a time, instead.
 """
 
 from __future__ import annotations
