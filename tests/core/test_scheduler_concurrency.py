@@ -224,7 +224,7 @@ async def test_a_kill_mid_burst_loses_nothing_and_repeats_nothing_recorded(
     plain = Scheduler(db, ManualClock(datetime.now(UTC)), _noop, _run_late)
     due = datetime.now(UTC) + timedelta(seconds=2)
     items = {f"k{i}": await _store(plain, f"k{i}", due + timedelta(milliseconds=20 * i))
-             for i in range(100)}
+             for i in range(200)}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = await asyncio.create_subprocess_exec(sys.executable, "-c", CHILD, db.url,
                                                  str(log), env=env)
@@ -240,7 +240,7 @@ async def test_a_kill_mid_burst_loses_nothing_and_repeats_nothing_recorded(
         await asyncio.wait_for(child.wait(), 10)
     lines = log.read_text().splitlines()
     done = {line.split()[1] for line in lines if line.startswith("done")}
-    assert 40 <= len(done) < 100  # killed mid-burst
+    assert 40 <= len(done) < 200  # killed mid-burst
     recorded = {key for key, item in items.items()
                 if [o for _, o in await db.job_runs_of(item)] == ["fired"]}
     assert recorded <= done  # recorded only once its job returned
