@@ -9,12 +9,16 @@ Each occurrence fires at least once and, in normal operation, once. Claiming a d
 occurrence leases it (item, occurrence) for :data:`LEASE`: no other scheduler can claim it
 while the lease holds, and the item keeps it as its next run. Only once the job's handler
 returned is the occurrence recorded as fired and the item moved on (to the next occurrence
-when it recurs), in one transaction. A process killed mid-firing leaves the lease to run
-out; the occurrence is then claimed again (at start-up, at the poll or by the alarm set
-for the lease's end) and run again: handlers are idempotent. (A batch that is behind
-records its firings in groups, so a kill then re-runs up to a group.) A firing missed while the bot
-was down is run once late or skipped, by the rule the job declared. With a
-:class:`ManualClock`, :meth:`Scheduler.advance` fires due items in time order instead.
+when it recurs), in one transaction. On the real clock up to :data:`IN_FLIGHT` due jobs run
+at once, started in time order (a slow job holds one place, the others go on); an item's
+own occurrences never overlap, since its next one is neither due nor claimable before the
+one running is recorded. A process killed mid-firing leaves the lease to run out; the
+occurrence is then claimed again (at start-up, at the poll or by the alarm set for the
+lease's end) and run again: handlers are idempotent. (A batch that is behind records its
+firings in groups, so a kill then re-runs up to a group besides the jobs that were
+running.) A firing missed while the bot was down is run once late or skipped, by the rule
+the job declared. With a :class:`ManualClock`, :meth:`Scheduler.advance` fires due items in
+time order, one at a time, instead.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -60,6 +65,19 @@ BEHIND = timedelta(milliseconds=250)
 RECORD_GROUP = 50
 #: Due items read per query when many are due at once.
 DUE_BATCH = 500
+#: How many due jobs run at once on the real clock (a manual clock runs one at a time).
+IN_FLIGHT = 8
+
+
+@dataclass
+class _Batch:
+    """Occurrences one claim leased: the token of their leases and how their jobs went."""
+
+    token: str
+    tasks: list[asyncio.Task[bool]] = field(default_factory=list)
+    #: What a job of the batch raised past its handler (the process is dying, or recording
+    #: failed): nothing more of the batch starts, and what it claimed stays leased.
+    failed: BaseException | None = None
 
 
 class Misfire(StrEnum):
@@ -140,11 +158,14 @@ class Scheduler:
         fire: Fire,
         misfire_of: Callable[[str, str], Misfire],
         settle: Callable[[], Awaitable[None]] | None = None,
+        in_flight: int | None = None,
     ) -> None:
         """``fire`` runs one item's job; ``misfire_of(plugin, job)`` gives its rule.
 
         ``settle`` waits for what a firing set off (its messages), so that on a manual
         clock every effect happens at the firing's time, before the clock moves on.
+        ``in_flight`` is how many due jobs run at once: :data:`IN_FLIGHT` on the real
+        clock, one on a manual clock (firings there happen in time order, one by one).
         """
         self.db = db
         self._settle = settle
@@ -153,8 +174,19 @@ class Scheduler:
         self._misfire_of = misfire_of
         self._aps: AsyncIOScheduler | None = None
         self._armed: datetime | None = None
+        #: Held while due items are claimed and their jobs started (not while they run).
         self._running = asyncio.Lock()
         self._stopping = False
+        self._slots = asyncio.Semaphore(in_flight or (1 if clock.manual else IN_FLIGHT))
+        #: Items whose job runs now (in this process), and those jobs.
+        self._busy: set[int] = set()
+        self._firings: set[asyncio.Task[bool]] = set()
+        #: Runs the alarm and the poll started (ours: APScheduler cancels its own at stop).
+        self._wakes: set[asyncio.Task[None]] = set()
+        #: Firings done but not recorded yet (a batch that is behind records in groups).
+        self._pending: list[tuple[int, datetime, str, datetime | None]] = []
+        #: When the job waiting for a place to run was due (None: none waits).
+        self._waiting: datetime | None = None
         self.fired = 0
 
     # -- life cycle ---------------------------------------------------------------------
@@ -171,7 +203,7 @@ class Scheduler:
         if not self.clock.manual:
             self._aps = AsyncIOScheduler(timezone=UTC)
             self._aps.add_job(
-                self.run_due,
+                self._wake,
                 IntervalTrigger(seconds=POLL_INTERVAL_SECONDS),
                 id="majlis-poll",
                 coalesce=True,
@@ -181,20 +213,25 @@ class Scheduler:
         await self.run_due()
 
     async def stop(self) -> None:
-        """Stop the alarms (what is stored stays) and wait for the firing in progress.
+        """Stop the alarms (what is stored stays) and wait for the firings in progress.
 
-        A batch in progress ends after the job that is running: the occurrences it claimed
-        and did not start are given back, so the next start runs them at once.
+        A batch in progress starts no more jobs: the occurrences it claimed and did not
+        start are given back, so the next start runs them at once. The jobs running finish
+        (up to :data:`STOP_WAIT_SECONDS`) and are recorded.
         """
         self._stopping = True
         if self._aps is not None:
+            # only the alarms: their runs are our tasks, which its shutdown does not cancel
             self._aps.shutdown(wait=False)
             self._aps = None
         self._armed = None
-        try:  # let a firing in progress finish, so that it is recorded
+        try:  # let the firings in progress finish, so that they are recorded
             async with asyncio.timeout(STOP_WAIT_SECONDS):
                 await self._running.acquire()
-            self._running.release()
+                self._running.release()
+                while self._wakes or self._firings:
+                    await asyncio.wait({*self._wakes, *self._firings})
+                await self._flush()
         except TimeoutError:
             log.warning("a scheduled job was still running at shutdown; it runs again once "
                         "its lease ends")
@@ -213,14 +250,30 @@ class Scheduler:
             replace_existing=True,
             misfire_grace_time=None,
             coalesce=True,
-            # re-armed from inside a firing that has not returned yet: run_due is
-            # serialized by its own lock, so a second instance must not be skipped
             max_instances=4,
         )
 
     async def _alarm(self) -> None:
         self._armed = None
-        await self.run_due()
+        await self._wake()
+
+    async def _wake(self) -> None:
+        """Run what is due in a task of ours, and return at once.
+
+        Run inside APScheduler's job, a firing would be cancelled by its shutdown (it
+        cancels the coroutine jobs still running) instead of finishing and being recorded.
+        """
+        if self._stopping:
+            return
+        task = asyncio.get_running_loop().create_task(self._run_due_logged())
+        self._wakes.add(task)
+        task.add_done_callback(self._wakes.discard)
+
+    async def _run_due_logged(self) -> None:
+        try:
+            await self.run_due()
+        except Exception:
+            log.exception("running the due scheduled jobs failed; the poll tries again")
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -291,43 +344,50 @@ class Scheduler:
     async def run_due(self) -> int:
         """Fire every item whose time has come, soonest first; returns how many fired.
 
-        The due items are leased together in one transaction, then fired in order, each
-        recorded once its handler returned.
+        The due items are leased together in one transaction, then their jobs started in
+        order, as places free up (:data:`IN_FLIGHT`), each recorded once its handler
+        returned. Claiming and starting is one run at a time; the jobs it started run on
+        while the next run (the alarm of a job due meanwhile) claims and starts more.
         """
         if self._stopping:
             return 0
-        async with self._running:
-            count = 0
-            token = uuid.uuid4().hex
-            renewing: asyncio.Task[None] | None = None
-            try:
+        renewing: list[asyncio.Task[None]] = []
+        batches: list[_Batch] = []
+        try:
+            async with self._running:
                 while not self._stopping:
                     now = self.clock.now()
-                    due = await self.db.due_items(now, limit=DUE_BATCH)
+                    due = [item for item in await self.db.due_items(now, limit=DUE_BATCH)
+                           if item.id not in self._busy]
                     if not due:
                         break
                     plans = [self._plan(item, now) for item in due]
+                    batch = _Batch(uuid.uuid4().hex)
                     claimed = await self.db.claim_occurrences(
                         [(item.id, plan[0]) for item, plan in zip(due, plans, strict=True)],
                         now,
                         now + LEASE,
-                        token,
+                        batch.token,
                     )
                     mine = [(item, plan)
                             for item, plan, ok in zip(due, plans, claimed, strict=True) if ok]
-                    if mine and renewing is None:
-                        renewing = asyncio.get_running_loop().create_task(self._renew(token))
-                    count += await self._fire_claimed(mine, token)
-                    if len(due) < DUE_BATCH or not mine:  # none claimed: they would return
-                        break
-            finally:
-                if renewing is not None:
-                    renewing.cancel()
-            if self._stopping:
-                return count
-            self._armed = None
-            self._arm(await self.db.earliest_due())
-            return count
+                    if mine:
+                        renewing.append(
+                            asyncio.get_running_loop().create_task(self._renew(batch.token)))
+                    batches.append(batch)
+                    await self._start_claimed(mine, batch)
+                    if len(due) < DUE_BATCH or not mine or batch.failed is not None:
+                        break  # none claimed: they would return
+                if not self._stopping:
+                    self._armed = None
+                    self._arm(await self.db.earliest_due())
+            count = 0
+            for batch in batches:
+                count += await self._finish(batch)
+        finally:
+            for task in renewing:
+                task.cancel()
+        return count
 
     async def _renew(self, token: str) -> None:
         """Keep the leases of a batch in progress from running out while it works."""
@@ -361,24 +421,23 @@ class Scheduler:
 
     async def _run(self, item: ScheduledRow, now: datetime) -> int:
         plan = self._plan(item, now)
-        token = uuid.uuid4().hex
-        claimed = await self.db.claim_occurrences([(item.id, plan[0])], now, now + LEASE, token)
+        batch = _Batch(uuid.uuid4().hex)
+        claimed = await self.db.claim_occurrences([(item.id, plan[0])], now, now + LEASE,
+                                                  batch.token)
         if not claimed[0]:
             return 0
-        return await self._fire_claimed([(item, plan)], token)
+        await self._start_claimed([(item, plan)], batch)
+        return await self._finish(batch)
 
-    async def _fire_claimed(
+    async def _start_claimed(
         self,
         claimed: list[tuple[ScheduledRow, tuple[datetime, str, datetime | None, bool]]],
-        token: str,
-    ) -> int:
-        """Fire leased occurrences in order (missed ones to skip are recorded at once).
+        batch: _Batch,
+    ) -> None:
+        """Start the jobs of leased occurrences in order (missed ones to skip are recorded).
 
-        Each firing is recorded before the next job starts. When the batch is behind (the
-        next job is already :data:`BEHIND` late: a backlog after an outage, or more due at
-        once than single writes keep up with), up to :data:`RECORD_GROUP` firings are
-        recorded together instead; a process killed meanwhile runs that group again.
-        Stopping ends the batch after the job that runs and gives the rest back.
+        Each starts once a place is free. Stopping (or a job of the batch failing past its
+        handler) starts no more: on stopping, the occurrences not started are given back.
         """
         skipped = [(item, plan) for item, plan in claimed if plan[1] == "skipped"]
         for item, (occurrence, _, _, _) in skipped:
@@ -391,24 +450,67 @@ class Scheduler:
             )
         await self._record([(item.id, plan[0], "skipped", plan[2]) for item, plan in skipped])
         to_fire = [(item, plan) for item, plan in claimed if plan[1] != "skipped"]
-        pending: list[tuple[int, datetime, str, datetime | None]] = []
-        count = 0
-        for index, (item, plan) in enumerate(to_fire):
-            if self._stopping:
-                await self._record(pending)
-                await self.db.release_leases(
-                    token, [(rest.id, rest_plan[0]) for rest, rest_plan in to_fire[index:]]
-                )
-                return count
-            if await self._fire_planned(item, plan):
-                pending.append((item.id, plan[0], "fired", plan[2]))
-                count += 1
-            following = to_fire[index + 1][1][0] if index + 1 < len(to_fire) else None
-            behind = following is not None and self.clock.now() - following > BEHIND
-            if not behind or len(pending) >= RECORD_GROUP:
-                await self._record(pending)
-        await self._record(pending)
-        return count
+        loop = asyncio.get_running_loop()
+        try:
+            for index, (item, plan) in enumerate(to_fire):
+                self._waiting = plan[0]
+                await self._slots.acquire()
+                if self._stopping or batch.failed is not None:
+                    self._slots.release()
+                    if batch.failed is None:
+                        await self.db.release_leases(
+                            batch.token,
+                            [(rest.id, rest_plan[0]) for rest, rest_plan in to_fire[index:]])
+                    return
+                self._busy.add(item.id)
+                task = loop.create_task(self._fire_one(item, plan, batch))
+                self._firings.add(task)
+                task.add_done_callback(self._firings.discard)
+                batch.tasks.append(task)
+        finally:
+            self._waiting = None
+
+    async def _fire_one(
+        self,
+        item: ScheduledRow,
+        plan: tuple[datetime, str, datetime | None, bool],
+        batch: _Batch,
+    ) -> bool:
+        """Run one leased occurrence's job and record it; False when it could not run.
+
+        It is recorded at once, unless firings are behind (the job waiting for a place is
+        already :data:`BEHIND` late: a backlog after an outage, or more due at once than
+        single writes keep up with): then up to :data:`RECORD_GROUP` firings are recorded
+        together, and a process killed meanwhile runs those again.
+        """
+        try:
+            if not await self._fire_planned(item, plan):
+                return False
+            self._pending.append((item.id, plan[0], "fired", plan[2]))
+            waiting = self._waiting
+            behind = waiting is not None and self.clock.now() - waiting > BEHIND
+            if not behind or len(self._pending) >= RECORD_GROUP:
+                await self._flush()
+            return True
+        except BaseException as exc:
+            batch.failed = exc
+            raise
+        finally:
+            self._busy.discard(item.id)
+            self._slots.release()
+
+    async def _finish(self, batch: _Batch) -> int:
+        """Wait for a batch's jobs, record what is left; how many fired."""
+        fired = 0
+        for task in batch.tasks:
+            fired += await task  # what a job raised past its handler is raised here
+        await self._flush()
+        return fired
+
+    async def _flush(self) -> None:
+        """Record the firings done and not recorded yet."""
+        done, self._pending = self._pending, []
+        await self._record(done)
 
     async def _record(self, done: list[tuple[int, datetime, str, datetime | None]]) -> None:
         """Record firings (item, occurrence, outcome, next run) and arm their next runs."""
@@ -417,7 +519,6 @@ class Scheduler:
         await self.db.record_occurrences(done, self.clock.now())
         for _, _, _, upcoming in done:
             self._arm(upcoming)
-        done.clear()
 
     async def _fire_planned(
         self, item: ScheduledRow, plan: tuple[datetime, str, datetime | None, bool]

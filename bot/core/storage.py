@@ -1092,13 +1092,14 @@ class Database:
     async def schedule_upsert(self, values: dict[str, Any]) -> int:
         """Create or replace the scheduled item with ``values['key']``; returns its id."""
         async with self.begin() as conn:
+            # one statement when it replaces (a chain of steps, each scheduling the next)
             existing = (
-                await conn.execute(select(scheduled.c.id).where(scheduled.c.key == values["key"]))
+                await conn.execute(
+                    update(scheduled).where(scheduled.c.key == values["key"]).values(**values)
+                    .returning(scheduled.c.id)
+                )
             ).scalar()
             if existing is not None:
-                await conn.execute(
-                    update(scheduled).where(scheduled.c.id == existing).values(**values)
-                )
                 return int(existing)
             result = await conn.execute(insert(scheduled).values(**values))
             key = result.inserted_primary_key

@@ -37,6 +37,19 @@ def recurrence(event: Any) -> Recurrence:
                                 event.timezone)
 
 
+def changes_from(cancelled: Sequence[datetime],
+                 own: dict[datetime, dict[str, Any]]) -> timeline.Changes:
+    """What an event's single occurrences changed (as :meth:`Lifecycle.changes` gives it).
+
+    Built from its cancelled occurrences and its occurrences' own values, as read.
+    """
+    moved = {old: v["start"] for old, v in own.items() if "start" in v}
+    return timeline.Changes(
+        tuple(cancelled), moved,
+        {moved.get(old, old): timedelta(seconds=v["duration"])
+         for old, v in own.items() if "duration" in v})
+
+
 def length(event: Any) -> timedelta:
     """How long each occurrence lasts."""
     return timedelta(seconds=int(event.duration))
@@ -59,24 +72,23 @@ class Lifecycle:
         """``changes`` of several events (two reads)."""
         cancelled = await self.store.cancelled(event_ids)
         own = await self.store.overrides_of(event_ids)
-        out = {}
-        for event_id in event_ids:
-            rows = own.get(event_id, {})
-            moved = {old: v["start"] for old, v in rows.items() if "start" in v}
-            out[event_id] = timeline.Changes(
-                cancelled.get(event_id, ()), moved,
-                {moved.get(old, old): timedelta(seconds=v["duration"])
-                 for old, v in rows.items() if "duration" in v})
-        return out
+        return {event_id: changes_from(cancelled.get(event_id, ()), own.get(event_id, {}))
+                for event_id in event_ids}
 
     async def view(self, event: Any, occurrence: datetime | None,
-                   changes: timeline.Changes | None = None) -> Any:
-        """The event as one occurrence has it (its own title, place, description, length)."""
+                   changes: timeline.Changes | None = None,
+                   overrides: dict[datetime, dict[str, Any]] | None = None) -> Any:
+        """The event as one occurrence has it (its own title, place, description, length).
+
+        ``overrides`` are the event's occurrences' own values when already read.
+        """
         if occurrence is None:
             return event
         if changes is None:
             changes = await self.changes(event)
-        own = (await self.store.overrides(event.id)).get(changes.original(occurrence))
+        if overrides is None:
+            overrides = await self.store.overrides(event.id)
+        own = overrides.get(changes.original(occurrence))
         if not own:
             return event
         texts = {k: v for k, v in own.items() if k != "start"}

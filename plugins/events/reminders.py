@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot import CommunityRef, Context, MemberRef
-from plugins.events import render, timeline
-from plugins.events.lifecycle import Lifecycle, length, recurrence
+from plugins.events import render, rsvp, timeline
+from plugins.events.lifecycle import Lifecycle, changes_from, length, recurrence
 
 if TYPE_CHECKING:
     from plugins.events.rsvp import Answers
-    from plugins.events.store import EventStore
+    from plugins.events.store import EventStore, Moment
 
 
 class Reminders:
@@ -36,24 +36,29 @@ class Reminders:
     async def tick(self, ctx: Context, data: dict[str, Any]) -> list[str]:
         """Plan the next step, then act on this one's moments; what was done (for logs)."""
         community = ctx.community
-        event = await self.store.event(int(data["event"]), community.key)
-        if event is None or event.status != "live":
-            return ["gone"]
         step = timeline.Step.from_data(data)
         now = ctx.now()
         config = await self.lifecycle.settings(community)
-        # after an outage, moments too old to act on are not walked through one by one
-        async with self.answers.lock(event.id):  # not between a move's write and its plan
-            changes = await self.lifecycle.changes(event)
+        event_id = int(data["event"])
+        # not between a move's write and its plan; all it reads is read at once (one
+        # connection), the answers a reminder goes to included
+        async with self.answers.lock(event_id):
+            read = await self.store.moment(event_id, community.key)
+            if read is None:
+                return ["gone"]
+            event = read.event
+            changes = changes_from(read.cancelled, read.overrides)
+            # after an outage, moments too old to act on are not walked through one by one
             lookback = (max(config.reminders, default=timedelta(0))
                         + changes.longest(length(event)))
             upcoming = await self.lifecycle.plan(community, event,
                                                  max(step.at, now - lookback), changes)
-        return [await self._act(ctx, event, moment, upcoming, changes)
+        return [await self._act(ctx, read, moment, upcoming, changes)
                 for moment in step.moments]
 
-    async def _act(self, ctx: Context, event: Any, moment: timeline.Moment,
+    async def _act(self, ctx: Context, read: Moment, moment: timeline.Moment,
                    upcoming: timeline.Step | None, changes: timeline.Changes) -> str:
+        event = read.event
         community = ctx.community
         now = ctx.now()
         if moment.occurrence in changes.excluded:
@@ -66,7 +71,7 @@ class Reminders:
                 for m in upcoming.moments)
             if now >= moment.occurrence or later_due:
                 return "skipped"
-            return await self._remind(ctx, event, moment.occurrence, changes)
+            return await self._remind(ctx, read, moment.occurrence, changes)
         if moment.kind == timeline.START:
             await self.answers.freeze(event, moment.occurrence)
             await self.lifecycle.refresh(community, event.id)
@@ -83,10 +88,12 @@ class Reminders:
             return "ended, unpinned"
         return "ended"
 
-    async def _remind(self, ctx: Context, event: Any, occurrence: datetime,
+    async def _remind(self, ctx: Context, read: Moment, occurrence: datetime,
                       changes: timeline.Changes) -> str:
-        seats = await self.answers.seats_at(event, occurrence)
-        event = await self.lifecycle.view(event, occurrence, changes)
+        """Tell those going (as the tick read the answers, under the event's lock)."""
+        seats = rsvp.seats(rsvp.effective(read.series, read.once, occurrence),
+                           read.event.capacity)
+        event = await self.lifecycle.view(read.event, occurrence, changes, read.overrides)
         shared = self.lifecycle.shared(ctx.community, event)
         told = await self.lifecycle.tell(
             shared, seats.going,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,23 @@ from sqlalchemy import delete, func, select, update
 from bot import MemberRef
 
 from .tables import attendance, cancelled, events, overrides, rsvps, series_rsvps, zones
+
+
+def _own_values(row: Any) -> dict[str, Any]:
+    """An overridden occurrence's own values (only those set)."""
+    return {k: getattr(row, k) for k in ("title", "place", "description", "start", "duration")
+            if getattr(row, k) is not None}
+
+
+@dataclass(frozen=True)
+class Moment:
+    """An event as one of its moments reads it (see :meth:`EventStore.moment`)."""
+
+    event: Any
+    cancelled: tuple[datetime, ...]
+    overrides: dict[datetime, dict[str, Any]]
+    series: list[Any]
+    once: list[Any]
 
 
 class EventStore:
@@ -54,6 +72,27 @@ class EventStore:
         async with self.db.connect() as conn:
             return (await conn.execute(select(events).where(
                 events.c.id == event, events.c.community == community))).first()
+
+    async def moment(self, event: int, community: str) -> Moment | None:
+        """What an event's moment (a reminder, its start, its end) reads, on one connection.
+
+        The event, its cancelled occurrences, its occurrences' own values and its answers
+        (as :meth:`cancelled`, :meth:`overrides` and :meth:`answers` give them); None when
+        the event is not live (or not there).
+        """
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(events).where(
+                events.c.id == event, events.c.community == community))).first()
+            if row is None or row.status != "live":
+                return None
+            gone = sorted(r.occurrence for r in await conn.execute(
+                select(cancelled.c.occurrence).where(cancelled.c.event == event)))
+            own = {r.occurrence: _own_values(r) for r in await conn.execute(
+                select(overrides).where(overrides.c.event == event))}
+            series = list(await conn.execute(select(series_rsvps).where(
+                series_rsvps.c.event == event)))
+            once = list(await conn.execute(select(rsvps).where(rsvps.c.event == event)))
+        return Moment(row, tuple(gone), own, series, once)
 
     async def live(self, community: str) -> list[Any]:
         """The community's live events."""
@@ -154,9 +193,7 @@ class EventStore:
         async with self.db.connect() as conn:
             for r in await conn.execute(select(overrides).where(
                     overrides.c.event.in_(list(event_ids)))):
-                out.setdefault(r.event, {})[r.occurrence] = {
-                    k: getattr(r, k) for k in ("title", "place", "description", "start",
-                                               "duration") if getattr(r, k) is not None}
+                out.setdefault(r.event, {})[r.occurrence] = _own_values(r)
         return out
 
     async def unmove(self, event: int, originals: Sequence[datetime]) -> None:

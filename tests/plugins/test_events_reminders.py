@@ -6,8 +6,12 @@ The clock starts Monday 2026-01-05 09:00 UTC; "tomorrow 18:00" in Europe/Berlin 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
 
 from bot import Capability
 from bot.testing import START, FakeCommunity, Sent
@@ -182,3 +186,29 @@ async def test_arabic_community_one_post_in_arabic_for_the_closed_dms() -> None:
         (post,) = [s for s in fired if s.to is None]
         assert sorted(post.mentions) == ["hadi", "lina", "noor", "omar", "sara"]
         assert post.text.startswith("@sara @omar @lina @hadi @noor ⏰ تذكير: تبدأ حلقة القراءة في")
+
+
+async def test_a_reminder_reads_its_event_and_answers_at_once() -> None:
+    """A burst of reminders is many of these jobs: each reads the event, its changed
+    occurrences and its answers in one go (one connection, each table once)."""
+    async with club() as c:
+        await set_up(c)
+        await c.advance("7h59m")
+        reads: list[tuple[Any, str]] = []  # (the connection, kept: its id is not reused)
+
+        def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            found = re.search(r"\bFROM\s+(events_\w+)", statement)
+            if statement.lstrip().startswith("SELECT") and found:
+                reads.append((conn, found.group(1)))
+
+        engine = c.app.kernel.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            fired = await c.advance("1m")  # the 24 h reminder
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert sorted(to or "" for to, _ in reminders(fired)) == ["omar", "sara"]
+        assert sorted(table for _, table in reads) == [
+            "events_cancelled", "events_events", "events_overrides", "events_rsvps",
+            "events_series_rsvps"]
+        assert len({id(conn) for conn, _ in reads}) == 1
