@@ -18,7 +18,7 @@ member joins the pair that suits them best (a trio); optional groups of 3–4 me
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,6 +124,41 @@ class Scorer:
             mask >>= _CHUNK
         return total
 
+    def fast_score(self) -> Callable[[int, int], float]:
+        """:meth:`score` as a closure over local lists (local search calls it often).
+
+        The same sums in the same order, so the same floats, without attribute lookups:
+        ~300,000 calls at 10,000 members. Bridge mode keeps :meth:`score`.
+        """
+        masks, avail, avail_n = self.masks, self.avail, self.avail_n
+        tables = self.tables
+        factor, availability = self.shared_factor, self.w.availability
+        if self.bridge or len(tables) > 3:
+            return self.score
+        t0 = tables[0] if tables else [0.0] * 256
+        t1 = tables[1] if len(tables) > 1 else None
+        t2 = tables[2] if len(tables) > 2 else None
+
+        def score(i: int, j: int) -> float:
+            mask = masks[i] & masks[j]
+            total = 0.0
+            if mask:
+                total += t0[mask & 0xFF]
+                mask >>= 8
+                if mask and t1 is not None:
+                    total += t1[mask & 0xFF]
+                    mask >>= 8
+                    if mask and t2 is not None:
+                        total += t2[mask & 0xFF]
+            s = total * factor
+            ai, aj = avail[i], avail[j]
+            if ai and aj:
+                ni, nj = avail_n[i], avail_n[j]
+                s += availability * (ai & aj).bit_count() / (ni if ni < nj else nj)
+            return s
+
+        return score
+
     def score(self, i: int, j: int) -> float:
         """The score of putting members ``i`` and ``j`` together."""
         s = self.shared_weight(self.masks[i] & self.masks[j]) * self.shared_factor
@@ -143,7 +178,7 @@ class Scorer:
 def _complete(sc: Scorer, n: int, ban: list[set[int]], mate: list[int]) -> None:
     """Pair the leftovers of the greedy pass: best allowed partner among them, else augment."""
     left = [i for i in range(n) if mate[i] < 0]
-    score = sc.score
+    score = sc.fast_score()
     while len(left) >= 2:
         i = left.pop()
         options = [j for j in left if j not in ban[i]]
@@ -164,7 +199,7 @@ def _complete(sc: Scorer, n: int, ban: list[set[int]], mate: list[int]) -> None:
 
 def _augment(sc: Scorer, n: int, ban: list[set[int]], mate: list[int], u: int, v: int) -> bool:
     best: tuple[float, int, int] | None = None
-    score = sc.score
+    score = sc.fast_score()
     for c in range(n):
         d = mate[c]
         if d < 0 or c in ban[u] or d in ban[v] or c in (u, v):
@@ -199,7 +234,7 @@ def _two_opt(
     Only members in ``todo`` start a search; members whose pair changed are searched again in
     the next pass. Candidate lists are sorted by weight, so a bound ends each scan early.
     """
-    score = sc.score
+    score = sc.fast_score()
     bound = _bounds(sc)
     pw = [score(i, j) if j >= 0 else 0.0 for i, j in enumerate(mate)]
     work = sorted(set(todo))
@@ -252,7 +287,7 @@ def _three_opt(
     New pairs (a, c) and (d, e) come from candidate lists, so only (f, b) is scored afresh.
     Returns the members whose partner changed.
     """
-    score = sc.score
+    score = sc.fast_score()
     bound = _bounds(sc)
     pw = [score(i, j) if j >= 0 else 0.0 for i, j in enumerate(mate)]
     top = max((ws[0][1] for ws in nbrs if ws), default=0.0)
