@@ -5,6 +5,7 @@ A refused value changes nothing and says what is allowed (the settings model dec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,12 @@ def _find(config: OnboardingSettings, token: str) -> Interest | None:
     return next((i for i in config.interests
                  if str(i.id) == token or token.casefold() in
                  {name.casefold() for name in (i.label, *i.labels.values())}), None)
+
+
+def _changed(config: OnboardingSettings, interest: Interest,
+             change: Callable[[dict[str, Any]], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The interests as stored, with ``change`` applied to ``interest``'s entry."""
+    return [change(i) if i["id"] == interest.id else i for i in _dump(config.interests)]
 
 
 class Admin:
@@ -97,6 +104,20 @@ class Admin:
         await ctx.reply(ctx.t("There is no interest “{token}”. Interests: {known}.",
                               token=token, known=known))
 
+    async def _interest_and_rest(
+        self, ctx: Context, config: OnboardingSettings, value: str
+    ) -> tuple[Interest, str] | None:
+        """The interest ``value`` starts with (id or a name) and what follows it.
+
+        None, once the admin is told which interests exist, when there is no such interest.
+        """
+        token, _, rest = value.partition(" ")
+        found = _find(config, token)
+        if found is None:
+            await self._unknown_interest(ctx, config, token)
+            return None
+        return found, rest
+
     async def _setup_interest_remove(
         self, ctx: Context, config: OnboardingSettings, value: str
     ) -> None:
@@ -111,17 +132,15 @@ class Admin:
     async def _setup_interest_rename(
         self, ctx: Context, config: OnboardingSettings, value: str
     ) -> None:
-        token, _, label = value.partition(" ")
-        found = _find(config, token)
-        if found is None:
-            await self._unknown_interest(ctx, config, token)
+        named = await self._interest_and_rest(ctx, config, value)
+        if named is None:
             return
+        found, label = named
         if not label.strip():
             await ctx.reply(ctx.t("Give the id and the new name, e.g. /onboarding_setup "
                                   "interest_rename 1 Reading"))
             return
-        items = [dict(i, label=label.strip()) if i["id"] == found.id else i
-                 for i in _dump(config.interests)]
+        items = _changed(config, found, lambda i: dict(i, label=label.strip()))
         if await self._save(ctx, "interests", items):
             await ctx.reply(ctx.t("Renamed {old} to {new}; members keep their choice.",
                                   old=found.label, new=label.strip()))
@@ -129,41 +148,37 @@ class Admin:
     async def _setup_interest_label(
         self, ctx: Context, config: OnboardingSettings, value: str
     ) -> None:
-        token, _, rest = value.partition(" ")
-        found = _find(config, token)
-        if found is None:
-            await self._unknown_interest(ctx, config, token)
+        named = await self._interest_and_rest(ctx, config, value)
+        if named is None:
             return
+        found, rest = named
         language, _, label = rest.strip().partition(" ")
         if not language:
             await ctx.reply(ctx.t("Give the id, a language and the name in it, e.g. "
                                   "/onboarding_setup interest_label 1 ar القراءة"))
             return
-        label = label.strip()
-        items = []
-        for item in _dump(config.interests):
-            if item["id"] == found.id:
-                labels = {k: v for k, v in item["labels"].items() if k != language.lower()}
-                item = dict(item, labels={**labels, language: label} if label else labels)
-            items.append(item)
-        if await self._save(ctx, "interests", items):
+        label, language = label.strip(), language.lower()
+
+        def named_in(item: dict[str, Any]) -> dict[str, Any]:
+            labels = {k: v for k, v in item["labels"].items() if k != language}
+            return dict(item, labels={**labels, language: label} if label else labels)
+
+        if await self._save(ctx, "interests", _changed(config, found, named_in)):
             await ctx.reply(
                 ctx.t("{label} is named {name} in {language}.", label=found.label,
-                      name=label, language=language.lower()) if label else
+                      name=label, language=language) if label else
                 ctx.t("{label} has no name of its own in {language} now.",
-                      label=found.label, language=language.lower()))
+                      label=found.label, language=language))
 
     async def _setup_interest_role(
         self, ctx: Context, config: OnboardingSettings, value: str
     ) -> None:
-        token, _, role = value.partition(" ")
-        found = _find(config, token)
-        if found is None:
-            await self._unknown_interest(ctx, config, token)
+        named = await self._interest_and_rest(ctx, config, value)
+        if named is None:
             return
+        found, role = named
         role = role.strip().lstrip("@")
-        items = [dict(i, role=role or None) if i["id"] == found.id else i
-                 for i in _dump(config.interests)]
+        items = _changed(config, found, lambda i: dict(i, role=role or None))
         if await self._save(ctx, "interests", items):
             await ctx.reply(ctx.t("{label} now grants the role {role}.", label=found.label,
                                   role=role) if role else
