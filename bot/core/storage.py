@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -570,12 +571,17 @@ class Database:
         add: Sequence[str] = (),
         replace: Sequence[str] = (),
     ) -> None:
-        """Write a batch of rows in one transaction (see :meth:`upsert_statement`)."""
+        """Write a batch of rows in one transaction (see :meth:`upsert_statement`).
+
+        The rows are written in key order: each lands next to the one before in the
+        table's index, so a batch of thousands touches each page once instead of thrashing
+        a small page cache (several times faster on a large table).
+        """
         if not rows:
             return
         async with self.begin() as conn:
             await conn.execute(self.upsert_statement(table, keys, add=add, replace=replace),
-                               list(rows))
+                               sorted(rows, key=itemgetter(*keys)))
 
     async def insert_ignore(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         """Insert rows, skipping those whose key exists, in one transaction."""

@@ -12,6 +12,7 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, Literal
 
 from sqlalchemy import String, delete, func, select, type_coerce, update
@@ -247,7 +248,9 @@ class PollStore:
             },
         )
         async with self.db.begin() as conn:
-            await conn.execute(stmt, list(rows))
+            # in key order: each row lands beside the one before in the index (a batch of
+            # thousands touches each page once instead of thrashing the page cache)
+            await conn.execute(stmt, sorted(rows, key=itemgetter("community", "member")))
 
     # -- reminders --------------------------------------------------------------------------
 
