@@ -3,7 +3,9 @@
 This is the hot path: every message passes here. A handler is either synchronous
 (``def``: it runs inline, counts in memory, never waits — the hot-path handlers) or
 asynchronous (``async def``: it runs as its own task, so a slow handler delays no other
-and every ``await`` inside it — locks, timeouts, futures — belongs to that task). A handler
+handler's work, and every ``await`` inside it — locks, timeouts, futures — belongs to that
+task; only what a later handler of the same event *sends* waits for what the slow one
+sends, and for at most :data:`~bot.core.causal.CAUSAL_WAIT`, see below). A handler
 that raises is logged with its plugin, event and community, counted and stored; admins are
 told once an hour per plugin, and the member whose command or button it was is answered.
 
