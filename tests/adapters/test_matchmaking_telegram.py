@@ -53,6 +53,8 @@ async def test_a_round_introduces_privately_falls_back_and_checks_in(
         assert "open a private chat with me" in body
         assert f"tg://user?id={where.sara['id']}" in body  # pings only Sara
         assert f"tg://user?id={bob}" not in body
+        # the deep link that starts the bot, so her next messages can arrive privately
+        assert button(fallback, "Open a private chat with me")["url"].startswith("https://t.me/")
         await sent_to(fake, where.chat_id, "Round 1 of matchmaking: 1 group was introduced")
 
         await app.scheduler.advance(timedelta(days=4, minutes=1))
