@@ -50,6 +50,7 @@ async def test_a_round_introduces_privately_falls_back_and_checks_in(
         assert "You share: chess, python." in text_of(intro)
         fallback = await sent_to(fake, where.chat_id, "you are matched with Bob this round")
         body = text_of(fallback)
+        assert "and you share: chess, python. I could not write to you privately" in body
         assert "open a private chat with me" in body
         assert f"tg://user?id={where.sara['id']}" in body  # pings only Sara
         assert f"tg://user?id={bob}" not in body

@@ -528,3 +528,24 @@ async def test_the_repeat_window_is_the_number_of_rounds_set() -> None:
         assert rounds_[0]["sara"] == {"omar"} and rounds_[0]["lina"] == {"adam"}
         assert not (rounds_[1]["sara"] & rounds_[0]["sara"])  # the next round: kept apart
         assert rounds_[2] == rounds_[0]  # a round later: allowed again, and the best
+
+
+
+async def test_a_member_a_private_message_misses_reads_in_the_channel_what_it_said() -> None:
+    """Only they are pinged, in their language; opening the private chat later brings the
+    next messages (the check-in), not this one, so the post names the group and its
+    interests and promises no more than that."""
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], language="ar") as club:
+        await club.set_language("omar", "en")
+        await _join(club, {"sara": "شطرنج", "omar": "شطرنج", "lina": "شطرنج"})
+        club.closes_dms("sara", "omar")
+        await club.says("amal", "/match_round")
+        sent = await club.presses("amal", "إعلان")
+        assert [s.to for s in sent if s.is_dm and s.text.startswith("🤝")] == ["lina"]
+        posts = sorted(s.text for s in sent if not s.is_dm and "@" in s.text)
+        assert posts == [
+            "@omar, you are matched with lina and sara this round, and you share: شطرنج. I "
+            "could not write to you privately: open a private chat with me so that my next "
+            "messages reach you there.",
+            "@sara، معك في هذه الجولة: lina وomar، واهتماماتك المشتركة: شطرنج. تعذّر عليّ "
+            "مراسلتك على انفراد: افتح محادثة خاصة معي لتصلك رسائلي القادمة هناك."]
