@@ -58,9 +58,12 @@ async def test_a_round_introduces_privately_falls_back_and_checks_in(
         assert button(fallback, "Open a private chat with me")["url"].startswith("https://t.me/")
         await sent_to(fake, where.chat_id, "Round 1 of matchmaking: 1 group was introduced")
 
+        fake.allow_private(int(where.sara["id"]))  # she followed the link and started the bot
         await app.scheduler.advance(timedelta(days=4, minutes=1))
         question = await sent_to(fake, bob, "Did you meet Sara this round?",
                                  where=has_button("Yes, we met"))
+        await sent_to(fake, int(where.sara["id"]), "Did you meet Bob this round?",
+                      where=has_button("Yes, we met"))  # the next message reaches her there
         fake.push(fake.callback_query_update(where.bob, question.result,
                                              button(question, "Yes, we met")["callback_data"]))
         await answered(fake, "Wonderful, thanks for telling me!")

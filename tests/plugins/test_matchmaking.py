@@ -511,10 +511,16 @@ async def test_bridge_mode_puts_newcomers_with_established_members() -> None:
         club.expect("• hadi and maya — shared: poetry", to="amal")  # interests: like with like
         await club.says("amal", "/config matchmaking mode bridge")
         await club.presses("amal", "Reshuffle")
-        partners = _partners(_intros(await club.presses("amal", "Announce")))
+        intros = _intros(await club.presses("amal", "Announce"))
+        partners = _partners(intros)
         for newcomer in ("maya", "hadi"):
             (partner,) = partners[newcomer]
             assert partner in established, partners
+            # nothing shared to name: the starter is an open question
+            assert intros[newcomer] == (f"🤝 This round you are matched with {partner}. "
+                                        "A conversation starter: "
+                                        + intros[newcomer].split("starter: ", 1)[1])
+            assert "chess" not in intros[newcomer] and "poetry" not in intros[newcomer]
 
 
 async def test_the_repeat_window_is_the_number_of_rounds_set() -> None:
