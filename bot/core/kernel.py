@@ -295,11 +295,21 @@ class Kernel:
         translator: Translator,
         channel: ChannelRef | None = None,
     ) -> BaseModel:
-        """Validate and store one setting (raises ``SettingError``)."""
+        """Validate and store one setting (raises ``SettingError``), then tell the plugin.
+
+        The plugin's :meth:`~bot.core.plugin.Plugin.settings_changed` runs once the value is
+        stored; its failure is the plugin's (logged and counted), not the writer's.
+        """
         core = self.translator("core", translator.language, community)
-        return await self.plugin_settings.set(
+        model = await self.plugin_settings.set(
             plugin, community, key, value, translator=translator, core=core, channel=channel
         )
+        try:
+            await plugin.settings_changed(community, frozenset({key}), channel)
+        except Exception as exc:
+            event = Event(id=internal_id("settings_changed"), community=community)
+            self.dispatcher.failed(plugin, event, exc)
+        return model
 
     async def privilege_of(self, community: CommunityRef, member: MemberRef) -> Privilege:
         """The member's privilege."""

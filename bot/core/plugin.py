@@ -216,6 +216,17 @@ class Plugin:
         can then read that state, and ``ctx.config``, without waiting.
         """
 
+    async def settings_changed(
+        self, community: CommunityRef, keys: frozenset[str], channel: ChannelRef | None
+    ) -> None:
+        """Called after ``keys`` of this plugin's settings were written in ``community``.
+
+        By ``/config``, a plugin's own setup command, anything that calls
+        ``kernel.set_setting`` (also while the plugin is off there, and for a reset);
+        ``channel`` is the scope written, None for the community's value. React here to
+        what reading the settings later would miss, e.g. tell other plugins by an event.
+        """
+
     # -- privacy ------------------------------------------------------------------------
 
     async def export(self, member: MemberRef) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from bot import (
     N_,
@@ -203,7 +204,8 @@ class Admin(Plugin):
         if value is None:
             await self._show(ctx, found, channel, only=key)
             return
-        new_value: Any = None if value.strip().lower() == RESET else value
+        new_value: Any = (None if value.strip().lower() == RESET
+                          else _typed(found.settings.model_fields.get(key), value))
         try:
             model = await self.app.set_setting(
                 found, ctx.community, key, new_value, translator=ctx.i18n, channel=channel
@@ -486,6 +488,28 @@ def _capabilities(plugin: Plugin, platform: str) -> frozenset[Any]:
     return found.capabilities if found is not None else frozenset()
 
 
+def _holds_records(hint: Any) -> bool:
+    """Whether a setting's type is, or contains, a pydantic model (a record)."""
+    if isinstance(hint, type) and issubclass(hint, BaseModel):
+        return True
+    return any(_holds_records(arg) for arg in get_args(hint))
+
+
+def _typed(info: FieldInfo | None, value: str) -> Any:
+    """A typed value for the settings service: JSON for a setting made of records.
+
+    Records (onboarding's interests) have no ``a=1, b=2`` form, so they are typed as they
+    are shown, in JSON; text that is not JSON goes on, and the model says what it wants.
+    """
+    text = value.strip()
+    if info is None or not text.startswith(("[", "{")) or not _holds_records(info.annotation):
+        return value
+    try:
+        return json.loads(text)
+    except ValueError:
+        return value
+
+
 def _show_value(ctx: Context, value: Any) -> str:
     if value is None:
         return "—"
@@ -493,6 +517,8 @@ def _show_value(ctx: Context, value: Any) -> str:
         return ctx.i18n.plain("yes") if value else ctx.i18n.plain("no")
     if isinstance(value, BaseModel):
         return json.dumps(value.model_dump(mode="json"), ensure_ascii=False)
+    if isinstance(value, list | tuple) and value and isinstance(value[0], BaseModel):
+        return json.dumps([v.model_dump(mode="json") for v in value], ensure_ascii=False)
     if isinstance(value, ChannelRef | RoleRef):
         return value.name or value.id
     if isinstance(value, int | float):

@@ -113,11 +113,21 @@ def group_post(ctx: Context, mentions: Sequence[Markup], shared: Sequence[str],
                  who=who, starter=ask)
 
 
-def unreachable(tr: Tr, mention: Markup, others: Sequence[str]) -> Markup:
-    """Posted in the channel when a member's introduction could not be sent privately."""
+def unreachable(tr: Tr, mention: Markup, others: Sequence[str],
+                shared: Sequence[str]) -> Markup:
+    """Posted in the channel when a member's introduction could not be sent privately.
+
+    It says what the introduction would have (who, and what they share): opening the private
+    chat later brings the next messages (the check-in), not this one.
+    """
+    if shared:
+        return tr.t("{member}, you are matched with {who} this round, and you share: "
+                    "{shared}. I could not write to you privately: open a private chat with "
+                    "me so that my next messages reach you there.",
+                    member=mention, who=names(tr, others), shared=listing(tr, shared))
     return tr.t("{member}, you are matched with {who} this round. I could not write to you "
-                "privately: open a private chat with me to get the introduction.",
-                member=mention, who=names(tr, others))
+                "privately: open a private chat with me so that my next messages reach you "
+                "there.", member=mention, who=names(tr, others))
 
 
 def announced(ctx: Context, number: int, groups: int, trios: int, unplaced: int) -> Markup:

@@ -136,9 +136,9 @@ async def _introduce(ctx: Context, people: list[Placed], names: Names, pick: int
     for p, ref in zip(people, refs, strict=True):
         tr = ctx.for_member(ref)
         others = [o.name or o.member for o in people if o.member != p.member]
-        await ctx.dm(ref, render.introduction(tr, others, names.shown(shared, tr.language),
-                                              pick),
-                     fallback=render.unreachable(tr, ctx.mention(ref), others))
+        words = names.shown(shared, tr.language)
+        await ctx.dm(ref, render.introduction(tr, others, words, pick),
+                     fallback=render.unreachable(tr, ctx.mention(ref), others, words))
 
 
 async def ask(ctx: Context, store: MatchStore, rid: int, reminder: bool) -> int:

@@ -22,8 +22,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from bot import (
     N_,
     Capability,
+    ChannelRef,
     CommunityRef,
     Context,
+    InterestsNamed,
     MemberJoined,
     MemberLeft,
     MemberRef,
@@ -33,6 +35,7 @@ from bot import (
     Plugin,
     Privilege,
     command,
+    internal_id,
     job,
     on,
     on_button,
@@ -100,6 +103,20 @@ class Onboarding(Plugin):
     async def open(self, community: CommunityRef) -> None:
         """Load the members still in progress, so messages are counted without waiting."""
         self.progress.load(community.key, await self.store.load_progress(community.key))
+
+    async def settings_changed(
+        self, community: CommunityRef, keys: frozenset[str], channel: ChannelRef | None
+    ) -> None:
+        """New interests (from /onboarding_setup or /config) are named to other plugins.
+
+        Plugins that keep interests by id (matchmaking) show the new names at once.
+        """
+        if "interests" not in keys:
+            return
+        config = await self.config(community)
+        assert isinstance(config, OnboardingSettings)
+        await self.emit(InterestsNamed(id=internal_id("onboarding.interests_named"),
+                                       community=community, **Interest.named(config.interests)))
 
     async def flush_progress(self) -> None:
         """Write the message progress counted since the last flush (one transaction)."""

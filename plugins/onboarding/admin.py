@@ -13,10 +13,8 @@ from bot import (
     Attachment,
     Capability,
     Context,
-    InterestsNamed,
     Markup,
     SettingError,
-    internal_id,
 )
 from plugins.onboarding import render
 from plugins.onboarding.chart import funnel_png
@@ -57,17 +55,12 @@ class Admin:
         await getattr(self, f"_setup_{action}")(ctx, config, value.strip())
 
     async def _save(self, ctx: Context, key: str, value: Any) -> bool:
-        try:
-            saved = await self.plugin.kernel.set_setting(self.plugin, ctx.community, key, value,
-                                                         translator=ctx.i18n)
+        try:  # Onboarding.settings_changed tells other plugins what changed
+            await self.plugin.kernel.set_setting(self.plugin, ctx.community, key, value,
+                                                 translator=ctx.i18n)
         except SettingError as exc:
             await ctx.reply(exc.message)
             return False
-        if key == "interests":  # plugins that keep interests by id learn the new names
-            assert isinstance(saved, OnboardingSettings)
-            await ctx.emit(InterestsNamed(id=internal_id("onboarding.interests_named"),
-                                          community=ctx.community,
-                                          **Interest.named(saved.interests)))
         return True
 
     async def _setup_show(self, ctx: Context, config: OnboardingSettings, value: str) -> None:

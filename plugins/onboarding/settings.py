@@ -87,6 +87,8 @@ class OnboardingSettings(BaseModel):
     interests: list[Interest] = Field(
         default_factory=list, max_length=MAX_INTERESTS,
         description=N_("Interests members can pick"),
+        # /config takes (and shows) a list of records as JSON: this is how to write one
+        examples=["""'[{"id": 1, "label": "Books", "labels": {"ar": "الكتب"}}]'"""],
     )
     step_rules: bool = Field(default=True, description=N_("Ask members to accept the rules"))
     step_interests: bool = Field(default=True, description=N_("Ask members to pick interests"))

@@ -50,14 +50,20 @@ async def test_a_round_introduces_privately_falls_back_and_checks_in(
         assert "You share: chess, python." in text_of(intro)
         fallback = await sent_to(fake, where.chat_id, "you are matched with Bob this round")
         body = text_of(fallback)
+        assert "and you share: chess, python. I could not write to you privately" in body
         assert "open a private chat with me" in body
         assert f"tg://user?id={where.sara['id']}" in body  # pings only Sara
         assert f"tg://user?id={bob}" not in body
+        # the deep link that starts the bot, so her next messages can arrive privately
+        assert button(fallback, "Open a private chat with me")["url"].startswith("https://t.me/")
         await sent_to(fake, where.chat_id, "Round 1 of matchmaking: 1 group was introduced")
 
+        fake.allow_private(int(where.sara["id"]))  # she followed the link and started the bot
         await app.scheduler.advance(timedelta(days=4, minutes=1))
         question = await sent_to(fake, bob, "Did you meet Sara this round?",
                                  where=has_button("Yes, we met"))
+        await sent_to(fake, int(where.sara["id"]), "Did you meet Bob this round?",
+                      where=has_button("Yes, we met"))  # the next message reaches her there
         fake.push(fake.callback_query_update(where.bob, question.result,
                                              button(question, "Yes, we met")["callback_data"]))
         await answered(fake, "Wonderful, thanks for telling me!")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot import Context, MessagePosted, Plugin, on
+from bot import ChannelRef, CommunityRef, Context, MessagePosted, Plugin, on
 from bot.testing import FakeCommunity
 from plugins.admin import Admin
 from plugins.contributions import Contributions
@@ -45,6 +45,61 @@ class Flaky(Plugin):
     @on(MessagePosted)
     async def boom(self, event: MessagePosted, ctx: Context) -> None:
         raise RuntimeError("broken on purpose")
+
+
+class Shelf(BaseModel):
+    """A record: a setting made of these has no ``a=1`` form."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=20)
+    size: int = Field(default=1, ge=1)
+
+
+class LibrarySettings(BaseModel):
+    """A list of records, and a plain value whose change the plugin fails to react to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shelves: list[Shelf] = Field(default_factory=list,
+                                 examples=["""'[{"name": "A", "size": 2}]'"""])
+    limit: int = 3
+
+
+class Library(Plugin):
+    """Says in the community which of its settings changed (and breaks on ``limit``)."""
+
+    name = "library"
+    settings = LibrarySettings
+
+    async def settings_changed(self, community: CommunityRef, keys: frozenset[str],
+                               channel: ChannelRef | None) -> None:
+        if "limit" in keys:
+            raise RuntimeError("broken on purpose")
+        config = await self.config(community)
+        assert isinstance(config, LibrarySettings)
+        await self.context(community).send(
+            f"changed {', '.join(sorted(keys))}: {len(config.shelves)} shelves")
+
+
+async def test_records_are_typed_as_json_and_the_plugin_is_told_what_changed() -> None:
+    async with FakeCommunity([Library, Admin]) as club:
+        await club.says("owner", '/config library shelves \'[{"name": "AA", "size": 2}, '
+                                 '{"name": "BB"}]\'')
+        club.expect("changed shelves: 2 shelves")
+        club.expect('library.shelves is now [{"name": "AA", "size": 2}, {"name": "BB", ')
+        await club.says("owner", "/config library shelves")
+        club.expect('• shelves = [{"name": "AA", "size": 2}, {"name": "BB", "size": 1}]')
+        await club.says("owner", '/config library shelves \'[{"name": "C"}]\'')
+        club.expect('is not allowed for shelves: name: it must be at least 2 characters long. '
+                    'Write it like this: \'[{"name": "A", "size": 2}]\'', to="owner")
+        club.expect_nothing()  # refused: nothing changed, so the plugin was not told
+        await club.says("owner", "/config library shelves reset")
+        club.expect("changed shelves: 0 shelves")
+        club.expect("library.shelves is back to its default")
+        await club.says("owner", "/config library limit 5")  # the hook fails: the value stays
+        club.expect("library.limit is now 5")
+        assert club.app.dispatcher.error_count("library") == 1
 
 
 async def stored(club: FakeCommunity, key: str) -> Any:

@@ -153,6 +153,8 @@ async def test_check_in_meet_rate_and_met_peer_points() -> None:
             ("omar", "A reminder: Did you meet sara this round?")]  # sara answered
         await club.says("amal", "/match_stats")
         club.expect("Round 1: 0 of 1 group met (0%).", to="amal")
+        await club.says("sara", "/rank")
+        club.expect("sara: level 0, 0 XP")  # one "yes" is not a meeting yet
         await club.presses("omar", "Yes, we met")
         await club.says("amal", "/match_stats")
         club.expect("Round 1: 1 of 1 group met (100%).", to="amal")
@@ -458,3 +460,98 @@ async def test_weekly_windows_pair_members_free_on_the_same_days() -> None:
                  _partners(_intros(await _round(club))).items()}
         # hadi's refused window changed nothing: Tuesday 17-21 still overlaps lina's days
         assert pairs == {frozenset({"sara", "omar"}), frozenset({"lina", "hadi"})}
+
+
+async def test_rounds_every_two_weeks_at_the_communitys_hour_until_switched_off() -> None:
+    four = {"sara": "chess", "omar": "chess", "lina": "chess", "adam": "chess"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, four)
+        await club.says("amal", "/timezone Asia/Riyadh")
+        await club.says("amal", "/config matchmaking preview_scheduled off")
+        await club.says("amal", "/match_schedule 2w thu 20")
+        club.expect("A round every 2 weeks. Next: Thu, January 8, 2026, 20:00 (Riyadh).",
+                    to="amal")
+
+        def summaries(sent: list[Any]) -> list[str]:
+            return [s.text for s in sent if s.to is None and "of matchmaking" in s.text]
+
+        assert summaries(await club.advance("3d7h59m")) == []  # Thursday 19:59 in Riyadh
+        assert summaries(await club.advance("1m")) == [
+            "Round 1 of matchmaking: 2 groups were introduced privately."]
+        assert summaries(await club.advance("7d")) == []  # not every week
+        assert summaries(await club.advance("6d23h59m")) == []
+        assert summaries(await club.advance("1m")) == [
+            "Round 2 of matchmaking: 2 groups were introduced privately."]
+        await club.says("amal", "/match_schedule off")
+        club.expect("Scheduled rounds are off. /match_round still works.", to="amal")
+        assert summaries(await club.advance("28d")) == []
+
+
+async def test_small_groups_of_three_or_four_when_the_setting_says_so() -> None:
+    names = ("sara", "omar", "lina", "adam", "maya", "hadi", "nour", "ziad", "rami", "dana")
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, {name: "chess" for name in names})
+        await club.says("amal", "/config matchmaking groups small_groups")
+        club.expect("matchmaking.groups is now small_groups", to="amal")
+        partners = _partners(_intros(await _round(club)))
+        assert set(partners) == set(names)  # everyone placed
+        assert all(len(others) + 1 in (3, 4) for others in partners.values()), partners
+        for member, others in partners.items():  # each knows the same group
+            assert all(partners[o] == others - {o} | {member} for o in others)
+
+
+async def test_bridge_mode_puts_newcomers_with_established_members() -> None:
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        established = {"sara": "chess", "omar": "chess", "lina": "chess", "adam": "chess"}
+        await _join(club, established)
+        for _ in range(2):  # newcomer_rounds is 2: these four are established after two
+            await _round(club)
+        await _join(club, {"maya": "poetry", "hadi": "poetry"})
+        await club.says("amal", "/match_round")
+        club.expect("• hadi and maya — shared: poetry", to="amal")  # interests: like with like
+        await club.says("amal", "/config matchmaking mode bridge")
+        await club.presses("amal", "Reshuffle")
+        intros = _intros(await club.presses("amal", "Announce"))
+        partners = _partners(intros)
+        for newcomer in ("maya", "hadi"):
+            (partner,) = partners[newcomer]
+            assert partner in established, partners
+            # nothing shared to name: the starter is an open question
+            assert intros[newcomer] == (f"🤝 This round you are matched with {partner}. "
+                                        "A conversation starter: "
+                                        + intros[newcomer].split("starter: ", 1)[1])
+            assert "chess" not in intros[newcomer] and "poetry" not in intros[newcomer]
+
+
+async def test_the_repeat_window_is_the_number_of_rounds_set() -> None:
+    """chess and poetry pair best; with a window of one round they may meet again after a
+    round apart, never in the next one."""
+    four = {"sara": "chess", "omar": "chess", "lina": "poetry", "adam": "poetry"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, four)
+        await club.says("amal", "/config matchmaking repeat_window 1")
+        rounds_ = [_partners(_intros(await _round(club))) for _ in range(3)]
+        assert rounds_[0]["sara"] == {"omar"} and rounds_[0]["lina"] == {"adam"}
+        assert not (rounds_[1]["sara"] & rounds_[0]["sara"])  # the next round: kept apart
+        assert rounds_[2] == rounds_[0]  # a round later: allowed again, and the best
+
+
+
+async def test_a_member_a_private_message_misses_reads_in_the_channel_what_it_said() -> None:
+    """Only they are pinged, in their language; opening the private chat later brings the
+    next messages (the check-in), not this one, so the post names the group and its
+    interests and promises no more than that."""
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], language="ar") as club:
+        await club.set_language("omar", "en")
+        await _join(club, {"sara": "شطرنج", "omar": "شطرنج", "lina": "شطرنج"})
+        club.closes_dms("sara", "omar")
+        await club.says("amal", "/match_round")
+        sent = await club.presses("amal", "إعلان")
+        assert [s.to for s in sent if s.is_dm and s.text.startswith("🤝")] == ["lina"]
+        posts = sorted(s.text for s in sent if not s.is_dm and "@" in s.text)
+        assert posts == [
+            "@omar, you are matched with lina and sara this round, and you share: شطرنج. I "
+            "could not write to you privately: open a private chat with me so that my next "
+            "messages reach you there.",
+            "@sara، معك في هذه الجولة: lina وomar، واهتماماتك المشتركة: شطرنج. تعذّر عليّ "
+            "مراسلتك على انفراد: افتح محادثة خاصة معي لتصلك رسائلي القادمة هناك."]

@@ -183,3 +183,32 @@ async def test_an_admin_renaming_an_interest_renames_it_in_matchmaking_at_once()
         intros = _intros(await club.presses("amal", "إعلان"))
         assert "اهتماماتك المشتركة: ألعاب الطاولة. " in intros["sara"]
         assert "You share: Tabletop games. " in intros["omar"]
+
+
+async def test_interests_changed_with_config_are_named_in_matchmaking_at_once() -> None:
+    interests = ('\'[{"id": 1, "label": "Tabletop games", "labels": {"ar": "ألعاب الطاولة"}}, '
+                 '{"id": 2, "label": "Hiking", "labels": {"ar": "المشي"}}, '
+                 '{"id": 3, "label": "Poetry", "labels": {"ar": "الشعر"}}]\'')
+    async with FakeCommunity(PLUGINS, admins=["amal"], language="ar") as club:
+        await _setup(club)
+        await club.set_language("omar", "en")
+        await club.says("sara", "/match_join")
+        await club.presses("sara", "الألعاب اللوحية")
+        await club.presses("sara", "تم")
+        await club.says("omar", "/match_join")
+        await club.says("omar", "/interests board games")
+        await club.says("amal", "/config onboarding interests " + interests)
+        club.expect("onboarding.interests", to="amal")
+        club.new()
+        await club.says("sara", "/interests")  # renamed: nobody picked again since
+        club.expect("اهتماماتك: ألعاب الطاولة.", to="sara")
+        await club.says("omar", "/interests")
+        club.expect("Your interests: Tabletop games.", to="omar")
+        await club.says("sara", "/interests poetry")  # added: the English word is that interest
+        club.expect("اهتماماتك: الشعر.", to="sara")
+        await club.says("omar", "/interests الشعر, tabletop games")
+        club.expect("Your interests: Poetry, Tabletop games.", to="omar")
+        await club.says("amal", "/match_round")
+        intros = _intros(await club.presses("amal", "إعلان"))
+        assert "اهتماماتك المشتركة: الشعر. " in intros["sara"]  # one interest, in two words
+        assert "You share: Poetry. " in intros["omar"]

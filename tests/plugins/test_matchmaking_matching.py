@@ -147,3 +147,31 @@ def test_the_same_inputs_and_seed_give_the_same_groups() -> None:
     members = [Candidate(key=f"m{i}", interests=frozenset(rng.sample(TOPICS, 2)))
                for i in range(31)]
     assert match(members, seed=4).groups == match(members, seed=4).groups
+
+
+def test_a_round_in_the_bot_never_loads_networkx() -> None:
+    """networkx is the tests' and the benchmark's yardstick, not the plugin's matcher."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = "\n".join((
+        "import asyncio, sys",
+        "from bot.testing import FakeCommunity",
+        "from plugins.admin import Admin",
+        "from plugins.matchmaking import Matchmaking",
+        "async def main() -> None:",
+        "    async with FakeCommunity([Matchmaking, Admin], admins=['amal']) as club:",
+        "        for name in ('sara', 'omar', 'lina'):",
+        "            await club.says(name, '/match_join')",
+        "            await club.says(name, '/interests chess')",
+        "        await club.says('amal', '/match_round')",
+        "        sent = await club.presses('amal', 'Announce')",
+        "        print(sum('matched with' in s.text for s in sent), 'networkx' in sys.modules)",
+        "asyncio.run(main())",
+    ))
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, env={"PATH": "", "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "False"]  # a trio introduced, without networkx
