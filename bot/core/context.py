@@ -310,11 +310,14 @@ class Context:
         card: Card | None = None,
         attachments: Sequence[Attachment] = (),
         private: bool | None = None,
+        about: Sequence[MemberRef | str] = (),
     ) -> int:
         """Answer the member's command or button (goes out even while paused).
 
         ``private`` answers so only the member sees it where the platform can
-        (ephemeral on Discord); by default the command's declaration decides.
+        (ephemeral on Discord); by default the command's declaration decides. ``about``
+        names other members the text names (as :meth:`send`), so erasing one of them
+        erases this reply's text too.
         """
         if private is None:
             private = self.private_default
@@ -326,7 +329,7 @@ class Context:
                 reply_to=self._reply_target(),
                 private=private,
                 member=self.member,
-                subjects=self._subjects(),
+                subjects=self._subjects(*about),
             ),
             direct=True,
             reply_handle=self.reply_handle,
@@ -373,11 +376,13 @@ class Context:
         attachments: Sequence[Attachment] = (),
         fallback: str | None = None,
         direct: bool = False,
+        about: Sequence[MemberRef | str] = (),
     ) -> int:
         """Message a member privately.
 
         If they cannot receive it, ``fallback`` is posted in the channel mentioning only
-        them (default: a note asking them to open their DMs).
+        them (default: a note asking them to open their DMs). ``about`` names other
+        members the text names (as :meth:`send`): erasing one of them erases it too.
         """
         fallback_text = (
             fallback
@@ -397,7 +402,7 @@ class Context:
                 content=self._content(text, buttons, card, attachments),
                 fallback=self._content(fallback_text, buttons, None, (), (member,)),
                 fallback_channel=self.channel or self.app.default_channel(self.community),
-                subjects=self._subjects(member),
+                subjects=self._subjects(member, *about),
             ),
             direct=direct,
         )
@@ -411,6 +416,7 @@ class Context:
         card: Card | None = None,
         attachments: Sequence[Attachment] = (),
         fallback: Callable[[Markup], str] | None = None,
+        about: Sequence[MemberRef | str] = (),
     ) -> list[int]:
         """Message several members privately about one thing; one post for those it misses.
 
@@ -420,7 +426,8 @@ class Context:
         is posted when all were delivered. ``fallback(mentions)`` writes that post, in
         the community's language (``mentions`` is the markup of their mentions; default:
         a note asking them to open their DMs); it carries ``buttons`` but not what the
-        DMs said. Returns the DMs' outbox ids.
+        DMs said. ``about`` names other members the texts name (as :meth:`send`).
+        Returns the DMs' outbox ids.
         """
         texts = [text] * len(members) if isinstance(text, str) else list(text)
         if len(texts) != len(members):
@@ -451,7 +458,7 @@ class Context:
                 fallback=post,
                 fallback_channel=channel,
                 fallback_group=group,
-                subjects=self._subjects(member),
+                subjects=self._subjects(member, *about),
             )
             for member, body in zip(members, texts, strict=True)
         ]

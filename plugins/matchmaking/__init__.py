@@ -240,7 +240,7 @@ class Matchmaking(Plugin):
             await ctx.reply(render.not_yourself(ctx), private=True)
             return
         await self.store.add_avoid(ctx.community.key, ctx.member.id, member.id, False)
-        await ctx.reply(render.avoided(ctx, member.display_name), private=True)
+        await ctx.reply(render.avoided(ctx, member.display_name), private=True, about=[member])
 
     # -- admins ---------------------------------------------------------------------------
 
@@ -256,7 +256,7 @@ class Matchmaking(Plugin):
             return
         await self.store.add_avoid(ctx.community.key, first.id, second.id, True)
         await ctx.reply(render.blocked(ctx, first.display_name, second.display_name),
-                        private=True)
+                        private=True, about=[first, second])
 
     @command("match_round", help=N_("Draft a matchmaking round now and preview it"),
              privilege=Privilege.ADMIN)
@@ -284,7 +284,7 @@ class Matchmaking(Plugin):
             await ctx.reply(render.too_few(ctx), private=True)
             return
         text, buttons = await self._preview_of(ctx, draft, draft.rid)
-        await ctx.reply(text, buttons=buttons, private=True)
+        await ctx.reply(text, buttons=buttons, private=True, about=rounds.named(draft))
 
     async def _preview_of(self, ctx: Context, draft: rounds.Draft,
                           rid: int) -> tuple[Markup, list[Button]]:
@@ -383,7 +383,8 @@ class Matchmaking(Plugin):
                                                 "draft")
             if rid is not None:
                 text, buttons = await self._preview_of(admins, planned, rid)
-                await admins.send(render.scheduled_preview(admins, text), buttons=buttons)
+                await admins.send(render.scheduled_preview(admins, text), buttons=buttons,
+                                  about=rounds.named(planned))
 
     @job("checkin")
     async def checkin(self, ctx: Context, data: dict[str, Any]) -> None:

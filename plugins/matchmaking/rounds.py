@@ -116,6 +116,11 @@ async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) ->
     return True
 
 
+def named(draft: Draft) -> list[str]:
+    """The members a draft's preview names (so erasing one erases the preview too)."""
+    return [m for g in draft.outcome.groups for m in g.members] + list(draft.outcome.unmatched)
+
+
 def _ref(ctx: Context, p: Placed) -> MemberRef:
     return MemberRef(ctx.community.platform, p.member, p.name, language=p.language or None)
 
@@ -138,7 +143,8 @@ async def _introduce(ctx: Context, people: list[Placed], names: Names, pick: int
         others = [o.name or o.member for o in people if o.member != p.member]
         words = names.shown(shared, tr.language)
         await ctx.dm(ref, render.introduction(tr, others, words, pick),
-                     fallback=render.unreachable(tr, ctx.mention(ref), others, words))
+                     fallback=render.unreachable(tr, ctx.mention(ref), others, words),
+                     about=[o.member for o in people])
 
 
 async def ask(ctx: Context, store: MatchStore, rid: int, reminder: bool) -> int:
@@ -152,10 +158,10 @@ async def ask(ctx: Context, store: MatchStore, rid: int, reminder: bool) -> int:
             continue
         ref = _ref(ctx, p)
         tr = ctx.for_member(ref)
-        others = [o.name or o.member for o in placed
-                  if o.group_no == p.group_no and o.member != p.member]
+        group = [o for o in placed if o.group_no == p.group_no and o.member != p.member]
+        others = [o.name or o.member for o in group]
         text, buttons = (render.reminder if reminder else render.checkin)(tr, rid, others)
-        await ctx.dm(ref, text, buttons=buttons)
+        await ctx.dm(ref, text, buttons=buttons, about=[o.member for o in group])
         asked += 1
     return asked
 

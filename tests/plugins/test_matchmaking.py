@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot import ButtonPressed, Capability, ChannelRef
+from bot.core.storage import outbox
 from bot.testing import FakeCommunity
 from plugins.admin import Admin
 from plugins.contributions import Contributions
@@ -555,3 +556,28 @@ async def test_a_member_a_private_message_misses_reads_in_the_channel_what_it_sa
             "messages reach you there.",
             "@sara، معك في هذه الجولة: lina وomar، واهتماماتك المشتركة: شطرنج. تعذّر عليّ "
             "مراسلتك على انفراد: افتح محادثة خاصة معي لتصلك رسائلي القادمة هناك."]
+
+
+async def test_forgetting_a_member_erases_what_others_were_told_about_them() -> None:
+    # a distinctive id and name: a substring match is never a coincidence
+    gone = "zaynab7q"
+    four = {gone: "chess", "omar": "chess", "lina": "chess", "adam": "chess"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, four)
+        await club.says("omar", f"/match_avoid {gone}")
+        await club.says("amal", f"/match_block {gone} lina")
+        intros = _intros(await _round(club))  # the preview and the partner's intro name her
+        assert any(gone in text for member, text in intros.items() if member != gone)
+        await club.advance("4d")  # the check-in names the partner too
+        assert any(gone in s.text for s in club.sent if s.to not in (gone, None))
+
+        async def naming() -> list[str]:
+            async with club.app.db.connect() as conn:
+                rows = (await conn.execute(select(outbox))).all()
+            return [str(row.action)[:120] for row in rows if gone in str(row.action)]
+
+        assert len(await naming()) >= 4
+        await club.says(gone, "/forget_me")
+        await club.presses(gone, 1)
+        await club.app.settle()
+        assert await naming() == []
