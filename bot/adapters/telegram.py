@@ -10,9 +10,10 @@ private: a private answer to a button press is the callback answer (a toast only
 sees) when it comes in time, else a message in the member's private chat with the bot; a
 private reply to a command in a group goes to that private chat; when the member never
 started the bot it is :class:`~bot.core.platform.Undeliverable` and never posted in the group.
-The outbox then posts the plugin's (public, separate) fallback; this adapter turns that
-fallback's buttons into deep links ``https://t.me/<bot>?start=<key>`` whose ``/start <key>``
-opens the plugin's private flow as a button press.
+The outbox then posts the plugin's (public, separate) fallback, marked ``unreached`` (so is
+the one post for a group of DMs); this adapter turns that fallback's buttons into deep links
+``https://t.me/<bot>?start=<key>`` whose ``/start <key>`` opens the plugin's private flow as
+a button press, and adds an "Open a private chat with me" link when it has none.
 
 Every callback query is answered once: with the reply's text if it comes within
 :data:`~bot.adapters.telegram_limits.CALLBACK_REPLY_WAIT_SECONDS`, else empty; a press
@@ -330,7 +331,6 @@ class TelegramPlatform:
         self._admin_cache: dict[tuple[int, int], tuple[float, Privilege]] = {}
         self._recent: dict[tuple[int, int, str], float] = {}
         self._users: dict[str, MemberRef] = {}
-        self._fallbacks: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._secret = ""
@@ -1218,9 +1218,6 @@ class TelegramPlatform:
         keys = self.rate_keys(action)
         return keys[-1] if keys else None
 
-    def _fallback_key(self, community: CommunityRef, content: Content) -> str:
-        return community.key + json.dumps(content.to_json(), sort_keys=True)
-
     async def _send(self, action: SendMessage, handle: Any, progress: Progress) -> Delivered:
         content = action.content
         if action.channel is None:
@@ -1236,14 +1233,13 @@ class TelegramPlatform:
                     await self._stop_spinner(callback)
             if chat_id < 0:  # a group: private text goes to the member's private chat only
                 return await self._private(action, progress)
-        deep = self._fallbacks.pop(self._fallback_key(action.community, content), None)
         reply = (
             handle.message_id
             if isinstance(handle, Handle) and action.reply_to and handle.chat_id == chat_id
             else None
         )
         return await self._post(chat_id, thread, content, action.community, reply=reply,
-                                deep=deep is not None, progress=progress)
+                                deep=action.unreached, progress=progress)
 
     async def _stop_spinner(self, handle: Handle) -> None:
         """Answer a press empty now: its reply comes as a message, not as the answer."""
@@ -1273,19 +1269,13 @@ class TelegramPlatform:
         """
         member = action.member
         assert member is not None
+        if not member.id.isdigit():
+            raise Undeliverable("this member has no private chat with the bot")
         try:
-            if not member.id.isdigit():
-                raise Undeliverable("this member has no private chat with the bot")
-            try:
-                done = await self._post(int(member.id), None, action.content,
-                                        action.community, progress=progress)
-            except tg_error.Forbidden as exc:
-                raise Undeliverable(exc.message) from None
-        except Undeliverable:
-            if action.fallback is not None:
-                key = self._fallback_key(action.community, action.fallback)
-                self._fallbacks[key] = time.monotonic()
-            raise
+            done = await self._post(int(member.id), None, action.content,
+                                    action.community, progress=progress)
+        except tg_error.Forbidden as exc:
+            raise Undeliverable(exc.message) from None
         if (action.content.buttons and done.message_id not in (None, UNCONFIRMED)
                 and self.app is not None):
             # Presses in the private chat belong to the community the message came from.

@@ -135,6 +135,9 @@ class SendMessage(Action):
     members none reached (no post when all were delivered). ``keep``: the sender will
     edit, pin or unpin this post for longer than the outbox keeps finished actions (an
     event's post, edited for as long as the event runs), so its row is not pruned.
+    ``unreached``: this post stands in for private messages that could not be delivered
+    (set by the outbox on every fallback it posts), so an adapter whose members open the
+    private chat through a link (Telegram's deep links) adds that link to it.
     """
 
     kind: ClassVar[str] = "send"
@@ -147,6 +150,7 @@ class SendMessage(Action):
     fallback_channel: ChannelRef | None = None
     fallback_group: str | None = None
     keep: bool = False
+    unreached: bool = False
 
     @property
     def recipient(self) -> MemberRef | None:

@@ -1029,6 +1029,7 @@ class Outbox:
                     channel=action.fallback_channel,
                     content=action.fallback,
                     subjects=action.subjects,
+                    unreached=True,
                 ),
                 direct=item.direct,
             )
@@ -1107,6 +1108,7 @@ def _group_post(rows: list[tuple[str, dict[str, Any]]]) -> SendMessage | None:
         channel=template.fallback_channel,
         content=replace(fallback, text=text, mention_ids=ids),
         subjects=tuple(dict.fromkeys((*about, *ids))),
+        unreached=True,
     )
 
 

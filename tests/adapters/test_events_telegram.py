@@ -240,6 +240,9 @@ async def test_three_of_five_who_never_started_the_bot_get_one_group_message(
                 and texts["reminder"] in text_of(c))]
     assert len(in_group) == 1
     note = text_of(in_group[0])
+    # the one post carries the deep link that starts the bot, as a single fallback does
+    link = button(in_group[0], "Open a private chat with me")
+    assert link["url"].startswith("https://t.me/")
     for member in others:
         assert f"tg://user?id={member['id']}" in note
     for member in (where.sara, where.bob):
