@@ -15,7 +15,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "plain": None}
+KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "plain": None, "plain_n": (1, 2)}
 LANGUAGES = ("en", "ar")
 PLURAL_COUNT = {"en": 2, "ar": 6}
 #: GNU gettext's Arabic rule: [4] is "many" (11-99), [5] is "other" (100-102, ...).

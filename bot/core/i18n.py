@@ -156,6 +156,11 @@ class Translator:
         text = self._catalog.gettext(message)
         return text.format(**self._localize(values)) if values else text
 
+    def plain_n(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        """:meth:`plain` with the language's plural rule for ``n`` (as :meth:`tn`)."""
+        values.setdefault("n", n)
+        return self._catalog.ngettext(singular, plural, n).format(**self._localize(values))
+
     def number(self, value: float) -> str:
         """A number written the way the language writes it."""
         return format_decimal(value, locale=self.babel_locale)

@@ -335,15 +335,21 @@ def explain(error: Any, core: Translator) -> str:
     elif kind in ("less_than_equal", "less_than"):
         text = core.plain("it must be at most {max}", max=ctx.get("le", ctx.get("lt")))
     elif kind == "string_too_long":
-        text = core.plain("it can be at most {max} characters long", max=ctx.get("max_length"))
+        most = int(ctx.get("max_length", 0))
+        text = core.plain_n("it can be at most {n} character long",
+                            "it can be at most {n} characters long", most)
     elif kind == "string_too_short":
-        text = core.plain(
-            "it must be at least {min} characters long", min=ctx.get("min_length")
-        )
+        least = int(ctx.get("min_length", 0))
+        text = core.plain_n("it must be at least {n} character long",
+                            "it must be at least {n} characters long", least)
     elif kind == "too_long":
-        text = core.plain("it can have at most {max} items", max=ctx.get("max_length"))
+        most = int(ctx.get("max_length", 0))
+        text = core.plain_n("it can have at most {n} item", "it can have at most {n} items",
+                            most)
     elif kind == "too_short":
-        text = core.plain("it must have at least {min} items", min=ctx.get("min_length"))
+        least = int(ctx.get("min_length", 0))
+        text = core.plain_n("it must have at least {n} item", "it must have at least {n} items",
+                            least)
     elif kind in ("int_parsing", "int_from_float", "int_type"):
         text = core.plain("it must be a whole number")
     elif kind in ("float_parsing", "float_type"):

@@ -75,3 +75,28 @@ def test_durations_are_exact_to_the_minute_in_both_languages() -> None:
     assert str(en.t("⏱ {length}", length=dt.timedelta(minutes=90))) == (
         "⏱ 1 hour and 30 minutes")
     assert str(ar.t("⏱ {length}", length=dt.timedelta(minutes=90))) == "⏱ ساعة و30 دقيقة"
+
+
+def test_a_refused_length_counts_in_each_languages_plural_forms() -> None:
+    from pydantic import BaseModel, Field, ValidationError
+
+    from bot.core.validation import explain
+
+    class Shelf(BaseModel):
+        name: str = Field(min_length=1, max_length=2)
+        tags: list[str] = Field(min_length=1, max_length=1)
+
+    def why(language: str, **values: object) -> list[str]:
+        core = Translator(Catalogs(), "core", language)
+        try:
+            Shelf.model_validate(values)
+        except ValidationError as exc:
+            return [explain(error, core) for error in exc.errors()]
+        raise AssertionError("the values should be refused")
+
+    assert why("en", name="", tags=[]) == [
+        "it must be at least 1 character long", "it must have at least 1 item"]
+    assert why("en", name="abc", tags=["a", "b"]) == [
+        "it can be at most 2 characters long", "it can have at most 1 item"]
+    assert why("ar", name="", tags=["a", "b"]) == [
+        "يجب ألا يقل عدد أحرفها عن 1", "يجب ألا يزيد عدد عناصرها على 1"]
