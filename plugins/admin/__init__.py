@@ -204,6 +204,7 @@ class Admin(Plugin):
             await self._show(ctx, found, channel, only=key)
             return
         new_value: Any = None if value.strip().lower() == RESET else value
+        before: BaseModel = await self.app.settings_of(found, ctx.community, channel)
         try:
             model = await self.app.set_setting(
                 found, ctx.community, key, new_value, translator=ctx.i18n, channel=channel
@@ -215,6 +216,12 @@ class Admin(Plugin):
                  quote(new_value) if new_value is not None else None,
                  ctx.member.id if ctx.member else "?")
         shown = _show_value(ctx, getattr(model, key))
+        if getattr(before, key) == getattr(model, key):  # nothing changed: say so
+            await ctx.reply(ctx.t("{plugin}.{key} is already its default: {value}",
+                                  plugin=found.name, key=key, value=shown) if new_value is None
+                            else ctx.t("{plugin}.{key} is already {value}",
+                                       plugin=found.name, key=key, value=shown), private=True)
+            return
         if new_value is None:
             await ctx.reply(ctx.t("{plugin}.{key} is back to its default: {value}",
                                   plugin=found.name, key=key, value=shown))
@@ -261,6 +268,10 @@ class Admin(Plugin):
         """Change the language the bot speaks here by default."""
         chosen = await self._language_code(ctx, code)
         if chosen is None:
+            return
+        if chosen == self.app.language_for(ctx.community, None):
+            await ctx.reply(ctx.t("I already speak {language} here.",
+                                  language=_language_name(chosen, ctx.language)), private=True)
             return
         await self.app.update_community(ctx.community, language=chosen)
         ctx = self.app.context_for_event(self, ctx.event) if ctx.event else ctx
@@ -310,6 +321,10 @@ class Admin(Plugin):
                                 zones=", ".join(near))
             await ctx.reply(message, private=True)
             return
+        if name == await self.app.timezone_of(ctx.community):
+            await ctx.reply(ctx.t("The timezone is already {zone}.",
+                                  zone=ctx.i18n.zone_name(name)), private=True)
+            return
         await self.app.update_community(ctx.community, timezone=name)
         await ctx.reply(ctx.t("The timezone is now {zone}.", zone=ctx.i18n.zone_name(name)))
 
@@ -318,6 +333,10 @@ class Admin(Plugin):
         self, ctx: Context, role: Annotated[RoleRef, Param(help=N_("The moderators' role"))]
     ) -> None:
         """Record which role moderators have (used for alerts)."""
+        if self.app.community_info(ctx.community).get("mod_role") == role.id:
+            await ctx.reply(ctx.t("Moderators already are those with the role {role}.",
+                                  role=role.name or role.id), private=True)
+            return
         await self.app.update_community(ctx.community, mod_role=role.id)
         await ctx.reply(ctx.t("Moderators are now those with the role {role}.",
                               role=role.name or role.id))
