@@ -60,6 +60,11 @@ def test_onboarding_story_in_english(tmp_path: Path) -> None:
     assert "[2026-01-13 10:02] Majlis: Welcome to Majlis playground, lina! 👋" in lines
     assert "[2026-01-13 10:02] Majlis: (DM to lina) 📜 قواعدنا" in lines
     assert "Ask before you send a private message." in lines  # a rule on a line of its own
+    # what changes nothing says so
+    assert "[2026-01-13 10:02] Majlis: (only owner sees) The greeting is already the default. " \
+        "Use /onboarding_setup preview to see it." in lines
+    assert "[2026-01-13 10:02] Majlis: (only owner sees) Step intro is already on." in lines
+    assert "[2026-01-13 10:02] Majlis: (only owner sees) There are no rules to remove." in lines
 
 
 def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
@@ -83,6 +88,10 @@ def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
     assert "[2026-01-13 10:02] Majlis: أهلًا بك في Majlis playground يا لينا! 👋" in lines
     assert "[2026-01-13 10:02] Majlis: (رسالة خاصة إلى لينا) 📜 Our rules" in lines
     assert "استأذن قبل أن تراسل أحدًا على الخاص." in lines
+    assert "[2026-01-13 10:02] Majlis: (لا يراها إلا owner) رسالة الترحيب هي الافتراضية " \
+        "بالفعل. استخدم /onboarding_setup preview لمعاينتها." in lines
+    assert "[2026-01-13 10:02] Majlis: (لا يراها إلا owner) الخطوة intro مفعّلة بالفعل." in lines
+    assert "[2026-01-13 10:02] Majlis: (لا يراها إلا owner) لا توجد قواعد لحذفها." in lines
 
 
 #: The raid guard's defaults (plugins/onboarding/README.md), restated here on purpose.
