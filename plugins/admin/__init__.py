@@ -235,7 +235,7 @@ class Admin(Plugin):
         if only is not None and only not in fields:
             await ctx.reply(ctx.t("{plugin} has no setting “{key}”. Its settings are: {keys}.",
                                   plugin=plugin.name, key=quote(only, 40),
-                                  keys=", ".join(fields) or "—"),
+                                  keys=ctx.i18n.plain(", ").join(fields) or "—"),
                             private=True)
             return
         if not fields:
@@ -520,7 +520,7 @@ def _show_value(ctx: Context, value: Any) -> str:
         return f"{ctx.i18n.duration(value)} ({show_setting(value)})"
     if isinstance(value, dict | list | tuple | set | frozenset):
         return show_setting(value) or "—"
-    return str(value)
+    return str(value) or "—"  # an empty text reads as "none", as None does
 
 
 def _language_name(code: str, display: str) -> str:

@@ -242,3 +242,14 @@ async def test_config_shows_a_length_of_time_in_arabic_words() -> None:
     async with FakeCommunity([Matchmaking, Admin], language="ar") as club:
         await club.says("owner", "/config matchmaking checkin_after 36h")
         club.expect("يوم و12 ساعة (1d12h)")
+
+
+async def test_config_lists_keys_the_languages_way_and_an_empty_text_as_a_dash() -> None:
+    from plugins.onboarding import Onboarding
+
+    async with FakeCommunity([Onboarding, Admin], admins=["amal"], language="ar") as club:
+        await club.says("amal", "/config onboarding nothing")
+        text = club.expect("ليس في onboarding إعداد باسم «nothing»", to="amal").text
+        assert "greet، greet_in، greeting_channel، template" in text and ", " not in text
+        await club.says("amal", "/config onboarding template")
+        assert "• template = — (الافتراضي —) — " in club.expect("template", to="amal").text
