@@ -101,8 +101,8 @@ def test_dates_are_in_the_communitys_timezone_named_by_its_city_without_seconds(
     arabic = run_story("polls_ar.txt", "MAJLIS_LANGUAGE=ar", ONLY_POLLS)
     written = (f"{ARABIC_DAYS[when.weekday()]}، {when.day} {ARABIC_MONTHS[when.month - 1]} "
                f"{when.year}، {when:%H:%M} (الرياض)")
-    assert f"يُغلق في {written}." in arabic
-    assert f"يُغلق في {written} ولم تصوّت بعد." in arabic  # the reminder by DM
+    assert f"يُغلق يوم {written}." in arabic
+    assert f"يُغلق يوم {written} ولم تصوّت بعد." in arabic  # the reminder by DM
     assert "(UTC)" not in arabic and "(UTC)" not in english
 
 
