@@ -181,3 +181,26 @@ def test_xp_in_rank_leaderboard_and_spotlight_agrees_with_its_number() -> None:
     assert "1. عمر — نقطتا خبرة" in board  # tied members share a place
     spot = str(render.spotlight(ar, [("a", 3)], [], {"a": "سارة"}.__getitem__))
     assert "🥇 سارة — 3 نقاط خبرة" in spot
+
+
+def test_an_arguments_arabic_name_does_not_just_restate_its_choices() -> None:
+    # "«سنة» ليست من خيارات «week أو month أو all»: week أو month أو all" said the
+    # choices twice: an argument is named by the first clause of its help, so a help that
+    # lists the choices starts with what the argument is ("الفترة: week أو month أو all")
+    from bot.core.commands import Kind
+    from bot.loader import discover
+
+    yes_no = {"نعم", "لا", "on", "off", "yes", "no"}
+    restated = {}
+    for found in discover(None)[0]:
+        plugin = found.cls
+        ar = Translator(Catalogs(), plugin.name, "ar")
+        for spec in plugin.commands.values():
+            for param in spec.params:
+                if param.kind not in (Kind.CHOICE, Kind.BOOLEAN) or spec.typed_by_name(param):
+                    continue
+                words = set(re.split(r"\s+(?:أو\s+)?|،\s*", spec.label(param, ar.plain)))
+                choices = set(param.choices) if param.kind is Kind.CHOICE else yes_no
+                if words and words <= choices | {"أو"}:
+                    restated[f"/{spec.name} {param.name}"] = spec.label(param, ar.plain)
+    assert restated == {}

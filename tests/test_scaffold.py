@@ -130,3 +130,33 @@ async def test_db_revision_follows_the_new_plugins_first_revision(
             await make_revision(db.engine, source, "again", sources)
     finally:
         await db.close()
+
+
+async def test_starting_after_a_change_to_tables_says_which_revision_to_write(
+    workspace: tuple[Path, Path], importable: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # issue 15: a column added to tables.py without a revision stops the start with the
+    # command to run, on one line and with exit code 2, not a SchemaMismatch traceback
+    from bot.adapters.console import Console
+    from bot.app import App
+    from bot.cli import _serve
+    from tests.conftest import make_settings
+
+    plugins, locales = workspace
+    folder = new_plugin("book_club", plugins, locales)
+    tables = folder / "tables.py"
+    tables.write_text(tables.read_text().replace(
+        'Column("count", Integer, nullable=False, default=0),\n)\n\nposts',
+        'Column("count", Integer, nullable=False, default=0),\n'
+        '    Column("note", Integer, nullable=True),\n)\n\nposts'))
+    settings = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'club.db'}")
+    app = App(settings, platforms=[Console()], plugins=[plugin_class("book_club")])
+    assert await _serve(app, settings, None) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cannot start: the tables of book_club differ from the database")
+    assert "new column book_club_waves.note" in err
+    assert 'Run python run.py db revision book_club -m "book_club tables", then start ' \
+        "again." in err
+    assert "Traceback" not in err and "SchemaMismatch" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -206,6 +206,7 @@ class Admin(Plugin):
             return
         new_value: Any = (None if value.strip().lower() == RESET
                           else _typed(found.settings.model_fields.get(key), value))
+        before: BaseModel = await self.app.settings_of(found, ctx.community, channel)
         try:
             model = await self.app.set_setting(
                 found, ctx.community, key, new_value, translator=ctx.i18n, channel=channel
@@ -217,6 +218,12 @@ class Admin(Plugin):
                  quote(new_value) if new_value is not None else None,
                  ctx.member.id if ctx.member else "?")
         shown = _show_value(ctx, getattr(model, key))
+        if getattr(before, key) == getattr(model, key):  # nothing changed: say so
+            await ctx.reply(ctx.t("{plugin}.{key} is already its default: {value}",
+                                  plugin=found.name, key=key, value=shown) if new_value is None
+                            else ctx.t("{plugin}.{key} is already {value}",
+                                       plugin=found.name, key=key, value=shown), private=True)
+            return
         if new_value is None:
             await ctx.reply(ctx.t("{plugin}.{key} is back to its default: {value}",
                                   plugin=found.name, key=key, value=shown))
@@ -230,7 +237,7 @@ class Admin(Plugin):
         if only is not None and only not in fields:
             await ctx.reply(ctx.t("{plugin} has no setting “{key}”. Its settings are: {keys}.",
                                   plugin=plugin.name, key=quote(only, 40),
-                                  keys=", ".join(fields) or "—"),
+                                  keys=ctx.i18n.plain(", ").join(fields) or "—"),
                             private=True)
             return
         if not fields:
@@ -263,6 +270,10 @@ class Admin(Plugin):
         """Change the language the bot speaks here by default."""
         chosen = await self._language_code(ctx, code)
         if chosen is None:
+            return
+        if chosen == self.app.language_for(ctx.community, None):
+            await ctx.reply(ctx.t("I already speak {language} here.",
+                                  language=_language_name(chosen, ctx.language)), private=True)
             return
         await self.app.update_community(ctx.community, language=chosen)
         ctx = self.app.context_for_event(self, ctx.event) if ctx.event else ctx
@@ -312,6 +323,10 @@ class Admin(Plugin):
                                 zones=", ".join(near))
             await ctx.reply(message, private=True)
             return
+        if name == await self.app.timezone_of(ctx.community):
+            await ctx.reply(ctx.t("The timezone is already {zone}.",
+                                  zone=ctx.i18n.zone_name(name)), private=True)
+            return
         await self.app.update_community(ctx.community, timezone=name)
         await ctx.reply(ctx.t("The timezone is now {zone}.", zone=ctx.i18n.zone_name(name)))
 
@@ -320,6 +335,10 @@ class Admin(Plugin):
         self, ctx: Context, role: Annotated[RoleRef, Param(help=N_("The moderators' role"))]
     ) -> None:
         """Record which role moderators have (used for alerts)."""
+        if self.app.community_info(ctx.community).get("mod_role") == role.id:
+            await ctx.reply(ctx.t("Moderators already are those with the role {role}.",
+                                  role=role.name or role.id), private=True)
+            return
         await self.app.update_community(ctx.community, mod_role=role.id)
         await ctx.reply(ctx.t("Moderators are now those with the role {role}.",
                               role=role.name or role.id))
@@ -527,7 +546,7 @@ def _show_value(ctx: Context, value: Any) -> str:
         return f"{ctx.i18n.duration(value)} ({show_setting(value)})"
     if isinstance(value, dict | list | tuple | set | frozenset):
         return show_setting(value) or "—"
-    return str(value)
+    return str(value) or "—"  # an empty text reads as "none", as None does
 
 
 def _language_name(code: str, display: str) -> str:

@@ -67,6 +67,9 @@ class Admin:
         await ctx.reply(render.setup_summary(ctx.i18n, config))
 
     async def _setup_rules(self, ctx: Context, config: OnboardingSettings, value: str) -> None:
+        if not value and not config.rules_text:
+            await ctx.reply(ctx.t("There are no rules to remove."))
+            return
         if await self._save(ctx, "rules_text", value or None):
             await ctx.reply(ctx.t("Rules saved.") if value
                             else ctx.t("Rules removed: newcomers have none to accept."))
@@ -198,8 +201,11 @@ class Admin:
             await ctx.reply(ctx.t("Use /onboarding_setup step <step> on|off, where step is one "
                                   "of: {steps}.", steps=tuple(STEPS)))
             return
+        shown = {"on": ctx.i18n.plain("on"), "off": ctx.i18n.plain("off")}[state]
+        if getattr(config, f"step_{step}") == (state == "on"):
+            await ctx.reply(ctx.t("Step {step} is already {state}.", step=step, state=shown))
+            return
         if await self._save(ctx, f"step_{step}", state == "on"):
-            shown = {"on": ctx.i18n.plain("on"), "off": ctx.i18n.plain("off")}[state]
             await ctx.reply(ctx.t("Step {step} is now {state}.", step=step, state=shown))
 
     async def _setup_greeting(
@@ -213,6 +219,10 @@ class Admin:
                 problem="{" + problem + "}" if problem != "{" else problem,
                 valid=tuple("{" + p + "}" for p in PLACEHOLDERS),  # "a, b, or c" / "a أو b"
             ))
+            return
+        if not value and not config.template:
+            await ctx.reply(ctx.t("The greeting is already the default. Use /onboarding_setup "
+                                  "preview to see it."))
             return
         if await self._save(ctx, "template", value or None):
             await ctx.reply(ctx.t("Greeting saved. Use /onboarding_setup preview to see it.")

@@ -294,7 +294,15 @@ class Polls(Plugin):
     ) -> None:
         """Opt in or out of reminders before polls close."""
         assert ctx.member is not None
-        await self.store.set_reminder(ctx.community.key, ctx.member.id, ctx.member.name, state)
+        changed = await self.store.set_reminder(ctx.community.key, ctx.member.id,
+                                                ctx.member.name, state)
+        if not changed:
+            await ctx.reply(
+                ctx.t("Your poll reminders are already on.") if state
+                else ctx.t("Your poll reminders are already off."),
+                private=True,
+            )
+            return
         await ctx.reply(
             ctx.t("I will remind you before polls close when you have not voted.") if state
             else ctx.t("I will not remind you about polls."),

@@ -254,14 +254,15 @@ class PollStore:
 
     # -- reminders --------------------------------------------------------------------------
 
-    async def set_reminder(self, community: str, member: str, name: str, on: bool) -> None:
-        """Opt a member in or out of reminders."""
+    async def set_reminder(self, community: str, member: str, name: str, on: bool) -> bool:
+        """Opt a member in or out of reminders; False when they already were so."""
         async with self.db.begin() as conn:
-            await conn.execute(delete(reminders).where(
+            removed = await conn.execute(delete(reminders).where(
                 reminders.c.community == community, reminders.c.member == member))
             if on:
                 await conn.execute(reminders.insert().values(
                     community=community, member=member, name=name))
+        return bool(removed.rowcount) != on
 
     async def reminded(self, community: str) -> list[tuple[str, str]]:
         """(member, name) of everyone who opted in, in a stable order."""

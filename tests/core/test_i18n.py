@@ -37,7 +37,7 @@ def test_dates_are_written_per_language_without_seconds_and_with_the_city() -> N
     assert Translator(Catalogs(), "polls", "en", "UTC").datetime(when).endswith("15:00 (UTC)")
     # a {when} in a message is written the same way
     closes = str(ar.t("Closes {when}.", when=when))
-    assert closes == "يُغلق في الثلاثاء، 6 يناير 2026، 18:00 \\(الرياض\\)."
+    assert closes == "يُغلق يوم الثلاثاء، 6 يناير 2026، 18:00 \\(الرياض\\)."
 
 
 

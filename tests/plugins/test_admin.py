@@ -169,6 +169,33 @@ async def test_repeated_switches_say_nothing_changed() -> None:
         club.expect("Resumed.")
 
 
+async def test_a_setting_language_timezone_or_role_set_again_says_nothing_changed() -> None:
+    async with FakeCommunity([Example, Admin], admins=["amal"]) as club:
+        await club.says("amal", "/config example max_reminder_days 7")
+        club.expect("example.max_reminder_days is now 7")
+        await club.says("amal", "/config example max_reminder_days 7")
+        club.expect("example.max_reminder_days is already 7", to="amal")
+        await club.says("amal", "/config example max_reminder_days reset")
+        club.expect("example.max_reminder_days is back to its default: 30")
+        await club.says("amal", "/config example max_reminder_days reset")
+        club.expect("example.max_reminder_days is already its default: 30", to="amal")
+        await club.says("amal", "/language en")
+        club.expect("I already speak English here.", to="amal")
+        await club.says("amal", "/timezone Asia/Riyadh")
+        club.expect("The timezone is now Riyadh.")
+        await club.says("amal", "/timezone asia/riyadh")
+        club.expect("The timezone is already Riyadh.", to="amal")
+        await club.says("amal", "/mod_role mods")
+        club.expect("Moderators are now those with the role mods.")
+        await club.says("amal", "/mod_role mods")
+        club.expect("Moderators already are those with the role mods.", to="amal")
+    async with FakeCommunity([Example, Admin], admins=["amal"], language="ar") as club:
+        await club.says("amal", "/language ar")
+        club.expect("أتحدث العربية هنا بالفعل.", to="amal")
+        await club.says("amal", "/language en")
+        club.expect("From now on I speak English here.")
+
+
 async def test_arabic_plugins_list_names_capabilities_in_arabic() -> None:
     async with FakeCommunity([Example, Admin], admins=["amal"], language="ar") as club:
         await club.says("amal", "/plugin_disable example")
@@ -215,3 +242,14 @@ async def test_config_shows_a_length_of_time_in_arabic_words() -> None:
     async with FakeCommunity([Matchmaking, Admin], language="ar") as club:
         await club.says("owner", "/config matchmaking checkin_after 36h")
         club.expect("يوم و12 ساعة (1d12h)")
+
+
+async def test_config_lists_keys_the_languages_way_and_an_empty_text_as_a_dash() -> None:
+    from plugins.onboarding import Onboarding
+
+    async with FakeCommunity([Onboarding, Admin], admins=["amal"], language="ar") as club:
+        await club.says("amal", "/config onboarding nothing")
+        text = club.expect("ليس في onboarding إعداد باسم «nothing»", to="amal").text
+        assert "greet، greet_in، greeting_channel، template" in text and ", " not in text
+        await club.says("amal", "/config onboarding template")
+        assert "• template = — (الافتراضي —) — " in club.expect("template", to="amal").text

@@ -19,6 +19,12 @@ def test_admin_story_in_english() -> None:
     assert "Majlis: example is now off." in said
     assert "Majlis: (only owner sees) example is already off." in said
     assert "Majlis: (only owner sees) Nothing is paused." in said
+    # a value it has already, a reset of a default, a language or timezone it speaks already
+    assert "Majlis: (only owner sees) example.max_reminder_days is already 7" in said
+    assert "Majlis: (only owner sees) example.max_reminder_days is already its default: 30" \
+        in said
+    assert "Majlis: (only owner sees) I already speak English here." in said
+    assert "Majlis: (only owner sees) The timezone is already Riyadh." in said
     assert "Majlis: (only sara sees) Sorry, /plugins is only for admins." in said
     assert any("There is no command /remind here" in s for s in said)
     assert "Majlis: من الآن أتحدث العربية هنا." in said
@@ -37,6 +43,10 @@ def test_admin_story_in_arabic() -> None:
     assert "(لا يراها إلا owner) الإضافة example معطّلة من قبل." in out
     assert "(لا يراها إلا owner) لا شيء موقوف الآن." in out
     assert "(لا يراها إلا owner) الإيقاف مفعّل من قبل." in out
+    assert "(لا يراها إلا owner) قيمة example.max_reminder_days هي 5 بالفعل" in out
+    assert "(لا يراها إلا owner) example.max_reminder_days على قيمته الافتراضية بالفعل: 30" in out
+    assert "(لا يراها إلا owner) أتحدث العربية هنا بالفعل." in out
+    assert "(لا يراها إلا owner) المنطقة الزمنية هي الرياض بالفعل." in out
     # neutral where the member's gender is unknown, and prefixes joined as written
     assert "وحده" not in out and "وحدها" not in out
     assert "لـال" not in out

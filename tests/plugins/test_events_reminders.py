@@ -185,7 +185,8 @@ async def test_arabic_community_one_post_in_arabic_for_the_closed_dms() -> None:
         fired = await c.advance("8h")
         (post,) = [s for s in fired if s.to is None]
         assert sorted(post.mentions) == ["hadi", "lina", "noor", "omar", "sara"]
-        assert post.text.startswith("@sara @omar @lina @hadi @noor ⏰ تذكير: تبدأ حلقة القراءة في")
+        assert post.text.startswith(
+            "@sara @omar @lina @hadi @noor ⏰ تذكير: تبدأ حلقة القراءة يوم")
 
 
 async def test_a_reminder_reads_its_event_and_answers_at_once() -> None:

@@ -291,6 +291,17 @@ async def test_arabic_plurals_and_greeting(world_factory: Any) -> None:
     assert any("قمع الترحيب، آخر يوم" in line for line in lines)
 
 
+def test_the_arabic_raid_greeting_puts_the_count_before_a_noun_that_agrees_with_it() -> None:
+    from bot.core.i18n import Catalogs, Translator
+    from plugins.onboarding.render import batch_greeting
+
+    ar = Translator(Catalogs(), "onboarding", "ar")
+    said = {n: str(batch_greeting(ar, n, steps=False)[0]) for n in (2, 3, 10, 15, 100, 103)}
+    assert said == {2: "أهلًا بعضوَينا الجديدَين!", 3: "أهلًا بـ3 أعضاء جدد!",
+                    10: "أهلًا بـ10 أعضاء جدد!", 15: "أهلًا بـ15 عضوًا جديدًا!",
+                    100: "أهلًا بـ100 عضو جديد!", 103: "أهلًا بـ103 أعضاء جدد!"}
+
+
 async def test_introduction_by_command_escaped_and_mentioning_only_the_member(
     world_factory: Any,
 ) -> None:

@@ -60,6 +60,11 @@ def test_onboarding_story_in_english(tmp_path: Path) -> None:
     assert "[2026-01-13 10:02] Majlis: Welcome to Majlis playground, lina! 👋" in lines
     assert "[2026-01-13 10:02] Majlis: (DM to lina) 📜 قواعدنا" in lines
     assert "Ask before you send a private message." in lines  # a rule on a line of its own
+    # what changes nothing says so
+    assert "[2026-01-13 10:02] Majlis: (only owner sees) The greeting is already the default. " \
+        "Use /onboarding_setup preview to see it." in lines
+    assert "[2026-01-13 10:02] Majlis: (only owner sees) Step intro is already on." in lines
+    assert "[2026-01-13 10:02] Majlis: (only owner sees) There are no rules to remove." in lines
 
 
 def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
@@ -71,7 +76,9 @@ def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
     assert "حارس الاندفاع: أكثر من 10 انضمامات خلال 60 ثانية" in lines
     assert "الاهتمامات: 1: كتب، 2: مشي → مشاة" in lines
     assert "[2026-01-05 09:00] Majlis: أهلًا بعودتك يا عمر! احتفظنا باختياراتك السابقة." in lines
-    assert any("أهلًا بأعضائنا الجدد الـ٥" in line or "الجدد الـ5" in line for line in lines)
+    # the count before its noun, which agrees with it: 3 to 10 members, the plural
+    assert "[2026-01-05 10:01] Majlis: أهلًا بـ5 أعضاء جدد! اضغطوا الزر لتبدؤوا. [1 ابدأ]" \
+        in lines
     assert any("أكثر من 10 أعضاء" in line or "أكثر من ١٠ أعضاء" in line for line in lines)
     assert "[2026-01-05 09:00] Majlis: رحّبوا معنا بانضمام @سارة: أنا سارة، أحب المشي في " \
         "عطلة نهاية الأسبوع" in lines
@@ -83,6 +90,10 @@ def test_onboarding_story_in_arabic(tmp_path: Path) -> None:
     assert "[2026-01-13 10:02] Majlis: أهلًا بك في Majlis playground يا لينا! 👋" in lines
     assert "[2026-01-13 10:02] Majlis: (رسالة خاصة إلى لينا) 📜 Our rules" in lines
     assert "استأذن قبل أن تراسل أحدًا على الخاص." in lines
+    assert "[2026-01-13 10:02] Majlis: (لا يراها إلا owner) رسالة الترحيب هي الافتراضية " \
+        "بالفعل. استخدم /onboarding_setup preview لمعاينتها." in lines
+    assert "[2026-01-13 10:02] Majlis: (لا يراها إلا owner) الخطوة intro مفعّلة بالفعل." in lines
+    assert "[2026-01-13 10:02] Majlis: (لا يراها إلا owner) لا توجد قواعد لحذفها." in lines
 
 
 #: The raid guard's defaults (plugins/onboarding/README.md), restated here on purpose.
@@ -143,7 +154,7 @@ def replay(name: str) -> dict[str, Any]:
         "joined": "Joined: {n} · 100%", "first": "First message: {n} · {p}%",
         "second": "Second message: {n} · {p}%", "rules": "Accepted the rules:"}),
     ("onboarding_ar.txt", ("MAJLIS_LANGUAGE=ar",), {
-        "preview": "عددنا {n}.", "batch": "أهلًا بأعضائنا الجدد الـ{n}!",
+        "preview": "عددنا {n}.", "batch": "أهلًا بـ{n} أعضاء جدد!",
         "joined": "انضموا: {n} · 100%", "first": "الرسالة الأولى: {n} · {p}%",
         "second": "الرسالة الثانية: {n} · {p}%", "rules": "قبلوا القواعد:"}),
 ])

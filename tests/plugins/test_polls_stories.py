@@ -46,6 +46,8 @@ def test_polls_story_in_english() -> None:
     assert "Poll #2 is closed: Where for lunch?" in text and "poll-2.png" not in text
     # nobody voted: said once, not as "0 members voted." and again as "No votes were cast."
     assert "0 members voted." not in text and text.count("No votes were cast.") == 2
+    # asked twice, the reminder says nothing changed
+    assert "(only lina sees) Your poll reminders are already on." in text
 
 
 def test_polls_story_in_arabic() -> None:
@@ -69,6 +71,7 @@ def test_polls_story_in_arabic() -> None:
     closed = text.split("(الاستطلاع رقم 1) — مغلق.\n", 1)[1].split("\n[", 1)[0]
     assert "3. مكتبة — صوتان (67%)" in closed and "الفائز: مكتبة." in closed
     assert "(صورة: poll-1.png، " in text
+    assert "(لا يراها إلا ليلى) تذكيرات الاستطلاعات مفعّلة لك بالفعل." in text
 
 
 #: Written out by hand, not by the library the bot uses (Babel).
@@ -98,8 +101,8 @@ def test_dates_are_in_the_communitys_timezone_named_by_its_city_without_seconds(
     arabic = run_story("polls_ar.txt", "MAJLIS_LANGUAGE=ar", ONLY_POLLS)
     written = (f"{ARABIC_DAYS[when.weekday()]}، {when.day} {ARABIC_MONTHS[when.month - 1]} "
                f"{when.year}، {when:%H:%M} (الرياض)")
-    assert f"يُغلق في {written}." in arabic
-    assert f"يُغلق في {written} ولم تصوّت بعد." in arabic  # the reminder by DM
+    assert f"يُغلق يوم {written}." in arabic
+    assert f"يُغلق يوم {written} ولم تصوّت بعد." in arabic  # the reminder by DM
     assert "(UTC)" not in arabic and "(UTC)" not in english
 
 

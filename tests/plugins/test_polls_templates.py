@@ -219,11 +219,11 @@ async def test_arabic_replies(world_factory: WorldFactory) -> None:
         world,
         WEEKLY, '/poll_template x weekly:funday@09:00 "Q?" "A | B"', "/poll_templates")
     assert lines[1].endswith("(الرياض).")  # the community's timezone named by its city
-    assert lines[0].startswith("Majlis: حُفظ القالب «lunch»: يُنشر الاستطلاع التالي هنا في ")
+    assert lines[0].startswith("Majlis: حُفظ القالب «lunch»: يُنشر الاستطلاع التالي هنا يوم ")
     assert "«weekly:funday@09:00» ليس موعدًا أفهمه" in lines[1]
     assert "monthly:1@09:00" in lines[1]
     assert lines[2].startswith("Majlis: قالب استطلاع واحد:")
-    assert "«Where for lunch?» — التالي في " in lines[2]
+    assert "«Where for lunch?» — التالي يوم " in lines[2]
 
 
 async def test_export_and_forget_keep_the_template_without_its_creator(
