@@ -32,6 +32,7 @@ from bot import (
     ChannelRef,
     CommunityRef,
     Context,
+    ContributionMade,
     Duration,
     MemberJoined,
     MemberRef,
@@ -42,6 +43,7 @@ from bot import (
     Privilege,
     RoleRef,
     command,
+    internal_id,
     job,
     on,
     on_button,
@@ -204,6 +206,8 @@ class Polls(Plugin):
         await ctx.reply(render.vote_reply(ctx, row, payload.option, result), private=True)
         if result in ("changed", "counted", "unpicked"):
             await self.lifecycle.refresh(ctx.community, row.id)
+        if result == "counted":
+            await self._voted(ctx, row, ctx.member)
 
     @on_button(Withdraw)
     async def withdraw(self, payload: Withdraw, ctx: Context) -> None:
@@ -230,6 +234,18 @@ class Polls(Plugin):
         chosen = sorted({i for i in event.options if 0 <= i < len(row.options)})
         await self.store.replace_choice(row.id, voter_key(row.salt, event.member.id),
                                         chosen[: row.max_choices], event.at or ctx.now())
+        if chosen:
+            await self._voted(ctx, row, event.member)
+
+    async def _voted(self, ctx: Context, row: Any, member: MemberRef) -> None:
+        """Report a member's first vote in a poll as a contribution, once per poll.
+
+        Withdrawing and voting again, or changing one's choice, earns nothing more.
+        """
+        if await self.store.credit(row.id, voter_key(row.salt, member.id)):
+            await ctx.emit(ContributionMade(
+                id=internal_id("polls.voted"), community=ctx.community, at=ctx.now(),
+                member=member, kind="poll_voted", ref=f"poll:{row.id}"))
 
     async def _eligible(self, ctx: Context, row: Any, member: MemberRef) -> bool:
         """Whether the poll's eligibility rule lets ``member`` vote."""

@@ -19,7 +19,7 @@ from sqlalchemy import String, delete, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from plugins.polls.rules import Tally, voter_key
-from plugins.polls.tables import activity, ballots, polls, reminders, templates
+from plugins.polls.tables import activity, ballots, credited, polls, reminders, templates
 
 #: What a press on an option did.
 VoteResult = Literal["counted", "changed", "already", "full", "unpicked"]
@@ -212,6 +212,14 @@ class PollStore:
                     [{"poll": poll_id, "voter": key, "option": o, "at": at} for o in chosen],
                 )
 
+    async def credit(self, poll_id: int, key: str) -> bool:
+        """Note that a voter earned a poll's vote XP; False if they had already."""
+        async with self.db.begin() as conn:
+            added = (await conn.execute(
+                self.db.insert(credited).values(poll=poll_id, voter=key).on_conflict_do_nothing()
+            )).rowcount
+        return bool(added)
+
     # -- activity ---------------------------------------------------------------------------
 
     async def activity(
@@ -358,6 +366,9 @@ class PollStore:
                 .where(polls.c.community.startswith(prefix))
             )).all()
             for poll_id, salt, anonymous in mine:
+                # the vote XP's record goes with the member (their ballots may stay counted)
+                await conn.execute(delete(credited).where(
+                    credited.c.poll == poll_id, credited.c.voter == voter_key(salt, member)))
                 if not anonymous:
                     await conn.execute(delete(ballots).where(ballots.c.poll == poll_id,
                                                              ballots.c.voter == member))

@@ -52,6 +52,15 @@ ballots = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+# Who was given XP for voting in a poll (once per poll, whatever they change or withdraw):
+# by the ballots' voter key, so an anonymous poll's credit names nobody either.
+credited = Table(
+    "polls_credited",
+    metadata,
+    Column("poll", Integer, primary_key=True),
+    Column("voter", String(64), primary_key=True),
+)
+
 activity = Table(
     "polls_activity",
     metadata,

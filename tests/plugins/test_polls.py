@@ -431,3 +431,35 @@ async def test_the_reminder_speaks_the_members_own_language(
         world.console.community, world.console.members["sara"], "ar")
     lines = world.bot_lines(await world.play(":advance 47h"))
     assert len(lines) == 1 and lines[0].startswith("Majlis: (DM to sara) الاستطلاع رقم 1 «Where")
+
+
+async def test_a_members_first_vote_in_a_poll_earns_the_vote_xp_once(
+    world_factory: WorldFactory,
+) -> None:
+    from plugins.contributions import Contributions
+    from plugins.polls.tables import credited
+
+    world = await world_factory([Polls, Contributions])
+    await world.play(":as sara", ":as owner", CREATE)
+
+    async def xp() -> int:
+        contributions = world.app.plugins["contributions"]
+        await contributions.flush()
+        state = contributions._communities[world.console.community.key]  # type: ignore[attr-defined]
+        return state.members["sara"].total if "sara" in state.members else 0
+
+    assert await xp() == 0
+    await world.play(":as sara", ":press 1")
+    assert await xp() == 5  # contributions' default weight for poll_voted
+    lines = world.bot_lines(await world.play("/rank"))
+    assert any("5 XP" in line for line in lines), lines
+    # changing one's mind, withdrawing and voting again earn nothing more
+    await world.play(":press 2", ":press 4", ":press 3")
+    assert await xp() == 5
+    await world.play(":as owner", '/poll "Tea or coffee?" "Tea | Coffee"', ":as sara", ":press 1")
+    assert await xp() == 10  # a second poll is a second vote
+    async with world.app.db.connect() as conn:
+        assert len((await conn.execute(select(credited))).all()) == 2
+    await world.app.plugins["polls"].forget(world.console.members["sara"])
+    async with world.app.db.connect() as conn:
+        assert (await conn.execute(select(credited))).all() == []
