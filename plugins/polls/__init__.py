@@ -243,7 +243,7 @@ class Polls(Plugin):
         Withdrawing and voting again, or changing one's choice, earns nothing more.
         """
         if await self.store.credit(row.id, voter_key(row.salt, member.id)):
-            await ctx.emit(ContributionMade(
+            await self.emit(ContributionMade(
                 id=internal_id("polls.voted"), community=ctx.community, at=ctx.now(),
                 member=member, kind="poll_voted", ref=f"poll:{row.id}"))
 

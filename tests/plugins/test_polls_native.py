@@ -14,7 +14,7 @@ from bot.app import App
 from bot.core.actions import Action, EditMessage, SendMessage, SendPoll
 from bot.core.capabilities import Capability
 from bot.core.commands import Kind
-from bot.core.events import CommandInvoked, PollAnswered
+from bot.core.events import CommandInvoked, ContributionMade, PollAnswered
 from bot.core.platform import Delivered
 from bot.core.privilege import Privilege
 from bot.core.ratelimit import RateProfile
@@ -230,3 +230,27 @@ async def test_a_short_public_native_poll_is_posted_and_counted(
     await app.scheduler.advance(timedelta(minutes=11))
     await app.settle()
     assert "1 member voted." in platform.texts()[-1]
+
+
+async def test_a_native_vote_is_reported_as_a_contribution_once(
+    world: tuple[App, NativePlatform], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, platform = world
+    plugin = app.plugins["polls"]
+    reported: list[Any] = []
+    real = plugin.emit
+
+    async def emit(event: Any) -> None:
+        reported.append(event)
+        await real(event)
+
+    monkeypatch.setattr(plugin, "emit", emit)
+    await create(app)
+    poll_id, _ = the_poll(platform)
+    await answer(app, SARA, poll_id, 0)
+    await answer(app, SARA, poll_id, 1)   # changed her mind
+    await answer(app, SARA, poll_id)      # withdrawn
+    await answer(app, SARA, poll_id, 2)   # and back: still her one vote in this poll
+    await answer(app, OMAR, poll_id)      # an empty answer is no vote
+    votes = [(e.member.id, e.kind, e.ref) for e in reported if isinstance(e, ContributionMade)]
+    assert votes == [("sara", "poll_voted", "poll:1")]
