@@ -29,7 +29,11 @@ def plugin_of(world: ConsoleWorld) -> Polls:
 
 def record_emits(world: ConsoleWorld, monkeypatch: pytest.MonkeyPatch) -> list[Event]:
     """Keep every event the plugin emits (and still dispatch it)."""
-    plugin = plugin_of(world)
+    return record_plugin_emits(plugin_of(world), monkeypatch)
+
+
+def record_plugin_emits(plugin: Any, monkeypatch: pytest.MonkeyPatch) -> list[Event]:
+    """Keep every event ``plugin`` emits (and still dispatch it)."""
     seen: list[Event] = []
     real = plugin.emit
 

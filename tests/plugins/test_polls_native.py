@@ -235,16 +235,10 @@ async def test_a_short_public_native_poll_is_posted_and_counted(
 async def test_a_native_vote_is_reported_as_a_contribution_once(
     world: tuple[App, NativePlatform], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from tests.plugins.test_polls import record_plugin_emits
+
     app, platform = world
-    plugin = app.plugins["polls"]
-    reported: list[Any] = []
-    real = plugin.emit
-
-    async def emit(event: Any) -> None:
-        reported.append(event)
-        await real(event)
-
-    monkeypatch.setattr(plugin, "emit", emit)
+    reported = record_plugin_emits(app.plugins["polls"], monkeypatch)
     await create(app)
     poll_id, _ = the_poll(platform)
     await answer(app, SARA, poll_id, 0)
