@@ -30,6 +30,10 @@ BADGES: dict[str, str] = {
 STREAK_DAYS = 7
 #: Message ids remembered per community to count a replayed message once.
 SEEN_MESSAGES = 20_000
+#: They are remembered by 60 bits of their hash (an int of 32 bytes instead of the id's
+#: string and an ordered dict's entry: ~2 MiB less per busy community). In memory only,
+#: so the process's own ``hash()`` does.
+_ID_BITS = (1 << 60) - 1
 #: (message, reactor) pairs remembered per community for the reaction cap.
 SEEN_REACTIONS = 20_000
 #: Days of the ledger kept in memory per day, for week and month leaderboards.
@@ -130,7 +134,11 @@ class CommunityState:
     key: str
     curve: str = "quadratic"
     members: dict[str, MemberState] = field(default_factory=dict)
-    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    #: Hashes of the recent message ids (:func:`first_time`); ``seen_order`` holds them in
+    #: the order they came, once full the oldest at ``seen_at``, the next to go.
+    seen: set[int] = field(default_factory=set)
+    seen_order: list[int] = field(default_factory=list)
+    seen_at: int = 0
     reactions: OrderedDict[tuple[str, str], ReactionGrant] = field(default_factory=OrderedDict)
     reaction_counts: dict[str, int] = field(default_factory=dict)
     opted_out: set[str] = field(default_factory=set)
@@ -216,12 +224,19 @@ def level_of_reward(reward: str) -> int:
 
 def first_time(state: CommunityState, message_id: str) -> bool:
     """Whether a message id is new (a replayed message counts once)."""
+    key = hash(message_id) & _ID_BITS
     seen = state.seen
-    if message_id in seen:
+    if key in seen:
         return False
-    seen[message_id] = None
-    if len(seen) > SEEN_MESSAGES:
-        seen.popitem(last=False)
+    seen.add(key)
+    order = state.seen_order
+    if len(order) < SEEN_MESSAGES:
+        order.append(key)
+    else:  # the oldest leaves
+        at = state.seen_at
+        seen.discard(order[at])
+        order[at] = key
+        state.seen_at = at + 1 if at + 1 < SEEN_MESSAGES else 0
     return True
 
 
