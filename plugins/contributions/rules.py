@@ -8,7 +8,6 @@ can call it inline. The callers write what changed through batched writers.
 from __future__ import annotations
 
 import heapq
-from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +39,16 @@ SEEN_REACTIONS = 20_000
 RECENT_DAYS = 31
 #: Texts a member posted recently that earn no XP again (anti-farming, issue 15).
 RECENT_TEXTS = 8
+#: Bits of a text's fingerprint (a hash's low bits, never 0). A member's recent earning
+#: texts are one int of RECENT_TEXTS such slots, newest at the bottom: 296 bits, 64 bytes
+#: (an array of 64-bit hashes took 144). Two texts share a fingerprint once in 2**37.
+_PRINT_BITS = 37
+_PRINT = (1 << _PRINT_BITS) - 1
+_PRINTS = (1 << (_PRINT_BITS * RECENT_TEXTS)) - 1
+#: The lowest and the highest bit of every slot: ``(x - _LOW) & ~x & _HIGH`` is not 0
+#: exactly when a slot of ``x`` is 0 (the borrow test for a zero field).
+_LOW = sum(1 << (_PRINT_BITS * slot) for slot in range(RECENT_TEXTS))
+_HIGH = _LOW << (_PRINT_BITS - 1)
 #: Leaderboard windows (sums since a day) kept up to date per community: a week, a month
 #: and the spotlight's eight days.
 WINDOWS = 3
@@ -61,9 +70,9 @@ class MemberState:
     """What the hot path knows about one member in one community.
 
     Kept small, since every member of an opened community has one: ``badges`` is a shared
-    frozenset (:func:`badge_set`), ``earned`` an array of 64-bit hashes made only once the
-    member earned XP here (144 bytes, where a list of int objects took ~380: with tens of
-    thousands of members becoming active in a run, that was most of the memory's climb).
+    frozenset (:func:`badge_set`), ``earned`` one int of fingerprints (:data:`_PRINT_BITS`;
+    64 bytes, where an array of hashes took 144 and a list of int objects ~380: with tens
+    of thousands of members becoming active in a run, that was most of the memory's climb).
     """
 
     name: str = ""
@@ -75,8 +84,8 @@ class MemberState:
     last_day: int = 0
     streak: int = 0
     badges: frozenset[str] = frozenset()
-    #: Hashes of the texts that earned XP lately; repeating one earns nothing.
-    earned: array[int] | tuple[()] = ()
+    #: Fingerprints of the texts that earned XP lately; repeating one earns nothing.
+    earned: int = 0
 
 
 @dataclass(slots=True)
@@ -257,27 +266,26 @@ def message_xp(member: MemberState, text: str, now: float, *, earns: bool, xp: i
     (the platform hid it from us) is never a repeat. ``earns`` is False in channels
     excluded from XP.
     """
-    digest = hash(text.casefold())
+    digest = (hash(text.casefold()) & _PRINT) or 1
     amount = 0
     if (
         earns
         and len(text) >= min_length
-        and (not text or (digest != member.last_hash and digest not in member.earned))
         and now - member.last_xp >= cooldown
+        and (not text or (digest != member.last_hash and not _holds(member.earned, digest)))
     ):
         amount = int(xp * multiplier)
         member.last_xp = now
-        if text:
-            earned = member.earned
-            if not isinstance(earned, array):
-                member.earned = array("q", (digest,))
-            elif len(earned) < RECENT_TEXTS:
-                earned.append(digest)
-            else:  # the oldest leaves; the array keeps its size (no reallocation)
-                earned[:-1] = earned[1:]
-                earned[-1] = digest
+        if text:  # the oldest leaves at the top
+            member.earned = ((member.earned << _PRINT_BITS) | digest) & _PRINTS
     member.last_hash = digest
     return amount
+
+
+def _holds(prints: int, digest: int) -> bool:
+    """Whether a slot of ``prints`` holds ``digest`` (empty slots are 0, never a digest)."""
+    diff = prints ^ (digest * _LOW)  # 0 in the slots that hold it
+    return bool((diff - _LOW) & ~diff & _HIGH)
 
 
 def thanked(text: str, mentions: Sequence[MemberRef], author: MemberRef,
