@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Iterable
+from contextlib import aclosing
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -76,8 +77,11 @@ class CommunityDirectory:
             self._languages[community.key] = await self.db.member_languages(community.key)
             # Interned: every plugin that keeps its own table of a community's members
             # interns the ids too, so 100k members' ids are held once, not once per plugin.
-            self._members[community.key] = {
-                sys.intern(m) for m in await self.db.member_ids(community.key)}
+            known: set[str] = set()
+            async with aclosing(self.db.member_ids(community.key)) as chunks:
+                async for ids in chunks:
+                    known.update(map(sys.intern, ids))
+            self._members[community.key] = known
 
     async def register(self, community: CommunityRef, name: str = "") -> None:
         """Create the community's record (with the default language and timezone)."""

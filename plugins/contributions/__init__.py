@@ -74,7 +74,7 @@ class Contributions(Plugin):
         self.store = Store(self.db)
         self.rewards = Rewards(self, self.store)
         self._communities: dict[str, CommunityState] = {}
-        self._days: dict[int, str] = {}
+        self._days: dict[int, tuple[int, str]] = {}
         self._lock = asyncio.Lock()
         self.xp = self.accumulator(self.store.write_xp)
         self.names = self.accumulator(self.store.write_names)
@@ -120,10 +120,11 @@ class Contributions(Plugin):
 
     def _day(self, at: datetime) -> tuple[int, str]:
         ordinal = at.toordinal()
-        text = self._days.get(ordinal)
-        if text is None:
-            text = self._days[ordinal] = at.date().isoformat()
-        return ordinal, text
+        day = self._days.get(ordinal)
+        if day is None:
+            # one int per day, not per message: every member who posts keeps it (last_day)
+            day = self._days[ordinal] = (ordinal, at.date().isoformat())
+        return day
 
     def _member(self, state: CommunityState, ref: MemberRef) -> MemberState:
         member, renamed = rules.member_of(state, ref)

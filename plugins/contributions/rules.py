@@ -8,7 +8,6 @@ can call it inline. The callers write what changed through batched writers.
 from __future__ import annotations
 
 import heapq
-from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,12 +29,26 @@ BADGES: dict[str, str] = {
 STREAK_DAYS = 7
 #: Message ids remembered per community to count a replayed message once.
 SEEN_MESSAGES = 20_000
+#: They are remembered by 60 bits of their hash (an int of 32 bytes instead of the id's
+#: string and an ordered dict's entry: ~2 MiB less per busy community). In memory only,
+#: so the process's own ``hash()`` does.
+_ID_BITS = (1 << 60) - 1
 #: (message, reactor) pairs remembered per community for the reaction cap.
 SEEN_REACTIONS = 20_000
 #: Days of the ledger kept in memory per day, for week and month leaderboards.
 RECENT_DAYS = 31
 #: Texts a member posted recently that earn no XP again (anti-farming, issue 15).
 RECENT_TEXTS = 8
+#: Bits of a text's fingerprint (a hash's low bits, never 0). A member's recent earning
+#: texts are one int of RECENT_TEXTS such slots, newest at the bottom: 296 bits, 64 bytes
+#: (an array of 64-bit hashes took 144). Two texts share a fingerprint once in 2**37.
+_PRINT_BITS = 37
+_PRINT = (1 << _PRINT_BITS) - 1
+_PRINTS = (1 << (_PRINT_BITS * RECENT_TEXTS)) - 1
+#: The lowest and the highest bit of every slot: ``(x - _LOW) & ~x & _HIGH`` is not 0
+#: exactly when a slot of ``x`` is 0 (the borrow test for a zero field).
+_LOW = sum(1 << (_PRINT_BITS * slot) for slot in range(RECENT_TEXTS))
+_HIGH = _LOW << (_PRINT_BITS - 1)
 #: Leaderboard windows (sums since a day) kept up to date per community: a week, a month
 #: and the spotlight's eight days.
 WINDOWS = 3
@@ -57,9 +70,9 @@ class MemberState:
     """What the hot path knows about one member in one community.
 
     Kept small, since every member of an opened community has one: ``badges`` is a shared
-    frozenset (:func:`badge_set`), ``earned`` an array of 64-bit hashes made only once the
-    member earned XP here (144 bytes, where a list of int objects took ~380: with tens of
-    thousands of members becoming active in a run, that was most of the memory's climb).
+    frozenset (:func:`badge_set`), ``earned`` one int of fingerprints (:data:`_PRINT_BITS`;
+    64 bytes, where an array of hashes took 144 and a list of int objects ~380: with tens
+    of thousands of members becoming active in a run, that was most of the memory's climb).
     """
 
     name: str = ""
@@ -71,8 +84,8 @@ class MemberState:
     last_day: int = 0
     streak: int = 0
     badges: frozenset[str] = frozenset()
-    #: Hashes of the texts that earned XP lately; repeating one earns nothing.
-    earned: array[int] | tuple[()] = ()
+    #: Fingerprints of the texts that earned XP lately; repeating one earns nothing.
+    earned: int = 0
 
 
 @dataclass(slots=True)
@@ -130,7 +143,11 @@ class CommunityState:
     key: str
     curve: str = "quadratic"
     members: dict[str, MemberState] = field(default_factory=dict)
-    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    #: Hashes of the recent message ids (:func:`first_time`); ``seen_order`` holds them in
+    #: the order they came, once full the oldest at ``seen_at``, the next to go.
+    seen: set[int] = field(default_factory=set)
+    seen_order: list[int] = field(default_factory=list)
+    seen_at: int = 0
     reactions: OrderedDict[tuple[str, str], ReactionGrant] = field(default_factory=OrderedDict)
     reaction_counts: dict[str, int] = field(default_factory=dict)
     opted_out: set[str] = field(default_factory=set)
@@ -216,12 +233,19 @@ def level_of_reward(reward: str) -> int:
 
 def first_time(state: CommunityState, message_id: str) -> bool:
     """Whether a message id is new (a replayed message counts once)."""
+    key = hash(message_id) & _ID_BITS
     seen = state.seen
-    if message_id in seen:
+    if key in seen:
         return False
-    seen[message_id] = None
-    if len(seen) > SEEN_MESSAGES:
-        seen.popitem(last=False)
+    seen.add(key)
+    order = state.seen_order
+    if len(order) < SEEN_MESSAGES:
+        order.append(key)
+    else:  # the oldest leaves
+        at = state.seen_at
+        seen.discard(order[at])
+        order[at] = key
+        state.seen_at = at + 1 if at + 1 < SEEN_MESSAGES else 0
     return True
 
 
@@ -242,27 +266,26 @@ def message_xp(member: MemberState, text: str, now: float, *, earns: bool, xp: i
     (the platform hid it from us) is never a repeat. ``earns`` is False in channels
     excluded from XP.
     """
-    digest = hash(text.casefold())
+    digest = (hash(text.casefold()) & _PRINT) or 1
     amount = 0
     if (
         earns
         and len(text) >= min_length
-        and (not text or (digest != member.last_hash and digest not in member.earned))
         and now - member.last_xp >= cooldown
+        and (not text or (digest != member.last_hash and not _holds(member.earned, digest)))
     ):
         amount = int(xp * multiplier)
         member.last_xp = now
-        if text:
-            earned = member.earned
-            if not isinstance(earned, array):
-                member.earned = array("q", (digest,))
-            elif len(earned) < RECENT_TEXTS:
-                earned.append(digest)
-            else:  # the oldest leaves; the array keeps its size (no reallocation)
-                earned[:-1] = earned[1:]
-                earned[-1] = digest
+        if text:  # the oldest leaves at the top
+            member.earned = ((member.earned << _PRINT_BITS) | digest) & _PRINTS
     member.last_hash = digest
     return amount
+
+
+def _holds(prints: int, digest: int) -> bool:
+    """Whether a slot of ``prints`` holds ``digest`` (empty slots are 0, never a digest)."""
+    diff = prints ^ (digest * _LOW)  # 0 in the slots that hold it
+    return bool((diff - _LOW) & ~diff & _HIGH)
 
 
 def thanked(text: str, mentions: Sequence[MemberRef], author: MemberRef,

@@ -23,6 +23,7 @@ unique, so an occurrence never makes two polls.
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -95,7 +96,8 @@ class Polls(Plugin):
     async def open(self, community: CommunityRef) -> None:
         """Load the community's activity once; handlers then count in memory."""
         if not self.activity.is_loaded(community.key):
-            self.activity.load(community.key, await self.store.activity(community.key))
+            async with aclosing(self.store.activity(community.key)) as chunks:
+                await self.activity.load_chunks(community.key, chunks)
 
     async def _write_activity(self, batch: dict[Key, int]) -> None:
         await self.store.write_activity(self.activity.rows(batch))
