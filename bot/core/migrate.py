@@ -9,21 +9,22 @@ go through :func:`write_revision`.
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic.autogenerate import compare_metadata, produce_migrations, render_python_code
-from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import rev_id
-from sqlalchemy import Connection, MetaData, create_engine
+from sqlalchemy import Connection, MetaData, create_engine, delete, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core import storage
 from bot.core.validation import StartupError
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class UnknownRevision(StartupError):
 
 
 def _script(sources: list[MigrationSource]) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(
         str(CORE_MIGRATIONS),
         version_locations=[str(s.path) for s in sources if s.path.is_dir()],
@@ -62,6 +65,7 @@ def _script(sources: list[MigrationSource]) -> ScriptDirectory:
 
 def _upgrade(conn: Connection, sources: list[MigrationSource]) -> None:
     from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
 
     script = _script(sources)
     config = Config()
@@ -77,6 +81,8 @@ def _upgrade(conn: Connection, sources: list[MigrationSource]) -> None:
 
 def _unknown(conn: Connection, sources: list[MigrationSource]) -> list[str]:
     """Revisions recorded in the database that no branch here declares."""
+    from alembic.runtime.migration import MigrationContext
+
     script = _script(sources)
     known = {rev.revision for rev in script.walk_revisions()}
     current = MigrationContext.configure(conn).get_current_heads()
@@ -84,6 +90,9 @@ def _unknown(conn: Connection, sources: list[MigrationSource]) -> list[str]:
 
 
 def _diff(conn: Connection, sources: list[MigrationSource]) -> dict[str, list[Any]]:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
     diffs: dict[str, list[Any]] = {}
     for source in sources:
         own = set(source.metadata.tables)
@@ -102,12 +111,79 @@ def _diff(conn: Connection, sources: list[MigrationSource]) -> dict[str, list[An
     return diffs
 
 
+#: Where the fingerprint of the last schema found complete is kept (``core_kv``).
+_FINGERPRINT = ("schema", "verified")
+
+
+def _revision_heads(sources: list[MigrationSource]) -> set[str]:
+    """Every branch's head, read from the revision files' text (no alembic import)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for source in sources:
+        for path in sorted(source.path.glob("*.py")):
+            found: dict[str, Any] = {}
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target = node.targets[0]
+                    if isinstance(target, ast.Name) and target.id in (
+                            "revision", "down_revision"):
+                        found[target.id] = ast.literal_eval(node.value)
+            if "revision" not in found:
+                continue
+            revisions.add(str(found["revision"]))
+            down = found.get("down_revision")
+            parents.update((down,) if isinstance(down, str) else tuple(down or ()))
+    return revisions - parents
+
+
+def _fingerprint(heads: set[str], sources: list[MigrationSource]) -> str:
+    """What a verified schema is checked against: the heads and every declared table."""
+    digest = hashlib.sha256(" ".join(sorted(heads)).encode())
+    for source in sorted(sources, key=lambda s: s.label):
+        for name, table in sorted(source.metadata.tables.items()):
+            digest.update(f"\n{source.label}:{name}:{table!r}".encode())
+            for index in sorted(repr(i) for i in table.indexes):
+                digest.update(index.encode())
+    return digest.hexdigest()
+
+
+def _verified(conn: Connection, heads: set[str], fingerprint: str) -> bool:
+    """Whether the database is at ``heads`` and was found complete for these tables."""
+    try:
+        current = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+        stored = conn.execute(select(storage.kv.c.value).where(
+            storage.kv.c.namespace == _FINGERPRINT[0], storage.kv.c.key == _FINGERPRINT[1]
+        )).scalar_one_or_none()
+    except DBAPIError:  # a new database: no tables yet
+        conn.rollback()
+        return False
+    return current == heads and stored == fingerprint
+
+
+def _remember(conn: Connection, fingerprint: str) -> None:
+    kv = storage.kv
+    here = (kv.c.namespace == _FINGERPRINT[0]) & (kv.c.key == _FINGERPRINT[1])
+    conn.execute(delete(kv).where(here))
+    conn.execute(insert(kv).values(namespace=_FINGERPRINT[0], key=_FINGERPRINT[1],
+                                   value=fingerprint))
+
+
 async def upgrade(engine: AsyncEngine, sources: list[MigrationSource]) -> None:
     """Apply every branch's pending revisions, then refuse a mismatched schema.
 
     A database that records revisions none of ``sources`` knows is refused before any
     change: a newer Majlis (or a plugin not loaded now) wrote it.
+
+    A database already at every head, last found complete for exactly these tables (a
+    fingerprint of the heads and the tables' definitions, kept in ``core_kv``), is not
+    compared again: an ordinary restart reads two small tables and never imports alembic,
+    which would stay in memory for the life of the process (~12 MiB).
     """
+    heads = _revision_heads(sources)
+    fingerprint = _fingerprint(heads, sources)
+    async with engine.connect() as conn:
+        if await conn.run_sync(_verified, heads, fingerprint):
+            return
     where = engine.url.render_as_string(hide_password=True)
     async with engine.connect() as conn:
         unknown = await conn.run_sync(_unknown, sources)
@@ -135,6 +211,8 @@ async def upgrade(engine: AsyncEngine, sources: list[MigrationSource]) -> None:
             f"the tables of {', '.join(diffs)} differ from the database {where} ({details}): "
             f"a migration is missing. Run {commands}, then start again."
         )
+    async with engine.begin() as conn:
+        await conn.run_sync(_remember, fingerprint)
 
 
 def _describe(diff: Any) -> str:
@@ -160,6 +238,10 @@ def _describe(diff: Any) -> str:
 def _render(
     conn: Connection, source: MigrationSource, message: str, sources: list[MigrationSource]
 ) -> Path:
+    from alembic.autogenerate import produce_migrations, render_python_code
+    from alembic.runtime.migration import MigrationContext
+    from alembic.util import rev_id
+
     script = _script(sources)
     heads = [
         rev for rev in script.get_revisions("heads") if source.label in (rev.branch_labels or ())
