@@ -14,7 +14,9 @@ from typing import Any
 from bot.core.scheduler import Scheduler
 from bot.testing import START, FakeCommunity
 from plugins.admin import Admin
+from plugins.contributions import Contributions
 from plugins.feedback import Feedback
+from plugins.onboarding import Onboarding
 from plugins.polls import Polls
 
 
@@ -98,3 +100,90 @@ async def test_a_vote_refreshing_the_poll_as_it_closes_leaves_it_closed() -> Non
         last_edit = [line for line in club.platform.transcript
                      if f"(edited {message.id})" in line][-1]
         assert "— closed." in last_edit
+
+
+async def test_decay_waits_for_the_xp_another_flush_is_writing(world_factory: Any) -> None:
+    """The daily job flushes XP before it decays, so a member back a moment ago is active.
+
+    Another flush (the per-second one, or another community's daily job at the same hour)
+    had taken the batch and was still writing it: the job's flush found nothing, returned,
+    and the member who had just come back lost a share of their XP.
+    """
+    world = await world_factory([Contributions, Admin])
+    await world.play("/config contributions decay_after_days 3",
+                     "/config contributions decay_percent 10",
+                     ":as sara", "hello to everyone", ":as owner", "/award @sara 185 founder")
+    contributions = world.app.plugins["contributions"]
+    community = world.console.community
+    await world.play(":advance 2d")
+    due = (await contributions.next_runs("active", community))["active"]
+    await world.app.scheduler.advance(due - timedelta(seconds=1) - world.clock.now())
+    await world.play(":as sara", "I am back, did I miss anything?")  # 15 XP, in memory
+
+    writer, writing, decayed = contributions.xp._writer, asyncio.Event(), asyncio.Event()
+    decay = contributions.store.decay
+
+    async def slow_write(batch: Any) -> None:
+        writing.set()
+        try:  # the daily job runs while this batch is being written
+            await asyncio.wait_for(decayed.wait(), 0.5)
+        except TimeoutError:
+            pass
+        await writer(batch)
+
+    async def decaying(*args: Any) -> dict[str, int]:
+        try:
+            return await decay(*args)
+        finally:
+            decayed.set()
+
+    contributions.xp._writer = slow_write  # the accumulator's writer (bound at start)
+    contributions.store.decay = decaying
+    beat = asyncio.create_task(world.app.kernel.counters.flush())
+    await asyncio.wait_for(writing.wait(), 5)
+    assert await fire_side_by_side(world, timedelta(seconds=2)) == 1
+    await beat
+    lines = world.bot_lines(await world.play(":as sara", "/rank"))
+    assert any("215 XP" in line for line in lines), lines
+
+
+async def test_a_nudge_waits_for_the_progress_another_flush_is_writing(
+    world_factory: Any,
+) -> None:
+    """The nudge flushes the message counts first: a member who posted as it fired is not
+    nudged. The per-second flush had taken that count and was still writing it: the
+    nudge's flush found nothing, and the member who had just posted was nudged."""
+    world = await world_factory([Onboarding])
+    await world.play("/onboarding_setup set nudge_hours 12", ":as sara")
+    onboarding = world.app.plugins["onboarding"]
+    community = world.console.community
+    world.clock.set(world.clock.now() + timedelta(hours=12))
+    # sara's first message, counted in memory as her nudge fires (its unscheduling and
+    # thanks come after, in their own task)
+    config = await onboarding.config(community)
+    onboarding.progress.posted(community.key, "sara", world.clock.now(), config)
+
+    write, writing, looked = onboarding.store.write_progress, asyncio.Event(), asyncio.Event()
+    nudge_once = onboarding.store.nudge_once
+
+    async def slow_write(batch: Any) -> None:
+        writing.set()
+        try:  # the nudge runs while this batch is being written
+            await asyncio.wait_for(looked.wait(), 0.5)
+        except TimeoutError:
+            pass
+        await write(batch)
+
+    async def looking(*args: Any) -> bool:
+        try:
+            return await nudge_once(*args)
+        finally:
+            looked.set()
+
+    onboarding.store.write_progress = slow_write
+    onboarding.store.nudge_once = looking
+    beat = asyncio.create_task(world.app.kernel.counters.flush())
+    await asyncio.wait_for(writing.wait(), 5)
+    assert await fire_side_by_side(world, timedelta(0)) == 1
+    await beat
+    assert not any("would love to hear" in line for line in world.console.transcript)
