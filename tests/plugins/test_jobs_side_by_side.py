@@ -8,13 +8,14 @@ clock does), and holds one job at an await point while the other runs.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.core.scheduler import Scheduler
 from bot.testing import START, FakeCommunity
 from plugins.admin import Admin
 from plugins.contributions import Contributions
+from plugins.events import Events
 from plugins.feedback import Feedback
 from plugins.onboarding import Onboarding
 from plugins.polls import Polls
@@ -187,3 +188,38 @@ async def test_a_nudge_waits_for_the_progress_another_flush_is_writing(
     assert await fire_side_by_side(world, timedelta(0)) == 1
     await beat
     assert not any("would love to hear" in line for line in world.console.transcript)
+
+
+async def test_an_event_cancelled_as_it_starts_keeps_its_cancelled_post() -> None:
+    """The start's refresh of the event post reads the event live while an admin cancels
+    the series: its edit (live, with RSVP buttons) came after the cancellation's, so the
+    cancelled event's post invited members again, and nothing refreshes it any more."""
+    async with FakeCommunity([Events, Admin], admins=["amal"], timezone="Europe/Berlin") as c:
+        await c.says("amal", '/event_create "Book club" "every thursday 18:00" duration=2h')
+        await c.presses("amal", "Post it")
+        message = next(p for p in c.platform.posts if "Going" in [b.label for b in p.buttons])
+        start = datetime(2026, 1, 8, 17, 0, tzinfo=UTC)  # 18:00 in Berlin
+        await c.advance(start - timedelta(minutes=1) - c.clock.now())
+        events = c.app.plugins["events"]
+        content, reading, cancelled = events.lifecycle.content, asyncio.Event(), asyncio.Event()
+
+        async def slow_content(ctx: Any, event: Any) -> Any:
+            if not reading.is_set():  # the start's refresh: the admin cancels meanwhile
+                reading.set()
+                try:
+                    await asyncio.wait_for(cancelled.wait(), 0.5)
+                except TimeoutError:
+                    pass
+            return await content(ctx, event)
+
+        events.lifecycle.content = slow_content
+        starting = asyncio.create_task(fire_side_by_side(c, timedelta(minutes=1)))
+        await asyncio.wait_for(reading.wait(), 5)
+        await c.says("amal", '/event_cancel 1 reason="the hall is closed" scope=series')
+        cancelled.set()
+        assert await starting == 1
+        await c.app.settle()
+        assert [b.label for b in message.buttons] == []
+        last_edit = [line for line in c.platform.transcript
+                     if f"(edited {message.id})" in line][-1]
+        assert "cancelled" in last_edit.lower(), last_edit
