@@ -11,6 +11,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.core.actions import GrantReward
 from bot.core.scheduler import Scheduler
 from bot.testing import START, FakeCommunity
 from plugins.admin import Admin
@@ -223,3 +224,58 @@ async def test_an_event_cancelled_as_it_starts_keeps_its_cancelled_post() -> Non
         last_edit = [line for line in c.platform.transcript
                      if f"(edited {message.id})" in line][-1]
         assert "cancelled" in last_edit.lower(), last_edit
+
+
+async def test_rewards_retry_beside_a_decay_does_not_give_back_a_lost_role(
+    world_factory: Any,
+) -> None:
+    """/rewards_retry read the recorded roles, then the daily decay dropped the member a
+    level and revoked its role, then the retry granted it again: a level 0 member kept
+    the level 1 role (and no record of it was left to take it back)."""
+    world = await world_factory([Contributions, Admin])
+    await world.play("/config contributions decay_after_days 1",
+                     "/config contributions decay_percent 50",
+                     "/config contributions role_rewards level:1=vip",
+                     ":as sara", "hello to everyone", ":as owner", "/award @sara 185 founding",
+                     ":advance 1d")
+    assert "Level 1" in world.console.rewards["sara"]
+    contributions = world.app.plugins["contributions"]
+    store = contributions.store
+    all_rewards, take_rewards = store.all_rewards, store.take_rewards
+    read, taken = asyncio.Event(), asyncio.Event()
+
+    async def slow_all_rewards(community: str) -> Any:
+        rows = await all_rewards(community)
+        read.set()
+        try:  # the decay takes the role back while the retry is about to grant it
+            await asyncio.wait_for(taken.wait(), 0.5)
+        except TimeoutError:
+            pass
+        return rows
+
+    async def taking(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await take_rewards(*args, **kwargs)
+        finally:
+            taken.set()
+
+    store.all_rewards, store.take_rewards = slow_all_rewards, taking
+    roles: list[tuple[str, bool]] = []
+    deliver = world.console.deliver
+
+    async def recording(action: Any, reply_handle: Any = None, progress: Any = None) -> Any:
+        if isinstance(action, GrantReward) and action.reward.role is not None:
+            roles.append((action.reward.role.id, action.revoke))
+        return await deliver(action, reply_handle, progress)
+
+    world.console.deliver = recording
+    due = (await contributions.next_runs("active", world.console.community))["active"]
+    retrying = asyncio.create_task(world.play(":as owner", "/rewards_retry"))
+    await asyncio.wait_for(read.wait(), 5)
+    assert await fire_side_by_side(world, due - world.clock.now()) == 1
+    await retrying
+    await world.app.settle()
+    lines = world.bot_lines(await world.play(":as sara", "/rank"))
+    assert any("sara: level 0, 50 XP" in line for line in lines), lines
+    # the role itself: the retry grants it by its reward key, not by the level's title
+    assert [revoke for role, revoke in roles if role == "vip"][-1:] == [True], roles
