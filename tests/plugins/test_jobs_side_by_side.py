@@ -18,6 +18,7 @@ from plugins.admin import Admin
 from plugins.contributions import Contributions
 from plugins.events import Events
 from plugins.feedback import Feedback
+from plugins.matchmaking import Matchmaking
 from plugins.onboarding import Onboarding
 from plugins.polls import Polls
 
@@ -279,3 +280,48 @@ async def test_rewards_retry_beside_a_decay_does_not_give_back_a_lost_role(
     assert any("sara: level 0, 50 XP" in line for line in lines), lines
     # the role itself: the retry grants it by its reward key, not by the level's title
     assert [revoke for role, revoke in roles if role == "vip"][-1:] == [True], roles
+
+
+async def test_a_scheduled_round_beside_an_announcement_repeats_no_pair() -> None:
+    """The scheduled round read the recent pairs while an admin announced a preview: its
+    draft, stored after that announcement had retired the other drafts, paired the same
+    members again, and announcing it introduced them to each other a second time."""
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        for name in ("sara", "omar"):
+            await club.says(name, "/match_join")
+            await club.says(name, "/interests chess")
+        await club.says("amal", "/match_round")
+        club.expect("Preview:", to="amal", buttons=["Announce", "Reshuffle", "Discard"])
+        await club.says("amal", "/match_schedule 1w mon 18")
+        matchmaking = club.app.plugins["matchmaking"]
+        store = matchmaking.store
+        recent_pairs, supersede = store.recent_pairs, store.supersede_drafts
+        read, announced = asyncio.Event(), asyncio.Event()
+
+        async def slow_recent_pairs(*args: Any) -> Any:
+            pairs = await recent_pairs(*args)
+            if not read.is_set():  # the scheduled round's: the admin announces meanwhile
+                read.set()
+                try:
+                    await asyncio.wait_for(announced.wait(), 0.5)
+                except TimeoutError:
+                    pass
+            return pairs
+
+        async def superseding(*args: Any) -> Any:
+            try:
+                return await supersede(*args)
+            finally:
+                announced.set()
+
+        store.recent_pairs, store.supersede_drafts = slow_recent_pairs, superseding
+        due = (await matchmaking.next_runs("round", club.platform.community))["rounds"]
+        club.new()
+        scheduled = asyncio.create_task(fire_side_by_side(club, due - club.clock.now()))
+        await asyncio.wait_for(read.wait(), 5)
+        await club.presses("amal", "Announce")  # the /match_round preview
+        assert await scheduled == 1
+        await club.presses("amal", "Announce")  # the scheduled round's preview, if any
+        await club.app.settle()
+        intros = [s for s in club.sent_to("sara") if "This round you are matched" in s.text]
+        assert len(intros) == 1, [s.text for s in intros]
