@@ -68,6 +68,15 @@ class Lifecycle:
         #: edit in the order they read (a job's, a press's, a cancellation's side by side),
         #: so the post never goes back to an older state.
         self._refreshing: dict[int, asyncio.Lock] = {}
+        self._moments: dict[int, asyncio.Lock] = {}
+
+    def moment(self, event_id: int) -> asyncio.Lock:
+        """Held by an event's tick (its reminder, start or end) and by a cancellation.
+
+        A tick that read the event live acts before the cancellation is told, never after
+        it: nobody hears "cancelled", then "starts now".
+        """
+        return self._moments.setdefault(event_id, asyncio.Lock())
 
     async def changes(self, event: Any) -> timeline.Changes:
         """What the event's single occurrences changed: cancelled, moved, own lengths."""

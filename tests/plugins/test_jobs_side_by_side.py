@@ -192,24 +192,25 @@ async def test_a_nudge_waits_for_the_progress_another_flush_is_writing(
     assert not any("would love to hear" in line for line in world.console.transcript)
 
 
-async def test_an_event_cancelled_as_it_starts_keeps_its_cancelled_post() -> None:
-    """The start's refresh of the event post reads the event live while an admin cancels
-    the series: its edit (live, with RSVP buttons) came after the cancellation's, so the
-    cancelled event's post invited members again, and nothing refreshes it any more."""
+async def test_an_event_edited_as_it_starts_keeps_the_edit_on_its_post() -> None:
+    """The start's refresh of the event post read the event while an admin changed its
+    place: its edit (the old place) came after the change's, so the post showed the old
+    place until something refreshed it again."""
     async with FakeCommunity([Events, Admin], admins=["amal"], timezone="Europe/Berlin") as c:
-        await c.says("amal", '/event_create "Book club" "every thursday 18:00" duration=2h')
+        await c.says("amal", '/event_create "Book club" "every thursday 18:00" duration=2h '
+                             'place="Room 4"')
         await c.presses("amal", "Post it")
         message = next(p for p in c.platform.posts if "Going" in [b.label for b in p.buttons])
         start = datetime(2026, 1, 8, 17, 0, tzinfo=UTC)  # 18:00 in Berlin
         await c.advance(start - timedelta(minutes=1) - c.clock.now())
         events = c.app.plugins["events"]
-        content, reading, cancelled = events.lifecycle.content, asyncio.Event(), asyncio.Event()
+        content, reading, edited = events.lifecycle.content, asyncio.Event(), asyncio.Event()
 
         async def slow_content(ctx: Any, event: Any) -> Any:
-            if not reading.is_set():  # the start's refresh: the admin cancels meanwhile
+            if not reading.is_set():  # the start's refresh: the admin edits meanwhile
                 reading.set()
                 try:
-                    await asyncio.wait_for(cancelled.wait(), 0.5)
+                    await asyncio.wait_for(edited.wait(), 0.5)
                 except TimeoutError:
                     pass
             return await content(ctx, event)
@@ -217,14 +218,13 @@ async def test_an_event_cancelled_as_it_starts_keeps_its_cancelled_post() -> Non
         events.lifecycle.content = slow_content
         starting = asyncio.create_task(fire_side_by_side(c, timedelta(minutes=1)))
         await asyncio.wait_for(reading.wait(), 5)
-        await c.says("amal", '/event_cancel 1 reason="the hall is closed" scope=series')
-        cancelled.set()
+        await c.says("amal", '/event_edit 1 place="Room 9"')
+        edited.set()
         assert await starting == 1
         await c.app.settle()
-        assert [b.label for b in message.buttons] == []
         last_edit = [line for line in c.platform.transcript
                      if f"(edited {message.id})" in line][-1]
-        assert "cancelled" in last_edit.lower(), last_edit
+        assert "Room 9" in last_edit, last_edit
 
 
 async def test_rewards_retry_beside_a_decay_does_not_give_back_a_lost_role(
@@ -325,3 +325,36 @@ async def test_a_scheduled_round_beside_an_announcement_repeats_no_pair() -> Non
         await club.app.settle()
         intros = [s for s in club.sent_to("sara") if "This round you are matched" in s.text]
         assert len(intros) == 1, [s.text for s in intros]
+
+
+async def test_an_event_cancelled_as_it_starts_pings_nobody_after_the_cancellation() -> None:
+    """The start's tick had read the event live when an admin cancelled the series: those
+    going were told it is cancelled, then pinged that it starts now, to check in."""
+    async with FakeCommunity([Events, Admin], admins=["amal"], timezone="Europe/Berlin") as c:
+        await c.says("amal", '/event_create "Book club" "every thursday 18:00" duration=2h')
+        await c.presses("amal", "Post it")
+        await c.presses("sara", "Going")
+        start = datetime(2026, 1, 8, 17, 0, tzinfo=UTC)  # 18:00 in Berlin
+        await c.advance(start - timedelta(minutes=1) - c.clock.now())
+        events = c.app.plugins["events"]
+        freeze, starting, cancelled = events.answers.freeze, asyncio.Event(), asyncio.Event()
+
+        async def slow_freeze(*args: Any) -> None:
+            starting.set()
+            try:  # the admin cancels while the start is under way
+                await asyncio.wait_for(cancelled.wait(), 0.5)
+            except TimeoutError:
+                pass
+            await freeze(*args)
+
+        events.answers.freeze = slow_freeze
+        c.new()
+        ticking = asyncio.create_task(fire_side_by_side(c, timedelta(minutes=1)))
+        await asyncio.wait_for(starting.wait(), 5)
+        await c.says("amal", '/event_cancel 1 reason="the hall is closed" scope=series')
+        cancelled.set()
+        assert await ticking == 1
+        await c.app.settle()
+        told = [s.text for s in c.new() if "Book club" in s.text]
+        notice = next(i for i, text in enumerate(told) if "is cancelled" in text)
+        assert not any("starts now" in text for text in told[notice:]), told
