@@ -358,3 +358,35 @@ async def test_an_event_cancelled_as_it_starts_pings_nobody_after_the_cancellati
         told = [s.text for s in c.new() if "Book club" in s.text]
         notice = next(i for i, text in enumerate(told) if "is cancelled" in text)
         assert not any("starts now" in text for text in told[notice:]), told
+
+
+async def test_a_template_deleted_as_its_poll_is_due_makes_no_poll_after_the_delete() -> None:
+    """The template's job had read the template when its creator deleted it: they were
+    told no more polls would be made from it, and then its poll was posted."""
+    async with FakeCommunity([Polls], admins=["amal"]) as club:
+        await club.says("amal", '/poll_template lunch weekly:tue@12:00 "Where for lunch?" '
+                                '"Cafe | Park" duration=1d')
+        polls = club.app.plugins["polls"]
+        due = (await polls.next_runs("template", club.platform.community))["template:1"]
+        await club.advance(due - timedelta(seconds=1) - club.clock.now())
+        open_poll, opening, deleted = polls.lifecycle.open, asyncio.Event(), asyncio.Event()
+
+        async def slow_open(*args: Any) -> Any:
+            opening.set()
+            try:  # the creator deletes the template while its poll is being made
+                await asyncio.wait_for(deleted.wait(), 0.5)
+            except TimeoutError:
+                pass
+            return await open_poll(*args)
+
+        polls.lifecycle.open = slow_open
+        club.new()
+        making = asyncio.create_task(fire_side_by_side(club, timedelta(seconds=1)))
+        await asyncio.wait_for(opening.wait(), 5)
+        await club.says("amal", "/poll_template_delete lunch")
+        deleted.set()
+        assert await making == 1
+        await club.app.settle()
+        said = [s.text for s in club.new()]
+        gone = next(i for i, text in enumerate(said) if "is deleted" in text)
+        assert not any("Where for lunch?" in text for text in said[gone:]), said
