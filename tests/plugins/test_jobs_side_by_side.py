@@ -8,6 +8,7 @@ clock does), and holds one job at an await point while the other runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -390,3 +391,46 @@ async def test_a_template_deleted_as_its_poll_is_due_makes_no_poll_after_the_del
         said = [s.text for s in club.new()]
         gone = next(i for i, text in enumerate(said) if "is deleted" in text)
         assert not any("Where for lunch?" in text for text in said[gone:]), said
+
+
+async def test_a_timezone_chosen_while_the_zones_are_first_read_is_kept(tmp_path: Any) -> None:
+    """The first reminder after a start reads the community's chosen timezones into memory;
+    a member choosing theirs meanwhile was written to the database but not to that copy,
+    which was then kept without it: their times showed in the community's timezone."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
+    async with FakeCommunity([Events, Admin], admins=["amal"], timezone="Europe/Berlin",
+                             database_url=url) as c:
+        await c.says("amal", '/event_create "Book club" "every thursday 18:00" duration=2h')
+        await c.presses("amal", "Post it")
+    async with FakeCommunity([Events, Admin], admins=["amal"], timezone="Europe/Berlin",
+                             database_url=url) as c:  # started again: nothing read yet
+        store = c.app.plugins["events"].store
+        db, reading, chosen = store.db, asyncio.Event(), asyncio.Event()
+
+        class FirstReadSlow:
+            """The store's database, its first read followed by a wait."""
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(db, name)
+
+            @contextlib.asynccontextmanager
+            async def connect(self) -> Any:
+                async with db.connect() as conn:
+                    yield conn
+                if not reading.is_set():
+                    reading.set()
+                    try:  # sara chooses her timezone while these rows are on their way
+                        await asyncio.wait_for(chosen.wait(), 0.5)
+                    except TimeoutError:
+                        pass
+
+        store.db = FirstReadSlow()
+        community = c.platform.community.key
+        looking = asyncio.create_task(store.zone(community, "omar"))  # a reminder's look
+        await asyncio.wait_for(reading.wait(), 5)
+        await c.says("sara", "/event_timezone Asia/Tokyo")
+        chosen.set()
+        await looking
+        store.db = db
+        await c.says("sara", "/events")
+        c.expect("• #1 Book club — Fri, January 9, 2026, 02:00 (Tokyo)", to="sara")
