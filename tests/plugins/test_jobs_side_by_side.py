@@ -434,3 +434,50 @@ async def test_a_timezone_chosen_while_the_zones_are_first_read_is_kept(tmp_path
         store.db = db
         await c.says("sara", "/events")
         c.expect("• #1 Book club — Fri, January 9, 2026, 02:00 (Tokyo)", to="sara")
+
+
+async def test_kudos_being_written_as_a_member_is_forgotten_are_erased(
+    world_factory: Any,
+) -> None:
+    """Erasing a member flushes what is queued, then deletes their rows. The per-second
+    flush had taken the queued kudos and was still writing them: the erasure's flush found
+    nothing, deleted, and then the kudos about the member were written after it."""
+    world = await world_factory([Contributions, Admin])
+    await world.play(":as omar", "hello there", ":as sara", "/kudos @omar thanks for the help")
+    contributions = world.app.plugins["contributions"]
+    store = contributions.store
+    db, writing, erased = store.db, asyncio.Event(), asyncio.Event()
+    forget = store.forget
+
+    class FirstWriteSlow:
+        """The store's database, its first write waiting until the member is erased."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(db, name)
+
+        @contextlib.asynccontextmanager
+        async def begin(self) -> Any:
+            if not writing.is_set():
+                writing.set()
+                try:
+                    await asyncio.wait_for(erased.wait(), 0.5)
+                except TimeoutError:
+                    pass
+            async with db.begin() as conn:
+                yield conn
+
+    async def forgetting(member: Any) -> None:
+        try:
+            await forget(member)
+        finally:
+            erased.set()
+
+    store.db, store.forget = FirstWriteSlow(), forgetting
+    beat = asyncio.create_task(store.flush_rows())  # the per-second flush of kudos rows
+    await asyncio.wait_for(writing.wait(), 5)
+    omar = world.console.members["omar"]
+    await world.app.forget_member(omar)
+    await beat
+    store.db = db
+    exported = await world.app.export_member(omar)
+    assert exported["contributions"]["kudos"] == [], exported["contributions"]["kudos"]
