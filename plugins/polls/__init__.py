@@ -335,7 +335,8 @@ class Polls(Plugin):
     async def remind(self, ctx: Context, data: dict[str, Any]) -> None:
         """Message members who opted in and have not voted yet, each in their language."""
         row = await self.store.poll(int(data["poll"]), ctx.community.key)
-        if row is None or row.closed_at is not None:
+        # run late (after an outage, beside the closing), "closes at" would be past already
+        if row is None or row.closed_at is not None or row.deadline <= ctx.now():
             return
         keys = await self.store.voter_keys(row.id)
         for member_id, name in await self.store.reminded(ctx.community.key):

@@ -481,3 +481,17 @@ async def test_kudos_being_written_as_a_member_is_forgotten_are_erased(
     store.db = db
     exported = await world.app.export_member(omar)
     assert exported["contributions"]["kudos"] == [], exported["contributions"]["kudos"]
+
+
+async def test_a_reminder_caught_up_with_the_closing_is_not_sent() -> None:
+    """Back after an outage, a poll's reminder and its closing are both due and run side by
+    side: the member was told the poll "closes" at a time already past, next to its
+    results."""
+    async with FakeCommunity([Polls], admins=["amal"]) as club:
+        await club.says("sara", "/poll_remind on")
+        await club.says("amal", '/poll "Which day?" "Sat | Sun" duration=3h')
+        club.new()
+        assert await fire_side_by_side(club, timedelta(hours=4)) == 2  # remind and close
+        said = [s.text for s in club.new()]
+        assert any("is closed" in text for text in said), said
+        assert not any("you have not voted yet" in text for text in said), said
