@@ -1,8 +1,9 @@
 """Jobs of different items run side by side on the real clock (up to 8 at once): what one
 plugin's jobs share in memory, or with its commands and buttons, stays right.
 
-Each test fires due jobs through a scheduler that runs them side by side (as the real
-clock does), and holds one job at an await point while the other runs.
+Each test holds one side at an await point (patched to wait, at most half a second, for
+the other side) while the other runs: due jobs fire through a scheduler that runs them side
+by side as the real clock does, beside a command, a press or the per-second flush.
 """
 
 from __future__ import annotations
