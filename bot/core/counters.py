@@ -22,13 +22,16 @@ TRIM_EVERY = 10
 class Accumulator(Generic[K]):
     """Sums per key in memory; ``flush`` hands the batch to the owner's writer."""
 
-    __slots__ = ("_pending", "_writer", "name")
+    __slots__ = ("_pending", "_writer", "_writing", "name")
 
     def __init__(self, name: str, writer: Callable[[dict[K, int]], Awaitable[None]]) -> None:
         """Collect sums for ``writer``, which stores one batch in one transaction."""
         self.name = name
         self._writer = writer
         self._pending: dict[K, int] = {}
+        #: Held while a batch is written: a flush called meanwhile waits for it, so that
+        #: what was added before a flush is stored once it returns (a job reads it next).
+        self._writing = asyncio.Lock()
 
     def add(self, key: K, amount: int = 1) -> None:
         """Add to a key's sum (no I/O)."""
@@ -43,17 +46,21 @@ class Accumulator(Generic[K]):
         return len(self._pending)
 
     async def flush(self) -> int:
-        """Write the batch; on failure the batch is put back for the next flush."""
-        if not self._pending:
-            return 0
-        batch, self._pending = self._pending, {}
-        try:
-            await self._writer(batch)
-        except Exception:
-            for key, amount in batch.items():
-                self.add(key, amount)
-            raise
-        return len(batch)
+        """Write the batch; on failure the batch is put back for the next flush.
+
+        A flush while another one writes waits for that write first.
+        """
+        async with self._writing:
+            if not self._pending:
+                return 0
+            batch, self._pending = self._pending, {}
+            try:
+                await self._writer(batch)
+            except Exception:
+                for key, amount in batch.items():
+                    self.add(key, amount)
+                raise
+            return len(batch)
 
 
 class Counters:

@@ -7,6 +7,7 @@ it) and recorded, announced and granted in a task. Role rewards are recorded so
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,12 @@ class Rewards:
         """Work for ``plugin`` (its contexts) on ``store``."""
         self.plugin = plugin
         self.store = store
+        #: Per community, held from reading recorded level roles to granting or revoking
+        #: them: /rewards_retry beside the daily decay would grant a role the decay took.
+        self._roles: dict[str, asyncio.Lock] = {}
+
+    def _roles_of(self, ctx: Context) -> asyncio.Lock:
+        return self._roles.setdefault(ctx.community.key, asyncio.Lock())
 
     def _context(self, ctx: Context, member: MemberRef) -> Context:
         """A context that posts for the community about ``member`` (its language, 11.5)."""
@@ -50,10 +57,11 @@ class Rewards:
         elif config.level_up == "dm":  # only they read it: in their own language
             await mctx.dm(member, render.level_up(mctx.personal, mctx.mention(member), level))
         if role:
-            if config.role_mode == "replace":
-                await self.revoke_levels(mctx, state, member)
-            await self.grant(mctx, state, member, f"level:{level}", role,
-                             render.level_title(mctx.i18n, level))
+            async with self._roles_of(ctx):
+                if config.role_mode == "replace":
+                    await self.revoke_levels(mctx, state, member)
+                await self.grant(mctx, state, member, f"level:{level}", role,
+                                 render.level_title(mctx.i18n, level))
 
     def badge(self, ctx: Context, state: CommunityState, ref: MemberRef, member: MemberState,
               badge: str, config: ContributionsSettings) -> None:
@@ -94,6 +102,11 @@ class Rewards:
 
         In ``replace`` mode the highest configured level role still earned is granted again.
         """
+        async with self._roles_of(ctx):
+            await self._dropped(ctx, state, member, level, config)
+
+    async def _dropped(self, ctx: Context, state: CommunityState, member: MemberRef,
+                       level: int, config: ContributionsSettings) -> None:
         rows = await self.store.take_rewards(state.key, member.id, above=level)
         if not rows:
             return
@@ -113,11 +126,12 @@ class Rewards:
 
     async def retry(self, ctx: Context) -> int:
         """Grant every recorded role reward again; how many."""
-        rows = await self.store.all_rewards(ctx.community.key)
-        for member_id, reward_key, role in rows:
-            member = MemberRef(ctx.community.platform, member_id)
-            await ctx.grant(member, Reward(badge=reward_key.split(":", 1)[1],
-                                           role=RoleRef(ctx.community.platform, role)))
+        async with self._roles_of(ctx):
+            rows = await self.store.all_rewards(ctx.community.key)
+            for member_id, reward_key, role in rows:
+                member = MemberRef(ctx.community.platform, member_id)
+                await ctx.grant(member, Reward(badge=reward_key.split(":", 1)[1],
+                                               role=RoleRef(ctx.community.platform, role)))
         return len(rows)
 
     async def active_status(self, ctx: Context, state: CommunityState,

@@ -9,6 +9,7 @@ per writer and flush. Statements are dialect-neutral (``db.insert`` / ``db.upser
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
@@ -51,6 +52,9 @@ class Store:
         """Keep the database; rows for the next flush start empty."""
         self.db = db
         self._kudos: list[dict[str, Any]] = []
+        #: Held while kudos rows are written: a flush meanwhile (erasing a member's data
+        #: flushes, then deletes) waits for them, or they would land after the delete.
+        self._writing = asyncio.Lock()
 
     # -- loading a community ----------------------------------------------------------
 
@@ -171,15 +175,16 @@ class Store:
 
     async def flush_rows(self) -> None:
         """Write queued kudos in one transaction; kept for the next flush on error."""
-        if not self._kudos:
-            return
-        rows, self._kudos = self._kudos, []
-        try:
-            async with self.db.begin() as conn:
-                await conn.execute(kudos.insert(), rows)
-        except BaseException:
-            self._kudos[:0] = rows
-            raise
+        async with self._writing:
+            if not self._kudos:
+                return
+            rows, self._kudos = self._kudos, []
+            try:
+                async with self.db.begin() as conn:
+                    await conn.execute(kudos.insert(), rows)
+            except BaseException:
+                self._kudos[:0] = rows
+                raise
 
     async def record_badge(self, community: str, member: str, badge: str,
                            at: datetime) -> None:

@@ -7,6 +7,7 @@ the timezone they chose (``/event_timezone``), else the community's.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -63,6 +64,19 @@ class Lifecycle:
         self.plugin = plugin
         self.store = store
         self.answers = answers
+        #: Per event, held from reading it to submitting the edit of its post: refreshes
+        #: edit in the order they read (a job's, a press's, a cancellation's side by side),
+        #: so the post never goes back to an older state.
+        self._refreshing: dict[int, asyncio.Lock] = {}
+        self._moments: dict[int, asyncio.Lock] = {}
+
+    def moment(self, event_id: int) -> asyncio.Lock:
+        """Held by an event's tick (its reminder, start or end) and by a cancellation.
+
+        A tick that read the event live acts before the cancellation is told, never after
+        it: nobody hears "cancelled", then "starts now".
+        """
+        return self._moments.setdefault(event_id, asyncio.Lock())
 
     async def changes(self, event: Any) -> timeline.Changes:
         """What the event's single occurrences changed: cancelled, moved, own lengths."""
@@ -143,12 +157,13 @@ class Lifecycle:
 
     async def refresh(self, community: CommunityRef, event_id: int) -> None:
         """Edit the post so counts, the occurrence shown and the buttons are current."""
-        event = await self.store.event(event_id, community.key)
-        if event is None or event.message is None:
-            return
-        shared = self.shared(community, event)
-        text, buttons = await self.content(shared, event)
-        await shared.edit(event.message, text, buttons=buttons)
+        async with self._refreshing.setdefault(event_id, asyncio.Lock()):
+            event = await self.store.event(event_id, community.key)
+            if event is None or event.message is None:
+                return
+            shared = self.shared(community, event)
+            text, buttons = await self.content(shared, event)
+            await shared.edit(event.message, text, buttons=buttons)
 
     # -- pinned while upcoming -------------------------------------------------------------
 

@@ -297,6 +297,11 @@ class Manager:
     async def cancel(self, ctx: Context, event: Any, occurrence: datetime | None,
                      reason: str) -> None:
         """Cancel one occurrence (``occurrence``) or the series (None); tell those going."""
+        async with self.lifecycle.moment(event.id):  # not in the middle of its tick
+            await self._cancel(ctx, event, occurrence, reason)
+
+    async def _cancel(self, ctx: Context, event: Any, occurrence: datetime | None,
+                      reason: str) -> None:
         shared = self.lifecycle.shared(ctx.community, event)
         if occurrence is None:
             shown = timeline.current(recurrence(event), ctx.now(), length(event),

@@ -35,6 +35,10 @@ class Reminders:
 
     async def tick(self, ctx: Context, data: dict[str, Any]) -> list[str]:
         """Plan the next step, then act on this one's moments; what was done (for logs)."""
+        async with self.lifecycle.moment(int(data["event"])):
+            return await self._tick(ctx, data)
+
+    async def _tick(self, ctx: Context, data: dict[str, Any]) -> list[str]:
         community = ctx.community
         step = timeline.Step.from_data(data)
         now = ctx.now()

@@ -42,6 +42,9 @@ class EventStore:
         """
         self.db = db
         self._zones: dict[str, dict[str, str]] = {}
+        #: Timezones chosen or erased so far (counted once written): a copy read while one
+        #: was written may lack it, and is not kept.
+        self._zone_writes = 0
 
     # -- events ---------------------------------------------------------------------------
 
@@ -302,11 +305,13 @@ class EventStore:
         """The timezone a member chose for event times here, if any."""
         known = self._zones.get(community)
         if known is None:
+            writes = self._zone_writes
             async with self.db.connect() as conn:
                 known = {r.member: r.timezone for r in await conn.execute(
                     select(zones.c.member, zones.c.timezone).where(
                         zones.c.community == community))}
-            self._zones[community] = known
+            if writes == self._zone_writes:  # else the next look reads them again
+                self._zones.setdefault(community, known)
         return known.get(member)
 
     async def set_zone(self, community: str, member: str, timezone: str | None) -> None:
@@ -317,6 +322,7 @@ class EventStore:
             if timezone:
                 await conn.execute(zones.insert().values(community=community, member=member,
                                                          timezone=timezone))
+        self._zone_writes += 1
         known = self._zones.get(community)
         if known is not None:
             if timezone:
@@ -371,6 +377,7 @@ class EventStore:
             await conn.execute(update(events).where(
                 events.c.creator == member.id, events.c.community.startswith(prefix)
             ).values(creator=None))
+        self._zone_writes += 1
         for community, known in self._zones.items():
             if community.startswith(prefix):
                 known.pop(member.id, None)

@@ -7,6 +7,7 @@ took part (members, first-timers, poll voters).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -174,6 +175,9 @@ class DigestDesk:
         """Work through the plugin's scheduler and contexts."""
         self.plugin = plugin
         self.store = store
+        #: Held per community from reading where the last digest ended to storing this one:
+        #: the period's job and /digest_now (run side by side) would both report the period.
+        self._writing: dict[str, asyncio.Lock] = {}
 
     async def plan(self, community: CommunityRef, period: str,
                    since: str | None = None) -> None:
@@ -194,10 +198,19 @@ class DigestDesk:
                     fallback_start: datetime) -> str:
         """Write and store the digest ending at ``end``: "posted", "draft", "skipped", "".
 
-        "" when this period has its digest already (a job that ran twice).
+        "" when this period has its digest already (a job that ran twice, or a digest up
+        to a later time was written meanwhile).
         """
         community = ctx.community
+        async with self._writing.setdefault(community.key, asyncio.Lock()):
+            return await self._write(ctx, config, end, fallback_start)
+
+    async def _write(self, ctx: Context, config: FeedbackSettings, end: datetime,
+                     fallback_start: datetime) -> str:
+        community = ctx.community
         start = await self.store.last_digest_end(community.key) or fallback_start
+        if start >= end:
+            return ""  # /digest_now reported up to a later time already
         period = await gather(self.store, community.key, start, end)
         shared = self.plugin.context(community)
         text = compose(shared.i18n, period)

@@ -268,16 +268,17 @@ class Matchmaking(Plugin):
         if await self.store.round_by_origin(community, origin) is not None:
             return  # the same command delivered again: its draft and preview exist already
         seed = int(ctx.now().timestamp())
-        planned = await rounds.plan(self.store, ctx, seed)
-        if not planned.outcome.groups:
-            await ctx.reply(render.too_few(ctx), private=True)
-            return
-        # The draft and its preview commit together: a replay finds both, or neither.
-        async with ctx.transaction():
-            planned.rid = await self.store.create_round(community, origin, seed,
-                                                        planned.placed, "draft")
-            if planned.rid is not None:
-                await self._preview(ctx, planned)
+        async with self.store.drafting(community):
+            planned = await rounds.plan(self.store, ctx, seed)
+            if not planned.outcome.groups:
+                await ctx.reply(render.too_few(ctx), private=True)
+                return
+            # The draft and its preview commit together: a replay finds both, or neither.
+            async with ctx.transaction():
+                planned.rid = await self.store.create_round(community, origin, seed,
+                                                            planned.placed, "draft")
+                if planned.rid is not None:
+                    await self._preview(ctx, planned)
 
     async def _preview(self, ctx: Context, draft: rounds.Draft) -> None:
         if draft.rid is None or not draft.outcome.groups:
@@ -362,21 +363,24 @@ class Matchmaking(Plugin):
         config: MatchmakingSettings = await ctx.settings()
         community = ctx.community
         origin = f"auto:{data.get('_occurrence', '')}"
-        found = await self.store.round_by_origin(community.key, origin)
-        if found is not None:
-            if not config.preview_scheduled:
-                await rounds.announce(self, self.store, ctx, found)  # once: a draft's status
-            return
+        async with self.store.drafting(community.key):  # not beside an announcement
+            rid = await self.store.round_by_origin(community.key, origin)
+            if rid is None:
+                rid = await self._scheduled_draft(ctx, config, origin)
+        if rid is not None and not config.preview_scheduled:
+            await rounds.announce(self, self.store, ctx, rid)  # once: a draft's status
+
+    async def _scheduled_draft(self, ctx: Context, config: MatchmakingSettings,
+                               origin: str) -> int | None:
+        """Match and store a scheduled round's draft (previewed to admins if they want)."""
+        community = ctx.community
         seed = zlib.crc32(origin.encode()) & 0xFFFF
         planned = await rounds.plan(self.store, ctx, seed)
         if not planned.outcome.groups:
-            return
+            return None
         if not config.preview_scheduled:
-            rid = await self.store.create_round(community.key, origin, seed, planned.placed,
-                                                "draft")
-            if rid is not None:
-                await rounds.announce(self, self.store, ctx, rid)
-            return
+            return await self.store.create_round(community.key, origin, seed, planned.placed,
+                                                 "draft")
         admins = self.context(community, channel=self.kernel.admin_channel(community))
         async with admins.transaction():  # the draft and its preview, or neither
             rid = await self.store.create_round(community.key, origin, seed, planned.placed,
@@ -385,6 +389,7 @@ class Matchmaking(Plugin):
                 text, buttons = await self._preview_of(admins, planned, rid)
                 await admins.send(render.scheduled_preview(admins, text), buttons=buttons,
                                   about=rounds.named(planned))
+        return None  # admins announce it from the preview
 
     @job("checkin")
     async def checkin(self, ctx: Context, data: dict[str, Any]) -> None:

@@ -37,9 +37,10 @@ def _group(outcome: Outcome, names: dict[str, str]) -> list[tuple[int, list[tupl
 
 async def reshuffle(store: MatchStore, ctx: Context, rid: int, seed: int) -> Draft:
     """Match again and replace a draft's groups (``rid`` None: it is no longer a draft)."""
-    planned = await plan(store, ctx, seed)
-    if await store.replace_groups(rid, ctx.community.key, seed, planned.placed):
-        planned.rid = rid
+    async with store.drafting(ctx.community.key):
+        planned = await plan(store, ctx, seed)
+        if await store.replace_groups(rid, ctx.community.key, seed, planned.placed):
+            planned.rid = rid
     return planned
 
 
@@ -89,6 +90,11 @@ async def announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) ->
         # Pressed in a private chat or the admin channel (or a job): the summary and any
         # fallback belong in the community's channel, never with the admins alone.
         ctx = plugin.context(ctx.community)
+    async with store.drafting(ctx.community.key):
+        return await _announce(plugin, store, ctx, rid)
+
+
+async def _announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) -> bool:
     config: MatchmakingSettings = await ctx.settings()
     community = ctx.community
     placed = await store.placed(rid)

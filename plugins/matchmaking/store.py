@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,6 +82,15 @@ class MatchStore:
     def __init__(self, plugin: Plugin) -> None:
         self.db = plugin.db
         self.clock = plugin.clock
+        self._drafting: dict[str, asyncio.Lock] = {}
+
+    def drafting(self, community: str) -> asyncio.Lock:
+        """Held from matching a round to storing its draft, and while announcing one.
+
+        A draft matched before an announcement and stored after it (which retires the other
+        drafts) would repeat its pairs: the scheduled round runs beside the admins' presses.
+        """
+        return self._drafting.setdefault(community, asyncio.Lock())
 
     # -- members ----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ greetings), ``flow.py`` (the private steps), ``admin.py`` (setup and funnel),
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -96,6 +97,9 @@ class Onboarding(Plugin):
         self.flow = Flow(self)
         self.admin = Admin(self)
         self._daily: set[str] = set()
+        #: Held while progress is written: a flush called meanwhile (a job's, before it
+        #: reads the rows) waits for that write, or it would read the rows without it.
+        self._flushing = asyncio.Lock()
         self.kernel.counters.also_flush(self.flush_progress)
 
     # -- life cycle ---------------------------------------------------------------------
@@ -120,14 +124,15 @@ class Onboarding(Plugin):
 
     async def flush_progress(self) -> None:
         """Write the message progress counted since the last flush (one transaction)."""
-        batch = self.progress.take_dirty()
-        if not batch:
-            return
-        try:
-            await self.store.write_progress(batch)
-        except Exception:
-            self.progress.put_back(batch)
-            raise
+        async with self._flushing:
+            batch = self.progress.take_dirty()
+            if not batch:
+                return
+            try:
+                await self.store.write_progress(batch)
+            except Exception:
+                self.progress.put_back(batch)
+                raise
 
     async def teardown(self) -> None:
         """Write what is still in memory."""

@@ -23,6 +23,7 @@ unique, so an occurrence never makes two polls.
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import aclosing
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -92,6 +93,9 @@ class Polls(Plugin):
         self.activity = ActivityBook()
         self._changed = self.accumulator(self._write_activity)
         self.lifecycle = Lifecycle(self, self.store, self.activity)
+        #: Per template, held by its job from reading it to making its poll, and by its
+        #: deletion: a poll is never made from a template its creator was told is gone.
+        self._templates: dict[int, asyncio.Lock] = {}
 
     async def open(self, community: CommunityRef) -> None:
         """Load the community's activity once; handlers then count in memory."""
@@ -331,7 +335,8 @@ class Polls(Plugin):
     async def remind(self, ctx: Context, data: dict[str, Any]) -> None:
         """Message members who opted in and have not voted yet, each in their language."""
         row = await self.store.poll(int(data["poll"]), ctx.community.key)
-        if row is None or row.closed_at is not None:
+        # run late (after an outage, beside the closing), "closes at" would be past already
+        if row is None or row.closed_at is not None or row.deadline <= ctx.now():
             return
         keys = await self.store.voter_keys(row.id)
         for member_id, name in await self.store.reminded(ctx.community.key):
@@ -408,6 +413,11 @@ class Polls(Plugin):
     async def template_due(self, ctx: Context, data: dict[str, Any]) -> None:
         """An occurrence of a template's rule: make its poll (once per occurrence)."""
         template_id = int(data["template"])
+        async with self._templates.setdefault(template_id, asyncio.Lock()):
+            await self._template_poll(ctx, template_id, data)
+
+    async def _template_poll(self, ctx: Context, template_id: int,
+                             data: dict[str, Any]) -> None:
         row = await self.store.template(template_id, ctx.community.key)
         if row is None:
             await self.unschedule("template", ctx.community, f"template:{template_id}")
@@ -453,8 +463,10 @@ class Polls(Plugin):
             await ctx.reply(ctx.t("Only the template's creator or a moderator can delete it."),
                             private=True)
             return
-        await self.unschedule("template", ctx.community, f"template:{row.id}")
-        await self.store.delete_template(row.id)
+        async with self._templates.setdefault(row.id, asyncio.Lock()):
+            await self.unschedule("template", ctx.community, f"template:{row.id}")
+            await self.store.delete_template(row.id)
+        self._templates.pop(row.id, None)
         await ctx.reply(ctx.t("Template “{name}” is deleted; no more polls will be made "
                               "from it.", name=name))
 

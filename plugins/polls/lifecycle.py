@@ -7,6 +7,7 @@ way (exactly once).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,6 +63,12 @@ class Lifecycle:
         self.activity = activity
         self._refreshing: set[int] = set()
         self._stale: set[int] = set()
+        #: Per poll, held from reading its row to submitting an edit of its message: a
+        #: refresh that read it open edits before the closing edit, never after it.
+        self._editing: dict[int, asyncio.Lock] = {}
+
+    def _edit_lock(self, poll_id: int) -> asyncio.Lock:
+        return self._editing.setdefault(poll_id, asyncio.Lock())
 
     async def members(self, community: CommunityRef) -> Mapping[str, Seen]:
         """The community's activity (loaded already, except for work outside any event)."""
@@ -150,15 +157,17 @@ class Lifecycle:
         try:
             while poll_id in self._stale:
                 self._stale.discard(poll_id)
-                row = await self.store.poll(poll_id)
-                if (row is None or row.message is None or row.closed_at is not None
-                        or row.native_id is not None):
-                    return
-                shared = self.shared(community, row)
-                text, buttons = render.poll_message(
-                    shared, row, await self.store.tally(row),
-                    await self.needed(community, row, shared.now()))
-                await shared.edit(row.message, text, buttons=buttons, channel=shared.channel)
+                async with self._edit_lock(poll_id):
+                    row = await self.store.poll(poll_id)
+                    if (row is None or row.message is None or row.closed_at is not None
+                            or row.native_id is not None):
+                        return
+                    shared = self.shared(community, row)
+                    text, buttons = render.poll_message(
+                        shared, row, await self.store.tally(row),
+                        await self.needed(community, row, shared.now()))
+                    await shared.edit(row.message, text, buttons=buttons,
+                                      channel=shared.channel)
         finally:
             self._refreshing.discard(poll_id)
 
@@ -178,17 +187,19 @@ class Lifecycle:
         plugin = self.plugin
         now = plugin.clock.now()
         members = await self.members(community)
-        claimed = await self.store.claim_close(poll_id, community.key, now)
-        if claimed is None:
-            return False
-        row, tally, keys = claimed
+        async with self._edit_lock(poll_id):
+            claimed = await self.store.claim_close(poll_id, community.key, now)
+            if claimed is None:
+                return False
+            row, tally, keys = claimed
+            shared = self.shared(community, row)
+            if row.message is not None and row.native_id is None:
+                await shared.edit(row.message, render.closed_message(shared, row, tally),
+                                  channel=shared.channel)
+        self._editing.pop(poll_id, None)  # a refresh waiting on it finds the poll closed
         result = outcome(tally, keys, row.salt, members, now, row.quorum, row.quorum_percent)
         await plugin.unschedule("close", community, str(poll_id))
         await plugin.unschedule("remind", community, str(poll_id))
-        shared = self.shared(community, row)
-        if row.message is not None and row.native_id is None:
-            await shared.edit(row.message, render.closed_message(shared, row, tally),
-                              channel=shared.channel)
         # a chart of nothing but empty bars tells nobody anything
         pictures = [render.chart(shared, row, tally)] if tally.voters else []
         await shared.send(render.results(shared, row, result, final=True), attachments=pictures)
