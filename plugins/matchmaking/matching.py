@@ -214,139 +214,17 @@ def _augment(sc: Scorer, n: int, ban: list[set[int]], mate: list[int], u: int, v
     return True
 
 
-Nbrs = list[list[tuple[int, float]]]
-
-
-def _bounds(sc: Scorer) -> list[float]:
-    """The most any pair with member i can score (prunes local search)."""
-    extra = sc.w.availability
-    if sc.bridge:
-        extra += sc.w.bridge_newcomer + sc.w.bridge_group
-    return [sc.shared_weight(m) * sc.shared_factor + extra + _EPS for m in sc.masks]
-
-
-def _two_opt(
-    sc: Scorer, nbrs: Nbrs, ban: list[set[int]], mate: list[int], todo: Iterable[int],
-    max_passes: int,
-) -> None:
-    """Exchange partners between two pairs (or with a leftover) while the total grows.
-
-    Only members in ``todo`` start a search; members whose pair changed are searched again in
-    the next pass. Candidate lists are sorted by weight, so a bound ends each scan early.
-    """
-    score = sc.fast_score()
-    bound = _bounds(sc)
-    pw = [score(i, j) if j >= 0 else 0.0 for i, j in enumerate(mate)]
-    work = sorted(set(todo))
-    for _ in range(max_passes):
-        changed: set[int] = set()
-        for a in work:
-            for c, w_ac in nbrs[a]:
-                b = mate[a]
-                d = mate[c]
-                if c == b:
-                    continue
-                if b >= 0 and w_ac - pw[a] + bound[b] <= _EPS:
-                    break
-                if b < 0 and d < 0:
-                    mate[a], mate[c] = c, a
-                    pw[a] = pw[c] = w_ac
-                    changed.update((a, c))
-                elif b < 0:
-                    # a takes c from d; d is left over instead (same number matched).
-                    if w_ac - pw[c] > _EPS:
-                        mate[a], mate[c], mate[d] = c, a, -1
-                        pw[a], pw[c], pw[d] = w_ac, w_ac, 0.0
-                        changed.update((a, c, d))
-                elif d < 0:
-                    if w_ac - pw[a] > _EPS:
-                        mate[a], mate[c], mate[b] = c, a, -1
-                        pw[a], pw[c], pw[b] = w_ac, w_ac, 0.0
-                        changed.update((a, b, c))
-                elif d != b and d not in ban[b]:
-                    # b and d score at most the lower of their bounds: skip what cannot gain
-                    if w_ac + min(bound[b], bound[d]) - pw[a] - pw[c] <= _EPS:
-                        continue
-                    w_bd = score(b, d)
-                    if w_ac + w_bd - pw[a] - pw[c] > _EPS:
-                        mate[a], mate[c], mate[b], mate[d] = c, a, d, b
-                        pw[a] = pw[c] = w_ac
-                        pw[b] = pw[d] = w_bd
-                        changed.update((a, b, c, d))
-        if not changed:
-            return
-        work = sorted(changed)
-
-
-def _three_opt(
-    sc: Scorer, nbrs: Nbrs, ban: list[set[int]], mate: list[int], todo: Iterable[int],
-    max_passes: int, width: int = 10,
-) -> set[int]:
-    """Rotate partners around three pairs (an alternating 6-cycle) while the total grows.
-
-    New pairs (a, c) and (d, e) come from candidate lists, so only (f, b) is scored afresh.
-    Returns the members whose partner changed.
-    """
-    score = sc.fast_score()
-    bound = _bounds(sc)
-    pw = [score(i, j) if j >= 0 else 0.0 for i, j in enumerate(mate)]
-    top = max((ws[0][1] for ws in nbrs if ws), default=0.0)
-    work = sorted(set(todo))
-    moved: set[int] = set()
-    for _ in range(max_passes):
-        changed: set[int] = set()
-        for a in work:
-            b = mate[a]
-            if b < 0:
-                continue
-            for c, w_ac in nbrs[a][:width]:
-                if w_ac - pw[a] + top + bound[b] <= _EPS:
-                    break
-                d = mate[c]
-                if d < 0 or c == b or d == a:
-                    continue
-                base = w_ac - pw[a] - pw[c]
-                if not nbrs[d] or base + nbrs[d][0][1] + bound[b] <= _EPS:
-                    continue
-                found = False
-                for e, w_de in nbrs[d][:width]:
-                    if base + w_de + bound[b] <= _EPS:
-                        break
-                    f = mate[e]
-                    if f < 0 or e in (a, b, c) or f in (a, b) or f in ban[b]:
-                        continue
-                    if base + w_de - pw[e] + min(bound[f], bound[b]) <= _EPS:
-                        continue
-                    w_fb = score(f, b)
-                    if base + w_de - pw[e] + w_fb > _EPS:
-                        mate[a], mate[c] = c, a
-                        mate[d], mate[e] = e, d
-                        mate[f], mate[b] = b, f
-                        pw[a] = pw[c] = w_ac
-                        pw[d] = pw[e] = w_de
-                        pw[f] = pw[b] = w_fb
-                        changed.update((a, b, c, d, e, f))
-                        found = True
-                        break
-                if found:
-                    break
-        if not changed:
-            return moved
-        moved |= changed
-        work = sorted(changed)
-    return moved
-
-
 def _solve(
     sc: Scorer, n: int, ban: list[set[int]], seed: int, top_k: int, window: int, extra: int,
-) -> tuple[Nbrs, list[int], list[int]]:
+) -> tuple[solver.Moves, list[int], list[int]]:
     """Candidate arcs, the auction in two passes (plain, then re-ranked by price), rounding."""
     rng = np.random.default_rng(seed)
     vs = solver.VectorScorer(sc)
-    pi, pj = solver.pool(sc, n, window, extra, rng)
-    banned = [i * n + j for i, others in enumerate(ban) for j in others]
-    if banned:
-        allowed = ~np.isin(pi * n + pj, np.array(banned, dtype=np.int64))
+    pi, pj = solver.pool(sc, n, window, extra, rng, vs)
+    banned = np.sort(np.array([i * n + j for i, others in enumerate(ban) for j in others],
+                              dtype=np.int64))
+    if banned.size:
+        allowed = ~np.isin(pi * n + pj, banned)
         pi, pj = pi[allowed], pj[allowed]
     ps = vs.scores(pi, pj)
     noise = rng.random(ps.size) * 1e-7  # ties broken at random, not by position
@@ -375,8 +253,8 @@ def _solve(
         li = np.repeat(left, left.size)
         lj = np.tile(left, left.size)
         keep = li != lj
-        if banned:
-            keep &= ~np.isin(li * n + lj, np.array(banned, dtype=np.int64))
+        if banned.size:
+            keep &= ~np.isin(li * n + lj, banned)
         li, lj = li[keep], lj[keep]
         if li.size == 0:
             break
@@ -391,11 +269,7 @@ def _solve(
         for i in left.tolist():
             if paired[i] >= 0:
                 mate[i] = paired[i]
-    # each row: the member themself in column 0, then arcs best first, then padding (self)
-    arcs = (cols != np.arange(n)[:, None]).sum(axis=1).tolist()
-    nbrs = [list(zip(row[1:1 + k], ws[1:1 + k], strict=True))
-            for row, ws, k in zip(cols.tolist(), vals.tolist(), arcs, strict=True)]
-    return nbrs, mate, unsure
+    return solver.Moves(vs, cols, vals, banned), mate, unsure
 
 
 def match(
@@ -441,14 +315,17 @@ def match(
     top_k = top_k or (n if n <= 300 else 30 if small else 20)
     window = window or (40 if small else 20)
     sc = Scorer(members, weights)
-    nbrs, mate, unsure = _solve(sc, n, ban, seed, top_k, window, extra)
+    mv, mate, unsure = _solve(sc, n, ban, seed, top_k, window, extra)
     _complete(sc, n, ban, mate)
     # Small rounds can afford a search from everyone; large ones start where rounding acted.
     unsure = list(range(n)) if n <= 300 else unsure + [i for i in range(n) if mate[i] < 0]
-    _two_opt(sc, nbrs, ban, mate, unsure, max_passes)
-    rotated = _three_opt(sc, nbrs, ban, mate, unsure, max_passes, width=10 if small else 8)
+    at = np.array(mate, dtype=np.int64)
+    work = np.array(sorted(set(unsure)), dtype=np.int64)
+    solver.two_opt(mv, at, work, max_passes)
+    rotated = solver.three_opt(mv, at, work, max_passes, width=10 if small else 8)
     # the first search settled everyone else: only what the rotations changed is searched
-    _two_opt(sc, nbrs, ban, mate, unsure if n <= 300 else rotated, max_passes)
+    solver.two_opt(mv, at, work if n <= 300 else rotated, max_passes)
+    mate = at.tolist()
     _complete(sc, n, ban, mate)
     pairs = [(i, mate[i]) for i in range(n) if mate[i] > i]
     pair_score = sum(sc.score(i, j) for i, j in pairs)
@@ -456,7 +333,7 @@ def match(
     groups: list[list[int]] = [list(p) for p in pairs]
     groups, left = _place_leftovers(sc, ban, groups, left)
     if groups_of >= 4:
-        groups = _merge_into_fours(sc, ban, groups, nbrs)
+        groups = _merge_into_fours(sc, ban, groups, mv.cols.tolist())
     out = Outcome(pair_score=pair_score)
     for g in groups:
         out.groups.append(_describe(sc, members, g))
@@ -493,7 +370,7 @@ def _place_leftovers(
 
 
 def _merge_into_fours(
-    sc: Scorer, ban: list[set[int]], groups: list[list[int]], nbrs: Nbrs,
+    sc: Scorer, ban: list[set[int]], groups: list[list[int]], nbrs: list[list[int]],
 ) -> list[list[int]]:
     """Merge pairs into groups of four; the count decides how many trios there must be."""
     pairs = [g for g in groups if len(g) == 2]
@@ -513,7 +390,7 @@ def _merge_into_fours(
     cand: dict[tuple[int, int], float] = {}
     for k, g in enumerate(pairs):
         for m in g:
-            for o, _ in nbrs[m]:
+            for o in nbrs[m]:
                 q = where.get(o)
                 if q is not None and q != k:
                     key = (k, q) if k < q else (q, k)

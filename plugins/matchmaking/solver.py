@@ -67,38 +67,31 @@ class VectorScorer:
 
 def pool(
     sc: Scorer, n: int, window: int, extra: int, rng: np.random.Generator,
+    vs: VectorScorer | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs ``(i, j)``: neighbours in each interest list, plus random members."""
-    masks = sc.masks
-    order = sorted(range(n), key=lambda i: masks[i], reverse=True)
-    lists: list[list[int]] = [[] for _ in sc.order]
-    occ_i: list[int] = []
-    occ_t: list[int] = []
-    occ_p: list[int] = []
-    for i in order:
-        m = masks[i]
-        while m:
-            low = m & -m
-            t = low.bit_length() - 1
-            occ_i.append(i)
-            occ_t.append(t)
-            occ_p.append(len(lists[t]))
-            lists[t].append(i)
-            m ^= low
+    vs = vs or VectorScorer(sc)
+    m8 = vs.m8[:n]
+    # by mask, highest first (the rarest interests lead), ties in index order
+    order = np.lexsort([-m8[:, c] for c in range(m8.shape[1])])
+    topics = len(sc.order)
+    bits = (m8[order][:, np.arange(topics) // 8] >> (np.arange(topics) % 8)) & 1
+    # member order[q] is at position p of interest t's list: lists flattened, t by t
+    occ_t, q = np.nonzero(bits.T.astype(bool))
     parts_i: list[np.ndarray] = []
     parts_j: list[np.ndarray] = []
-    if occ_i:
-        flat = np.array([i for lst in lists for i in lst], dtype=np.int64)
-        lengths = np.array([len(lst) for lst in lists], dtype=np.int64)
+    if occ_t.size:
+        flat = order[q]
+        lengths = np.bincount(occ_t, minlength=topics)
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        t_arr = np.array(occ_t, dtype=np.int64)
-        length = lengths[t_arr]
+        occ_p = np.arange(occ_t.size) - offsets[occ_t]
+        length = lengths[occ_t]
         span = 2 * window + 1
-        start = np.clip(np.array(occ_p) - window, 0, np.maximum(length - span, 0))
+        start = np.clip(occ_p - window, 0, np.maximum(length - span, 0))
         idx = start[:, None] + np.arange(span)[None, :]
         valid = idx < length[:, None]
-        js = flat[offsets[t_arr][:, None] + np.minimum(idx, length[:, None] - 1)]
-        parts_i.append(np.broadcast_to(np.array(occ_i)[:, None], js.shape)[valid])
+        js = flat[offsets[occ_t][:, None] + np.minimum(idx, length[:, None] - 1)]
+        parts_i.append(np.broadcast_to(flat[:, None], js.shape)[valid])
         parts_j.append(js[valid])
     everyone = np.arange(n, dtype=np.int64)
     parts_i.append(np.repeat(everyone, extra))
@@ -178,19 +171,25 @@ def arc_matrix(
 def auction(
     cols: np.ndarray, vals: np.ndarray, prices: np.ndarray, eps_start: float, eps_final: float,
 ) -> np.ndarray:
-    """A maximum-weight assignment of rows to columns (within ``n·eps_final`` of the optimum)."""
+    """A maximum-weight assignment of rows to columns (within ``n·eps_final`` of the optimum).
+
+    Each ε phase keeps the rows whose object is still within the new ε of their best (the
+    auction's invariant holds for them), so only the others bid again.
+    """
     n = cols.shape[0]
     eps = eps_start
+    owner = np.full(prices.size, -1, dtype=np.int64)
+    assign = np.full(n, -1, dtype=np.int64)
+    gets = np.zeros(n)  # the arc's weight of each row's object
+    todo = np.arange(n, dtype=np.int64)
+    rows_all = np.arange(n)
     while True:
-        owner = np.full(prices.size, -1, dtype=np.int64)
-        assign = np.full(n, -1, dtype=np.int64)
-        todo = np.arange(n, dtype=np.int64)
         while todo.size:
             if todo.size < _ONE_BY_ONE:
-                _bid_one_by_one(cols, vals, prices, owner, assign, todo.tolist(), eps)
+                _bid_one_by_one(cols, vals, prices, owner, assign, gets, todo.tolist(), eps)
                 break
             value = vals[todo] - prices[cols[todo]]
-            rows = np.arange(todo.size)
+            rows = rows_all[:todo.size]
             best = np.argmax(value, axis=1)
             v1 = value[rows, best]
             value[rows, best] = -np.inf
@@ -207,11 +206,16 @@ def auction(
             assign[previous[previous >= 0]] = -1
             owner[won] = bidder
             assign[bidder] = won
+            gets[bidder] = vals[bidder, best[win]]
             prices[won] = bid[win]
             todo = np.flatnonzero(assign < 0)
         if eps <= eps_final:
             return assign
         eps = max(eps / 5.0, eps_final)
+        slack = (vals - prices[cols]).max(axis=1) - (gets - prices[assign])
+        todo = np.flatnonzero(slack > eps)
+        owner[assign[todo]] = -1
+        assign[todo] = -1
 
 
 #: Below this many bidders the round of bids is made one bidder at a time: the last few
@@ -222,7 +226,7 @@ _ONE_BY_ONE = 8
 
 def _bid_one_by_one(
     cols: np.ndarray, vals: np.ndarray, prices: np.ndarray, owner: np.ndarray,
-    assign: np.ndarray, todo: list[int], eps: float,
+    assign: np.ndarray, gets: np.ndarray, todo: list[int], eps: float,
 ) -> None:
     """Finish an auction round Gauss–Seidel style: each bid at once, outbid rows rejoin."""
     width = cols.shape[1]
@@ -246,6 +250,7 @@ def _bid_one_by_one(
             todo.append(previous)
         owner[obj] = row
         assign[row] = obj
+        gets[row] = vals[row, best]
         prices[obj] += v1 - v2 + eps
 
 
@@ -300,3 +305,195 @@ def _best_on_cycle(cycle: list[int], ws: list[float]) -> list[tuple[int, int]]:
     else:
         edges = open_edges
     return [(cycle[x], cycle[(x + 1) % length]) for x in edges]
+
+
+# --- local search, vectorised --------------------------------------------------------------
+#
+# Each pass scores every candidate move of the members in ``work`` at once, then applies the
+# best ones that touch disjoint members (greedy by gain). Members whose move lost to a better
+# one that touched them, and members whose pair changed, are searched in the next pass.
+
+_GAIN_EPS = 1e-9
+
+
+class Moves:
+    """What the local searches share: arcs (rows best first), scores, bans, bounds."""
+
+    def __init__(
+        self, vs: VectorScorer, cols: np.ndarray, vals: np.ndarray, banned: np.ndarray,
+    ) -> None:
+        self.vs = vs
+        self.n = cols.shape[0]
+        self.cols = cols[:, 1:]
+        self.vals = vals[:, 1:]
+        self.real = self.cols != np.arange(self.n)[:, None]  # padding repeats the member
+        self.banned = banned  # sorted codes i * n + j, both orders
+        sc = vs.sc
+        extra = sc.w.availability
+        if sc.bridge:
+            extra += sc.w.bridge_newcomer + sc.w.bridge_group
+        shared = np.zeros(self.n)
+        for c in range(vs.m8.shape[1]):
+            shared += vs.tables[c][vs.m8[:, c]]
+        #: the most any pair with member i can score (prunes moves that cannot gain)
+        self.bound = shared * sc.shared_factor + extra + _GAIN_EPS
+        self.top = float(self.vals[:, 0].max()) if self.vals.size else 0.0
+
+    def is_banned(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether each pair ``(i[k], j[k])`` may never share a group."""
+        if self.banned.size == 0:
+            return np.zeros(i.shape, dtype=bool)
+        q = i * self.n + j
+        at = np.minimum(np.searchsorted(self.banned, q), self.banned.size - 1)
+        return self.banned[at] == q
+
+    def pair_weights(self, mate: np.ndarray) -> np.ndarray:
+        """Each member's pair score under ``mate`` (0 when unmatched)."""
+        pw = np.zeros(self.n)
+        on = np.flatnonzero(mate >= 0)
+        pw[on] = self.vs.scores(on, mate[on])
+        return pw
+
+
+def _disjoint(who: np.ndarray, gain: np.ndarray, n: int) -> np.ndarray:
+    """Indices of moves, best gain first, none touching a member an earlier one touched."""
+    order = np.argsort(-gain, kind="stable")
+    used = bytearray(n)
+    keep: list[int] = []
+    for k, row in zip(order.tolist(), who[order].tolist(), strict=True):
+        if any(used[x] for x in row):
+            continue
+        for x in row:
+            used[x] = 1
+        keep.append(k)
+    return np.array(keep, dtype=np.int64)
+
+
+def two_opt(mv: Moves, mate: np.ndarray, work: np.ndarray, max_passes: int) -> np.ndarray:
+    """Exchange partners between two pairs (or with a leftover) while the total grows.
+
+    Returns the members whose partner changed.
+    """
+    n = mv.n
+    pw = mv.pair_weights(mate)
+    bound = mv.bound
+    moved = np.zeros(n, dtype=bool)
+    for _ in range(max_passes):
+        if work.size == 0:
+            break
+        real = mv.real[work]
+        a = np.broadcast_to(work[:, None], real.shape)[real]
+        c = mv.cols[work][real]
+        w_ac = mv.vals[work][real]
+        b, d = mate[a], mate[c]
+        ok = c != b
+        # a bound on what b can get decides which arcs can gain at all
+        ok &= (b < 0) | (w_ac - pw[a] + bound[np.maximum(b, 0)] > _GAIN_EPS)
+        a, b, c, d, w_ac = a[ok], b[ok], c[ok], d[ok], w_ac[ok]
+        gain = np.full(a.size, -np.inf)
+        single_a, single_c = b < 0, d < 0
+        both = single_a & single_c
+        gain[both] = w_ac[both] + _GAIN_EPS * 2  # two leftovers always pair up
+        only_a = single_a & ~single_c
+        gain[only_a] = w_ac[only_a] - pw[c[only_a]]
+        only_c = single_c & ~single_a
+        gain[only_c] = w_ac[only_c] - pw[a[only_c]]
+        swap = ~single_a & ~single_c & (d != b)
+        bb, dd = b[swap], d[swap]
+        base = w_ac[swap] - pw[a[swap]] - pw[c[swap]]
+        hope = base + np.minimum(bound[bb], bound[dd]) > _GAIN_EPS
+        hope[hope] = ~mv.is_banned(bb[hope], dd[hope])
+        g = np.full(bb.size, -np.inf)
+        g[hope] = base[hope] + mv.vs.scores(bb[hope], dd[hope])
+        gain[swap] = g
+        good = gain > _GAIN_EPS
+        if not good.any():
+            break
+        a, b, c, d, w_ac, gain = a[good], b[good], c[good], d[good], w_ac[good], gain[good]
+        # leftovers stand in as the member themself (no one else to block)
+        who = np.stack((a, np.where(b >= 0, b, a), c, np.where(d >= 0, d, c)), axis=1)
+        take = _disjoint(who, gain, n)
+        a, b, c, d, w_ac = a[take], b[take], c[take], d[take], w_ac[take]
+        mate[a], mate[c] = c, a
+        pw[a] = w_ac
+        pw[c] = w_ac
+        has_b, has_d = b >= 0, d >= 0
+        bd = has_b & has_d
+        mate[b[bd]], mate[d[bd]] = d[bd], b[bd]
+        w_bd = mv.vs.scores(b[bd], d[bd])
+        pw[b[bd]] = w_bd
+        pw[d[bd]] = w_bd
+        lone_b = has_b & ~has_d
+        mate[b[lone_b]] = -1
+        pw[b[lone_b]] = 0.0
+        lone_d = has_d & ~has_b
+        mate[d[lone_d]] = -1
+        pw[d[lone_d]] = 0.0
+        changed = np.zeros(n, dtype=bool)
+        changed[who[take].ravel()] = True
+        moved |= changed
+        # who lost a move to a better one is searched again, with who changed
+        changed[who[:, 0]] = True
+        work = np.flatnonzero(changed)
+    return np.flatnonzero(moved)
+
+
+def three_opt(
+    mv: Moves, mate: np.ndarray, work: np.ndarray, max_passes: int, width: int,
+) -> np.ndarray:
+    """Rotate partners around three pairs (an alternating 6-cycle) while the total grows.
+
+    Pairs (a, b), (c, d), (e, f) become (a, c), (d, e), (f, b): the first two are arcs among
+    each member's ``width`` best, so only (f, b) is scored afresh. Returns who changed.
+    """
+    n = mv.n
+    pw = mv.pair_weights(mate)
+    bound, top = mv.bound, mv.top
+    cols, vals, real_w = mv.cols[:, :width], mv.vals[:, :width], mv.real[:, :width]
+    first = np.where(mv.real[:, 0], mv.vals[:, 0], -np.inf) if mv.cols.shape[1] else \
+        np.full(n, -np.inf)
+    moved = np.zeros(n, dtype=bool)
+    for _ in range(max_passes):
+        work = work[mate[work] >= 0]
+        if work.size == 0:
+            break
+        real = real_w[work]
+        a = np.broadcast_to(work[:, None], real.shape)[real]
+        c, w_ac = cols[work][real], vals[work][real]
+        b, d = mate[a], mate[c]
+        ok = (w_ac - pw[a] + top + bound[b] > _GAIN_EPS) & (d >= 0) & (c != b) & (d != a)
+        a, b, c, d, w_ac = a[ok], b[ok], c[ok], d[ok], w_ac[ok]
+        base = w_ac - pw[a] - pw[c]
+        ok = base + first[d] + bound[b] > _GAIN_EPS
+        a, b, c, d, w_ac, base = a[ok], b[ok], c[ok], d[ok], w_ac[ok], base[ok]
+        real = real_w[d]
+        k = np.broadcast_to(np.arange(d.size)[:, None], real.shape)[real]
+        e, w_de = cols[d][real], vals[d][real]
+        a, b, c, d, w_ac, base = a[k], b[k], c[k], d[k], w_ac[k], base[k]
+        f = mate[e]
+        ok = (base + w_de + bound[b] > _GAIN_EPS) & (f >= 0)
+        ok &= (e != a) & (e != b) & (e != c) & (f != a) & (f != b)
+        ok &= base + w_de - pw[e] + np.minimum(bound[np.maximum(f, 0)], bound[b]) > _GAIN_EPS
+        a, b, c, d, e, f = a[ok], b[ok], c[ok], d[ok], e[ok], f[ok]
+        w_ac, w_de, base = w_ac[ok], w_de[ok], base[ok]
+        ok = ~mv.is_banned(f, b)
+        a, b, c, d, e, f = a[ok], b[ok], c[ok], d[ok], e[ok], f[ok]
+        w_ac, w_de, base = w_ac[ok], w_de[ok], base[ok]
+        w_fb = mv.vs.scores(f, b)
+        gain = base + w_de - pw[e] + w_fb
+        good = gain > _GAIN_EPS
+        if not good.any():
+            break
+        who = np.stack((a, b, c, d, e, f), axis=1)[good]
+        w3 = np.stack((w_ac, w_de, w_fb), axis=1)[good]
+        take = _disjoint(who, gain[good], n)
+        a, b, c, d, e, f = who[take].T
+        w_ac, w_de, w_fb = w3[take].T
+        mate[a], mate[c], mate[d], mate[e], mate[f], mate[b] = c, a, e, d, b, f
+        pw[a], pw[c], pw[d], pw[e], pw[f], pw[b] = w_ac, w_ac, w_de, w_de, w_fb, w_fb
+        changed = np.zeros(n, dtype=bool)
+        changed[who[take].ravel()] = True
+        moved |= changed
+        changed[who[:, 0]] = True
+        work = np.flatnonzero(changed)
+    return np.flatnonzero(moved)
