@@ -97,6 +97,7 @@ class Scorer:
         self.bit = {t: i for i, t in enumerate(self.order)}
         self.weight = {t: 1.0 + math.log(n / df[t]) for t in self.order}
         self.masks = [sum(1 << self.bit[t] for t in m.interests) for m in members]
+        self._named: dict[int, tuple[str, ...]] = {}
         self.avail = [m.availability for m in members]
         self.avail_n = [a.bit_count() for a in self.avail]
         self.newcomer = [m.newcomer for m in members]
@@ -113,6 +114,15 @@ class Scorer:
                 low = v & -v
                 table[v] = table[v ^ low] + self.weight[ts[low.bit_length() - 1]]
             self.tables.append(table)
+
+    def named(self, mask: int) -> tuple[str, ...]:
+        """The interests in ``mask``, rarest first (then by name)."""
+        names = self._named.get(mask)
+        if names is None:
+            found = [t for b, t in enumerate(self.order) if mask >> b & 1]
+            names = tuple(sorted(found, key=lambda t: (-self.weight[t], t)))
+            self._named[mask] = names
+        return names
 
     def shared_weight(self, mask: int) -> float:
         """The summed rarity weight of the interests in ``mask``."""
@@ -235,12 +245,14 @@ def _solve(
         ti, tj = solver.top_arcs(pi, pj, ps - prices[pj] + noise, top_k)
         codes = solver.unique(np.concatenate((codes, ti * n + tj, tj * n + ti)))
         ai, aj = codes // n, codes % n
-        cols, vals = solver.arc_matrix(n, ai, aj, vs.scores(ai, aj), cap=4 * top_k)
+        cols, vals = solver.arc_matrix(n, ai, aj, vs.scores(ai, aj), cap=2 * top_k)
         top = vals.max(axis=1)
         eps_final = max(2e-3 * float(top.mean()), 1e-9)
         eps_start = max(float(top.max()) / 4, eps_final) if stage == 0 else 5 * eps_final
-        assign = solver.auction(cols, vals, prices, eps_start, eps_final)
-    mate = solver.round_cycles(assign, sc.score)
+        # the first pass is only for prices: it can stop at a coarser ε, and before its tail
+        assign = solver.auction(cols, vals, prices, eps_start,
+                                eps_final if stage else 5 * eps_final, complete=stage == 1)
+    mate = solver.round_cycles(assign, vs)
     back = assign[assign]
     # Members not in a 2-cycle were placed by rounding: local search starts from them.
     unsure = np.flatnonzero(back != np.arange(n)).tolist()
@@ -263,7 +275,7 @@ def _solve(
                              max(float(lvals.max()), 1e-9) / 4, eps_final)
         step = np.arange(n)
         step[left] = sub
-        paired = solver.round_cycles(step, sc.score)
+        paired = solver.round_cycles(step, vs)
         if all(paired[i] < 0 for i in left.tolist()):
             break
         for i in left.tolist():
@@ -327,16 +339,20 @@ def match(
     solver.two_opt(mv, at, work if n <= 300 else rotated, max_passes)
     mate = at.tolist()
     _complete(sc, n, ban, mate)
-    pairs = [(i, mate[i]) for i in range(n) if mate[i] > i]
-    pair_score = sum(sc.score(i, j) for i, j in pairs)
+    at = np.array(mate, dtype=np.int64)
+    firsts = np.flatnonzero(at > np.arange(n))
+    pairs = list(zip(firsts.tolist(), at[firsts].tolist(), strict=True))
+    pair_w = mv.vs.scores(firsts, at[firsts]).tolist()
+    pair_score = sum(pair_w)
     left = [i for i in range(n) if mate[i] < 0]
     groups: list[list[int]] = [list(p) for p in pairs]
     groups, left = _place_leftovers(sc, ban, groups, left)
     if groups_of >= 4:
         groups = _merge_into_fours(sc, ban, groups, mv.cols.tolist())
     out = Outcome(pair_score=pair_score)
+    scored = dict(zip(pairs, pair_w, strict=True))
     for g in groups:
-        out.groups.append(_describe(sc, members, g))
+        out.groups.append(_describe(sc, members, g, scored))
     out.groups.sort(key=lambda g: g.members)
     out.unmatched = sorted(members[i].key for i in left)
     return out
@@ -416,11 +432,22 @@ def _merge_into_fours(
     return fixed + merged + rest_pairs
 
 
-def _describe(sc: Scorer, members: Sequence[Candidate], group: list[int]) -> Group:
-    counts: dict[str, int] = {}
-    for i in group:
-        for t in members[i].interests:
-            counts[t] = counts.get(t, 0) + 1
-    shared = sorted((t for t, c in counts.items() if c >= 2), key=lambda t: (-sc.weight[t], t))
+def _describe(
+    sc: Scorer, members: Sequence[Candidate], group: list[int],
+    scored: dict[tuple[int, int], float],
+) -> Group:
+    masks = sc.masks
+    if len(group) == 2:
+        a, b = sorted(group)
+        shared = masks[a] & masks[b]
+        score = scored.get((a, b))
+        if score is None:
+            score = sc.score(a, b)
+    else:
+        shared = 0  # interests at least two of them share
+        for x, a in enumerate(group):
+            for b in group[x + 1:]:
+                shared |= masks[a] & masks[b]
+        score = _group_score(sc, group)
     keys = tuple(sorted(members[i].key for i in group))
-    return Group(members=keys, shared=tuple(shared), score=round(_group_score(sc, group), 6))
+    return Group(members=keys, shared=sc.named(shared), score=round(score, 6))

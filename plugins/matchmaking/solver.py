@@ -11,7 +11,6 @@ prices, so each member is offered the partners they can actually get, not only t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -170,32 +169,47 @@ def arc_matrix(
 
 def auction(
     cols: np.ndarray, vals: np.ndarray, prices: np.ndarray, eps_start: float, eps_final: float,
+    *, complete: bool = True,
 ) -> np.ndarray:
     """A maximum-weight assignment of rows to columns (within ``n·eps_final`` of the optimum).
 
     Each ε phase keeps the rows whose object is still within the new ε of their best (the
-    auction's invariant holds for them), so only the others bid again.
+    auction's invariant holds for them), so only the others bid again. A phase before the last
+    ends when under ``_ONE_BY_ONE`` rows are left (they bid in the next one): its long tail of
+    single bids would only refine prices the next phase refines anyway. With ``complete``
+    false the last phase ends so too (only the prices are wanted; unplaced rows get -1).
+    The rows of a round are gathered into buffers made once: a fresh array of that size per
+    round costs more in page faults than the arithmetic.
     """
-    n = cols.shape[0]
+    n, width = cols.shape
     eps = eps_start
     owner = np.full(prices.size, -1, dtype=np.int64)
     assign = np.full(n, -1, dtype=np.int64)
     gets = np.zeros(n)  # the arc's weight of each row's object
     todo = np.arange(n, dtype=np.int64)
     rows_all = np.arange(n)
+    col_buf = np.empty((n, width), dtype=cols.dtype)
+    val_buf = np.empty((n, width))
+    price_buf = np.empty((n, width))
     while True:
         while todo.size:
-            if todo.size < _ONE_BY_ONE:
-                _bid_one_by_one(cols, vals, prices, owner, assign, gets, todo.tolist(), eps)
+            m = todo.size
+            if m < _ONE_BY_ONE:
+                if complete and eps <= eps_final:
+                    _bid_one_by_one(cols, vals, prices, owner, assign, gets, todo.tolist(), eps)
                 break
-            value = vals[todo] - prices[cols[todo]]
-            rows = rows_all[:todo.size]
+            ct = np.take(cols, todo, axis=0, out=col_buf[:m])
+            value = np.take(vals, todo, axis=0, out=val_buf[:m])
+            value -= np.take(prices, ct, out=price_buf[:m])
+            rows = rows_all[:m]
             best = np.argmax(value, axis=1)
             v1 = value[rows, best]
-            value[rows, best] = -np.inf
-            v2 = value.max(axis=1) if value.shape[1] > 1 else v1 - eps
-            v2 = np.where(np.isfinite(v2), v2, v1 - eps)
-            obj = cols[todo, best]
+            if width > 1:
+                value[rows, best] = -np.inf
+                v2 = value.max(axis=1)
+            else:
+                v2 = v1 - eps
+            obj = ct[rows, best]
             bid = prices[obj] + (v1 - v2) + eps
             order = np.lexsort((bid, obj))
             sorted_obj = obj[order]
@@ -203,18 +217,25 @@ def auction(
             win = order[last]
             won, bidder = obj[win], todo[win]
             previous = owner[won]
-            assign[previous[previous >= 0]] = -1
+            outbid = previous[previous >= 0]
+            assign[outbid] = -1
             owner[won] = bidder
             assign[bidder] = won
             gets[bidder] = vals[bidder, best[win]]
             prices[won] = bid[win]
-            todo = np.flatnonzero(assign < 0)
+            lost = np.ones(m, dtype=bool)
+            lost[win] = False
+            todo = np.concatenate((todo[lost], outbid))
         if eps <= eps_final:
             return assign
         eps = max(eps / 5.0, eps_final)
-        slack = (vals - prices[cols]).max(axis=1) - (gets - prices[assign])
-        todo = np.flatnonzero(slack > eps)
-        owner[assign[todo]] = -1
+        value = np.take(prices, cols, out=price_buf)
+        np.subtract(vals, value, out=value)
+        placed = assign >= 0
+        slack = value.max(axis=1) - (gets - prices[assign])
+        todo = np.flatnonzero(~placed | (slack > eps))
+        drop = assign[todo]
+        owner[drop[drop >= 0]] = -1
         assign[todo] = -1
 
 
@@ -254,12 +275,13 @@ def _bid_one_by_one(
         prices[obj] += v1 - v2 + eps
 
 
-def round_cycles(assign: np.ndarray, weight: Callable[[int, int], float]) -> list[int]:
+def round_cycles(assign: np.ndarray, vs: VectorScorer) -> list[int]:
     """Turn an assignment into a matching: ``mate[i]`` or -1."""
     n = assign.shape[0]
     mate = [-1] * n
     seen = [False] * n
     nxt = assign.tolist()
+    weight = vs.scores(np.arange(n), assign).tolist()  # of each arc v -> nxt[v]
     for s in range(n):
         if seen[s]:
             continue
@@ -271,7 +293,7 @@ def round_cycles(assign: np.ndarray, weight: Callable[[int, int], float]) -> lis
             v = nxt[v]
         if len(cycle) < 2:
             continue
-        ws = [weight(cycle[x], cycle[(x + 1) % len(cycle)]) for x in range(len(cycle))]
+        ws = [weight[v] for v in cycle]
         for a, b in _best_on_cycle(cycle, ws):
             mate[a], mate[b] = b, a
     return mate
