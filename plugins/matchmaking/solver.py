@@ -77,44 +77,48 @@ def pool(
     bits = (m8[order][:, np.arange(topics) // 8] >> (np.arange(topics) % 8)) & 1
     # member order[q] is at position p of interest t's list: lists flattened, t by t
     occ_t, q = np.nonzero(bits.T.astype(bool))
-    parts_i: list[np.ndarray] = []
-    parts_j: list[np.ndarray] = []
+    # pairs are gathered as codes i·n + j: a few big arrays, not a dozen
+    parts: list[np.ndarray] = []
     if occ_t.size:
         flat = order[q]
         lengths = np.bincount(occ_t, minlength=topics)
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        occ_p = np.arange(occ_t.size) - offsets[occ_t]
-        length = lengths[occ_t]
+        begin, length = offsets[occ_t], lengths[occ_t]
         span = 2 * window + 1
-        start = np.clip(occ_p - window, 0, np.maximum(length - span, 0))
-        idx = start[:, None] + np.arange(span)[None, :]
-        valid = idx < length[:, None]
-        js = flat[offsets[occ_t][:, None] + np.minimum(idx, length[:, None] - 1)]
-        parts_i.append(np.broadcast_to(flat[:, None], js.shape)[valid])
-        parts_j.append(js[valid])
+        # the span positions around each occurrence, shifted to stay within its list
+        start = begin + np.clip(np.arange(occ_t.size) - begin - window, 0,
+                                np.maximum(length - span, 0))
+        end = (begin + length)[:, None]
+        at = start[:, None] + np.arange(span)
+        keep = at < end
+        np.minimum(at, end - 1, out=at)
+        js = flat[at]
+        js += (flat * n)[:, None]
+        parts.append(js[keep])
     everyone = np.arange(n, dtype=np.int64)
-    parts_i.append(np.repeat(everyone, extra))
-    parts_j.append(rng.integers(0, n, size=n * extra))
+    parts.append(np.repeat(everyone * n, extra) + rng.integers(0, n, size=n * extra))
     if sc.bridge:
         # Bridge mode wants members of the other kind (newcomer / established) within reach.
         status = np.array(sc.newcomer, dtype=bool)
         for kind in (True, False):
             mine, theirs = np.flatnonzero(status == kind), np.flatnonzero(status != kind)
             if mine.size and theirs.size:
-                parts_i.append(np.repeat(mine, span_of(window)))
                 picks = rng.integers(0, theirs.size, size=mine.size * span_of(window))
-                parts_j.append(theirs[picks])
-    src = np.concatenate(parts_i)
-    dst = np.concatenate(parts_j)
-    keep = src != dst
-    codes = unique(src[keep] * n + dst[keep])
+                parts.append(np.repeat(mine * n, span_of(window)) + theirs[picks])
+    codes = unique(np.concatenate(parts))
+    codes = codes[codes % (n + 1) != 0]  # i·n + i: a member with themself
     return codes // n, codes % n
 
 
 def unique(a: np.ndarray) -> np.ndarray:
     """Sorted distinct values (a sort is faster than ``np.unique``'s hashing here)."""
     s = np.sort(a)
-    return s[np.concatenate(([True], s[1:] != s[:-1]))] if s.size else s
+    if s.size < 2:
+        return s
+    keep = np.empty(s.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 def _by_row_then_desc(rows: np.ndarray, key: np.ndarray) -> np.ndarray:
@@ -400,6 +404,7 @@ def two_opt(mv: Moves, mate: np.ndarray, work: np.ndarray, max_passes: int) -> n
     pw = mv.pair_weights(mate)
     bound = mv.bound
     moved = np.zeros(n, dtype=bool)
+    everyone, full = work, True
     for _ in range(max_passes):
         if work.size == 0:
             break
@@ -430,7 +435,11 @@ def two_opt(mv: Moves, mate: np.ndarray, work: np.ndarray, max_passes: int) -> n
         gain[swap] = g
         good = gain > _GAIN_EPS
         if not good.any():
-            break
+            if full:
+                break
+            # a move elsewhere may have opened one here: everyone is searched once more
+            work, full = everyone, True
+            continue
         a, b, c, d, w_ac, gain = a[good], b[good], c[good], d[good], w_ac[good], gain[good]
         # leftovers stand in as the member themself (no one else to block)
         who = np.stack((a, np.where(b >= 0, b, a), c, np.where(d >= 0, d, c)), axis=1)
@@ -456,7 +465,7 @@ def two_opt(mv: Moves, mate: np.ndarray, work: np.ndarray, max_passes: int) -> n
         moved |= changed
         # who lost a move to a better one is searched again, with who changed
         changed[who[:, 0]] = True
-        work = np.flatnonzero(changed)
+        work, full = np.flatnonzero(changed), False
     return np.flatnonzero(moved)
 
 
