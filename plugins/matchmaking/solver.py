@@ -1,4 +1,4 @@
-"""The fast core of the matcher (numpy): candidate arcs, an auction, and rounding to pairs.
+"""The fast core of the matcher (numpy): candidate arcs, an auction, rounding, local search.
 
 Maximum-weight matching is relaxed to an assignment problem (each member "points at" one other,
 or at themselves for "unmatched"); its optimum is at least twice the best matching and is found by
@@ -7,6 +7,8 @@ The assignment is a permutation: its 2-cycles are pairs, its longer cycles are c
 alternating pairs by a small dynamic programme. Arcs come from an inverted interest index (lists
 sorted so that neighbours share the rarest interests) and are re-ranked once by the auction's
 prices, so each member is offered the partners they can actually get, not only the most popular.
+Local search (2-opt, 3-opt) scores all candidate moves of a pass at once and applies the best
+ones that touch disjoint members.
 """
 
 from __future__ import annotations
@@ -481,8 +483,9 @@ def three_opt(
     pw = mv.pair_weights(mate)
     bound, top = mv.bound, mv.top
     cols, vals, real_w = mv.cols[:, :width], mv.vals[:, :width], mv.real[:, :width]
-    first = np.where(mv.real[:, 0], mv.vals[:, 0], -np.inf) if mv.cols.shape[1] else \
-        np.full(n, -np.inf)
+    first = np.full(n, -np.inf)  # each member's best arc
+    if mv.cols.shape[1]:
+        first = np.where(mv.real[:, 0], mv.vals[:, 0], -np.inf)
     moved = np.zeros(n, dtype=bool)
     for _ in range(max_passes):
         work = work[mate[work] >= 0]
