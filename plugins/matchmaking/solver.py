@@ -33,30 +33,48 @@ class VectorScorer:
         self.m8 = np.zeros((n, chunks), dtype=np.int64)
         for c in range(chunks):
             self.m8[:, c] = [(m >> (8 * c)) & 0xFF for m in sc.masks]
+        #: the whole mask in one word when it fits (one gather per side instead of one a byte)
+        self.m64: np.ndarray | None = None
+        if chunks <= 8:
+            self.m64 = np.zeros(n, dtype=np.uint64)
+            for c in range(chunks):
+                self.m64 |= self.m8[:, c].astype(np.uint64) << np.uint64(8 * c)
         self.tables = np.zeros((chunks, 256))
         for c, table in enumerate(sc.tables):
             self.tables[c, :len(table)] = table
-        self.avail = np.array(
-            [[(a >> (64 * w)) & _MASK64 for w in range(_WORDS)] for a in sc.avail],
-            dtype=np.uint64,
-        ).reshape(n, _WORDS)
+        words = [[(a >> (64 * w)) & _MASK64 for a in sc.avail] for w in range(_WORDS)]
+        self.avail = [np.array(word, dtype=np.uint64) for word in words]
         self.avail_n = np.array(sc.avail_n, dtype=np.float64)
+        self.has_avail = self.avail_n > 0
         self.newcomer = np.array(sc.newcomer, dtype=bool)
         self.group = np.array(sc.group, dtype=np.int64)
         self.sc = sc
 
+    def shared(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """The summed rarity weight of the interests ``i[k]`` and ``j[k]`` share."""
+        if self.m64 is None:
+            s = np.zeros(i.shape[0])
+            for c in range(self.m8.shape[1]):
+                s += self.tables[c][self.m8[i, c] & self.m8[j, c]]
+            return s
+        both = self.m64[i] & self.m64[j]
+        s = self.tables[0][both & np.uint64(0xFF)]  # the same sums, chunk by chunk, in order
+        for c in range(1, self.tables.shape[0]):
+            s += self.tables[c][(both >> np.uint64(8 * c)) & np.uint64(0xFF)]
+        return s
+
     def scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Scores of the pairs ``(i[k], j[k])``."""
         sc = self.sc
-        s = np.zeros(i.shape[0])
-        for c in range(self.m8.shape[1]):
-            s += self.tables[c][self.m8[i, c] & self.m8[j, c]]
+        s = self.shared(i, j)
         s *= sc.shared_factor
         if sc.w.availability:
-            both = (self.avail_n[i] > 0) & (self.avail_n[j] > 0)
+            both = self.has_avail[i] & self.has_avail[j]
             if both.any():
                 ii, jj = i[both], j[both]
-                common = np.bitwise_count(self.avail[ii] & self.avail[jj]).sum(axis=1)
+                common = np.bitwise_count(self.avail[0][ii] & self.avail[0][jj])
+                for w in range(1, _WORDS):
+                    common += np.bitwise_count(self.avail[w][ii] & self.avail[w][jj])
                 least = np.minimum(self.avail_n[ii], self.avail_n[jj])
                 s[both] += sc.w.availability * common / least
         if sc.bridge:
@@ -71,13 +89,14 @@ def pool(
     vs: VectorScorer | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs ``(i, j)``: neighbours in each interest list, plus random members."""
-    vs = vs or VectorScorer(sc)
+    if vs is None:
+        vs = VectorScorer(sc)
     m8 = vs.m8[:n]
     # by mask, highest first (the rarest interests lead), ties in index order
     order = np.lexsort([-m8[:, c] for c in range(m8.shape[1])])
     topics = len(sc.order)
     bits = (m8[order][:, np.arange(topics) // 8] >> (np.arange(topics) % 8)) & 1
-    # member order[q] is at position p of interest t's list: lists flattened, t by t
+    # (t, q): member order[q] has interest t; t by t, each interest's list in that order
     occ_t, q = np.nonzero(bits.T.astype(bool))
     # pairs are gathered as codes i·n + j: a few big arrays, not a dozen
     parts: list[np.ndarray] = []
@@ -360,9 +379,8 @@ class Moves:
         extra = sc.w.availability
         if sc.bridge:
             extra += sc.w.bridge_newcomer + sc.w.bridge_group
-        shared = np.zeros(self.n)
-        for c in range(vs.m8.shape[1]):
-            shared += vs.tables[c][vs.m8[:, c]]
+        everyone = np.arange(self.n)
+        shared = vs.shared(everyone, everyone)
         #: the most any pair with member i can score (prunes moves that cannot gain)
         self.bound = shared * sc.shared_factor + extra + _GAIN_EPS
         self.top = float(self.vals[:, 0].max()) if self.vals.size else 0.0
