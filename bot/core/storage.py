@@ -871,9 +871,11 @@ class Database:
 
     async def kv_set(self, namespace: str, key: str, value: Any) -> None:
         """Store a small value."""
+        # one statement: a delete then an insert let two writers at once (PostgreSQL has no
+        # one writer) both insert the key, and one failed on the primary key
         async with self.begin() as conn:
-            await conn.execute(delete(kv).where(kv.c.namespace == namespace, kv.c.key == key))
-            await conn.execute(insert(kv).values(namespace=namespace, key=key, value=value))
+            await conn.execute(self.upsert_statement(kv, ("namespace", "key"), replace=("value",)),
+                               {"namespace": namespace, "key": key, "value": value})
 
     # -- outbox ---------------------------------------------------------------------
 

@@ -9,12 +9,12 @@ after that a private reply goes by DM or is dropped, never posted in the channel
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 from bot.adapters.discord import FOLLOWUP_SECONDS, DiscordPlatform, Handle
 from bot.core.context import Context
@@ -22,6 +22,7 @@ from bot.core.i18n import N_
 from bot.core.messages import Button
 from bot.core.payloads import Payload
 from bot.core.plugin import Plugin, command, on_button
+from bot.core.storage import Database, outbox
 from tests.adapters.test_discord import MESSAGES, running, until
 from tests.fakes.discord_server import FakeDiscord, SampleGuild
 
@@ -83,18 +84,22 @@ async def queued_at_shutdown(
     return payload
 
 
-def age_stored_handles(path: Path, aged: bool) -> int:
+async def age_stored_handles(path: Path, aged: bool) -> int:
     """Make the stored reply handles 16 minutes old (if ``aged``); how many there are."""
     stored = 0
-    with sqlite3.connect(path) as db:
-        for key, reply in db.execute("SELECT id, reply FROM core_outbox").fetchall():
-            data = json.loads(reply) if reply is not None else None
-            if isinstance(data, dict):
-                stored += 1
-                if aged:
-                    data["created"] = time.time() - FOLLOWUP_SECONDS - 60
-                    db.execute("UPDATE core_outbox SET reply = ? WHERE id = ?",
-                               (json.dumps(data), key))
+    db = Database(f"sqlite+aiosqlite:///{path}")  # on PostgreSQL too, in its test mode
+    try:
+        async with db.begin() as conn:
+            rows = (await conn.execute(select(outbox.c.id, outbox.c.reply))).all()
+            for key, data in rows:
+                if isinstance(data, dict):
+                    stored += 1
+                    if aged:
+                        data["created"] = time.time() - FOLLOWUP_SECONDS - 60
+                        await conn.execute(
+                            update(outbox).where(outbox.c.id == key).values(reply=data))
+    finally:
+        await db.close()
     return stored
 
 
@@ -149,7 +154,7 @@ async def test_a_private_reply_whose_token_expired_during_the_restart_never_goes
         payload = await queued_at_shutdown(fake, guild, url, "whisper")
         # the bot was down for 16 minutes: Discord forgot the token
         fake.expire_interaction(payload["id"])
-        assert age_stored_handles(path, aged) == 1  # the reply's handle was stored
+        assert await age_stored_handles(path, aged) == 1  # the reply's handle was stored
         if not dms_open:
             fake.close_dms(guild.alice_id)
         since = len(fake.requests)
@@ -182,7 +187,7 @@ async def test_a_public_reply_whose_token_expired_is_posted_in_the_channel(
         guild = fake.add_sample_guild()
         payload = await queued_at_shutdown(fake, guild, url, "shout")
         fake.expire_interaction(payload["id"])
-        assert age_stored_handles(path, True) == 1
+        assert await age_stored_handles(path, True) == 1
         since = len(fake.requests)
         async with running(fake, database_url=url, plugins=[Answers]) as app:
             await fake.wait_for_bot_message(guild.general_id, timeout=15)

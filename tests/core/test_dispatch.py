@@ -137,6 +137,8 @@ class TimesOut(Plugin):
             await asyncio.sleep(1)
 
 
+# SQLite's one writer serializes a plugin's begin() block; PostgreSQL does not
+@pytest.mark.sqlite_only
 async def test_writes_of_concurrent_handlers_are_not_lost_in_memory(
     world_factory: WorldFactory,
 ) -> None:
@@ -302,6 +304,8 @@ class Writes(Plugin):
             WROTE.append("answer")
 
 
+# the order of SQLite's write lock (PostgreSQL has no such lock)
+@pytest.mark.sqlite_only
 async def test_a_commands_write_goes_ahead_of_queued_background_writes(
     world_factory: WorldFactory,
 ) -> None:
@@ -336,6 +340,8 @@ async def test_a_commands_write_goes_ahead_of_queued_background_writes(
     assert WROTE[1:] == [f"background {i}" for i in range(50)]
 
 
+# SQLite's write lock (PostgreSQL has no such lock)
+@pytest.mark.sqlite_only
 async def test_a_cancelled_answer_waiting_for_the_write_lock_leaves_it_to_the_others(
     world_factory: WorldFactory,
 ) -> None:

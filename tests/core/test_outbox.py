@@ -209,9 +209,18 @@ async def test_a_direct_reply_goes_ahead_of_background_posts_in_its_channel() ->
 
 
 class SlowPlatform(FakePlatform):
-    """One delivery at a time, each taking a while (every slot is taken)."""
+    """One delivery at a time, each taking a while (every slot is taken).
+
+    The first one waits for ``opened``: the test's submits all come while it is in flight,
+    however long a submit takes (a PostgreSQL commit is slower than SQLite's in memory).
+    """
+
+    def __init__(self, profile: RateProfile | None = None) -> None:
+        super().__init__(profile)
+        self.opened = asyncio.Event()
 
     async def deliver(self, action: Action, reply_handle: Any = None) -> Delivered:
+        await self.opened.wait()
         await asyncio.sleep(0.02)
         return await super().deliver(action, reply_handle)
 
@@ -222,6 +231,7 @@ async def test_a_direct_reply_takes_the_next_free_delivery_slot() -> None:
     for i in range(5):
         await app.outbox.submit(message(f"post {i}", ChannelRef("fake", f"c{i}")))
     await app.outbox.submit(message("vote counted", ChannelRef("fake", "c9")), direct=True)
+    platform.opened.set()
     await app.outbox.idle(10)
     assert platform.delivered[:2] == ["post 0", "vote counted"]
     assert sorted(platform.delivered) == sorted([*(f"post {i}" for i in range(5)),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from bot.core import storage
 from bot.core.actions import Action, SendMessage
 from bot.core.messages import Content
 from bot.core.platform import Delivered, Progress
@@ -25,6 +27,8 @@ class CheckingPlatform(FakePlatform):
     def __init__(self, path: Path) -> None:
         super().__init__(RateProfile("fake", (), 16))
         self.path = path
+        # another engine on the same database: it sees committed rows only
+        self.other = storage.Database(f"sqlite+aiosqlite:///{path}")
         self.unstored: list[str] = []
 
     async def deliver(
@@ -32,12 +36,21 @@ class CheckingPlatform(FakePlatform):
     ) -> Delivered:
         assert progress is not None and progress.key.startswith("mj")
         outbox_id = int(progress.key[2:])
-        with sqlite3.connect(self.path) as conn:  # sees committed rows only
-            found = conn.execute("SELECT 1 FROM core_outbox WHERE id = ?", (outbox_id,))
-            if found.fetchone() is None:
-                assert isinstance(action, SendMessage)
-                self.unstored.append(str(action.content.text))
+        if self.other.is_sqlite:  # at once: the deliveries' timing is what the test counts
+            with sqlite3.connect(self.path) as raw:
+                found = raw.execute("SELECT 1 FROM core_outbox WHERE id = ?", (outbox_id,))
+                stored = found.fetchone() is not None
+        else:
+            async with self.other.connect() as conn:
+                stored = (await conn.execute(select(storage.outbox.c.id)
+                                             .where(storage.outbox.c.id == outbox_id))).first()
+        if not stored:
+            assert isinstance(action, SendMessage)
+            self.unstored.append(str(action.content.text))
         return await super().deliver(action, reply_handle)
+
+    async def stop(self) -> None:
+        await self.other.close()
 
 
 def count_transactions(app: Any) -> dict[str, int]:
@@ -68,7 +81,8 @@ async def test_concurrent_submits_share_few_transactions_and_wait_for_their_comm
     assert platform.unstored == []  # every row was committed before its delivery began
     # one transaction per submit (and one more per delivery) before the writer; a handful now
     assert stored <= 5, stored
-    assert seen["begun"] <= SUBMITS // 4, seen["begun"]
+    # (on PostgreSQL the check's own read delays each delivery: their updates batch less)
+    assert seen["begun"] <= SUBMITS // (4 if platform.other.is_sqlite else 3), seen["begun"]
     assert await app.db.outbox_counts() == {"sent": SUBMITS}
     await app.stop()
 
@@ -87,12 +101,14 @@ async def test_each_submit_gets_the_id_of_its_own_row(tmp_path: Path) -> None:
     ids = await asyncio.gather(
         *(app.outbox.submit(a, direct=i % 2 == 0) for i, a in enumerate(actions))
     )
-    with sqlite3.connect(path) as conn:
-        rows = dict(conn.execute("SELECT id, action FROM core_outbox").fetchall())
-        named = conn.execute("SELECT outbox_id FROM core_outbox_subjects WHERE member = 'u1'")
-        naming_sara = {row[0] for row in named}
+    async with platform.other.connect() as conn:
+        rows = {row.id: row.action for row in await conn.execute(
+            select(storage.outbox.c.id, storage.outbox.c.action))}
+        named = await conn.execute(select(storage.outbox_subjects.c.outbox_id)
+                                   .where(storage.outbox_subjects.c.member == "u1"))
+        naming_sara = set(named.scalars())
     for i, outbox_id in enumerate(ids):
-        assert f"text {i}\"" in rows[outbox_id]
+        assert f'"text {i}"' in json.dumps(rows[outbox_id])
     assert naming_sara == {ids[i] for i in range(30) if i % 3 == 0}
     await app.outbox.idle(30)
     await app.stop()

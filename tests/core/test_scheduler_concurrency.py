@@ -13,6 +13,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.migrate import core_source, upgrade
 from bot.core.refs import CommunityRef
@@ -213,6 +215,8 @@ CHILD = textwrap.dedent("""
 """)
 
 
+# the child process opens the SQLite file itself
+@pytest.mark.sqlite_only
 async def test_a_kill_mid_burst_loses_nothing_and_repeats_nothing_recorded(
     tmp_path: Path,
 ) -> None:

@@ -7,9 +7,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 
 from bot.core.storage import Database
+
+pytestmark = pytest.mark.sqlite_only  # SQLite's WAL
 
 
 async def test_big_writes_are_checkpointed_after_commit_without_a_transaction(

@@ -3,10 +3,12 @@ interests stored before they were kept by id."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
+from bot.core.storage import Database
 from bot.testing import FakeCommunity
 from plugins.admin import Admin
 from plugins.matchmaking import Matchmaking
@@ -130,15 +132,19 @@ async def test_interests_stored_before_labels_per_language_are_migrated(tmp_path
         community = club.platform.community.key
     # Back to the database an older Majlis left: no labels table, onboarding picks stored
     # as ids (the first releases) or as labels (later), typed words beside them.
-    with sqlite3.connect(db) as conn:
-        conn.execute("DROP TABLE matchmaking_labels")
-        conn.execute("UPDATE alembic_version SET version_num = 'e9c35d940533' "
-                     "WHERE version_num = '8c3248af7aa5'")
+    older = Database(url)  # on PostgreSQL too, with MAJLIS_TEST_DATABASE_URL
+    async with older.begin() as conn:
+        await conn.execute(text("DROP TABLE matchmaking_labels"))
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'e9c35d940533' "
+                                "WHERE version_num = '8c3248af7aa5'"))
         for member, interests in (("sara", "1"), ("omar", "Board games"),
                                   ("lina", "hiking,poetry")):
-            conn.execute("UPDATE matchmaking_members SET interests = ? "
-                         "WHERE community = ? AND member = ?", (interests, community, member))
-        conn.execute("UPDATE matchmaking_groups SET shared = 'Board games'")
+            await conn.execute(text("UPDATE matchmaking_members SET interests = :interests "
+                                    "WHERE community = :community AND member = :member"),
+                               {"interests": interests, "community": community,
+                                "member": member})
+        await conn.execute(text("UPDATE matchmaking_groups SET shared = 'Board games'"))
+    await older.close()
     async with FakeCommunity(PLUGINS, admins=["amal"], language="ar",
                              database_url=url) as club:
         await club.set_language("omar", "en")
@@ -156,9 +162,13 @@ async def test_interests_stored_before_labels_per_language_are_migrated(tmp_path
         assert "You share: Board games. " in intros["omar"]
         exported = await club.app.plugins["matchmaking"].export(club.member("lina"))
         assert exported["profile"][0]["interest_names"] == ["Hiking", "poetry"]
-    with sqlite3.connect(db) as conn:
-        stored = dict(conn.execute("SELECT member, interests FROM matchmaking_members"))
-        shared = {s for (s,) in conn.execute("SELECT shared FROM matchmaking_groups")}
+    older = Database(url)
+    async with older.connect() as conn:
+        stored = {row.member: row.interests for row in await conn.execute(
+            text("SELECT member, interests FROM matchmaking_members"))}
+        shared = set((await conn.execute(text("SELECT shared FROM matchmaking_groups")))
+                     .scalars())
+    await older.close()
     assert stored == {"sara": "#1", "omar": "#1", "lina": "#2,poetry"}
     assert shared == {"#1"}  # the old draft's "Board games" too, like the new round's
 
