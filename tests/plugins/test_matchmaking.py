@@ -581,3 +581,21 @@ async def test_forgetting_a_member_erases_what_others_were_told_about_them() -> 
         await club.presses(gone, 1)
         await club.app.settle()
         assert await naming() == []
+
+
+async def test_rounds_every_four_weeks_skip_three_weeks_between() -> None:
+    four = {"sara": "chess", "omar": "chess", "lina": "chess", "adam": "chess"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"]) as club:
+        await _join(club, four)
+        await club.says("amal", "/config matchmaking preview_scheduled off")
+        await club.says("amal", "/match_schedule 4w mon 18")
+        club.expect("A round every 4 weeks. Next:", to="amal")
+
+        def rounds_in(sent: list[Any]) -> list[str]:
+            return [s.text.split(":")[0] for s in sent
+                    if s.to is None and "of matchmaking" in s.text]
+
+        # the clock starts on Monday 5 January 2026, 09:00 UTC: the first round is tonight
+        assert rounds_in(await club.advance("7d")) == ["Round 1 of matchmaking"]
+        assert rounds_in(await club.advance("21d8h")) == []  # three Mondays pass quietly
+        assert rounds_in(await club.advance("2h")) == ["Round 2 of matchmaking"]  # 2 February
