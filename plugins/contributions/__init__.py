@@ -92,6 +92,9 @@ class Contributions(Plugin):
         for member in state.members.values():
             rules.relevel(state.curve, member)
         rules.open_windows(state, self.clock.now().toordinal(), list(PERIODS.values()))
+        if community.key in self._communities:
+            return  # opened meanwhile (a command's _state beside the dispatcher): that one
+            # may have counted messages already, which this load would drop
         self._communities[community.key] = state
         await self.schedule("spotlight", community, rule=SPOTLIGHT_RULE, key="spotlight")
         await self.schedule("active", community, rule=ACTIVE_RULE, key="active")

@@ -93,6 +93,9 @@ class Polls(Plugin):
         self.activity = ActivityBook()
         self._changed = self.accumulator(self._write_activity)
         self.lifecycle = Lifecycle(self, self.store, self.activity)
+        #: Per native poll: its answers are handled in the order they came (each replaces
+        #: the member's whole choice, so an older one applied last would undo a newer one).
+        self._answering: dict[str, asyncio.Lock] = {}
         #: Per template, held by its job from reading it to making its poll, and by its
         #: deletion: a poll is never made from a template its creator was told is gone.
         self._templates: dict[int, asyncio.Lock] = {}
@@ -230,16 +233,23 @@ class Polls(Plugin):
 
     @on(PollAnswered)
     async def answered(self, event: PollAnswered, ctx: Context) -> None:
-        """A vote in a native poll: the member's whole choice replaces their ballots."""
-        row = await self.store.native_poll(ctx.community.key, event.poll_id,
-                                           self.kernel.outbox.message_id)
-        if row is None or row.closed_at is not None:
-            return
-        if not await self._eligible(ctx, row, event.member):
-            return
-        chosen = sorted({i for i in event.options if 0 <= i < len(row.options)})
-        await self.store.replace_choice(row.id, voter_key(row.salt, event.member.id),
-                                        chosen[: row.max_choices], event.at or ctx.now())
+        """A vote in a native poll: the member's whole choice replaces their ballots.
+
+        Taken in arrival order before anything waits: with several database connections
+        (PostgreSQL) a later answer's read could otherwise finish first.
+        """
+        lock = self._answering.setdefault(event.poll_id, asyncio.Lock())
+        async with lock:
+            row = await self.store.native_poll(ctx.community.key, event.poll_id,
+                                               self.kernel.outbox.message_id)
+            if row is None or row.closed_at is not None:
+                self._answering.pop(event.poll_id, None)  # not ours, or over: no more order
+                return
+            if not await self._eligible(ctx, row, event.member):
+                return
+            chosen = sorted({i for i in event.options if 0 <= i < len(row.options)})
+            await self.store.replace_choice(row.id, voter_key(row.salt, event.member.id),
+                                            chosen[: row.max_choices], event.at or ctx.now())
         if chosen:
             await self._voted(ctx, row, event.member)
 

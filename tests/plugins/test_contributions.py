@@ -251,3 +251,39 @@ def test_hard_kill_keeps_flushed_xp_and_database_intact(tmp_path: Path) -> None:
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+async def test_a_second_open_of_the_same_community_keeps_what_the_first_counted(
+    world_factory: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = await make(world_factory)
+    await world.play(":as sara", "a first message that counts for sure")
+    contributions = plugin(world)
+    community = world.console.community
+    earned = await xp_of(world, "sara")
+    assert earned > 0
+    contributions._communities.pop(community.key)  # as before the community opened
+    real = contributions.store.load
+    gates = [asyncio.Event(), asyncio.Event()]
+    calls: list[int] = []
+
+    async def load(*args: Any) -> Any:
+        mine = gates[len(calls)]  # the first call waits for the first gate, and so on
+        calls.append(1)
+        state = await real(*args)
+        await mine.wait()
+        return state
+
+    monkeypatch.setattr(contributions.store, "load", load)
+    first = asyncio.create_task(contributions.open(community))
+    second = asyncio.create_task(contributions.open(community))  # a command's _state
+    await asyncio.sleep(0.05)
+    gates[0].set()
+    await first
+    await world.play(":as sara", "and a second one, long enough to earn more")
+    counted = contributions._communities[community.key].members["sara"].total
+    assert counted > earned
+    gates[1].set()
+    await second
+    # the later load (from the database, before this message was flushed) is dropped
+    assert contributions._communities[community.key].members["sara"].total == counted

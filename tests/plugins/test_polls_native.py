@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -248,3 +249,29 @@ async def test_a_native_vote_is_reported_as_a_contribution_once(
     await answer(app, OMAR, poll_id)      # an empty answer is no vote
     votes = [(e.member.id, e.kind, e.ref) for e in reported if isinstance(e, ContributionMade)]
     assert votes == [("sara", "poll_voted", "poll:1")]
+
+
+async def test_a_members_answers_are_applied_in_the_order_they_came(
+    world: tuple[App, NativePlatform], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, platform = world
+    await create(app)
+    poll_id, _ = the_poll(platform)
+    store = app.plugins["polls"].store  # type: ignore[attr-defined]
+    real = store.native_poll
+    reads = 0
+
+    async def first_read_slow(*args: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        if reads == 1:  # as a busy connection of a pool would be
+            await asyncio.sleep(0.05)
+        return await real(*args)
+
+    monkeypatch.setattr(store, "native_poll", first_read_slow)
+    for options in ((0,), ()):  # she picks Rice, then takes it back at once
+        await app.dispatcher.dispatch(PollAnswered(
+            id=f"vote:{next(_ids)}", community=COMMUNITY, member=SARA, poll_id=poll_id,
+            options=options))
+    await app.settle()
+    assert await ballot_rows(app) == []  # her last answer: no vote
