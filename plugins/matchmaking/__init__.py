@@ -393,8 +393,18 @@ class Matchmaking(Plugin):
 
     @job("checkin")
     async def checkin(self, ctx: Context, data: dict[str, Any]) -> None:
-        """Ask every placed member whether they met."""
-        await rounds.ask(ctx, self.store, int(data["round"]), reminder=False)
+        """Ask every placed member whether they met; the reminder follows this late.
+
+        Counted from when the check-in really went out: after an outage that covered both
+        times, members get the check-in, and the reminder ``reminder_after`` later, not both
+        at once.
+        """
+        rid = int(data["round"])
+        if not await rounds.ask(ctx, self.store, rid, reminder=False):
+            return
+        config: MatchmakingSettings = await ctx.settings()
+        await self.schedule("remind", ctx.community, at=ctx.now() + config.reminder_after,
+                            key=f"remind:{rid}", data={"round": rid})
 
     @job("remind")
     async def remind(self, ctx: Context, data: dict[str, Any]) -> None:

@@ -114,11 +114,9 @@ async def _announce(plugin: Plugin, store: MatchStore, ctx: Context, rid: int) -
         trios = sum(1 for people in by_group.values() if len(people) == 3)
         unplaced = len(await store.participants(community.key, ctx.now())) - len(placed)
         await ctx.send(render.announced(ctx, number, len(by_group), trios, max(unplaced, 0)))
-    at = ctx.now() + config.checkin_after
-    await plugin.schedule("checkin", community, at=at, key=f"checkin:{rid}",
-                          data={"round": rid})
-    await plugin.schedule("remind", community, at=at + config.reminder_after,
-                          key=f"remind:{rid}", data={"round": rid})
+    # the reminder is scheduled by the check-in once it went out (see Matchmaking.checkin)
+    await plugin.schedule("checkin", community, at=ctx.now() + config.checkin_after,
+                          key=f"checkin:{rid}", data={"round": rid})
     return True
 
 

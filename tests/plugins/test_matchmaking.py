@@ -599,3 +599,27 @@ async def test_rounds_every_four_weeks_skip_three_weeks_between() -> None:
         assert rounds_in(await club.advance("7d")) == ["Round 1 of matchmaking"]
         assert rounds_in(await club.advance("21d8h")) == []  # three Mondays pass quietly
         assert rounds_in(await club.advance("2h")) == ["Round 2 of matchmaking"]  # 2 February
+
+
+async def test_after_an_outage_the_check_in_comes_first_and_the_reminder_later(
+    tmp_path: Path,
+) -> None:
+    from datetime import timedelta
+
+    from bot.testing import START
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
+    two = {"sara": "chess", "omar": "chess"}
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url) as club:
+        await _join(club, two)
+        assert len(_intros(await _round(club))) == 2
+    # the bot was down for ten days: past the check-in (day 4) and its reminder (day 6)
+    async with FakeCommunity([Matchmaking, Admin], admins=["amal"], database_url=url,
+                             start=START + timedelta(days=10)) as club:
+        await club.app.settle()  # the overdue check-in fires as the bot starts
+        asked = [s.to for s in club.sent if s.text.startswith("Did you meet")]
+        assert sorted(asked) == ["omar", "sara"]
+        assert not [s for s in club.sent if "A reminder" in s.text]  # not both at once
+        assert [s for s in await club.advance("1d23h") if "A reminder" in s.text] == []
+        reminded = [s.to for s in await club.advance("1h1m") if "A reminder" in s.text]
+        assert sorted(reminded) == ["omar", "sara"]
