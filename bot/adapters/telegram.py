@@ -149,6 +149,8 @@ KV_INVITES = "telegram.invites"
 KV_EVENTS = "telegram.events"
 #: Private messages with buttons -> the community they were sent for (``chat:message``).
 KV_PRIVATE = "telegram.private"
+#: Private messages whose community is also kept in memory (the newest; the rest are read).
+_PRIVATE_OF_SIZE = 10_000
 DEEP_LINK_PREFIX = "k"
 #: Part 0 of a reward whose invite waits for the member's ``/start`` (no private chat yet).
 HELD = "held"
@@ -331,6 +333,8 @@ class TelegramPlatform:
         self._admin_cache: dict[tuple[int, int], tuple[float, Privilege]] = {}
         self._recent: dict[tuple[int, int, str], float] = {}
         self._users: dict[str, MemberRef] = {}
+        #: "chat:message" of private messages with buttons -> their community's key.
+        self._private_of: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._secret = ""
@@ -921,7 +925,7 @@ class TelegramPlatform:
             community = CommunityRef(PLATFORM, str(message.chat.id))
             if message.chat.type == "private":  # a private flow belongs to its group
                 where = f"{message.chat.id}:{message.message_id}"
-                key = await self.app.db.kv_get(KV_PRIVATE, where)
+                key = self._private_of.get(where) or await self.app.db.kv_get(KV_PRIVATE, where)
                 if key:
                     community = CommunityRef.from_key(str(key))
             try:
@@ -1278,9 +1282,13 @@ class TelegramPlatform:
             raise Undeliverable(exc.message) from None
         if (action.content.buttons and done.message_id not in (None, UNCONFIRMED)
                 and self.app is not None):
-            # Presses in the private chat belong to the community the message came from.
-            await self.app.db.kv_set(KV_PRIVATE, f"{member.id}:{done.message_id}",
-                                     action.community.key)
+            # Presses in the private chat belong to the community the message came from:
+            # known here at once (a press may come before the stored copy is committed).
+            where = f"{member.id}:{done.message_id}"
+            if len(self._private_of) >= _PRIVATE_OF_SIZE:
+                self._private_of.clear()  # the stored copy answers for older messages
+            self._private_of[where] = action.community.key
+            await self.app.db.kv_set(KV_PRIVATE, where, action.community.key)
         return done
 
     async def _post(

@@ -347,14 +347,26 @@ ONBOARDING = {
 }
 
 
+@pytest.mark.parametrize("slow_store", [False, True], ids=["", "slow_store"])
 @pytest.mark.parametrize("where", GROUPS)
 async def test_join_greeting_deep_link_private_flow_and_perk(
-    fake: FakeTelegram, where: Group
+    fake: FakeTelegram, where: Group, slow_store: bool, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     texts = where.texts
     bob = int(where.bob["id"])
     async with running(fake, [Onboarding], perk_chat_id=PERK_CHAT) as app:
         await prepare(app, where, onboarding=ONBOARDING)
+        if slow_store:
+            # a busy database (a pool on PostgreSQL): the record of which community a private
+            # message belongs to commits after the member already pressed its button
+            real = app.db.kv_set
+
+            async def kv_set(namespace: str, key: str, value: object) -> None:
+                if namespace == "telegram.private":
+                    await asyncio.sleep(1.0)
+                await real(namespace, key, value)
+
+            monkeypatch.setattr(app.db, "kv_set", kv_set)
         fake.push(fake.my_chat_member_update(where.chat, where.admin, "left", "administrator"))
         await sent_to(fake, where.chat_id)  # the setup note
         fake.push(fake.chat_member_update(where.chat, where.bob, "left", "member"))
