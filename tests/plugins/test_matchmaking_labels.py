@@ -26,6 +26,15 @@ async def _setup(club: FakeCommunity) -> None:
     club.new()
 
 
+async def _sara_in_arabic_omar_in_english(club: FakeCommunity) -> None:
+    """The interests set up; omar reads English; sara joins and picks board games in Arabic."""
+    await _setup(club)
+    await club.set_language("omar", "en")
+    await club.says("sara", "/match_join")
+    await club.presses("sara", "الألعاب اللوحية")
+    await club.presses("sara", "تم")
+
+
 def _buttons(club: FakeCommunity, name: str) -> list[str]:
     """The buttons of the latest message ``name`` sees (a redrawn picker is edited)."""
     post = next(p for p in reversed(club.platform.posts)
@@ -56,12 +65,8 @@ async def test_each_member_picks_from_buttons_in_their_language() -> None:
 
 async def test_an_arabic_and_an_english_member_share_one_interest_each_in_their_words() -> None:
     async with FakeCommunity(PLUGINS, admins=["amal"], language="ar") as club:
-        await _setup(club)
-        await club.set_language("omar", "en")
         await club.set_language("lina", "en")
-        await club.says("sara", "/match_join")
-        await club.presses("sara", "الألعاب اللوحية")
-        await club.presses("sara", "تم")
+        await _sara_in_arabic_omar_in_english(club)
         await club.says("omar", "/match_join")
         await club.says("omar", "/onboarding")  # the picker again, now that he reads English
         await club.presses("omar", "Board games")
@@ -175,11 +180,7 @@ async def test_interests_stored_before_labels_per_language_are_migrated(tmp_path
 
 async def test_an_admin_renaming_an_interest_renames_it_in_matchmaking_at_once() -> None:
     async with FakeCommunity(PLUGINS, admins=["amal"], language="ar") as club:
-        await _setup(club)
-        await club.set_language("omar", "en")
-        await club.says("sara", "/match_join")
-        await club.presses("sara", "الألعاب اللوحية")
-        await club.presses("sara", "تم")
+        await _sara_in_arabic_omar_in_english(club)
         await club.says("omar", "/match_join")
         await club.says("omar", "/interests board games")
         await club.says("amal", "/onboarding_setup interest_rename 1 Tabletop games")
@@ -200,11 +201,7 @@ async def test_interests_changed_with_config_are_named_in_matchmaking_at_once() 
                  '{"id": 2, "label": "Hiking", "labels": {"ar": "المشي"}}, '
                  '{"id": 3, "label": "Poetry", "labels": {"ar": "الشعر"}}]\'')
     async with FakeCommunity(PLUGINS, admins=["amal"], language="ar") as club:
-        await _setup(club)
-        await club.set_language("omar", "en")
-        await club.says("sara", "/match_join")
-        await club.presses("sara", "الألعاب اللوحية")
-        await club.presses("sara", "تم")
+        await _sara_in_arabic_omar_in_english(club)
         await club.says("omar", "/match_join")
         await club.says("omar", "/interests board games")
         await club.says("amal", "/config onboarding interests " + interests)
